@@ -1,0 +1,73 @@
+"""Configuration from environment variables, with working defaults.
+
+Every setting of the platform is read here so that one page lists them all
+(``docs/configuration.md`` documents the same names).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SERVICES = ("identity", "communities", "feed", "documents", "translation")
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return (env(name, "1" if default else "0") or "").lower() in ("1", "true", "yes", "on")
+
+
+def var_dir() -> Path:
+    """Where embedded state lives (SQLite files, blobs, generated secrets)."""
+    path = Path(env("PARVIS_VAR_DIR", str(Path.cwd() / "var")))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def amqp_uri() -> str:
+    return env("PARVIS_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def db_url(service: str) -> str:
+    """``PARVIS_<SERVICE>_DB_URL`` or an SQLite file per service under the var dir."""
+    explicit = env(f"PARVIS_{service.upper()}_DB_URL")
+    if explicit:
+        return explicit
+    return f"sqlite:///{var_dir() / (service + '.db')}"
+
+
+def context_secret() -> bytes:
+    """The key that signs caller contexts and event envelopes.
+
+    ``PARVIS_CONTEXT_SECRET`` in production (from a Kubernetes Secret). On a
+    laptop the launcher generates one into the var dir, readable by its owner
+    only; the repository never holds a secret.
+    """
+    value = env("PARVIS_CONTEXT_SECRET")
+    if value:
+        return value.encode()
+    path = var_dir() / "context-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def nameko_config() -> dict:
+    """The nameko configuration of a service process or of an RPC client."""
+    return {
+        "AMQP_URI": amqp_uri(),
+        "max_workers": env_int("PARVIS_MAX_WORKERS", 10),
+        "parent_calls_tracked": 10,
+        "HEARTBEAT": env_int("PARVIS_AMQP_HEARTBEAT", 10),
+        "PREFETCH_COUNT": env_int("PARVIS_PREFETCH_COUNT", 10),
+    }

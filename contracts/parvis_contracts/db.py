@@ -1,0 +1,142 @@
+"""One database per service: engine, session provider, transactional outbox.
+
+``Database`` is a nameko ``DependencyProvider``. Each worker gets its own
+:class:`ServiceSession`; the worker commits explicitly. ``session.emit(event,
+data)`` writes the event into the ``outbox`` table of the same database, so a
+state change and its event commit (or roll back) together. The outbox relay,
+a background thread of the same service process, publishes pending rows with
+publisher confirms and marks them sent (see :mod:`parvis_contracts.outbox`).
+
+SQLite (the default) runs in WAL mode with a busy timeout and foreign keys on;
+any other SQLAlchemy URL (PostgreSQL in production) comes from
+``PARVIS_<SERVICE>_DB_URL``.
+"""
+from __future__ import annotations
+
+import weakref
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table,
+                        create_engine, event, func)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import db_url
+from .events import Envelope, EventType
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    return create_engine(url, **kwargs)
+
+
+def infrastructure_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Add the ``outbox`` and ``processed_events`` tables to a service's metadata."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("source", String(40), nullable=False),
+        Column("event_type", String(80), nullable=False),
+        Column("occurred_at", String(40), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+    processed = Table(
+        "processed_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("handler", String(120), primary_key=True),
+        Column("status", String(10), nullable=False),        # done | failed
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("updated_at", DateTime(timezone=True), server_default=func.now(),
+               nullable=False),
+    )
+    return outbox, processed
+
+
+class ServiceSession(Session):
+    """A SQLAlchemy session that can also record events in the outbox."""
+
+    outbox_table: Table | None = None
+    _on_events_committed = None
+
+    def emit(self, event: EventType, data: dict) -> Envelope:
+        if self.outbox_table is None:
+            raise RuntimeError("this service's metadata has no outbox table")
+        env = Envelope.new(event, data)
+        self.execute(self.outbox_table.insert().values(
+            event_id=env.id, source=event.source, event_type=event.name,
+            occurred_at=env.occurred_at, payload=env.data))
+        self.info["emitted"] = True
+        return env
+
+    def commit(self) -> None:
+        super().commit()
+        if self.info.pop("emitted", False) and self._on_events_committed:
+            self._on_events_committed()
+
+
+def session_factory(engine: Engine, metadata: MetaData, on_events=None) -> sessionmaker:
+    outbox = metadata.tables.get("outbox")
+    cls = type("BoundServiceSession", (ServiceSession,),
+               {"outbox_table": outbox,
+                "_on_events_committed": staticmethod(on_events) if on_events else None})
+    return sessionmaker(engine, class_=cls, expire_on_commit=False)
+
+
+class Database(DependencyProvider):
+    """Session per worker on the service's own database, plus the outbox relay."""
+
+    def __init__(self, metadata: MetaData, relay: bool = True):
+        self.metadata = metadata
+        self.relay_enabled = relay and "outbox" in metadata.tables
+        self.relay = None
+        self.sessions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def setup(self):
+        from .outbox import OutboxRelay
+
+        service = self.container.service_name
+        self.engine = make_engine(self.container.config.get("DB_URL") or db_url(service))
+        if self.relay_enabled:
+            self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"],
+                                     self.container.config)
+        self.Session = session_factory(self.engine, self.metadata,
+                                       self.relay.wake if self.relay else None)
+
+    def start(self):
+        if self.relay:
+            self.container.spawn_managed_thread(self.relay.run, identifier="outbox-relay")
+
+    def stop(self):
+        if self.relay:
+            self.relay.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        session = self.Session()
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()

@@ -1,0 +1,138 @@
+"""Event names (constants, never string literals in handlers) and payload schemas.
+
+An event is published by its source service to the topic exchange
+``<source>.events`` with the event name as routing key — the same wiring as
+nameko's ``EventDispatcher`` — wrapped in a signed :class:`Envelope`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from marshmallow import Schema, fields, validate
+
+from .config import context_secret
+from .errors import ValidationFailed
+
+
+@dataclass(frozen=True)
+class EventType:
+    source: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}.{self.name}"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+# --- payload schemas -------------------------------------------------------
+
+class UserEventSchema(Schema):
+    user_id = fields.String(required=True)
+    org_id = fields.String(required=True)
+    guest = fields.Boolean(required=True)
+
+
+class UserRolesChangedSchema(UserEventSchema):
+    roles = fields.List(fields.String(), required=True)
+
+
+class OrganisationEventSchema(Schema):
+    org_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+
+
+class MembershipEventSchema(Schema):
+    community_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    role = fields.String(load_default="member", validate=validate.OneOf(["member", "manager"]))
+
+
+class CommunityEventSchema(Schema):
+    community_id = fields.String(required=True)
+
+
+# --- the catalogue ---------------------------------------------------------
+
+IDENTITY_USER_CREATED = EventType("identity", "user_created")
+IDENTITY_USER_DEACTIVATED = EventType("identity", "user_deactivated")
+IDENTITY_USER_REACTIVATED = EventType("identity", "user_reactivated")
+IDENTITY_USER_ROLES_CHANGED = EventType("identity", "user_roles_changed")
+IDENTITY_USER_ERASED = EventType("identity", "user_erased")
+IDENTITY_ORGANISATION_CREATED = EventType("identity", "organisation_created")
+
+COMMUNITIES_MEMBER_ADDED = EventType("communities", "member_added")
+COMMUNITIES_MEMBER_REMOVED = EventType("communities", "member_removed")
+COMMUNITIES_COMMUNITY_ARCHIVED = EventType("communities", "community_archived")
+
+SCHEMAS: dict[EventType, type[Schema]] = {
+    IDENTITY_USER_CREATED: UserEventSchema,
+    IDENTITY_USER_DEACTIVATED: UserEventSchema,
+    IDENTITY_USER_REACTIVATED: UserEventSchema,
+    IDENTITY_USER_ROLES_CHANGED: UserRolesChangedSchema,
+    IDENTITY_USER_ERASED: UserEventSchema,
+    IDENTITY_ORGANISATION_CREATED: OrganisationEventSchema,
+    COMMUNITIES_MEMBER_ADDED: MembershipEventSchema,
+    COMMUNITIES_MEMBER_REMOVED: MembershipEventSchema,
+    COMMUNITIES_COMMUNITY_ARCHIVED: CommunityEventSchema,
+}
+
+
+def validate_payload(event: EventType, data: dict) -> dict:
+    schema = SCHEMAS.get(event)
+    if schema is None:
+        raise ValidationFailed(f"Unknown event {event.key}.")
+    errors = schema().validate(data)
+    if errors:
+        raise ValidationFailed(f"Invalid payload for {event.key}.", errors)
+    return schema().dump(schema().load(data))
+
+
+# --- the envelope ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Envelope:
+    """What travels on the wire: ``{"id", "type", "occurred_at", "data", "sig"}``."""
+
+    id: str
+    type: str
+    occurred_at: str
+    data: dict
+
+    @classmethod
+    def new(cls, event: EventType, data: dict) -> "Envelope":
+        return cls(id=str(uuid.uuid4()), type=event.key,
+                   occurred_at=datetime.now(timezone.utc).isoformat(),
+                   data=validate_payload(event, data))
+
+    def _mac(self, secret: bytes) -> str:
+        body = json.dumps([self.id, self.type, self.occurred_at, self.data],
+                          sort_keys=True, separators=(",", ":"))
+        return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+
+    def to_message(self, secret: bytes | None = None) -> dict:
+        return {"id": self.id, "type": self.type, "occurred_at": self.occurred_at,
+                "data": self.data, "sig": self._mac(secret or context_secret())}
+
+    @classmethod
+    def from_message(cls, body, secret: bytes | None = None) -> "Envelope":
+        """Parse and authenticate a message body; raise ``ValidationFailed``."""
+        if not isinstance(body, dict):
+            raise ValidationFailed("Event body is not an envelope.")
+        try:
+            env = cls(id=str(body["id"]), type=str(body["type"]),
+                      occurred_at=str(body["occurred_at"]), data=dict(body["data"]))
+            sig = str(body["sig"])
+        except (KeyError, TypeError, ValueError):
+            raise ValidationFailed("Event envelope is incomplete.") from None
+        if not hmac.compare_digest(sig, env._mac(secret or context_secret())):
+            raise ValidationFailed("Event envelope signature is invalid.")
+        return env

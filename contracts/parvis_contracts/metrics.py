@@ -1,0 +1,42 @@
+"""Prometheus metrics: every entrypoint's calls, latency and errors, per method.
+
+Add ``metrics = Metrics()`` to a service class; the runner exposes the
+registry over HTTP on ``PARVIS_METRICS_PORT`` (``/metrics``).
+"""
+from __future__ import annotations
+
+import time
+import weakref
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Histogram
+
+CALLS = Counter("parvis_rpc_calls_total", "Entrypoint calls handled",
+                ["service", "method", "outcome"])
+LATENCY = Histogram("parvis_rpc_duration_seconds", "Entrypoint handling time",
+                    ["service", "method"],
+                    buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+ERRORS = Counter("parvis_rpc_errors_total", "Entrypoint errors by type",
+                 ["service", "method", "error"])
+
+
+class Metrics(DependencyProvider):
+    def __init__(self):
+        self.started: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+    def worker_setup(self, worker_ctx):
+        self.started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        start = self.started.pop(worker_ctx, None)
+        service = self.container.service_name
+        method = worker_ctx.entrypoint.method_name
+        if start is not None:
+            LATENCY.labels(service, method).observe(time.perf_counter() - start)
+        outcome = "ok" if exc_info is None else "error"
+        CALLS.labels(service, method, outcome).inc()
+        if exc_info is not None:
+            ERRORS.labels(service, method, exc_info[0].__name__).inc()
+
+    def get_dependency(self, worker_ctx):
+        return None

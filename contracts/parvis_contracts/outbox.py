@@ -1,0 +1,106 @@
+"""The outbox relay: publish committed events with confirms, then mark them sent.
+
+Runs as a background thread of the service that owns the outbox. It wakes as
+soon as a local commit recorded events, and otherwise polls (other replicas or
+a crashed predecessor may have left rows). A crash between publish and marking
+the row sent republishes the event: consumers are idempotent, so each event
+still has exactly one effect. Rows are published in id order.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import select, update
+
+from .config import amqp_uri, env_int
+from .events import Envelope, EventType
+from .topology import declare_topology, event_exchange
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(self, engine, table, config: dict | None = None):
+        self.engine = engine
+        self.table = table
+        self.uri = (config or {}).get("AMQP_URI") or amqp_uri()
+        self.batch = env_int("PARVIS_OUTBOX_BATCH", 100)
+        self.poll = env_int("PARVIS_OUTBOX_POLL_MS", 500) / 1000
+        self._wake = threading.Event()
+        self._stopping = False
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def run(self) -> None:
+        connection = None
+        declared = False
+        while not self._stopping:
+            try:
+                if connection is None:
+                    connection = Connection(self.uri, transport_options={"confirm_publish": True})
+                    connection.ensure_connection(max_retries=3)
+                if not declared:
+                    declare_topology(connection)
+                    declared = True
+                sent = self.publish_pending(connection)
+            except Exception:  # broker or database hiccup: retry later
+                log.exception("outbox relay failed; retrying")
+                if connection is not None:
+                    connection.release()
+                connection, declared, sent = None, False, 0
+                time.sleep(1)
+            if not sent:
+                self._wake.wait(self.poll)
+                self._wake.clear()
+        if connection is not None:
+            connection.release()
+
+    def publish_pending(self, connection) -> int:
+        """Publish one batch; return how many rows were sent."""
+        t = self.table
+        query = select(t).where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch)
+        if self.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).mappings().all()
+            if not rows:
+                return 0
+            producer = Producer(connection.default_channel)
+            for row in rows:
+                event = EventType(row["source"], row["event_type"])
+                env = Envelope(id=row["event_id"], type=event.key,
+                               occurred_at=row["occurred_at"], data=row["payload"])
+                # confirm_publish makes this block until the broker has it
+                producer.publish(env.to_message(), exchange=event_exchange(event.source),
+                                 routing_key=event.name, serializer="json",
+                                 delivery_mode=2, retry=True)
+            conn.execute(update(t).where(t.c.id.in_([r["id"] for r in rows]))
+                         .values(published_at=datetime.now(timezone.utc)))
+        self.published += len(rows)
+        return len(rows)
+
+
+def publish_now(engine, table, config=None) -> int:
+    """Drain the outbox once (used by tools and tests)."""
+    relay = OutboxRelay(engine, table, config)
+    with Connection(relay.uri, transport_options={"confirm_publish": True}) as conn:
+        declare_topology(conn)
+        total = 0
+        while True:
+            sent = relay.publish_pending(conn)
+            total += sent
+            if not sent:
+                return total
+
+
+__all__ = ["OutboxRelay", "publish_now", "Exchange"]

@@ -1,0 +1,67 @@
+"""Run one service process: ``python -m parvis_contracts.runner services.identity.service:IdentityService``.
+
+Patches eventlet, builds the nameko config from the environment, exposes
+Prometheus metrics on ``PARVIS_METRICS_PORT`` (127.0.0.1 unless
+``PARVIS_METRICS_HOST`` says otherwise; 0 disables), and stops gracefully on
+SIGTERM/SIGINT: in-flight workers finish, then the process exits.
+Several processes of one service share its queues (competing consumers).
+"""
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402  (must run before anything imports socket/threading)
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from .config import env, env_int, nameko_config  # noqa: E402
+
+
+def load_class(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("service", help="module:Class of the nameko service")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=env("PARVIS_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cls = load_class(args.service)
+    port = env_int("PARVIS_METRICS_PORT", 0)
+    if port:
+        from prometheus_client import start_http_server
+        start_http_server(port, addr=env("PARVIS_METRICS_HOST", "127.0.0.1"))
+
+    runner = ServiceRunner(nameko_config())
+    runner.add_service(cls)
+    stopping = eventlet.Event()
+
+    def _stop(signum, _frame):
+        if not stopping.ready():
+            stopping.send(signum)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.start()
+    logging.getLogger("parvis").info("%s started (metrics port %s)", cls.name, port or "off")
+    runner_thread = eventlet.spawn(runner.wait)
+    while not stopping.ready() and not runner_thread.dead:
+        eventlet.sleep(0.2)
+    if stopping.ready():
+        with eventlet.Timeout(env_int("PARVIS_STOP_TIMEOUT", 25), False):
+            runner.stop()
+        runner.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Exchanges, queues and bindings of the platform, declared before any event flows.
+
+Every event handler of every service is listed in :data:`SUBSCRIPTIONS`. The
+launcher (and each outbox relay, before its first publish) declares all of
+them, so an event is never published to an exchange with no queue bound yet.
+A handler that is not listed refuses to start: the list cannot drift.
+
+Handler queues dead-letter to ``parvis.dlx`` -> ``parvis.dead-letters``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Exchange, Queue
+
+from . import events as ev
+from .config import env
+
+DLX_NAME = "parvis.dlx"
+DLQ_NAME = "parvis.dead-letters"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event: ev.EventType
+    service: str
+    method: str
+
+    @property
+    def queue_name(self) -> str:
+        # the same name nameko gives a SERVICE_POOL event handler queue
+        return f"evt-{self.event.source}-{self.event.name}--{self.service}.{self.method}"
+
+
+SUBSCRIPTIONS: list[Subscription] = [
+    # identity keeps who-shares-a-community-with-whom for the guest directory rule
+    Subscription(ev.COMMUNITIES_MEMBER_ADDED, "identity", "on_member_added"),
+    Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "identity", "on_member_removed"),
+]
+
+
+def event_exchange(source: str) -> Exchange:
+    # identical to nameko's get_event_exchange so both can declare it
+    return Exchange(f"{source}.events", type="topic", durable=True, auto_delete=False,
+                    delivery_mode=2)
+
+
+def queue_arguments() -> dict:
+    args = {"x-dead-letter-exchange": DLX_NAME}
+    queue_type = env("PARVIS_QUEUE_TYPE")          # "quorum" in a RabbitMQ cluster
+    if queue_type:
+        args["x-queue-type"] = queue_type
+    return args
+
+
+def handler_queue(sub: Subscription) -> Queue:
+    return Queue(sub.queue_name, exchange=event_exchange(sub.event.source),
+                 routing_key=sub.event.name, durable=True, auto_delete=False,
+                 queue_arguments=queue_arguments())
+
+
+def dead_letter_queue() -> Queue:
+    return Queue(DLQ_NAME, exchange=Exchange(DLX_NAME, type="topic", durable=True),
+                 routing_key="#", durable=True)
+
+
+def find_subscription(event: ev.EventType, service: str, method: str) -> Subscription | None:
+    for sub in SUBSCRIPTIONS:
+        if (sub.event, sub.service, sub.method) == (event, service, method):
+            return sub
+    return None
+
+
+def declare_topology(connection) -> None:
+    """Declare every exchange, queue and binding of the platform (idempotent)."""
+    channel = connection.default_channel
+    dead_letter_queue()(channel).declare()
+    for source in {sub.event.source for sub in SUBSCRIPTIONS} | set(_sources()):
+        event_exchange(source)(channel).declare()
+    for sub in SUBSCRIPTIONS:
+        handler_queue(sub)(channel).declare()
+
+
+def _sources():
+    return {value.source for value in vars(ev).values() if isinstance(value, ev.EventType)}
