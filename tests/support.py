@@ -64,13 +64,17 @@ class Databases:
         self.directory = directory
         self.created: list[str] = []
         self.tag = uuid.uuid4().hex[:8]
+        self.sqlite_files = 0
 
     def url(self, service: str) -> str:
+        """A fresh, empty database for ``service`` (a new one at every call)."""
+        suffix = f"{self.tag}_{len(self.created) + self.sqlite_files}"
         if not use_postgresql():
-            return f"sqlite:///{self.directory}/{service}-{self.tag}.db"
+            self.sqlite_files += 1
+            return f"sqlite:///{self.directory}/{service}-{suffix}.db"
         import psycopg
 
-        name = f"parvis_test_{service}_{self.tag}"
+        name = f"parvis_test_{service}_{suffix}"
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
