@@ -58,7 +58,7 @@ class RpcClient:
         standalone._worker_ctx.data[CONTEXT_KEY] = token
         return getattr(getattr(proxy, service), method)
 
-    def call(self, service: str, method: str, token: str, *args, **kwargs):
+    def call(self, service: str, method: str, token: str, /, *args, **kwargs):
         try:
             return self._method(service, method, token)(*args, **kwargs)
         except (RpcTimeout, UnknownService):
@@ -67,8 +67,10 @@ class RpcClient:
             self._reset()
             raise Unavailable("The platform's message broker cannot be reached.") from exc
 
-    def call_async(self, service: str, method: str, token: str, *args, **kwargs):
+    def call_async(self, service: str, method: str, token: str, /, *args, **kwargs):
         """Send now, wait later with ``.result()``: independent calls run in parallel."""
+        # (service, method, token are positional-only so that an RPC may take a
+        # keyword argument named ``token``, e.g. identity.accept_invitation)
         try:
             return self._method(service, method, token).call_async(*args, **kwargs)
         except (OSError, ConnectionError) as exc:

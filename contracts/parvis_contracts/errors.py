@@ -7,6 +7,8 @@ with :data:`HTTP_STATUS` — the one table of the platform.
 """
 from __future__ import annotations
 
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -16,10 +18,19 @@ class ParvisError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str = "", details: dict | None = None):
-        super().__init__(message, details or {})
+    def __init__(self, message: str = "", details: dict | str | None = None):
+        # nameko turns every non-string value inside an exception's args into a
+        # string on the wire; details travel as one JSON string so numbers,
+        # lists and booleans come back as they were sent.
+        if isinstance(details, str):
+            try:
+                details = json.loads(details)
+            except ValueError:
+                details = {"detail": details}
+        details = details or {}
+        super().__init__(message, json.dumps(details, default=str, sort_keys=True))
         self.message = message
-        self.details = details or {}
+        self.details = details
 
     def __str__(self) -> str:
         return self.message

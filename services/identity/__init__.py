@@ -1,0 +1,1 @@
+"""The identity service: organisations, people, roles, credentials, sessions, profiles."""

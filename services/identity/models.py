@@ -1,0 +1,155 @@
+"""Tables of the identity service (its own database; nobody else reads it)."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String,
+                        Text, TypeDecorator)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from parvis_contracts.db import infrastructure_tables
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone, PostgreSQL keeps it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+metadata = Base.metadata
+infrastructure_tables(metadata)
+
+ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "customer")
+STATUSES = ("invited", "active", "deactivated")
+VISIBILITIES = ("everyone", "employees", "private")
+PERSONAL_FIELDS = ("birth_date", "education", "phone")
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    #: casefolded name, unique: two organisations cannot differ only by case
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (Index("ix_people_status_sort", "status", "sort_name", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254))
+    #: stripped, lower-cased e-mail: the sign-in key, unique
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(12), default="invited")
+    guest_expires_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    display_name: Mapped[str] = mapped_column(String(120))
+    #: casefolded display name: the directory's sort and keyset key
+    sort_name: Mapped[str] = mapped_column(String(120))
+    job_title: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    #: ",en,fr," — lets the directory filter by language with a portable LIKE
+    languages_text: Mapped[str] = mapped_column(String(400), default=",")
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en")
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    #: ",python,project management," — same trick for skills (commas are refused in tags)
+    skills_text: Mapped[str] = mapped_column(Text, default=",")
+    about: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    education: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    birth_date_visibility: Mapped[str] = mapped_column(String(10), default="private")
+    education_visibility: Mapped[str] = mapped_column(String(10), default="private")
+    phone_visibility: Mapped[str] = mapped_column(String(10), default="private")
+
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class SessionRecord(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    #: SHA-256 of the opaque token; the token itself is never stored
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
+                                           index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SignInFailure(Base):
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_key_at", "email_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email_key: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SharedCommunity(Base):
+    """Read model fed by communities' member_added / member_removed events."""
+
+    __tablename__ = "shared_communities"
+
+    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)

@@ -1,0 +1,189 @@
+"""People administration: creation (employees, guests, invitations), status, roles."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from parvis_contracts import events as ev
+from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed, not_found
+
+from . import organisations, views
+from .access import ADMIN, MEMBER, Viewer, require_admin, roles_of
+from .models import Invitation, Organisation, Person, PersonRole, SessionRecord
+from .passwords import hash_password, new_token, token_hash
+
+INVITATION_DAYS = 7
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def sort_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed("The request is not valid.", {field: [message]})
+
+
+def _event_data(person: Person) -> dict:
+    return {"user_id": person.id, "org_id": person.org_id, "guest": person.guest}
+
+
+def get(session, person_id: str) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise not_found("person")
+    return person
+
+
+def revoke_sessions(session, person_id: str, now: datetime, keep: str | None = None) -> int:
+    query = (update(SessionRecord)
+             .where(SessionRecord.person_id == person_id, SessionRecord.revoked_at.is_(None)))
+    if keep:
+        query = query.where(SessionRecord.id != keep)
+    return session.execute(query.values(revoked_at=now)).rowcount
+
+
+def add_person(session, now: datetime, *, email: str, display_name: str, org: Organisation,
+               roles=None, guest_expires_at=None, password=None, preferred_language="en",
+               job_title=None, department=None, country=None, languages=None):
+    """Insert a person and their user_created event (no commit); -> (person, invitation token)."""
+    key = email_key(email)
+    if session.scalars(select(Person.id).where(Person.email_key == key)).first():
+        raise Conflict("A person with this e-mail address already exists.", {"email": email})
+    guest = org.kind != "host"
+    roles = sorted(set(roles or ()) | {MEMBER})
+    if guest and roles != [MEMBER]:
+        raise invalid("roles", "A guest can only be a member.")
+    if not guest and guest_expires_at is not None:
+        raise invalid("guest_expires_at", "Only guests have an access expiry date.")
+    languages = list(languages or [])
+    name = " ".join(display_name.split())
+    person = Person(email=email.strip(), email_key=key, org_id=org.id, guest=guest,
+                    status="active" if password else "invited",
+                    guest_expires_at=guest_expires_at,
+                    password_hash=hash_password(password) if password else None,
+                    display_name=name, sort_name=sort_key(name), job_title=job_title,
+                    department=department, country=country, languages=languages,
+                    languages_text="," + "".join(f"{code}," for code in languages),
+                    preferred_language=preferred_language, skills=[], skills_text=",",
+                    created_at=now, updated_at=now)
+    session.add(person)
+    session.flush()
+    for role in roles:
+        if role != MEMBER:
+            session.add(PersonRole(person_id=person.id, role=role))
+    token = None
+    if not password:
+        token = new_token()
+        session.add(Invitation(token_hash=token_hash(token), person_id=person.id, created_at=now,
+                               expires_at=now + timedelta(days=INVITATION_DAYS)))
+    session.flush()
+    session.emit(ev.IDENTITY_USER_CREATED, _event_data(person))
+    return person, token
+
+
+def admin_create(session, viewer: Viewer, now: datetime, *, org_id=None, **data) -> dict:
+    require_admin(viewer)
+    if org_id is None:
+        org = organisations.host(session)
+        if org is None:
+            raise Conflict("The network has no host company yet; bootstrap it first.")
+    else:
+        org = session.get(Organisation, org_id)
+        if org is None:
+            raise not_found("organisation")
+    person, token = add_person(session, now, org=org, **data)
+    session.commit()
+    return {"person": views.admin_item(session, person), "invitation_token": token}
+
+
+def _active_admins(session) -> list[str]:
+    return list(session.scalars(
+        select(Person.id).join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == ADMIN, Person.status == "active")))
+
+
+def deactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
+    require_admin(viewer)
+    person = get(session, person_id)
+    if person.id == viewer.id:
+        raise Forbidden("You cannot deactivate yourself.")
+    if person.status != "deactivated":
+        if _active_admins(session) == [person.id]:
+            raise Conflict("The network needs at least one active admin.")
+        person.status = "deactivated"
+        person.updated_at = now
+        revoke_sessions(session, person.id, now)
+        session.emit(ev.IDENTITY_USER_DEACTIVATED, _event_data(person))
+        session.commit()
+    return views.admin_item(session, person)
+
+
+def reactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
+    require_admin(viewer)
+    person = get(session, person_id)
+    if person.status == "deactivated":
+        # someone who never chose a password goes back to the invited state
+        person.status = "active" if person.password_hash else "invited"
+        person.updated_at = now
+        session.emit(ev.IDENTITY_USER_REACTIVATED, _event_data(person))
+        session.commit()
+    return views.admin_item(session, person)
+
+
+def set_roles(session, viewer: Viewer, now: datetime, person_id: str, roles: list[str]) -> dict:
+    require_admin(viewer)
+    person = get(session, person_id)
+    if person.guest and roles != [MEMBER]:
+        raise invalid("roles", "A guest can only be a member.")
+    before = roles_of(session, person.id)
+    if before != roles:
+        if ADMIN in before and ADMIN not in roles and _active_admins(session) == [person.id]:
+            raise Conflict("The network needs at least one admin: appoint another one first.")
+        session.execute(delete(PersonRole).where(PersonRole.person_id == person.id))
+        for role in roles:
+            if role != MEMBER:
+                session.add(PersonRole(person_id=person.id, role=role))
+        person.updated_at = now
+        session.flush()
+        session.emit(ev.IDENTITY_USER_ROLES_CHANGED, {**_event_data(person), "roles": roles})
+        session.commit()
+    return views.admin_item(session, person)
+
+
+def set_guest_expiry(session, viewer: Viewer, now: datetime, person_id: str,
+                     guest_expires_at) -> dict:
+    require_admin(viewer)
+    person = get(session, person_id)
+    if not person.guest:
+        raise invalid("guest_expires_at", "Only guests have an access expiry date.")
+    person.guest_expires_at = guest_expires_at
+    person.updated_at = now
+    session.commit()
+    return views.admin_item(session, person)
+
+
+def bootstrap(session, viewer: Viewer, now: datetime, *, host_name, host_country, admin_email,
+              admin_password, admin_name) -> dict:
+    """Create the host company and the first admin if absent; return both (idempotent)."""
+    if not viewer.system:
+        raise Forbidden("Only the platform itself can bootstrap the network.")
+    created = {"organisation": False, "admin": False}
+    org = organisations.host(session)
+    if org is None:
+        org = organisations.add(session, host_name, "host", host_country, now)
+        created["organisation"] = True
+    admin = session.scalars(select(Person).where(Person.email_key == email_key(admin_email))).first()
+    if admin is None:
+        admin, _ = add_person(session, now, email=admin_email, display_name=admin_name, org=org,
+                              roles=[ADMIN, MEMBER], password=admin_password)
+        created["admin"] = True
+    session.commit()
+    count = session.scalar(select(func.count(Person.id)).where(
+        Person.org_id == org.id, Person.status != "deactivated"))
+    return {"organisation": organisations.view(org, count), "admin": views.admin_item(session, admin),
+            "created": created}

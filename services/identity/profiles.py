@@ -1,0 +1,57 @@
+"""Profiles: one's own (full) and other people's (as the viewer may see them)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from . import views
+from .access import Viewer, require_person, visible_people_clause, visible_person
+from .models import Person
+from .people import sort_key
+
+SIMPLE_FIELDS = ("job_title", "department", "country", "preferred_language", "about",
+                 "birth_date", "education", "phone")
+
+
+def get_me(session, viewer: Viewer) -> dict:
+    person = require_person(viewer)
+    return views.own_profile(session, person, viewer)
+
+
+def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
+    person = require_person(viewer)
+    if "display_name" in changes:
+        person.display_name = " ".join(changes["display_name"].split())
+        person.sort_name = sort_key(person.display_name)
+    for name in SIMPLE_FIELDS:
+        if name in changes:
+            setattr(person, name, changes[name])
+    if "languages" in changes:
+        person.languages = list(changes["languages"])
+        person.languages_text = "," + "".join(f"{c}," for c in person.languages)
+    if "skills" in changes:
+        person.skills = list(changes["skills"])
+        person.skills_text = "," + "".join(f"{s}," for s in person.skills)
+    for name, level in (changes.get("visibility") or {}).items():
+        setattr(person, f"{name}_visibility", level)
+    person.updated_at = now
+    session.commit()
+    return views.own_profile(session, person, viewer)
+
+
+def get_person(session, viewer: Viewer, person_id: str) -> dict:
+    person = visible_person(session, viewer, person_id)
+    return views.profile(session, person, viewer)
+
+
+def people_cards(session, viewer: Viewer, person_ids: list[str]) -> dict:
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    query = select(Person).where(Person.id.in_(ids))
+    clause = visible_people_clause(viewer)
+    if clause is not None:
+        query = query.where(clause)
+    people = list(session.scalars(query))
+    return {c["id"]: c for c in views.cards(session, people)}

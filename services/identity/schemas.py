@@ -1,0 +1,391 @@
+"""Marshmallow schemas: every RPC input is loaded with one, every output dumped."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from babel import Locale
+from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load,
+                         validate, validates)
+
+from .models import ORG_KINDS, PERSONAL_FIELDS, STATUSES, VISIBILITIES
+
+ROLE_NAMES = ("admin", "global_community_manager", "member")
+UI_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ca")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024        # argon2 hashes anything, but a megabyte password is an attack
+
+# Babel's territory list also holds a few codes that ISO 3166-1 does not assign.
+_NOT_ISO_3166 = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA",
+                 "XB", "XK", "ZZ"}
+COUNTRIES = frozenset(code for code in Locale("en").territories
+                      if len(code) == 2 and code.isalpha() and code not in _NOT_ISO_3166)
+LANGUAGES = frozenset(code for code in Locale("en").languages
+                      if len(code) == 2 and code.isalpha())
+PHONE_RE = re.compile(r"^[0-9 +\-()]*$")
+MAX_SKILLS, MAX_SKILL_LEN = 30, 40
+
+
+# --- reusable fields -------------------------------------------------------
+
+class Country(fields.String):
+    """ISO 3166-1 alpha-2, case-insensitive on the way in, upper case out."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if text not in COUNTRIES:
+            raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+        return text
+
+
+class LanguageCode(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        if text not in LANGUAGES:
+            raise ValidationError("Not an ISO 639-1 language code.")
+        return text
+
+
+class Email(fields.Email):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Text(fields.String):
+    """A string stripped of surrounding blanks; an empty one becomes ``None``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        return text or None
+
+    def _validate(self, value):
+        if value is not None:
+            super()._validate(value)
+
+
+def _password(**kwargs):
+    return fields.String(validate=validate.Length(
+        min=PASSWORD_MIN, max=PASSWORD_MAX,
+        error=f"The password needs at least {PASSWORD_MIN} characters "
+              f"(at most {PASSWORD_MAX})."), **kwargs)
+
+
+def _id(**kwargs):
+    return fields.String(validate=validate.Length(1, 64), **kwargs)
+
+
+def _token(**kwargs):
+    return fields.String(validate=validate.Length(1, 200), **kwargs)
+
+
+def _display_name(**kwargs):
+    return fields.String(validate=validate.And(
+        validate.Length(1, 120),
+        validate.Predicate("strip", error="The name cannot be blank.")), **kwargs)
+
+
+def _limit(default):
+    return fields.Integer(load_default=default, strict=True, validate=validate.Range(1, 100))
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def _strip_names(self, data, **kwargs):
+        if isinstance(data, dict):
+            for key in ("display_name", "name"):
+                if isinstance(data.get(key), str):
+                    data = {**data, key: data[key].strip()}
+        return data
+
+
+# --- inputs ----------------------------------------------------------------
+
+class SignInSchema(Strict):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+    password = fields.String(required=True, validate=validate.Length(1, PASSWORD_MAX))
+    user_agent = fields.String(load_default=None, allow_none=True)
+    ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+    @post_load
+    def _trim(self, data, **kwargs):
+        if data.get("user_agent"):
+            data["user_agent"] = data["user_agent"][:300]
+        return data
+
+
+class TokenSchema(Strict):
+    session_token = _token(required=True)
+
+
+class InvitationTokenSchema(Strict):
+    token = _token(required=True)
+
+
+class AcceptInvitationSchema(InvitationTokenSchema):
+    password = _password(required=True)
+
+
+class ChangePasswordSchema(Strict):
+    current_password = fields.String(required=True, validate=validate.Length(1, PASSWORD_MAX))
+    new_password = _password(required=True)
+
+
+class BootstrapSchema(Strict):
+    host_name = fields.String(required=True, validate=validate.Length(1, 200))
+    host_country = Country(required=True)
+    admin_email = Email(required=True, validate=validate.Length(max=254))
+    admin_password = _password(required=True)
+    admin_name = _display_name(required=True)
+
+
+class VisibilitySchema(Strict):
+    birth_date = fields.String(validate=validate.OneOf(VISIBILITIES))
+    education = fields.String(validate=validate.OneOf(VISIBILITIES))
+    phone = fields.String(validate=validate.OneOf(VISIBILITIES))
+
+
+class SkillList(fields.List):
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = super()._deserialize(value, attr, data, **kwargs)
+        seen: list[str] = []
+        for item in items:
+            tag = " ".join(item.split()).lower()
+            if not tag:
+                raise ValidationError("A skill cannot be blank.")
+            if len(tag) > MAX_SKILL_LEN:
+                raise ValidationError(f"A skill has at most {MAX_SKILL_LEN} characters.")
+            if "," in tag:
+                raise ValidationError("A skill cannot contain a comma.")
+            if tag not in seen:
+                seen.append(tag)
+        if len(seen) > MAX_SKILLS:
+            raise ValidationError(f"At most {MAX_SKILLS} skills.")
+        return seen
+
+
+class LanguageList(fields.List):
+    def __init__(self, **kwargs):
+        super().__init__(LanguageCode(), validate=validate.Length(max=50), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = super()._deserialize(value, attr, data, **kwargs)
+        return list(dict.fromkeys(items))
+
+
+class ProfileChangesSchema(Strict):
+    display_name = _display_name()
+    job_title = Text(allow_none=True, validate=validate.Length(max=120))
+    department = Text(allow_none=True, validate=validate.Length(max=120))
+    country = Country(allow_none=True)
+    languages = LanguageList()
+    preferred_language = fields.String(validate=validate.OneOf(UI_LANGUAGES))
+    skills = SkillList()
+    about = Text(allow_none=True, validate=validate.Length(max=2000))
+    birth_date = fields.Date(allow_none=True)
+    education = Text(allow_none=True, validate=validate.Length(max=500))
+    phone = Text(allow_none=True, validate=validate.And(
+        validate.Length(max=40),
+        validate.Regexp(PHONE_RE, error="Only digits, spaces and + - ( ) are allowed.")))
+    visibility = fields.Nested(VisibilitySchema)
+
+    @validates("birth_date")
+    def _not_future(self, value, **kwargs):
+        if value is not None and (value > date.today() or value.year < 1900):
+            raise ValidationError("The birth date cannot be in the future (or before 1900).")
+
+
+class UpdateMeSchema(Strict):
+    changes = fields.Nested(ProfileChangesSchema, required=True)
+
+
+class PersonIdSchema(Strict):
+    person_id = _id(required=True)
+
+
+class PeopleCardsSchema(Strict):
+    person_ids = fields.List(_id(), required=True, validate=validate.Length(max=500))
+
+
+class SearchPeopleSchema(Strict):
+    query = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    skill = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_SKILL_LEN))
+    department = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    country = Country(load_default=None, allow_none=True)
+    language = LanguageCode(load_default=None, allow_none=True)
+    limit = _limit(20)
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+
+
+class AdminListPeopleSchema(Strict):
+    query = Text(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    org_id = _id(load_default=None, allow_none=True)
+    guest = fields.Boolean(load_default=None, allow_none=True, truthy={True}, falsy={False})
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
+    limit = _limit(50)
+    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+
+
+class RolesField(fields.List):
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(validate=validate.OneOf(ROLE_NAMES)),
+                         validate=validate.Length(max=len(ROLE_NAMES) * 2), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        roles = set(super()._deserialize(value, attr, data, **kwargs))
+        roles.add("member")                     # everyone is a member
+        return sorted(roles)
+
+
+class AdminCreatePersonSchema(Strict):
+    email = Email(required=True, validate=validate.Length(max=254))
+    display_name = _display_name(required=True)
+    org_id = _id(load_default=None, allow_none=True)
+    roles = RolesField(load_default=None, allow_none=True)
+    guest_expires_at = fields.Date(load_default=None, allow_none=True)
+    password = _password(load_default=None, allow_none=True)
+    preferred_language = fields.String(load_default="en", validate=validate.OneOf(UI_LANGUAGES))
+    job_title = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    department = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    country = Country(load_default=None, allow_none=True)
+    languages = LanguageList(load_default=None, allow_none=True)
+
+
+class SetRolesSchema(PersonIdSchema):
+    roles = RolesField(required=True)
+
+
+class SetGuestExpirySchema(PersonIdSchema):
+    guest_expires_at = fields.Date(required=True, allow_none=True)
+
+
+class CreateOrganisationSchema(Strict):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
+    country = Country(required=True)
+
+
+class OrganisationChangesSchema(Strict):
+    name = fields.String(validate=validate.Length(1, 200))
+    kind = fields.String(validate=validate.OneOf(ORG_KINDS))
+    country = Country()
+
+
+class UpdateOrganisationSchema(Strict):
+    org_id = _id(required=True)
+    changes = fields.Nested(OrganisationChangesSchema, required=True)
+
+
+class MembershipSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+    community_id = fields.String(required=True, validate=validate.Length(1, 64))
+    user_id = fields.String(required=True, validate=validate.Length(1, 64))
+
+
+# --- outputs ---------------------------------------------------------------
+
+class CardSchema(Schema):
+    id = fields.String()
+    display_name = fields.String()
+    job_title = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    country = fields.String(allow_none=True)
+    org_id = fields.String()
+    org_name = fields.String()
+    guest = fields.Boolean()
+    status = fields.String()
+    initials = fields.String()
+
+
+class PersonalSchema(Schema):
+    birth_date = fields.Date()
+    education = fields.String()
+    phone = fields.String()
+
+
+class ProfileSchema(CardSchema):
+    languages = fields.List(fields.String())
+    preferred_language = fields.String()
+    skills = fields.List(fields.String())
+    about = fields.String(allow_none=True)
+    personal = fields.Nested(PersonalSchema)
+
+
+class OwnProfileSchema(ProfileSchema):
+    email = fields.String()
+    roles = fields.List(fields.String())
+    guest_expires_at = fields.Date(allow_none=True)
+    visibility = fields.Dict(keys=fields.String(validate=validate.OneOf(PERSONAL_FIELDS)),
+                             values=fields.String())
+
+
+class AdminItemSchema(CardSchema):
+    email = fields.String()
+    roles = fields.List(fields.String())
+    guest_expires_at = fields.Date(allow_none=True)
+
+
+class PageSchema(Schema):
+    items = fields.List(fields.Nested(CardSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AdminPageSchema(Schema):
+    items = fields.List(fields.Nested(AdminItemSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PrincipalSchema(Schema):
+    id = fields.String()
+    email = fields.String()
+    display_name = fields.String()
+    org_id = fields.String()
+    roles = fields.List(fields.String())
+    guest = fields.Boolean()
+    preferred_language = fields.String()
+    guest_expires_at = fields.Date(allow_none=True)
+
+
+class SessionSchema(Schema):
+    session_token = fields.String()
+    expires_at = fields.DateTime()
+    person = fields.Nested(PrincipalSchema)
+
+
+class ResolvedSessionSchema(Schema):
+    session_id = fields.String()
+    expires_at = fields.DateTime()
+    person = fields.Nested(PrincipalSchema)
+
+
+class OrganisationSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    country = fields.String()
+    is_host = fields.Boolean()
+    people_count = fields.Integer()
+
+
+class InvitationInfoSchema(Schema):
+    email = fields.String()
+    display_name = fields.String()
+
+
+class CreatedPersonSchema(Schema):
+    person = fields.Nested(AdminItemSchema)
+    invitation_token = fields.String(allow_none=True)
+
+
+class BootstrapResultSchema(Schema):
+    organisation = fields.Nested(OrganisationSchema)
+    admin = fields.Nested(AdminItemSchema)
+    created = fields.Dict(keys=fields.String(), values=fields.Boolean())

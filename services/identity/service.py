@@ -1,0 +1,231 @@
+"""Entrypoints of the identity service: load input, authorise, delegate, dump output.
+
+The rules live in the domain modules (``auth``, ``people``, ``profiles``,
+``directory``, ``organisations``); this class only wires them to RPC and events.
+"""
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy.exc import IntegrityError
+
+from parvis_contracts import events as ev
+from parvis_contracts.db import Database
+from parvis_contracts.entrypoints import CurrentCaller, rpc
+from parvis_contracts.errors import Conflict
+from parvis_contracts.handlers import idempotent_handler
+from parvis_contracts.health import health_report
+from parvis_contracts.metrics import Metrics
+from parvis_contracts.schemas import load
+
+from . import auth, directory, organisations, people, profiles
+from . import schemas as s
+from .access import load_viewer
+from .clock import Clock
+from .models import metadata
+
+
+def transactional(fn):
+    """Roll back whatever a failing call left in the session: never a half-written record."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except IntegrityError:
+            self.db.rollback()
+            raise Conflict("This change conflicts with existing data (it may already exist).") \
+                from None
+        except BaseException:
+            self.db.rollback()
+            raise
+    return wrapper
+
+
+def dump(schema_cls, data, **kwargs):
+    return schema_cls(**kwargs).dump(data)
+
+
+class IdentityService:
+    name = "identity"
+
+    db = Database(metadata)
+    caller = CurrentCaller()
+    metrics = Metrics()
+    clock = Clock()
+
+    def _viewer(self):
+        return load_viewer(self.db, self.caller, self.clock())
+
+    # --- anonymous ---------------------------------------------------------
+
+    @rpc(anonymous=True)
+    def health(self):
+        return health_report(self.name, self.db)
+
+    @rpc(anonymous=True)
+    @transactional
+    def sign_in(self, email, password, user_agent=None, ip=None):
+        data = load(s.SignInSchema(), {"email": email, "password": password,
+                                       "user_agent": user_agent, "ip": ip})
+        return dump(s.SessionSchema, auth.sign_in(self.db, self.clock(), **data))
+
+    @rpc(anonymous=True)
+    @transactional
+    def resolve_session(self, session_token):
+        data = load(s.TokenSchema(), {"session_token": session_token})
+        return dump(s.ResolvedSessionSchema, auth.resolve(self.db, self.clock(), **data))
+
+    @rpc(anonymous=True)
+    @transactional
+    def sign_out(self, session_token):
+        data = load(s.TokenSchema(), {"session_token": session_token})
+        return auth.sign_out(self.db, self.clock(), **data)
+
+    @rpc(anonymous=True)
+    @transactional
+    def get_invitation(self, token):
+        data = load(s.InvitationTokenSchema(), {"token": token})
+        return dump(s.InvitationInfoSchema, auth.get_invitation(self.db, self.clock(), **data))
+
+    @rpc(anonymous=True)
+    @transactional
+    def accept_invitation(self, token, password):
+        data = load(s.AcceptInvitationSchema(), {"token": token, "password": password})
+        return dump(s.SessionSchema, auth.accept_invitation(self.db, self.clock(), **data))
+
+    # --- the signed-in person ------------------------------------------------
+
+    @rpc
+    @transactional
+    def change_password(self, current_password, new_password):
+        data = load(s.ChangePasswordSchema(), {"current_password": current_password,
+                                               "new_password": new_password})
+        return auth.change_password(self.db, self._viewer(), self.clock(),
+                                    session_id=self.caller.session_id, **data)
+
+    @rpc
+    @transactional
+    def get_me(self):
+        return dump(s.OwnProfileSchema, profiles.get_me(self.db, self._viewer()))
+
+    @rpc
+    @transactional
+    def update_me(self, changes):
+        data = load(s.UpdateMeSchema(), {"changes": changes})
+        return dump(s.OwnProfileSchema,
+                    profiles.update_me(self.db, self._viewer(), self.clock(), data["changes"]))
+
+    @rpc
+    @transactional
+    def get_person(self, person_id):
+        data = load(s.PersonIdSchema(), {"person_id": person_id})
+        return dump(s.ProfileSchema, profiles.get_person(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def search_people(self, query=None, skill=None, department=None, country=None,
+                      language=None, limit=20, cursor=None):
+        data = load(s.SearchPeopleSchema(), {
+            "query": query, "skill": skill, "department": department, "country": country,
+            "language": language, "limit": limit, "cursor": cursor})
+        return dump(s.PageSchema, directory.search(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def people_cards(self, person_ids):
+        data = load(s.PeopleCardsSchema(), {"person_ids": person_ids})
+        found = profiles.people_cards(self.db, self._viewer(), **data)
+        return {pid: dump(s.CardSchema, card) for pid, card in found.items()}
+
+    @rpc
+    @transactional
+    def list_organisations(self):
+        orgs = organisations.listing(self.db, self._viewer())
+        return {"items": dump(s.OrganisationSchema, orgs, many=True)}
+
+    # --- administration ------------------------------------------------------
+
+    @rpc
+    @transactional
+    def bootstrap(self, host_name, host_country, admin_email, admin_password, admin_name):
+        data = load(s.BootstrapSchema(), {
+            "host_name": host_name, "host_country": host_country, "admin_email": admin_email,
+            "admin_password": admin_password, "admin_name": admin_name})
+        return dump(s.BootstrapResultSchema,
+                    people.bootstrap(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def create_organisation(self, name, kind, country):
+        data = load(s.CreateOrganisationSchema(), {"name": name, "kind": kind, "country": country})
+        return dump(s.OrganisationSchema,
+                    organisations.create(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def update_organisation(self, org_id, changes):
+        data = load(s.UpdateOrganisationSchema(), {"org_id": org_id, "changes": changes})
+        return dump(s.OrganisationSchema, organisations.update(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def admin_list_people(self, query=None, org_id=None, guest=None, status=None, limit=50,
+                          cursor=None):
+        data = load(s.AdminListPeopleSchema(), {
+            "query": query, "org_id": org_id, "guest": guest, "status": status,
+            "limit": limit, "cursor": cursor})
+        return dump(s.AdminPageSchema, directory.admin_list(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def admin_create_person(self, email, display_name, org_id=None, roles=None,
+                            guest_expires_at=None, password=None, preferred_language="en",
+                            job_title=None, department=None, country=None, languages=None):
+        data = load(s.AdminCreatePersonSchema(), {
+            "email": email, "display_name": display_name, "org_id": org_id, "roles": roles,
+            "guest_expires_at": guest_expires_at, "password": password,
+            "preferred_language": preferred_language, "job_title": job_title,
+            "department": department, "country": country, "languages": languages})
+        return dump(s.CreatedPersonSchema,
+                    people.admin_create(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def deactivate_person(self, person_id):
+        data = load(s.PersonIdSchema(), {"person_id": person_id})
+        return dump(s.AdminItemSchema,
+                    people.deactivate(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def reactivate_person(self, person_id):
+        data = load(s.PersonIdSchema(), {"person_id": person_id})
+        return dump(s.AdminItemSchema,
+                    people.reactivate(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def set_roles(self, person_id, roles):
+        data = load(s.SetRolesSchema(), {"person_id": person_id, "roles": roles})
+        return dump(s.AdminItemSchema,
+                    people.set_roles(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def set_guest_expiry(self, person_id, guest_expires_at):
+        data = load(s.SetGuestExpirySchema(), {"person_id": person_id,
+                                               "guest_expires_at": guest_expires_at})
+        return dump(s.AdminItemSchema,
+                    people.set_guest_expiry(self.db, self._viewer(), self.clock(), **data))
+
+    # --- events: who shares a community with whom ----------------------------
+
+    @idempotent_handler(ev.COMMUNITIES_MEMBER_ADDED)
+    def on_member_added(self, envelope):
+        data = load(s.MembershipSchema(), envelope.data)
+        directory.member_added(self.db, data["community_id"], data["user_id"])
+
+    @idempotent_handler(ev.COMMUNITIES_MEMBER_REMOVED)
+    def on_member_removed(self, envelope):
+        data = load(s.MembershipSchema(), envelope.data)
+        directory.member_removed(self.db, data["community_id"], data["user_id"])

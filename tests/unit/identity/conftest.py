@@ -1,0 +1,102 @@
+"""Unit tier for identity: the real service class, a real SQLite database, no broker.
+
+``world`` builds a network (host company, admin, partner organisation) through
+the service's own RPC methods, called with ``worker_factory`` and a caller.
+The clock is injectable, so time-based rules are tested without sleeping.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from parvis_contracts.context import KIND_PERSON, KIND_SYSTEM, Caller
+from parvis_contracts.db import make_engine, session_factory
+from services.identity.models import metadata
+from services.identity.service import IdentityService
+from tests.support import Databases, use_postgresql
+
+PASSWORD = "correct horse battery"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kwargs):
+        self.now += timedelta(**kwargs)
+
+
+class World:
+    def __init__(self, Session, clock):
+        self.Session = Session
+        self.clock = clock
+        self.sessions = []
+        self.system = Caller(kind=KIND_SYSTEM)
+
+    def session(self):
+        # a closed session can be used again; closing returns idle connections to the pool
+        for old in self.sessions:
+            old.close()
+        s = self.Session()
+        self.sessions.append(s)
+        return s
+
+    def svc(self, caller=None, session_id=None):
+        """A worker of the identity service acting for ``caller`` (a person dict or Caller)."""
+        if isinstance(caller, dict):
+            caller = Caller(kind=KIND_PERSON, user_id=caller["id"], org_id=caller["org_id"],
+                            guest=caller["guest"], session_id=session_id)
+        return worker_factory(IdentityService, db=self.session(), caller=caller or self.system,
+                              clock=self.clock)
+
+    def person(self, name, org_id=None, roles=None, password=PASSWORD, **kw):
+        email = kw.pop("email", None) or name.lower().replace(" ", ".") + "@example.com"
+        result = self.svc().admin_create_person(email=email, display_name=name, org_id=org_id,
+                                                roles=roles, password=password, **kw)
+        return result["person"]
+
+    def join(self, community_id, person):
+        from parvis_contracts import events as ev
+        from parvis_contracts.events import Envelope
+        body = Envelope.new(ev.COMMUNITIES_MEMBER_ADDED,
+                            {"community_id": community_id, "user_id": person["id"]}).to_message()
+        self.svc(caller=None).on_member_added(body)
+        return body
+
+    def close(self):
+        for s in self.sessions:
+            s.close()
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A fresh SQLite file, or with ``PARVIS_TEST_DB=postgresql`` a fresh PostgreSQL database."""
+    dbs = Databases(tmp_path)
+    url = dbs.url("identity") if use_postgresql() else f"sqlite:///{tmp_path}/identity.db"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+    dbs.drop_all()
+
+
+@pytest.fixture
+def world(engine, clock):
+    w = World(session_factory(engine, metadata), clock)
+    boot = w.svc().bootstrap(host_name="Acme", host_country="FR", admin_email="Admin@Acme.example",
+                             admin_password=PASSWORD, admin_name="Ada Admin")
+    w.host = boot["organisation"]
+    w.admin = boot["admin"]
+    w.partner = w.svc().create_organisation(name="Partner Co", kind="partner", country="DE")
+    yield w
+    w.close()
