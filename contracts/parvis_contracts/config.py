@@ -5,6 +5,7 @@ Every setting of the platform is read here so that one page lists them all
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -45,13 +46,18 @@ def db_url(service: str) -> str:
 
 
 def context_secret() -> bytes:
+    """The platform secret (cached: it is read on every RPC)."""
+    return _context_secret(env("PARVIS_CONTEXT_SECRET"), env("PARVIS_VAR_DIR"))
+
+
+@functools.lru_cache(maxsize=8)
+def _context_secret(value: str | None, _var_dir: str | None) -> bytes:
     """The key that signs caller contexts and event envelopes.
 
     ``PARVIS_CONTEXT_SECRET`` in production (from a Kubernetes Secret). On a
     laptop the launcher generates one into the var dir, readable by its owner
     only; the repository never holds a secret.
     """
-    value = env("PARVIS_CONTEXT_SECRET")
     if value:
         return value.encode()
     path = var_dir() / "context-secret"
