@@ -1,0 +1,1 @@
+"""Parvis gateway: REST API, web UI, health and metrics (Flask)."""

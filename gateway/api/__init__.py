@@ -1,0 +1,49 @@
+"""The REST API under ``/api/v1``: flask-smorest blueprints, OpenAPI 3 at ``/api/v1/openapi.json``."""
+from __future__ import annotations
+
+from flask_smorest import Api
+
+from .schemas import ErrorSchema
+
+
+class ParvisApi(Api):
+    """flask-smorest's ``Api`` documenting (and answering) the platform's one error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        from ..handlers import handle_error
+
+        return handle_error(error)
+
+
+SPEC_OPTIONS = {
+    "info": {
+        "description": (
+            "The Parvis REST API. Authenticate with `POST /api/v1/auth/sign-in` and "
+            "either keep the `parvis_session` cookie (then send `X-CSRF-Token` with every "
+            "write) or ask for `issue_token` and send `Authorization: Bearer <token>`. "
+            "Every error answers `{\"error\": {\"status\", \"code\", \"message\", \"details\"}}`."
+        ),
+    },
+    "servers": [{"url": "/"}],
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "parvis_session"},
+        },
+    },
+    "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+}
+
+
+def init_api(app) -> ParvisApi:
+    app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
+    api = ParvisApi(app)
+    from . import admin, auth, docs, organisations, people
+
+    for module in (auth, people, organisations, admin):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(docs.docs)
+    app.extensions["parvis_api"] = api
+    return api

@@ -1,0 +1,108 @@
+"""The gateway's app factory.
+
+    gunicorn --worker-class gthread --workers 2 --threads 4 'gateway.app:create_app()'
+
+Configuration comes from the environment through ``parvis_contracts.config``
+(``PARVIS_PUBLIC_URL``, ``PARVIS_COOKIE_SECURE``, ``PARVIS_RPC_TIMEOUT``,
+``PARVIS_GATEWAY_MAX_BODY`` ...); ``config`` overrides it (tests pass
+``{"RPC_CLIENT": rpc, "TESTING": True}``).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from flask import Flask, g, request
+from flask_babel import Babel
+
+from parvis_contracts.client import RpcClient
+from parvis_contracts.config import context_secret, env, env_int
+
+from . import auth, handlers, i18n, metrics, rpc, security
+
+log = logging.getLogger(__name__)
+
+
+def _locale_selector():
+    principal = g.get("principal") or {}
+    return i18n.select_locale(
+        query=request.args.get("lang"),
+        cookie=request.cookies.get(auth.LANG_COOKIE),
+        preferred=principal.get("preferred_language"),
+        accept_best=request.accept_languages.best_match(i18n.LANGUAGES),
+    )
+
+
+def _start_timer():
+    g.started = time.perf_counter()
+
+
+def _observe(response):
+    endpoint = request.endpoint or ("unknown" if response.status_code == 404 else "none")
+    metrics.REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+    started = g.get("started")
+    if started is not None:
+        metrics.LATENCY.labels(endpoint, request.method).observe(time.perf_counter() - started)
+    return response
+
+
+def _security_headers(response):
+    for name, value in security.SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith("/api/") or response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    secret = context_secret()
+    app.config.update(
+        # Flask's own signing key (flash messages) is derived, never stored
+        SECRET_KEY=hashlib.sha256(b"parvis-gateway-flask:" + secret).hexdigest(),
+        PARVIS_SECRET=secret,
+        PUBLIC_URL=env("PARVIS_PUBLIC_URL"),
+        MAX_CONTENT_LENGTH=env_int("PARVIS_GATEWAY_MAX_BODY", 1024 * 1024),
+        SESSION_COOKIE_NAME="parvis_flash",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_SORT_KEYS=False,
+        API_TITLE="Parvis API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LANGUAGE,
+        BABEL_TRANSLATION_DIRECTORIES=str(i18n.TRANSLATIONS_DIR),
+        DIRECTORY_PAGE_SIZE=20,
+    )
+    if config:
+        app.config.update(config)
+    if env("PARVIS_COOKIE_SECURE") in ("1", "true", "yes", "on") or (
+            app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+    client = app.config.get("RPC_CLIENT") or RpcClient()
+    app.extensions[rpc.EXTENSION] = client
+
+    if i18n.stale_catalogs():
+        compiled = i18n.compile_catalogs()
+        log.info("compiled %d translation catalogues", len(compiled))
+    Babel(app, locale_selector=_locale_selector)
+
+    app.before_request(_start_timer)
+    app.before_request(auth.authenticate)
+    app.after_request(auth.finish)
+    app.after_request(_security_headers)
+    app.after_request(_observe)
+
+    from .api import init_api
+    from .ops import ops
+    from .web import init_web
+
+    init_api(app)
+    app.register_blueprint(ops)
+    init_web(app)
+    handlers.register(app)
+    return app

@@ -1,0 +1,58 @@
+"""Error handlers: one JSON shape for the API, a friendly translated page for the UI."""
+from __future__ import annotations
+
+import logging
+
+from flask import g, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from .auth import is_api_request
+from .errors import map_exception
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    if is_api_request() or request.path in ("/healthz", "/metrics"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > \
+        request.accept_mimetypes["text/html"]
+
+
+def handle_error(exc):
+    mapped = map_exception(exc)
+    if mapped.status >= 500 and mapped.code == "internal_error":
+        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    elif mapped.status >= 500:
+        log.warning("%s on %s %s: %s", mapped.code, request.method, request.path, exc)
+
+    if wants_json():
+        response = jsonify(mapped.body())
+        response.status_code = mapped.status
+        if mapped.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="parvis"'
+        for name, value in mapped.headers.items():
+            response.headers[name] = value
+        return response
+
+    if mapped.status == 401:
+        # the session is gone: clear the cookie and go to the sign-in page
+        g.clear_session_cookie = True
+        target = request.full_path if request.method == "GET" else None
+        if target and target.endswith("?"):
+            target = target[:-1]
+        return redirect(url_for("web.sign_in", next=target) if target and target != "/"
+                        else url_for("web.sign_in"))
+
+    try:
+        body = render_template("error.html", error=mapped)
+    except Exception:  # the error page itself failed: still answer, plainly
+        log.exception("error page failed to render")
+        body = f"<!doctype html><title>{mapped.status}</title><h1>{mapped.status}</h1>"
+    return body, mapped.status, mapped.headers
+
+
+def register(app) -> None:
+    app.register_error_handler(HTTPException, handle_error)
+    app.register_error_handler(Exception, handle_error)

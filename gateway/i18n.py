@@ -1,0 +1,85 @@
+"""Languages of the web UI: catalogue compilation and locale choice.
+
+The ``.po`` catalogues live in ``gateway/translations/<lang>/LC_MESSAGES``;
+the compiled ``.mo`` files are build products (not in git):
+:func:`compile_catalogs` writes them with Babel's API, and ``create_app``
+calls it when one is missing or older than its ``.po``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+#: UI languages, the default first.
+LANGUAGES = ("en", "fr", "es", "de")
+DEFAULT_LANGUAGE = "en"
+
+#: Each language named in itself, for the language switcher.
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "de": "Deutsch"}
+
+
+def normalise_language(value: str | None) -> str | None:
+    """``"fr-CA"``/``"FR"``/``"fr_FR"`` -> ``"fr"``; unsupported or empty -> None."""
+    if not value or not isinstance(value, str):
+        return None
+    primary = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def select_locale(query: str | None = None, cookie: str | None = None,
+                  preferred: str | None = None, accept_best: str | None = None) -> str:
+    """The UI language of a request, in order of precedence:
+
+    ``?lang=``, the language-switcher cookie, the signed-in person's preferred
+    language, the browser's ``Accept-Language`` best match, then English.
+    """
+    for candidate in (query, cookie, preferred, accept_best):
+        language = normalise_language(candidate)
+        if language:
+            return language
+    return DEFAULT_LANGUAGE
+
+
+def catalogs(directory: Path | None = None) -> list[tuple[Path, Path]]:
+    """``(po, mo)`` path pairs of every catalogue under ``directory``."""
+    root = Path(directory or TRANSLATIONS_DIR)
+    return [(po, po.with_suffix(".mo"))
+            for po in sorted(root.glob("*/LC_MESSAGES/*.po"))]
+
+
+def stale_catalogs(directory: Path | None = None) -> list[Path]:
+    """The ``.po`` files whose ``.mo`` is missing or older."""
+    return [po for po, mo in catalogs(directory)
+            if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime]
+
+
+def compile_catalogs(directory: Path | None = None, force: bool = False) -> list[Path]:
+    """Compile ``.po`` -> ``.mo`` (stale ones, or all with ``force``); returns the ``.mo`` written.
+
+    Each file is written to a temporary name then renamed, so concurrent
+    gunicorn workers starting together never read a half-written catalogue.
+    """
+    written = []
+    stale = set(stale_catalogs(directory))
+    for po, mo in catalogs(directory):
+        if not force and po not in stale:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=po.parent.parent.name)
+        fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog)
+            os.replace(tmp, mo)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        written.append(mo)
+    return written

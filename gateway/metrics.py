@@ -1,0 +1,34 @@
+"""Prometheus metrics of the gateway.
+
+Under gunicorn with several worker processes, set ``PROMETHEUS_MULTIPROC_DIR``
+(an empty directory, wiped at each start, and ``child_exit`` calling
+``prometheus_client.multiprocess.mark_process_dead``): every worker writes its
+samples there and ``/metrics`` aggregates them. Without it the default
+registry of the process is exposed.
+"""
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
+                               Histogram, generate_latest)
+
+REQUESTS = Counter("parvis_gateway_requests_total", "HTTP requests answered by the gateway",
+                   ["endpoint", "method", "status"])
+LATENCY = Histogram("parvis_gateway_request_duration_seconds",
+                    "Time to answer an HTTP request", ["endpoint", "method"],
+                    buckets=(.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+RPC_ERRORS = Counter("parvis_gateway_rpc_errors_total",
+                     "RPC calls from the gateway that failed, by error type",
+                     ["service", "method", "error"])
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics text and its content type (aggregated across processes if configured)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
