@@ -64,6 +64,11 @@ class Caller:
     def is_employee(self) -> bool:
         return self.is_person and not self.guest
 
+    def describe(self) -> dict:
+        """What a service's ``whoami`` answers: the caller as it was verified."""
+        return {"kind": self.kind, "user_id": self.user_id, "org_id": self.org_id,
+                "roles": sorted(self.roles), "guest": self.guest}
+
     def to_payload(self) -> dict:
         return {
             "k": self.kind, "u": self.user_id, "o": self.org_id,

@@ -62,6 +62,11 @@ class IdentityService:
     def health(self):
         return health_report(self.name, self.db)
 
+    @rpc
+    def whoami(self):
+        """The verified caller as this service sees it (proves context propagation)."""
+        return self.caller.describe()
+
     @rpc(anonymous=True)
     @transactional
     def sign_in(self, email, password, user_agent=None, ip=None):

@@ -21,6 +21,4 @@ class TranslationService:
     @rpc
     def whoami(self):
         """The verified caller as this service sees it (proves context propagation)."""
-        caller = self.caller
-        return {"kind": caller.kind, "user_id": caller.user_id, "org_id": caller.org_id,
-                "roles": sorted(caller.roles), "guest": caller.guest}
+        return self.caller.describe()

@@ -1,0 +1,1 @@
+"""The feed service: posts, comments, likes, mentions, questions, announcements, timeline."""
