@@ -16,3 +16,24 @@ def health_report(service: str, session) -> dict:
     return {"service": service, "status": "ok" if database == "ok" else "degraded",
             "database": database, "dialect": session.get_bind().dialect.name,
             "instance": f"{socket.gethostname()}:{os.getpid()}"}
+
+
+class PlatformEntrypoints:
+    """Entrypoints every Parvis service has; a service class inherits them.
+
+    The service must define ``name``, ``db`` (a ``Database``) and ``caller``
+    (a ``CurrentCaller``).
+    """
+
+    from .entrypoints import rpc as _rpc
+
+    @_rpc(anonymous=True)
+    def health(self):
+        return health_report(self.name, self.db)
+
+    @_rpc
+    def whoami(self):
+        """The verified caller as this service sees it (proves context propagation)."""
+        return self.caller.describe()
+
+    del _rpc

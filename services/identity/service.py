@@ -14,7 +14,7 @@ from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, rpc
 from parvis_contracts.errors import Conflict
 from parvis_contracts.handlers import idempotent_handler
-from parvis_contracts.health import health_report
+from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
 from parvis_contracts.schemas import load
 
@@ -45,7 +45,7 @@ def dump(schema_cls, data, **kwargs):
     return schema_cls(**kwargs).dump(data)
 
 
-class IdentityService:
+class IdentityService(PlatformEntrypoints):
     name = "identity"
 
     db = Database(metadata)
@@ -58,14 +58,6 @@ class IdentityService:
 
     # --- anonymous ---------------------------------------------------------
 
-    @rpc(anonymous=True)
-    def health(self):
-        return health_report(self.name, self.db)
-
-    @rpc
-    def whoami(self):
-        """The verified caller as this service sees it (proves context propagation)."""
-        return self.caller.describe()
 
     @rpc(anonymous=True)
     @transactional
