@@ -1,0 +1,24 @@
+"""gunicorn settings of the gateway (``gunicorn --config python:deploy.gunicorn_conf``).
+
+Command-line options (bind, workers, threads) given by the launcher or the
+container entrypoint take precedence over the defaults here.
+"""
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("PARVIS_GATEWAY_WORKERS", "2"))
+threads = int(os.environ.get("PARVIS_GATEWAY_THREADS", "4"))
+bind = os.environ.get("PARVIS_BIND", "127.0.0.1:8000")
+graceful_timeout = 20
+timeout = 60
+keepalive = 5
+# a worker's temporary heartbeat file in memory, not on a possibly slow disk
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the shared Prometheus directory."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
