@@ -1,1 +1,2 @@
-"""The communities service: communities, membership, managers, invitations, join requests, archive state, events/agenda."""
+"""The communities service: communities, membership, managers, invitations,
+join requests, archive state, events/agenda."""

@@ -115,10 +115,11 @@ def test_the_same_event_twice_changes_nothing(world):
 
 
 def test_member_added_with_a_bad_payload_is_refused_and_writes_nothing(world):
-    body = Envelope.new(ev.COMMUNITIES_MEMBER_ADDED,
-                        {"community_id": "c-1", "user_id": "u"}).to_message()
-    body["data"]["community_id"] = ""
-    with pytest.raises(Exception):
+    good = Envelope.new(ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": "u"})
+    # correctly signed, but the payload breaks the contract
+    body = Envelope(id=good.id, type=good.type, occurred_at=good.occurred_at,
+                    data={"community_id": "", "user_id": "u"}).to_message()
+    with pytest.raises(ValidationFailed):
         world.svc(None).on_member_added(body)
     s = world.session()
     assert s.scalar(select(func.count()).select_from(SharedCommunity)) == 0
