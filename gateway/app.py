@@ -5,7 +5,8 @@
 Configuration comes from the environment through ``parvis_contracts.config``
 (``PARVIS_PUBLIC_URL``, ``PARVIS_COOKIE_SECURE``, ``PARVIS_RPC_TIMEOUT``,
 ``PARVIS_GATEWAY_MAX_BODY`` ...); ``config`` overrides it (tests pass
-``{"RPC_CLIENT": rpc, "TESTING": True}``).
+``{"RPC_CLIENT": rpc, "TESTING": True}``, and may inject ``BLOB_STORE``, the
+content-addressed store of profile photos, else ``PARVIS_BLOB_DIR``).
 """
 from __future__ import annotations
 
@@ -91,7 +92,12 @@ def create_app(config: dict | None = None) -> Flask:
         log.info("compiled %d translation catalogues", len(compiled))
     Babel(app, locale_selector=_locale_selector)
 
+    from .api.photos import init_photos, prepare_upload
+
+    init_photos(app)
+
     app.before_request(_start_timer)
+    app.before_request(prepare_upload)      # an upload's own size limit, before any form parsing
     app.before_request(auth.authenticate)
     app.after_request(auth.finish)
     app.after_request(_security_headers)

@@ -33,6 +33,14 @@ def var_dir() -> Path:
     return path
 
 
+def blob_dir() -> Path:
+    """Root of the local content-addressed blob store (``PARVIS_BLOB_DIR``)."""
+    explicit = env("PARVIS_BLOB_DIR")
+    path = Path(explicit) if explicit else var_dir() / "blobs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def amqp_uri() -> str:
     return env("PARVIS_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 

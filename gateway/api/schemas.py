@@ -87,6 +87,10 @@ class CardSchema(ma.Schema):
     org_name = _nullable_str()
     guest = fields.Boolean()
     status = fields.String(metadata={"enum": ["active", "invited", "deactivated"]})
+    initials = fields.String()
+    photo = _nullable_str(metadata={
+        "description": "SHA-256 of the profile photo (its ETag), or null; the image is at "
+                       "/api/v1/people/{id}/photo"})
 
 
 class ProfileSchema(CardSchema):

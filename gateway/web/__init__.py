@@ -6,13 +6,14 @@ from flask import (Blueprint, flash, g, make_response, redirect, render_template
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from parvis_contracts.errors import (Conflict, Forbidden, TooManyRequests, Unauthenticated,
-                                     ValidationFailed)
+from parvis_contracts.errors import (Conflict, Forbidden, PayloadTooLarge, TooManyRequests,
+                                     Unauthenticated, ValidationFailed)
 
 from .. import auth, i18n, rpc
 from ..errors import map_exception
 from ..api.admin import create_person, invitation_url
 from ..api.organisations import as_items
+from ..api import photos
 from ..api.people import search_kwargs
 from ..api.schemas import (AdminCreatePersonSchema, AdminPeopleQuerySchema, GuestExpirySchema,
                            MeUpdateSchema, OrganisationCreateSchema, PeopleQuerySchema,
@@ -195,7 +196,8 @@ def my_profile():
 def edit_profile():
     if request.method == "GET":
         me = rpc.call("identity", "get_me")
-        return render_template("profile_edit.html", values=me_as_form(me), errors={})
+        return render_template("profile_edit.html", values=me_as_form(me), errors={}, me=me,
+                               photo_limit_mb=_photo_limit_mb())
     try:
         changes = profile_form_changes(request.form)
         rpc.call("identity", "update_me", changes=changes)
@@ -203,9 +205,35 @@ def edit_profile():
         values = request.form.to_dict()
         flash(_("Some fields need your attention."), "error")
         return render_template("profile_edit.html", values=values,
-                               errors=field_errors(exc)), 422
+                               errors=field_errors(exc), me=None,
+                               photo_limit_mb=_photo_limit_mb()), 422
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("web.my_profile"))
+
+
+def _photo_limit_mb() -> str:
+    return f"{photos.max_bytes() / (1024 * 1024):g}"
+
+
+@web.route("/me/photo", methods=["POST"])
+def upload_photo():
+    try:
+        photos.store_photo()
+    except PayloadTooLarge:
+        flash(_("This image is too large (at most %(size)s MB).", size=_photo_limit_mb()),
+              "error")
+    except ValidationFailed:
+        flash(_("Choose a PNG, JPEG or WebP image."), "error")
+    else:
+        flash(_("Your photo is saved."), "success")
+    return redirect(url_for("web.edit_profile"))
+
+
+@web.route("/me/photo/delete", methods=["POST"])
+def remove_photo():
+    photos.clear_photo()
+    flash(_("Your photo is removed."), "success")
+    return redirect(url_for("web.edit_profile"))
 
 
 @web.route("/me/password", methods=["GET", "POST"])

@@ -47,6 +47,7 @@ ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "custom
 STATUSES = ("invited", "active", "deactivated")
 VISIBILITIES = ("everyone", "employees", "private")
 PERSONAL_FIELDS = ("birth_date", "education", "phone")
+PHOTO_TYPES = ("image/png", "image/jpeg", "image/webp")
 
 
 class Organisation(Base):
@@ -96,6 +97,10 @@ class Person(Base):
     birth_date_visibility: Mapped[str] = mapped_column(String(10), default="private")
     education_visibility: Mapped[str] = mapped_column(String(10), default="private")
     phone_visibility: Mapped[str] = mapped_column(String(10), default="private")
+
+    #: the profile photo: a reference (SHA-256) into the gateway's blob store, never bytes
+    photo_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    photo_content_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -40,6 +40,26 @@ def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
     return views.own_profile(session, person, viewer)
 
 
+def set_photo(session, viewer: Viewer, now: datetime, sha256: str, content_type: str) -> dict:
+    """Record the reference of the caller's own photo (the bytes live in a blob store)."""
+    person = require_person(viewer)
+    person.photo_sha256 = sha256
+    person.photo_content_type = content_type
+    person.updated_at = now
+    session.commit()
+    return views.own_profile(session, person, viewer)
+
+
+def clear_photo(session, viewer: Viewer, now: datetime) -> dict:
+    person = require_person(viewer)
+    if person.photo_sha256 is not None or person.photo_content_type is not None:
+        person.photo_sha256 = None
+        person.photo_content_type = None
+        person.updated_at = now
+        session.commit()
+    return views.own_profile(session, person, viewer)
+
+
 def get_person(session, viewer: Viewer, person_id: str) -> dict:
     person = visible_person(session, viewer, person_id)
     return views.profile(session, person, viewer)

@@ -8,7 +8,7 @@ from babel import Locale
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load,
                          validate, validates)
 
-from .models import ORG_KINDS, PERSONAL_FIELDS, STATUSES, VISIBILITIES
+from .models import ORG_KINDS, PERSONAL_FIELDS, PHOTO_TYPES, STATUSES, VISIBILITIES
 
 ROLE_NAMES = ("admin", "global_community_manager", "member")
 UI_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ca")
@@ -206,6 +206,12 @@ class UpdateMeSchema(Strict):
     changes = fields.Nested(ProfileChangesSchema, required=True)
 
 
+class SetPhotoSchema(Strict):
+    sha256 = fields.String(required=True, validate=validate.Regexp(
+        r"^[0-9a-f]{64}$", error="Not a SHA-256 reference (64 lower-case hex digits)."))
+    content_type = fields.String(required=True, validate=validate.OneOf(PHOTO_TYPES))
+
+
 class PersonIdSchema(Strict):
     person_id = _id(required=True)
 
@@ -303,6 +309,7 @@ class CardSchema(Schema):
     guest = fields.Boolean()
     status = fields.String()
     initials = fields.String()
+    photo = fields.String(allow_none=True)
 
 
 class PersonalSchema(Schema):
@@ -317,6 +324,7 @@ class ProfileSchema(CardSchema):
     skills = fields.List(fields.String())
     about = fields.String(allow_none=True)
     personal = fields.Nested(PersonalSchema)
+    photo_content_type = fields.String(allow_none=True)
 
 
 class OwnProfileSchema(ProfileSchema):

@@ -114,6 +114,19 @@ class IdentityService(PlatformEntrypoints):
 
     @rpc
     @transactional
+    def set_photo(self, sha256, content_type):
+        data = load(s.SetPhotoSchema(), {"sha256": sha256, "content_type": content_type})
+        return dump(s.OwnProfileSchema,
+                    profiles.set_photo(self.db, self._viewer(), self.clock(), **data))
+
+    @rpc
+    @transactional
+    def clear_photo(self):
+        return dump(s.OwnProfileSchema,
+                    profiles.clear_photo(self.db, self._viewer(), self.clock()))
+
+    @rpc
+    @transactional
     def get_person(self, person_id):
         data = load(s.PersonIdSchema(), {"person_id": person_id})
         return dump(s.ProfileSchema, profiles.get_person(self.db, self._viewer(), **data))

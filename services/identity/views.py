@@ -28,7 +28,7 @@ def card(person: Person, org_name: str) -> dict:
             "job_title": person.job_title, "department": person.department,
             "country": person.country, "org_id": person.org_id, "org_name": org_name,
             "guest": person.guest, "status": person.status,
-            "initials": initials(person.display_name)}
+            "initials": initials(person.display_name), "photo": person.photo_sha256}
 
 
 def cards(session, people) -> list[dict]:
@@ -55,7 +55,8 @@ def profile(session, person: Person, viewer: Viewer) -> dict:
     result = cards(session, [person])[0]
     result.update({"languages": list(person.languages or []),
                    "preferred_language": person.preferred_language,
-                   "skills": list(person.skills or []), "about": person.about})
+                   "skills": list(person.skills or []), "about": person.about,
+                   "photo_content_type": person.photo_content_type})
     personal = {}
     for name, level in visibility(person).items():
         value = getattr(person, name)

@@ -1,0 +1,247 @@
+"""Profile photos: ``PUT/DELETE /api/v1/me/photo``, ``GET /api/v1/people/<id>/photo``.
+
+No file bytes over AMQP: the gateway streams an upload into the blob store
+(content-addressed, built once in ``create_app``) and sends identity only the
+reference (SHA-256 and content type). A download asks identity for the person
+as the caller (so a person the caller may not see answers the very 404 of an
+unknown id), then streams the file from the store.
+"""
+from __future__ import annotations
+
+import io
+
+from flask import current_app, request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from parvis_contracts.blobs import BlobStore, default_store
+from parvis_contracts.config import env_int
+from parvis_contracts.errors import NotFound, PayloadTooLarge, ValidationFailed
+
+from .. import rpc
+from .schemas import MeSchema
+
+EXTENSION = "parvis_blobs"
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+#: room for the multipart boundaries, part headers and the CSRF field of a form
+MULTIPART_OVERHEAD = 64 * 1024
+FIELD = "photo"
+TYPES = ("image/png", "image/jpeg", "image/webp")
+ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+#: what a multipart part carries when the client did not say what the file is
+UNDECLARED = ("", "application/octet-stream")
+HEAD_BYTES = 16
+CACHE_CONTROL = "private, max-age=3600"
+
+blp = Blueprint("photos", __name__, url_prefix="/api/v1",
+                description="Profile photos (stored by the gateway, referenced by identity)")
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+UPLOAD_BODY = {
+    "required": True,
+    "description": f"The image (PNG, JPEG or WebP), at most {DEFAULT_MAX_BYTES} bytes by "
+                   "default (`PARVIS_PHOTO_MAX_BYTES`): either a multipart form with the "
+                   f"file in the field `{FIELD}`, or the raw bytes with their image content type.",
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": [FIELD],
+                                           "properties": {FIELD: _BINARY["schema"]}}},
+        **{kind: _BINARY for kind in TYPES},
+    },
+}
+
+
+# ------------------------------------------------------------------ configuration
+
+def init_photos(app) -> None:
+    """Build the blob store once and read the size limit (``BLOB_STORE`` injects one)."""
+    store = app.config.get("BLOB_STORE") or default_store()
+    if not isinstance(store, BlobStore):
+        raise TypeError("BLOB_STORE must be a parvis_contracts.blobs.BlobStore")
+    app.extensions[EXTENSION] = store
+    app.config.setdefault("PHOTO_MAX_BYTES", env_int("PARVIS_PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def store() -> BlobStore:
+    return current_app.extensions[EXTENSION]
+
+
+def max_bytes() -> int:
+    return int(current_app.config["PHOTO_MAX_BYTES"])
+
+
+def too_large() -> PayloadTooLarge:
+    limit = max_bytes()
+    return PayloadTooLarge(f"The photo is larger than {limit} bytes.", {"max_bytes": limit})
+
+
+#: endpoints that receive a photo upload (the API and the web form)
+UPLOAD_ENDPOINTS = {"photos.MyPhoto", "web.upload_photo"}
+
+
+def prepare_upload() -> None:
+    """``before_request`` (before authentication parses any form): the upload's own limit.
+
+    A body whose Content-Length already says it is too large is refused with
+    413 before a byte of it is read; other requests keep the app's limit.
+    """
+    if request.endpoint not in UPLOAD_ENDPOINTS or request.method not in ("PUT", "POST"):
+        return
+    multipart = request.mimetype == "multipart/form-data"
+    limit = max_bytes() + (MULTIPART_OVERHEAD if multipart else 0)
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large()
+    request.max_content_length = limit
+
+
+# ------------------------------------------------------------------ content checks
+
+def sniff(head: bytes) -> str | None:
+    """The image type the first bytes announce (PNG, JPEG, WebP), else None."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def normalise_type(value: str | None) -> str:
+    kind = (value or "").split(";", 1)[0].strip().lower()
+    return ALIASES.get(kind, kind)
+
+
+def not_an_image(declared: str, found: str | None) -> ValidationFailed:
+    return ValidationFailed(
+        "The photo must be a PNG, JPEG or WebP image whose content matches its type.",
+        {FIELD: ["Not a PNG, JPEG or WebP image, or its content does not match its type."],
+         "declared_type": declared or None, "detected_type": found})
+
+
+def check_type(declared: str, head: bytes, undeclared_ok: bool) -> str:
+    """The content type to record: the bytes decide, the declared type must agree."""
+    found = sniff(head)
+    if found is None:
+        raise not_an_image(declared, None)
+    if declared == found or (undeclared_ok and declared in UNDECLARED):
+        return found
+    raise not_an_image(declared, found)
+
+
+class _Prefixed(io.RawIOBase):
+    """The bytes already read (``head``) followed by the rest of a one-way stream."""
+
+    def __init__(self, head: bytes, rest):
+        self.head = head
+        self.rest = rest
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if self.head:
+            if size is None or size < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:size], self.head[size:]
+            return data
+        return self.rest.read(size)
+
+
+def _read_head(stream, count: int = HEAD_BYTES) -> bytes:
+    head = b""
+    while len(head) < count:
+        chunk = stream.read(count - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def upload_source():
+    """``(stream, declared type, may the type be undeclared)`` of this request's photo."""
+    if request.mimetype == "multipart/form-data":
+        part = request.files.get(FIELD)
+        if part is None or not part.filename:
+            raise ValidationFailed("Send the image in the form field 'photo'.",
+                                   {FIELD: ["Missing file."]})
+        return part.stream, normalise_type(part.mimetype), True
+    declared = normalise_type(request.mimetype)
+    if declared not in TYPES:
+        raise not_an_image(declared, None)
+    return request.stream, declared, False
+
+
+def store_photo() -> dict:
+    """Check, store and reference the request's photo; the caller's own profile."""
+    if request.content_length is not None and request.mimetype != "multipart/form-data" \
+            and request.content_length > max_bytes():
+        raise too_large()
+    stream, declared, undeclared_ok = upload_source()
+    head = _read_head(stream)
+    if not head:
+        raise ValidationFailed("The photo is empty.", {FIELD: ["Empty file."]})
+    content_type = check_type(declared, head, undeclared_ok)
+    sha256, _size = store().put_stream(_Prefixed(head, stream), max_bytes())
+    return rpc.call("identity", "set_photo", sha256=sha256, content_type=content_type)
+
+
+def clear_photo() -> dict:
+    return rpc.call("identity", "clear_photo")
+
+
+def no_photo() -> NotFound:
+    return NotFound("This person has no photo.")
+
+
+# ------------------------------------------------------------------ API
+
+@blp.route("/me/photo", endpoint="MyPhoto")
+class MyPhoto(MethodView):
+    @blp.doc(requestBody=UPLOAD_BODY)
+    @blp.response(200, MeSchema)
+    @blp.alt_response(413, description="The photo is larger than the limit")
+    @blp.alt_response(422, description="Not a PNG, JPEG or WebP image, or not what it claims")
+    def put(self):
+        """Upload your profile photo (PNG, JPEG or WebP; the bytes must match the type)"""
+        return store_photo()
+
+    @blp.response(200, MeSchema)
+    def delete(self):
+        """Remove your profile photo"""
+        return clear_photo()
+
+
+@blp.route("/people/<string:person_id>/photo", endpoint="PersonPhoto")
+class PersonPhoto(MethodView):
+    @blp.doc(responses={
+        "200": {"description": "The image, with `ETag` (its SHA-256) and private caching",
+                "content": {kind: _BINARY for kind in TYPES}},
+        "304": {"description": "Not modified (`If-None-Match` matched the ETag)"},
+    })
+    @blp.alt_response(404, description="No such person, not visible to you, or no photo")
+    def get(self, person_id):
+        """Someone's profile photo, if you may see their profile"""
+        person = rpc.call("identity", "get_person", person_id=person_id)
+        sha256 = person.get("photo")
+        if not sha256:
+            raise no_photo()
+        headers = {"ETag": f'"{sha256}"', "Cache-Control": CACHE_CONTROL,
+                   "X-Content-Type-Options": "nosniff"}
+        if request.if_none_match.contains_weak(sha256):
+            response = current_app.response_class(status=304)
+            response.headers.update(headers)
+            return response
+        try:
+            fileobj = store().open(sha256)
+        except (NotFound, ValidationFailed):
+            raise no_photo() from None
+        content_type = person.get("photo_content_type")
+        if content_type not in TYPES:
+            content_type = sniff(fileobj.read(HEAD_BYTES)) or "application/octet-stream"
+            fileobj.seek(0)
+        response = send_file(fileobj, mimetype=content_type, conditional=False, etag=False,
+                             max_age=None)
+        response.headers.update(headers)
+        response.headers["Content-Disposition"] = "inline"
+        return response
