@@ -54,10 +54,43 @@ class MembershipEventSchema(Schema):
     community_id = fields.String(required=True)
     user_id = fields.String(required=True)
     role = fields.String(load_default="member", validate=validate.OneOf(["member", "manager"]))
+    guest = fields.Boolean(load_default=False)
+    joined_at = fields.String(load_default=None, allow_none=True)   # ISO 8601
 
 
 class CommunityEventSchema(Schema):
     community_id = fields.String(required=True)
+
+
+class CommunityStateSchema(CommunityEventSchema):
+    """The community's settings that other services' read models need."""
+
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    visibility = fields.String(required=True,
+                               validate=validate.OneOf(["open", "private", "secret"]))
+    archived = fields.Boolean(required=True)
+    newcomers_see_history = fields.Boolean(required=True)
+    languages = fields.List(fields.String(), load_default=list)
+    allowed_org_ids = fields.List(fields.String(), load_default=list)
+
+
+class PostEventSchema(Schema):
+    post_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    author_id = fields.String(required=True)
+    kind = fields.String(load_default="message")
+    language = fields.String(load_default=None, allow_none=True)
+    mentions = fields.List(fields.String(), load_default=list)
+
+
+class CommentEventSchema(Schema):
+    comment_id = fields.String(required=True)
+    post_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    author_id = fields.String(required=True)
+    language = fields.String(load_default=None, allow_none=True)
+    mentions = fields.List(fields.String(), load_default=list)
 
 
 # --- the catalogue ---------------------------------------------------------
@@ -69,9 +102,20 @@ IDENTITY_USER_ROLES_CHANGED = EventType("identity", "user_roles_changed")
 IDENTITY_USER_ERASED = EventType("identity", "user_erased")
 IDENTITY_ORGANISATION_CREATED = EventType("identity", "organisation_created")
 
+COMMUNITIES_COMMUNITY_CREATED = EventType("communities", "community_created")
+COMMUNITIES_COMMUNITY_UPDATED = EventType("communities", "community_updated")
+COMMUNITIES_COMMUNITY_ARCHIVED = EventType("communities", "community_archived")
+COMMUNITIES_COMMUNITY_REOPENED = EventType("communities", "community_reopened")
 COMMUNITIES_MEMBER_ADDED = EventType("communities", "member_added")
 COMMUNITIES_MEMBER_REMOVED = EventType("communities", "member_removed")
-COMMUNITIES_COMMUNITY_ARCHIVED = EventType("communities", "community_archived")
+COMMUNITIES_MEMBER_ROLE_CHANGED = EventType("communities", "member_role_changed")
+
+FEED_POST_CREATED = EventType("feed", "post_created")
+FEED_POST_UPDATED = EventType("feed", "post_updated")
+FEED_POST_DELETED = EventType("feed", "post_deleted")
+FEED_COMMENT_CREATED = EventType("feed", "comment_created")
+FEED_COMMENT_UPDATED = EventType("feed", "comment_updated")
+FEED_COMMENT_DELETED = EventType("feed", "comment_deleted")
 
 SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_CREATED: UserEventSchema,
@@ -80,9 +124,19 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_ROLES_CHANGED: UserRolesChangedSchema,
     IDENTITY_USER_ERASED: UserEventSchema,
     IDENTITY_ORGANISATION_CREATED: OrganisationEventSchema,
+    COMMUNITIES_COMMUNITY_CREATED: CommunityStateSchema,
+    COMMUNITIES_COMMUNITY_UPDATED: CommunityStateSchema,
+    COMMUNITIES_COMMUNITY_ARCHIVED: CommunityStateSchema,
+    COMMUNITIES_COMMUNITY_REOPENED: CommunityStateSchema,
     COMMUNITIES_MEMBER_ADDED: MembershipEventSchema,
     COMMUNITIES_MEMBER_REMOVED: MembershipEventSchema,
-    COMMUNITIES_COMMUNITY_ARCHIVED: CommunityEventSchema,
+    COMMUNITIES_MEMBER_ROLE_CHANGED: MembershipEventSchema,
+    FEED_POST_CREATED: PostEventSchema,
+    FEED_POST_UPDATED: PostEventSchema,
+    FEED_POST_DELETED: PostEventSchema,
+    FEED_COMMENT_CREATED: CommentEventSchema,
+    FEED_COMMENT_UPDATED: CommentEventSchema,
+    FEED_COMMENT_DELETED: CommentEventSchema,
 }
 
 

@@ -36,6 +36,14 @@ SUBSCRIPTIONS: list[Subscription] = [
     # identity keeps who-shares-a-community-with-whom for the guest directory rule
     Subscription(ev.COMMUNITIES_MEMBER_ADDED, "identity", "on_member_added"),
     Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "identity", "on_member_removed"),
+    # feed keeps its own read model of communities and membership (no RPC per timeline read)
+    Subscription(ev.COMMUNITIES_COMMUNITY_CREATED, "feed", "on_community_created"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_UPDATED, "feed", "on_community_updated"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_ARCHIVED, "feed", "on_community_archived"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_REOPENED, "feed", "on_community_reopened"),
+    Subscription(ev.COMMUNITIES_MEMBER_ADDED, "feed", "on_member_added"),
+    Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "feed", "on_member_removed"),
+    Subscription(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "feed", "on_member_role_changed"),
 ]
 
 

@@ -1,6 +1,43 @@
-from sqlalchemy.orm import DeclarativeBase
+"""Tables of the communities service (its own database; nobody else reads it)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from parvis_contracts.db import infrastructure_tables
+
+KINDS = ("team", "project", "support", "ideas", "trade", "interest")
+VISIBILITIES = ("open", "private", "secret")
+ROLES = ("member", "manager")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone, PostgreSQL keeps it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -9,3 +46,68 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 infrastructure_tables(metadata)
+
+
+class Community(Base):
+    __tablename__ = "communities"
+    __table_args__ = (Index("ix_communities_sort", "sort_name", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(80))
+    #: casefolded name: the directory's sort, search and keyset key
+    sort_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    visibility: Mapped[str] = mapped_column(String(10), index=True)
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    #: a reference to the picture (e.g. a blob SHA-256), never bytes
+    picture: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    newcomers_see_history: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: partner organisations whose guests managers may invite
+    allowed_org_ids: Mapped[list] = mapped_column(JSON, default=list)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    #: denormalised, kept in the same transaction as every membership change
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    community_id: Mapped[str] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    org_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Invitation(Base):
+    """A pending invitation; it disappears when accepted or declined."""
+
+    __tablename__ = "invitations"
+
+    community_id: Mapped[str] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    org_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    invited_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class JoinRequest(Base):
+    """A pending request to join a private community; gone once approved or refused."""
+
+    __tablename__ = "join_requests"
+
+    community_id: Mapped[str] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    org_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

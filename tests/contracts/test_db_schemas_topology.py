@@ -41,17 +41,18 @@ def test_outbox_emit_and_rollback_in_one_session(tmp_path):
     woken = []
     Session = session_factory(engine, metadata, on_events=lambda: woken.append(1))
     with Session() as session:
-        session.emit(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {"community_id": "c-1"})
+        session.emit(ev.IDENTITY_USER_DEACTIVATED, {"user_id": "u-1", "org_id": "o-1", "guest": False})
         session.rollback()
     with Session() as session:
         with pytest.raises(ValidationFailed):
-            session.emit(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {})
-        env = session.emit(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {"community_id": "c-2"})
+            session.emit(ev.IDENTITY_USER_DEACTIVATED, {})
+        env = session.emit(ev.IDENTITY_USER_DEACTIVATED, {"user_id": "u-2", "org_id": "o-1", "guest": True})
         session.commit()
     with engine.connect() as conn:
         rows = conn.execute(outbox.select()).mappings().all()
-    assert [(r["event_id"], r["payload"]) for r in rows] == [(env.id, {"community_id": "c-2"})]
-    assert rows[0]["published_at"] is None and rows[0]["source"] == "communities"
+    assert [(r["event_id"], r["payload"]) for r in rows] == [
+        (env.id, {"user_id": "u-2", "org_id": "o-1", "guest": True})]
+    assert rows[0]["published_at"] is None and rows[0]["source"] == "identity"
     assert woken == [1]
 
 

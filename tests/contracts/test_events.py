@@ -27,7 +27,8 @@ def test_event_keys_are_unique_and_named_after_their_source():
 
 def test_valid_payload_is_normalised():
     data = ev.validate_payload(ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": "u-1"})
-    assert data == {"community_id": "c-1", "user_id": "u-1", "role": "member"}
+    assert data == {"community_id": "c-1", "user_id": "u-1", "role": "member", "guest": False,
+                    "joined_at": None}
 
 
 def test_missing_fields_are_reported_per_field():
@@ -57,12 +58,19 @@ def test_unknown_event_is_refused():
         ev.validate_payload(ev.EventType("nowhere", "nothing"), {})
 
 
+ARCHIVED_STATE = {"community_id": "c-9", "name": "Old project", "kind": "project",
+                  "visibility": "private", "archived": True, "newcomers_see_history": True,
+                  "languages": ["fr"], "allowed_org_ids": []}
+
+
 def test_envelope_new_validates_its_payload():
     with pytest.raises(ValidationFailed):
         ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {})
-    env = ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {"community_id": "c-9"})
+    with pytest.raises(ValidationFailed):      # community events carry the full state
+        ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {"community_id": "c-9"})
+    env = ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, ARCHIVED_STATE)
     assert env.type == "communities.community_archived"
-    assert env.data == {"community_id": "c-9"}
+    assert env.data == ARCHIVED_STATE
     assert len(env.id) == 36 and env.occurred_at.endswith("+00:00")
 
 
@@ -90,7 +98,7 @@ def test_tampered_envelope_is_refused(field, value):
 
 
 def test_envelope_signed_with_another_secret_is_refused():
-    env = ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {"community_id": "c-1"})
+    env = ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, ARCHIVED_STATE)
     with pytest.raises(ValidationFailed, match="signature"):
         ev.Envelope.from_message(env.to_message(secret=b"someone else"), secret=SECRET)
 

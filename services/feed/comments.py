@@ -1,0 +1,159 @@
+"""Comments (one level of replies): write, list, edit (with history), delete, like."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from parvis_contracts import events as ev
+from parvis_contracts.errors import Conflict, NotFound, ValidationFailed, not_found
+
+from . import paging, render, views
+from .access import Access, Viewer, post_access
+from .models import Comment, CommentLike, CommentVersion, Post
+from .posts import check_mentions, require_author_or_moderator
+
+
+def event_data(comment: Comment) -> dict:
+    return {"comment_id": comment.id, "post_id": comment.post_id,
+            "community_id": comment.community_id, "author_id": comment.author_id,
+            "language": None, "mentions": list(comment.mentions or [])}
+
+
+def comment_access(session, viewer: Viewer, comment_id: str) -> tuple[Comment, Post, Access]:
+    """A comment the viewer may read (its post readable, neither deleted nor hidden)."""
+    comment = session.get(Comment, comment_id)
+    if comment is None or comment.deleted_at is not None:
+        raise not_found("comment")
+    try:
+        post, access = post_access(session, viewer, comment.post_id)
+    except NotFound:
+        raise not_found("comment") from None
+    if comment.hidden and not access.can_moderate:
+        raise not_found("comment")
+    return comment, post, access
+
+
+def create(session, viewer: Viewer, now: datetime, post_id: str, body: str,
+           parent_id=None) -> dict:
+    post, access = post_access(session, viewer, post_id)
+    access.require_write()
+    if parent_id is not None:
+        parent = session.get(Comment, parent_id)
+        if (parent is None or parent.post_id != post.id or parent.deleted_at is not None
+                or parent.hidden):
+            raise not_found("comment")
+        if parent.parent_id is not None:
+            raise ValidationFailed("The request is not valid.", {"parent_id": [
+                "Reply to the top comment: replies go one level deep."]})
+    mentions = check_mentions(session, post.community_id, body)
+    comment = Comment(post_id=post.id, community_id=post.community_id, parent_id=parent_id,
+                      author_id=viewer.id, body=body, html=render.to_html(body),
+                      mentions=mentions, created_at=now, version=1, like_count=0,
+                      hidden=False)
+    session.add(comment)
+    session.flush()
+    session.execute(update(Post).where(Post.id == post.id)
+                    .values(comment_count=Post.comment_count + 1))
+    session.emit(ev.FEED_COMMENT_CREATED, event_data(comment))
+    session.commit()
+    return views.comment_item(comment, False, False)
+
+
+def listing(session, viewer: Viewer, post_id: str, limit: int, cursor) -> dict:
+    post, _ = post_access(session, viewer, post_id)
+    query = select(Comment).where(Comment.post_id == post.id, Comment.deleted_at.is_(None),
+                                  Comment.hidden.is_(False))
+    query, _extra = paging.keyset(query, Comment.created_at, Comment.id, limit, cursor,
+                                  newest_first=False)
+    rows, next_cursor = paging.split(list(session.scalars(query)), limit,
+                                     lambda c: (c.created_at, c.id))
+    return {"items": views.comment_items(session, viewer.id, rows, post.accepted_comment_id),
+            "next_cursor": next_cursor}
+
+
+def get(session, viewer: Viewer, comment_id: str) -> dict:
+    comment, post, _ = comment_access(session, viewer, comment_id)
+    return views.comment_items(session, viewer.id, [comment], post.accepted_comment_id)[0]
+
+
+def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str) -> dict:
+    comment, post, access = comment_access(session, viewer, comment_id)
+    require_author_or_moderator(access, comment.author_id)
+    mentions = check_mentions(session, comment.community_id, body)
+    session.add(CommentVersion(comment_id=comment.id, version=comment.version,
+                               body=comment.body, html=comment.html,
+                               created_at=comment.edited_at or comment.created_at,
+                               replaced_at=now, replaced_by=viewer.id))
+    comment.body, comment.html, comment.mentions = body, render.to_html(body), mentions
+    comment.version += 1
+    comment.edited_at = now
+    session.emit(ev.FEED_COMMENT_UPDATED, event_data(comment))
+    session.commit()
+    return views.comment_items(session, viewer.id, [comment], post.accepted_comment_id)[0]
+
+
+def versions(session, viewer: Viewer, comment_id: str) -> dict:
+    comment, _, _ = comment_access(session, viewer, comment_id)
+    old = session.scalars(select(CommentVersion).where(CommentVersion.comment_id == comment.id)
+                          .order_by(CommentVersion.version))
+    items = [{"version": v.version, "body": v.body, "html": v.html, "created_at": v.created_at,
+              "replaced_at": v.replaced_at, "replaced_by": v.replaced_by, "current": False}
+             for v in old]
+    items.append({"version": comment.version, "body": comment.body, "html": comment.html,
+                  "created_at": comment.edited_at or comment.created_at, "replaced_at": None,
+                  "replaced_by": None, "current": True})
+    return {"items": items}
+
+
+def remove(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
+    comment, post, access = comment_access(session, viewer, comment_id)
+    require_author_or_moderator(access, comment.author_id)
+    comment.deleted_at = now
+    values = {"comment_count": Post.comment_count - 1}
+    if post.accepted_comment_id == comment.id:
+        values["accepted_comment_id"] = None
+    session.execute(update(Post).where(Post.id == post.id).values(**values))
+    session.emit(ev.FEED_COMMENT_DELETED, event_data(comment))
+    session.commit()
+    return {"comment_id": comment.id, "deleted": True}
+
+
+def like(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
+    comment, _, access = comment_access(session, viewer, comment_id)
+    access.require_write()
+    if session.get(CommentLike, (comment.id, viewer.id)) is not None:
+        raise Conflict("You already like this comment.")
+    session.add(CommentLike(comment_id=comment.id, user_id=viewer.id, created_at=now))
+    session.flush()
+    session.execute(update(Comment).where(Comment.id == comment.id)
+                    .values(like_count=Comment.like_count + 1))
+    session.commit()
+    session.refresh(comment)
+    return {"comment_id": comment.id, "liked": True, "like_count": comment.like_count}
+
+
+def unlike(session, viewer: Viewer, comment_id: str) -> dict:
+    comment, _, access = comment_access(session, viewer, comment_id)
+    access.require_write()
+    existing = session.get(CommentLike, (comment.id, viewer.id))
+    if existing is None:
+        raise not_found("like")
+    session.delete(existing)
+    session.flush()
+    session.execute(update(Comment).where(Comment.id == comment.id)
+                    .values(like_count=Comment.like_count - 1))
+    session.commit()
+    session.refresh(comment)
+    return {"comment_id": comment.id, "liked": False, "like_count": comment.like_count}
+
+
+def likers(session, viewer: Viewer, comment_id: str, limit: int, cursor) -> dict:
+    comment, _, _ = comment_access(session, viewer, comment_id)
+    query, _extra = paging.keyset(select(CommentLike).where(CommentLike.comment_id == comment.id),
+                                  CommentLike.created_at, CommentLike.user_id, limit, cursor,
+                                  newest_first=False)
+    rows, next_cursor = paging.split(list(session.scalars(query)), limit,
+                                     lambda r: (r.created_at, r.user_id))
+    return {"items": [{"user_id": r.user_id, "liked_at": r.created_at} for r in rows],
+            "next_cursor": next_cursor, "count": comment.like_count}

@@ -1,0 +1,34 @@
+"""Small helpers shared by the feed unit tests."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from services.feed.models import metadata
+
+
+def snapshot(engine) -> dict:
+    """Row count of every table, and the outbox's content: "changes nothing" is equality."""
+    counts = {}
+    with engine.connect() as conn:
+        for name, table in metadata.tables.items():
+            if name == "processed_events":
+                continue
+            counts[name] = conn.execute(select(func.count()).select_from(table)).scalar()
+        posts = metadata.tables["posts"]
+        counts["post_state"] = sorted(
+            tuple(row) for row in conn.execute(select(
+                posts.c.id, posts.c.body, posts.c.version, posts.c.like_count,
+                posts.c.comment_count, posts.c.deleted_at, posts.c.hidden)))
+    return counts
+
+
+def outbox_types(engine) -> list[str]:
+    outbox = metadata.tables["outbox"]
+    with engine.connect() as conn:
+        return [f"{r.source}.{r.event_type}"
+                for r in conn.execute(select(outbox.c.source, outbox.c.event_type)
+                                      .order_by(outbox.c.id))]
+
+
+def ids(page) -> list[str]:
+    return [item["id"] for item in page["items"]]
