@@ -13,16 +13,43 @@ any other SQLAlchemy URL (PostgreSQL in production) comes from
 """
 from __future__ import annotations
 
+import uuid
 import weakref
+from datetime import timezone
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table, TypeDecorator,
                         create_engine, event, func)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import db_url
 from .events import Envelope, EventType
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone, PostgreSQL keeps it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -11,13 +11,15 @@ Inside a worker, :class:`CurrentCaller` gives the verified :class:`Caller`.
 """
 from __future__ import annotations
 
+import functools
 import sys
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
+from sqlalchemy.exc import IntegrityError
 
 from .context import CONTEXT_KEY, KIND_ANONYMOUS, Caller, verify
-from .errors import Unauthenticated
+from .errors import Conflict, Unauthenticated
 
 
 class AuthorisedRpc(Rpc):
@@ -56,3 +58,23 @@ class CurrentCaller(DependencyProvider):
             return verify(token)
         except Unauthenticated:
             return None
+
+
+def transactional(fn):
+    """Roll back whatever a failing call left in the session: never a half-written record."""
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return fn(self, *args, **kwargs)
+        except IntegrityError:
+            self.db.rollback()
+            raise Conflict("This change conflicts with existing data (it may already exist).") \
+                from None
+        except BaseException:
+            self.db.rollback()
+            raise
+    return wrapper
+
+
+def dump(schema_cls, data, **kwargs):
+    return schema_cls(**kwargs).dump(data)

@@ -6,15 +6,13 @@ The RPC interface is documented in docs/services/communities.md.
 """
 from __future__ import annotations
 
-import functools
-
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
-from sqlalchemy.exc import IntegrityError
 
+from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
-from parvis_contracts.entrypoints import CurrentCaller, rpc
-from parvis_contracts.errors import Conflict, Unavailable
+from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
+from parvis_contracts.errors import Unavailable
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
 from parvis_contracts.schemas import load
@@ -22,28 +20,7 @@ from parvis_contracts.schemas import load
 from . import communities, membership
 from . import schemas as s
 from .access import require_caller
-from .clock import Clock
 from .models import metadata
-
-
-def transactional(fn):
-    """Roll back whatever a failing call left in the session: never a half-written record."""
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return fn(self, *args, **kwargs)
-        except IntegrityError:
-            self.db.rollback()
-            raise Conflict("This change conflicts with existing data (it may already exist).") \
-                from None
-        except BaseException:
-            self.db.rollback()
-            raise
-    return wrapper
-
-
-def dump(schema_cls, data, **kwargs):
-    return schema_cls(**kwargs).dump(data)
 
 
 class CommunitiesService(PlatformEntrypoints):

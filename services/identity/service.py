@@ -5,14 +5,10 @@ The rules live in the domain modules (``auth``, ``people``, ``profiles``,
 """
 from __future__ import annotations
 
-import functools
-
-from sqlalchemy.exc import IntegrityError
-
 from parvis_contracts import events as ev
+from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
-from parvis_contracts.entrypoints import CurrentCaller, rpc
-from parvis_contracts.errors import Conflict
+from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
 from parvis_contracts.handlers import idempotent_handler
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
@@ -21,28 +17,7 @@ from parvis_contracts.schemas import load
 from . import auth, directory, organisations, people, profiles
 from . import schemas as s
 from .access import load_viewer
-from .clock import Clock
 from .models import metadata
-
-
-def transactional(fn):
-    """Roll back whatever a failing call left in the session: never a half-written record."""
-    @functools.wraps(fn)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return fn(self, *args, **kwargs)
-        except IntegrityError:
-            self.db.rollback()
-            raise Conflict("This change conflicts with existing data (it may already exist).") \
-                from None
-        except BaseException:
-            self.db.rollback()
-            raise
-    return wrapper
-
-
-def dump(schema_cls, data, **kwargs):
-    return schema_cls(**kwargs).dump(data)
 
 
 class IdentityService(PlatformEntrypoints):

@@ -17,8 +17,18 @@ from parvis_contracts.migrations import upgrade  # noqa: E402
 from tests.support import Databases, Vhost  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def vhost():
+    """A vhost of its own for every test: durable queues (which the topology declares
+    for every subscriber) must not carry one test's events into the next."""
+    vh = Vhost().create()
+    yield vh
+    vh.delete()
+
+
+@pytest.fixture(scope="module")
+def module_vhost():
+    """For modules that start their services once for all their tests."""
     vh = Vhost().create()
     yield vh
     vh.delete()

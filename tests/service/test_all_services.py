@@ -59,7 +59,7 @@ def import_service(name):
 
 
 @pytest.fixture(scope="module")
-def running(vhost, databases):
+def running(module_vhost, databases):
     """Every service started once for this module, each on a freshly migrated database.
 
     They start here, in a module-scoped fixture, on purpose: nameko's pytest plugin
@@ -73,7 +73,7 @@ def running(vhost, databases):
             continue
         url = databases.url(name)
         upgrade(name, url)
-        container = ServiceContainer(cls, dict(nameko_config(), AMQP_URI=vhost.uri, DB_URL=url))
+        container = ServiceContainer(cls, dict(nameko_config(), AMQP_URI=module_vhost.uri, DB_URL=url))
         container.start()
         containers[name] = container
     yield {name: c.service_cls for name, c in containers.items()}
@@ -82,8 +82,8 @@ def running(vhost, databases):
 
 
 @pytest.fixture(scope="module")
-def rpc(vhost):
-    client = RpcClient(dict(nameko_config(), AMQP_URI=vhost.uri), timeout=10)
+def rpc(module_vhost):
+    client = RpcClient(dict(nameko_config(), AMQP_URI=module_vhost.uri), timeout=10)
     yield client
     client.close()
 

@@ -24,7 +24,9 @@ from parvis_contracts.outbox import publish_now
 from tests.support import Vhost, wait_until
 
 PROBE = "contracts_probe"
-EVENT = ev.COMMUNITIES_COMMUNITY_ARCHIVED
+# A test-only event of the probe service, with the smallest payload schema there is.
+EVENT = ev.EventType(PROBE, "thing_archived")
+ev.SCHEMAS.setdefault(EVENT, ev.CommunityEventSchema)
 
 metadata = MetaData()
 things = Table("things", metadata, Column("id", String(60), primary_key=True))
