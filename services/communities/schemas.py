@@ -1,25 +1,14 @@
 """Marshmallow schemas: every RPC input is loaded with one, every output dumped."""
 from __future__ import annotations
 
-from babel import Locale
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from parvis_contracts.schemas import LanguageCode
 
 from .models import KINDS, ROLES, VISIBILITIES
 
-LANGUAGES = frozenset(code for code in Locale("en").languages
-                      if len(code) == 2 and code.isalpha())
 NAME_MIN, NAME_MAX, DESCRIPTION_MAX = 3, 80, 2000
 MAX_LANGUAGES, MAX_ORGS = 30, 200
-
-
-class LanguageCode(fields.String):
-    """ISO 639-1, case-insensitive on the way in, lower case out."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
-        if text not in LANGUAGES:
-            raise ValidationError("Not an ISO 639-1 language code.")
-        return text
 
 
 class Name(fields.String):

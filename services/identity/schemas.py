@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from babel import Locale
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load,
                          validate, validates)
+
+from parvis_contracts.schemas import Country, LanguageCode
 
 from .models import ORG_KINDS, PERSONAL_FIELDS, PHOTO_TYPES, STATUSES, VISIBILITIES
 
@@ -15,36 +16,11 @@ UI_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ca")
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024        # argon2 hashes anything, but a megabyte password is an attack
 
-# Babel's territory list also holds a few codes that ISO 3166-1 does not assign.
-_NOT_ISO_3166 = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA",
-                 "XB", "XK", "ZZ"}
-COUNTRIES = frozenset(code for code in Locale("en").territories
-                      if len(code) == 2 and code.isalpha() and code not in _NOT_ISO_3166)
-LANGUAGES = frozenset(code for code in Locale("en").languages
-                      if len(code) == 2 and code.isalpha())
 PHONE_RE = re.compile(r"^[0-9 +\-()]*$")
 MAX_SKILLS, MAX_SKILL_LEN = 30, 40
 
 
 # --- reusable fields -------------------------------------------------------
-
-class Country(fields.String):
-    """ISO 3166-1 alpha-2, case-insensitive on the way in, upper case out."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
-        if text not in COUNTRIES:
-            raise ValidationError("Not an ISO 3166-1 alpha-2 country code.")
-        return text
-
-
-class LanguageCode(fields.String):
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
-        if text not in LANGUAGES:
-            raise ValidationError("Not an ISO 639-1 language code.")
-        return text
-
 
 class Email(fields.Email):
     def _deserialize(self, value, attr, data, **kwargs):
