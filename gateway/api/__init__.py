@@ -40,9 +40,9 @@ SPEC_OPTIONS = {
 def init_api(app) -> ParvisApi:
     app.config.setdefault("API_SPEC_OPTIONS", SPEC_OPTIONS)
     api = ParvisApi(app)
-    from . import admin, auth, docs, organisations, people, photos
+    from . import admin, auth, communities, docs, feed, organisations, people, photos
 
-    for module in (auth, people, photos, organisations, admin):
+    for module in (auth, people, photos, organisations, admin, communities, feed):
         api.register_blueprint(module.blp)
     app.register_blueprint(docs.docs)
     app.extensions["parvis_api"] = api

@@ -263,3 +263,334 @@ class RolesSchema(ma.Schema):
 
 class GuestExpirySchema(ma.Schema):
     guest_expires_at = IsoDate(required=True, allow_none=True)
+
+
+# ----------------------------------------------------------------- communities
+
+COMMUNITY_KINDS = ("team", "project", "support", "ideas", "trade", "interest")
+COMMUNITY_VISIBILITIES = ("open", "private", "secret")
+MEMBER_ROLES = ("member", "manager")
+POST_KINDS = ("message", "question", "announcement")
+_ID = validate.Length(min=1, max=64)
+
+
+class PersonNameSchema(ma.Schema):
+    id = fields.String(required=True)
+    display_name = fields.String()
+    guest = fields.Boolean()
+    org_name = _nullable_str()
+    initials = fields.String()
+    photo = _nullable_str()
+
+
+def _people_field():
+    return fields.Dict(keys=fields.String(), values=fields.Nested(PersonNameSchema),
+                       metadata={"description": "The people the items name, by id "
+                                                "(those you may see)"})
+
+
+class CommunitySchema(ma.Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(metadata={"enum": list(COMMUNITY_KINDS)})
+    visibility = fields.String(metadata={"enum": list(COMMUNITY_VISIBILITIES)})
+    member_count = fields.Integer()
+    archived = fields.Boolean()
+    my_role = _nullable_str(metadata={"enum": ["manager", "member", None]})
+    access = fields.String(metadata={"enum": ["full", "metadata"]})
+    description = fields.String()
+    languages = fields.List(fields.String())
+    picture = _nullable_str()
+    newcomers_see_history = fields.Boolean()
+    allowed_org_ids = fields.List(fields.String())
+    archived_at = Timestamp(allow_none=True)
+    created_by = _nullable_str()
+    created_at = Timestamp(allow_none=True)
+    updated_at = Timestamp(allow_none=True)
+
+
+class CommunityPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(CommunitySchema), required=True)
+    next_cursor = _nullable_str()
+
+
+class CommunityQuerySchema(ma.Schema):
+    query = fields.String(validate=validate.Length(max=200))
+    kind = fields.String(validate=validate.OneOf(COMMUNITY_KINDS))
+    visibility = fields.String(validate=validate.OneOf(COMMUNITY_VISIBILITIES))
+    mine = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+class CommunityCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_KINDS))
+    visibility = fields.String(load_default="open",
+                               validate=validate.OneOf(COMMUNITY_VISIBILITIES))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    languages = fields.List(fields.String(validate=LANGUAGE_CODE),
+                            validate=validate.Length(max=30))
+    picture = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    newcomers_see_history = fields.Boolean()
+    allowed_org_ids = fields.List(fields.String(validate=_ID),
+                                  validate=validate.Length(max=200))
+
+
+class CommunityUpdateSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=validate.OneOf(COMMUNITY_KINDS))
+    visibility = fields.String(validate=validate.OneOf(COMMUNITY_VISIBILITIES))
+    description = fields.String(validate=validate.Length(max=2000))
+    languages = fields.List(fields.String(validate=LANGUAGE_CODE),
+                            validate=validate.Length(max=30))
+    picture = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    newcomers_see_history = fields.Boolean()
+    allowed_org_ids = fields.List(fields.String(validate=_ID),
+                                  validate=validate.Length(max=200))
+
+
+class MemberSchema(ma.Schema):
+    community_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    role = fields.String(metadata={"enum": list(MEMBER_ROLES)})
+    guest = fields.Boolean()
+    org_id = _nullable_str()
+    joined_at = Timestamp(allow_none=True)
+
+
+class MemberPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(MemberSchema), required=True)
+    next_cursor = _nullable_str()
+    people = _people_field()
+
+
+class PageQuerySchema(ma.Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+class RoleSchema(ma.Schema):
+    role = fields.String(required=True, validate=validate.OneOf(MEMBER_ROLES))
+
+
+class InviteSchema(ma.Schema):
+    person_id = fields.String(required=True, validate=_ID)
+
+
+class CommunityInvitationSchema(ma.Schema):
+    community_id = fields.String(required=True)
+    person_id = fields.String()
+    guest = fields.Boolean()
+    org_id = _nullable_str()
+    invited_by = _nullable_str()
+    created_at = Timestamp(allow_none=True)
+    community = fields.Nested(CommunitySchema)
+
+
+class CommunityInvitationListSchema(ma.Schema):
+    items = fields.List(fields.Nested(CommunityInvitationSchema), required=True)
+
+
+class JoinRequestCreateSchema(ma.Schema):
+    message = fields.String(allow_none=True, load_default=None,
+                            validate=validate.Length(max=500))
+
+
+class JoinRequestSchema(ma.Schema):
+    community_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    org_id = _nullable_str()
+    message = _nullable_str()
+    created_at = Timestamp(allow_none=True)
+
+
+class JoinRequestListSchema(ma.Schema):
+    items = fields.List(fields.Nested(JoinRequestSchema), required=True)
+    people = _people_field()
+
+
+class OutcomeSchema(ma.Schema):
+    """The small acknowledgements of the services (``{left: true}``, ``{removed: true}``...)."""
+    left = fields.Boolean()
+    removed = fields.Boolean()
+    refused = fields.Boolean()
+    declined = fields.Boolean()
+
+
+# ----------------------------------------------------------------- feed
+
+class PostSchema(ma.Schema):
+    id = fields.String(required=True)
+    community_id = fields.String()
+    community_name = _nullable_str()
+    author_id = fields.String()
+    kind = fields.String(metadata={"enum": list(POST_KINDS)})
+    body = fields.String(metadata={"description": "Markdown source"})
+    html = fields.String(metadata={"description": "Sanitised HTML rendering of the body"})
+    mentions = fields.List(fields.String())
+    hashtags = fields.List(fields.String())
+    created_at = Timestamp(allow_none=True)
+    edited_at = Timestamp(allow_none=True)
+    version = fields.Integer()
+    like_count = fields.Integer()
+    comment_count = fields.Integer()
+    liked_by_me = fields.Boolean()
+    accepted_comment_id = _nullable_str()
+    read_by_me = fields.Boolean(allow_none=True)
+    read_count = fields.Integer(allow_none=True)
+    is_new = fields.Boolean(allow_none=True)
+    hidden = fields.Boolean()
+
+
+class PostPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(PostSchema), required=True)
+    next_cursor = _nullable_str()
+    people = _people_field()
+
+
+class TimelineSchema(PostPageSchema):
+    last_visit_at = Timestamp(allow_none=True)
+    new_count = fields.Integer(allow_none=True)
+
+
+class WallQuerySchema(PageQuerySchema):
+    kind = fields.String(validate=validate.OneOf(POST_KINDS))
+    unanswered = fields.Boolean(load_default=False)
+
+
+class PostCreateSchema(ma.Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    kind = fields.String(load_default="message", validate=validate.OneOf(POST_KINDS))
+
+
+class BodySchema(ma.Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class CommentCreateSchema(BodySchema):
+    parent_id = fields.String(allow_none=True, load_default=None, validate=_ID)
+
+
+class VersionSchema(ma.Schema):
+    version = fields.Integer()
+    body = fields.String()
+    html = fields.String()
+    created_at = Timestamp(allow_none=True)
+    replaced_at = Timestamp(allow_none=True)
+    replaced_by = _nullable_str()
+    current = fields.Boolean()
+
+
+class VersionListSchema(ma.Schema):
+    items = fields.List(fields.Nested(VersionSchema), required=True)
+
+
+class DeletedSchema(ma.Schema):
+    post_id = fields.String()
+    comment_id = fields.String()
+    deleted = fields.Boolean()
+
+
+class LikeSchema(ma.Schema):
+    post_id = fields.String()
+    comment_id = fields.String()
+    liked = fields.Boolean()
+    like_count = fields.Integer()
+
+
+class LikerSchema(ma.Schema):
+    user_id = fields.String(required=True)
+    liked_at = Timestamp(allow_none=True)
+
+
+class LikerPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(LikerSchema), required=True)
+    next_cursor = _nullable_str()
+    count = fields.Integer()
+    people = _people_field()
+
+
+class CommentSchema(ma.Schema):
+    id = fields.String(required=True)
+    post_id = fields.String()
+    community_id = fields.String()
+    parent_id = _nullable_str()
+    author_id = fields.String()
+    body = fields.String()
+    html = fields.String()
+    mentions = fields.List(fields.String())
+    created_at = Timestamp(allow_none=True)
+    edited_at = Timestamp(allow_none=True)
+    version = fields.Integer()
+    like_count = fields.Integer()
+    liked_by_me = fields.Boolean()
+    accepted = fields.Boolean()
+    hidden = fields.Boolean()
+
+
+class CommentPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(CommentSchema), required=True)
+    next_cursor = _nullable_str()
+    people = _people_field()
+
+
+class AcceptedAnswerSchema(ma.Schema):
+    comment_id = fields.String(required=True, allow_none=True, validate=_ID)
+
+
+class ReadSchema(ma.Schema):
+    post_id = fields.String()
+    read = fields.Boolean()
+    read_count = fields.Integer()
+
+
+class ReaderSchema(ma.Schema):
+    user_id = fields.String(required=True)
+    read_at = Timestamp(allow_none=True)
+
+
+class ReadsSchema(ma.Schema):
+    post_id = fields.String()
+    read = fields.List(fields.Nested(ReaderSchema))
+    unread = fields.List(fields.String())
+    read_count = fields.Integer()
+    member_count = fields.Integer()
+    people = _people_field()
+
+
+class ReportCreateSchema(ma.Schema):
+    target_type = fields.String(required=True, validate=validate.OneOf(("post", "comment")))
+    target_id = fields.String(required=True, validate=_ID)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ReportSchema(ma.Schema):
+    id = fields.String(required=True)
+    community_id = fields.String()
+    target_type = fields.String(metadata={"enum": ["post", "comment"]})
+    target_id = fields.String()
+    post_id = _nullable_str()
+    reporter_id = fields.String()
+    reason = fields.String()
+    status = fields.String(metadata={"enum": ["open", "hidden", "restored"]})
+    created_at = Timestamp(allow_none=True)
+    resolved_by = _nullable_str()
+    resolved_at = Timestamp(allow_none=True)
+    target_body = _nullable_str()
+    target_author_id = _nullable_str()
+    target_hidden = fields.Boolean()
+
+
+class ReportPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(ReportSchema), required=True)
+    next_cursor = _nullable_str()
+
+
+class ReportQuerySchema(PageQuerySchema):
+    status = fields.String(load_default="open",
+                           validate=validate.OneOf(("open", "hidden", "restored")))
+
+
+class ResolveSchema(ma.Schema):
+    action = fields.String(required=True, validate=validate.OneOf(("hide", "restore")))

@@ -6,8 +6,11 @@ from flask import (Blueprint, flash, g, make_response, redirect, render_template
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from parvis_contracts.errors import (Conflict, Forbidden, PayloadTooLarge, TooManyRequests,
-                                     Unauthenticated, ValidationFailed)
+from nameko.exceptions import RpcTimeout, UnknownService
+
+from parvis_contracts.errors import (Conflict, Forbidden, NotFound, PayloadTooLarge,
+                                     TooManyRequests, Unauthenticated, Unavailable,
+                                     ValidationFailed)
 
 from .. import auth, i18n, rpc
 from ..errors import map_exception
@@ -123,7 +126,13 @@ def me_as_form(me: dict) -> dict:
 
 @web.route("/")
 def home():
-    return render_template("home.html")
+    from .communities import home_timeline
+
+    try:
+        timeline = home_timeline()
+    except (NotFound, Forbidden, Unavailable, RpcTimeout, UnknownService):
+        timeline = None  # the feed is not answering: the rest of the page still works
+    return render_template("home.html", home=timeline)
 
 
 @web.route("/sign-in", methods=["GET", "POST"])
@@ -488,7 +497,10 @@ def _template_globals():
 
 
 def init_web(app) -> None:
+    from .communities import community_web
+
     app.register_blueprint(web)
+    app.register_blueprint(community_web)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.context_processor(_template_globals)
 
