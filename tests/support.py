@@ -102,3 +102,37 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
         if time.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+class FakeClock:
+    """A clock the unit tests move by hand. With a ``tick`` it also moves at every
+    reading, so that successive writes get distinct, ordered timestamps."""
+
+    def __init__(self, tick=None):
+        from datetime import datetime, timedelta, timezone
+
+        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+        self.tick = tick or timedelta(0)
+
+    def __call__(self):
+        self.now += self.tick
+        return self.now
+
+    def advance(self, **kwargs):
+        from datetime import timedelta
+
+        self.now += timedelta(**kwargs)
+
+
+def unit_engine(tmp_path, service: str, metadata):
+    """Generator for a unit-tier ``engine`` fixture: a fresh SQLite file with the
+    service's tables, or with ``PARVIS_TEST_DB=postgresql`` a fresh PostgreSQL database."""
+    from parvis_contracts.db import make_engine
+
+    dbs = Databases(tmp_path)
+    url = dbs.url(service) if use_postgresql() else f"sqlite:///{tmp_path}/{service}.db"
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+    dbs.drop_all()

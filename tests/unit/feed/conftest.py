@@ -7,33 +7,18 @@ people of the table's columns.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from nameko.testing.services import worker_factory
 
 from parvis_contracts import events as ev
 from parvis_contracts.context import KIND_PERSON, KIND_SYSTEM, Caller
-from parvis_contracts.db import make_engine, session_factory
+from parvis_contracts.db import session_factory
 from parvis_contracts.events import Envelope
 from services.feed.models import metadata
 from services.feed.service import FeedService
-from tests.support import Databases, use_postgresql
-
-
-class FakeClock:
-    """Moves one millisecond at every reading (set ``tick`` to zero to freeze it)."""
-
-    def __init__(self):
-        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
-        self.tick = timedelta(milliseconds=1)
-
-    def __call__(self):
-        self.now += self.tick
-        return self.now
-
-    def advance(self, **kwargs):
-        self.now += timedelta(**kwargs)
+from tests.support import FakeClock, unit_engine
 
 
 def person(user_id, roles=("member",), guest=False):
@@ -108,19 +93,12 @@ class World:
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FakeClock(tick=timedelta(milliseconds=1))
 
 
 @pytest.fixture
 def engine(tmp_path):
-    """A fresh SQLite file, or with ``PARVIS_TEST_DB=postgresql`` a fresh PostgreSQL database."""
-    dbs = Databases(tmp_path)
-    url = dbs.url("feed") if use_postgresql() else f"sqlite:///{tmp_path}/feed.db"
-    engine = make_engine(url)
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    dbs.drop_all()
+    yield from unit_engine(tmp_path, "feed", metadata)
 
 
 @pytest.fixture

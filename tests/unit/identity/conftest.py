@@ -6,29 +6,17 @@ The clock is injectable, so time-based rules are tested without sleeping.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.testing.services import worker_factory
 
 from parvis_contracts.context import KIND_PERSON, KIND_SYSTEM, Caller
-from parvis_contracts.db import make_engine, session_factory
+from parvis_contracts.db import session_factory
 from services.identity.models import metadata
 from services.identity.service import IdentityService
-from tests.support import Databases, use_postgresql
+from tests.support import FakeClock, unit_engine
 
 PASSWORD = "correct horse battery"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kwargs):
-        self.now += timedelta(**kwargs)
 
 
 class World:
@@ -80,14 +68,7 @@ def clock():
 
 @pytest.fixture
 def engine(tmp_path):
-    """A fresh SQLite file, or with ``PARVIS_TEST_DB=postgresql`` a fresh PostgreSQL database."""
-    dbs = Databases(tmp_path)
-    url = dbs.url("identity") if use_postgresql() else f"sqlite:///{tmp_path}/identity.db"
-    engine = make_engine(url)
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    dbs.drop_all()
+    yield from unit_engine(tmp_path, "identity", metadata)
 
 
 @pytest.fixture
