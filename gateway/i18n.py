@@ -1,9 +1,10 @@
 """Languages of the web UI: catalogue compilation and locale choice.
 
-The ``.po`` catalogues live in ``gateway/translations/<lang>/LC_MESSAGES``;
-the compiled ``.mo`` files are build products (not in git):
-:func:`compile_catalogs` writes them with Babel's API, and ``create_app``
-calls it when one is missing or older than its ``.po``.
+Each language's catalogue is ``gateway/translations/<lang>/LC_MESSAGES/messages.po``
+plus one part per feature in ``gateway/translations/<lang>/parts/*.po`` (so a feature
+keeps its strings in its own file). The compiled ``messages.mo`` is a build product
+(not in git): :func:`compile_catalogs` merges the parts and writes it with Babel's
+API, and ``create_app`` calls it when it is missing or older than any of its sources.
 """
 from __future__ import annotations
 
@@ -47,16 +48,35 @@ def select_locale(query: str | None = None, cookie: str | None = None,
 
 
 def catalogs(directory: Path | None = None) -> list[tuple[Path, Path]]:
-    """``(po, mo)`` path pairs of every catalogue under ``directory``."""
+    """``(main po, mo)`` path pairs of every language under ``directory``."""
     root = Path(directory or TRANSLATIONS_DIR)
     return [(po, po.with_suffix(".mo"))
-            for po in sorted(root.glob("*/LC_MESSAGES/*.po"))]
+            for po in sorted(root.glob("*/LC_MESSAGES/messages.po"))]
+
+
+def sources(po: Path) -> list[Path]:
+    """The main catalogue of a language followed by its feature parts."""
+    return [po, *sorted(po.parent.parent.glob("parts/*.po"))]
+
+
+def read_catalog(po: Path):
+    """One language's catalogue: the main file with every part merged in."""
+    language = po.parent.parent.name
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=language)
+    for part in sources(po)[1:]:
+        with part.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                if message.id:
+                    catalog[message.id] = message
+    return catalog
 
 
 def stale_catalogs(directory: Path | None = None) -> list[Path]:
-    """The ``.po`` files whose ``.mo`` is missing or older."""
+    """The main ``.po`` files whose ``.mo`` is missing or older than a source."""
     return [po for po, mo in catalogs(directory)
-            if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime]
+            if not mo.exists()
+            or any(mo.stat().st_mtime < src.stat().st_mtime for src in sources(po))]
 
 
 def compile_catalogs(directory: Path | None = None, force: bool = False) -> list[Path]:
@@ -70,8 +90,7 @@ def compile_catalogs(directory: Path | None = None, force: bool = False) -> list
     for po, mo in catalogs(directory):
         if not force and po not in stale:
             continue
-        with po.open("rb") as fh:
-            catalog = read_po(fh, locale=po.parent.parent.name)
+        catalog = read_catalog(po)
         fd, tmp = tempfile.mkstemp(dir=mo.parent, prefix=".messages-", suffix=".mo")
         try:
             with os.fdopen(fd, "wb") as out:

@@ -32,13 +32,10 @@ def test_normalise_language():
 
 
 def test_every_language_has_a_complete_catalogue():
-    from babel.messages.pofile import read_po
 
     ids = None
     for lang in i18n.LANGUAGES:
-        path = i18n.TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as fh:
-            catalog = read_po(fh)
+        catalog = i18n.read_catalog(i18n.TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po")
         messages = {m.id: m.string for m in catalog if m.id}
         assert messages, lang
         assert all(messages.values()), f"untranslated strings in {lang}"
@@ -67,10 +64,30 @@ def test_compile_catalogs_writes_mo_when_missing_or_stale(tmp_path):
     assert catalog.get("People").string == "Personnes"
 
 
+def test_a_feature_part_is_merged_and_makes_the_catalogue_stale(tmp_path):
+    shutil.copytree(i18n.TRANSLATIONS_DIR, tmp_path / "t",
+                    ignore=shutil.ignore_patterns("*.mo"))
+    root = tmp_path / "t"
+    i18n.compile_catalogs(root)
+    part = root / "fr" / "parts" / "zz-test.po"
+    part.parent.mkdir(exist_ok=True)
+    part.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+                    'msgid "Only in a part"\nmsgstr "Seulement dans une partie"\n',
+                    encoding="utf-8")
+    later = time.time() + 10
+    os.utime(part, (later, later))
+    main = root / "fr" / "LC_MESSAGES" / "messages.po"
+    assert i18n.stale_catalogs(root) == [main]
+    i18n.compile_catalogs(root)
+    with main.with_suffix(".mo").open("rb") as fh:
+        catalog = read_mo(fh)
+    assert catalog.get("Only in a part").string == "Seulement dans une partie"
+    assert catalog.get("People").string == "Personnes"
+
+
 def test_every_ui_string_of_the_code_is_in_the_catalogues():
     """A string added to a template or view without its translations fails here."""
     from babel.messages.extract import extract_from_dir
-    from babel.messages.pofile import read_po
 
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
     found = {message for _file, _line, message, _comments, _ctx in
@@ -78,6 +95,6 @@ def test_every_ui_string_of_the_code_is_in_the_catalogues():
     found = {m if isinstance(m, str) else m[0] for m in found}
     assert "People" in found and "Welcome, %(name)s!" in found
     for lang in i18n.LANGUAGES:
-        with (i18n.TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-            known = {m.id for m in read_po(fh) if m.id}
+        known = {m.id for m in i18n.read_catalog(
+            i18n.TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po") if m.id}
         assert found <= known, f"{lang}: missing {sorted(found - known)}"
