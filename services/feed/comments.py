@@ -6,9 +6,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from parvis_contracts import events as ev
+from parvis_contracts import markdown as render
 from parvis_contracts.errors import Conflict, NotFound, ValidationFailed, not_found
 
-from . import paging, render, views
+from . import paging, views
 from .access import Access, Viewer, post_access
 from .models import Comment, CommentLike, CommentVersion, Post
 from .posts import check_mentions, require_author_or_moderator

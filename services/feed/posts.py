@@ -6,9 +6,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from parvis_contracts import events as ev
+from parvis_contracts import markdown as render
 from parvis_contracts.errors import Conflict, ValidationFailed, not_found
 
-from . import paging, render, views
+from . import paging, views
 from .access import Access, Viewer, community_access, post_access
 from .models import (AnnouncementRead, Comment, Membership, Post, PostHashtag, PostLike,
                      PostMention, PostVersion)

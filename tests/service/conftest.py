@@ -7,7 +7,10 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
 
+import functools  # noqa: E402
+
 import pytest  # noqa: E402
+from kombu.mixins import ConsumerMixin  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 
 from parvis_contracts import context as ctx  # noqa: E402
@@ -15,6 +18,12 @@ from parvis_contracts.client import RpcClient  # noqa: E402
 from parvis_contracts.config import nameko_config  # noqa: E402
 from parvis_contracts.migrations import upgrade  # noqa: E402
 from tests.support import Databases, Vhost  # noqa: E402
+
+# A nameko consumer notices a stop request only when its ``drain_events`` wait
+# times out (kombu's ``safety_interval``, 1 s): stopping a container then takes
+# 2 s, and this tier stops one or more for every test. Tests poll faster; the
+# services keep kombu's default in production, where stops are rare.
+ConsumerMixin.consume = functools.partialmethod(ConsumerMixin.consume, safety_interval=0.02)
 
 
 @pytest.fixture

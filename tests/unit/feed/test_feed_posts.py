@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.feed.models import PostHashtag, PostMention, metadata
-from services.feed.render import ALLOWED_TAGS
+from parvis_contracts.markdown import ALLOWED_TAGS
 
 from .helpers import outbox_types, snapshot
 

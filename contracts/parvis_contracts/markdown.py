@@ -1,4 +1,4 @@
-"""Markdown to safe HTML, @mentions and #hashtags.
+"""Markdown to safe HTML, @mentions and #hashtags (shared by every service that renders user text).
 
 * The Markdown source is rendered with markdown-it-py (CommonMark, raw HTML
   disabled, so ``<script>`` is shown as text) and the result is cleaned by nh3
