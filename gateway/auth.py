@@ -25,7 +25,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 
 #: Endpoints that never need a person: static files, health, metrics.
-_INFRASTRUCTURE = {"static", "ops.healthz", "ops.metrics_endpoint"}
+_INFRASTRUCTURE = {"static", "ops.healthz", "ops.livez", "ops.readyz", "ops.metrics_endpoint"}
 
 
 def public(view):

@@ -1,4 +1,11 @@
-"""Operations endpoints: ``/healthz`` and ``/metrics``."""
+"""Operations endpoints: ``/healthz``, ``/livez``, ``/readyz`` and ``/metrics``.
+
+* ``/livez``: the process answers HTTP (a container platform's liveness probe);
+* ``/readyz``: and it reaches the message broker, without which it can serve
+  nothing but errors (readiness: take this gateway out of rotation otherwise);
+* ``/healthz``: the whole platform, every service in parallel (for people and
+  dashboards; not a probe, or one slow service would empty every gateway).
+"""
 from __future__ import annotations
 
 import time
@@ -51,10 +58,28 @@ def healthz():
                     for name in SERVICES}
     healthy = broker["status"] == "ok" and all(s["status"] == "ok" for s in services.values())
     body = {"status": "ok" if healthy else "degraded", "broker": broker, "services": services}
+    return _no_store(body, 200 if healthy else 503)
+
+
+def _no_store(body: dict, status: int):
     response = jsonify(body)
-    response.status_code = 200 if healthy else 503
+    response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@ops.route("/livez")
+def livez():
+    return _no_store({"status": "ok"}, 200)
+
+
+@ops.route("/readyz")
+def readyz():
+    broker = broker_check(rpc.client().config["AMQP_URI"],
+                          timeout=float(current_app.config.get("HEALTH_BROKER_TIMEOUT", 3)))
+    healthy = broker["status"] == "ok"
+    return _no_store({"status": "ok" if healthy else "unavailable", "broker": broker},
+                     200 if healthy else 503)
 
 
 @ops.route("/metrics")

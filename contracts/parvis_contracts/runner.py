@@ -4,6 +4,9 @@ Patches eventlet, builds the nameko config from the environment, exposes
 Prometheus metrics on ``PARVIS_METRICS_PORT`` (127.0.0.1 unless
 ``PARVIS_METRICS_HOST`` says otherwise; 0 disables), and stops gracefully on
 SIGTERM/SIGINT: in-flight workers finish, then the process exits.
+The gauge ``parvis_service_ready`` is 1 from the moment the service consumes
+its queues until it starts stopping: ``python -m parvis_contracts.probe``
+reads it (a container platform's readiness probe).
 Several processes of one service share its queues (competing consumers).
 """
 from __future__ import annotations
@@ -36,6 +39,8 @@ def main(argv=None) -> int:
     logging.basicConfig(level=env("PARVIS_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cls = load_class(args.service)
+    from prometheus_client import Gauge
+    ready = Gauge("parvis_service_ready", "1 while the service consumes its queues", ["service"])
     port = env_int("PARVIS_METRICS_PORT", 0)
     if port:
         from prometheus_client import start_http_server
@@ -52,10 +57,12 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     runner.start()
+    ready.labels(cls.name).set(1)
     logging.getLogger("parvis").info("%s started (metrics port %s)", cls.name, port or "off")
     runner_thread = eventlet.spawn(runner.wait)
     while not stopping.ready() and not runner_thread.dead:
         eventlet.sleep(0.2)
+    ready.labels(cls.name).set(0)
     if stopping.ready():
         with eventlet.Timeout(env_int("PARVIS_STOP_TIMEOUT", 25), False):
             runner.stop()

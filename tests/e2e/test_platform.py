@@ -79,6 +79,19 @@ def test_every_service_exposes_rpc_metrics_on_its_port(parvis):
                        for line in lines), (name, port, lines)
 
 
+def test_every_service_process_answers_the_readiness_probe(parvis):
+    import subprocess
+    import sys
+    for name in SERVICES:
+        for port in parvis.platform.metrics_ports(name):
+            result = subprocess.run([sys.executable, "-m", "parvis_contracts.probe",
+                                     "--port", str(port)], capture_output=True, timeout=30)
+            assert result.returncode == 0, (name, port, result.stderr)
+    closed = subprocess.run([sys.executable, "-m", "parvis_contracts.probe", "--port", "9"],
+                            capture_output=True, timeout=30)
+    assert closed.returncode == 1
+
+
 def test_api_errors_come_in_one_shape(parvis):
     # not signed in
     assert_error_shape(requests.get(parvis.url("/api/v1/me"), timeout=TIMEOUT), 401,

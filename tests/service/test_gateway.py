@@ -601,6 +601,10 @@ def test_healthz_reports_every_service_and_the_broker(app):
     # only identity runs in this test: the others are reported, and the whole is 503
     assert body["services"]["feed"]["status"] == "error"
     assert response.status_code == 503 and body["status"] == "degraded"
+    # the probes do not depend on the services: one of them down keeps the gateway ready
+    assert app.test_client().get("/livez").status_code == 200
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["broker"]["status"] == "ok"
 
 
 def test_broker_unreachable_is_503_never_500(identity):
@@ -613,6 +617,8 @@ def test_broker_unreachable_is_503_never_500(identity):
         health = client.get("/healthz")
         assert health.status_code == 503
         assert health.get_json()["broker"]["status"] == "error"
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/livez").status_code == 200
         bearer = client.get(f"{API}/me", headers={"Authorization": "Bearer whatever"})
         assert_error_shape(bearer, 503)
     finally:
