@@ -13,7 +13,7 @@ graceful_timeout = 20
 timeout = 60
 keepalive = 5
 # a worker's temporary heartbeat file in memory, not on a possibly slow disk
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # nosec B108 (gunicorn heartbeat files only)
 
 
 def child_exit(server, worker):

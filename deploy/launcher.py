@@ -242,7 +242,8 @@ class Platform:
 
     @property
     def local_host(self) -> str:
-        return "127.0.0.1" if self.bind_host in ("0.0.0.0", "", "::", "[::]") else self.bind_host
+        # a wildcard bind is reached locally through loopback (a comparison, not a bind)
+        return "127.0.0.1" if self.bind_host in ("0.0.0.0", "", "::", "[::]") else self.bind_host  # nosec B104
 
     @property
     def base_url(self) -> str:
