@@ -498,9 +498,11 @@ def _template_globals():
 
 def init_web(app) -> None:
     from .communities import community_web
+    from .wall import wall_web
 
     app.register_blueprint(web)
     app.register_blueprint(community_web)
+    app.register_blueprint(wall_web)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.context_processor(_template_globals)
 
