@@ -226,6 +226,7 @@ class Platform:
         self.gateway_threads = gateway_threads or config.env_int("PARVIS_GATEWAY_THREADS",
                                                                  GATEWAY_THREADS)
         self.extra_env = dict(extra_env or {})
+        self.apertium_url: str | None = None
         self.db_urls = {name: (db_urls or {}).get(name) or self._default_db_url(name)
                         for name in self.services}
         self.children: list[Child] = []
@@ -367,6 +368,37 @@ class Platform:
                 child.start()
                 self.children.append(child)
 
+    def start_engines(self) -> str | None:
+        """Apertium's APy on loopback for the translation service, unless configured.
+
+        Skipped when ``PARVIS_APERTIUM_URL`` names an engine that runs elsewhere, when
+        translation is not started, or when APy is not installed (translation then
+        answers 503 for Apertium pairs and says so in ``pairs``). Returns its URL.
+        """
+        from . import apertium_launcher
+
+        if "translation" not in self.services or config.env("PARVIS_APERTIUM_URL"):
+            return None
+        if not apertium_launcher.available():
+            log.warning("Apertium (apertium-apy) is not installed: translation through it "
+                        "is unavailable (deploy/install_apertium.sh installs it)")
+            return None
+        port = config.env_int("PARVIS_APERTIUM_PORT", 0) or free_port()
+        child = Child("apertium", apertium_launcher.command("127.0.0.1", port),
+                      apertium_launcher.utf8_env(self.child_env()),
+                      self.log_dir / "apertium.log")
+        child.start()
+        self.children.append(child)
+        self.apertium_url = f"http://127.0.0.1:{port}"
+        self.extra_env["PARVIS_APERTIUM_URL"] = self.apertium_url
+        return self.apertium_url
+
+    def wait_engines(self, timeout: float = 90.0) -> None:
+        from . import apertium_launcher
+
+        if self.apertium_url:
+            apertium_launcher.wait_ready(self.apertium_url, timeout)
+
     def start_gateway(self) -> None:
         if port_open(self.local_host, self.port):
             raise PlatformError(f"port {self.port} on {self.local_host} is already in use "
@@ -380,9 +412,11 @@ class Platform:
         if not self.prepared:
             self.prepare()
         try:
+            self.start_engines()
             self.start_services()
             self.start_gateway()
             self.wait_healthy(timeout)
+            self.wait_engines(timeout)
         except BaseException:
             self.stop()
             raise

@@ -76,11 +76,28 @@ def _context_secret(value: str | None, _var_dir: str | None) -> bytes:
     return path.read_text().strip().encode()
 
 
-def nameko_config() -> dict:
-    """The nameko configuration of a service process or of an RPC client."""
+#: services whose worker limit differs from PARVIS_MAX_WORKERS's default: a translation
+#: worker holds an engine call for tens of milliseconds to seconds (see docs/services/translation.md)
+DEFAULT_MAX_WORKERS = {"translation": 4}
+
+
+def max_workers(service: str | None = None) -> int:
+    """``PARVIS_<SERVICE>_MAX_WORKERS``, else ``PARVIS_MAX_WORKERS``, else the default (10).
+
+    nameko also takes it as the RPC prefetch count: a saturated replica leaves the
+    rest of its queue to the other replicas.
+    """
+    default = env_int("PARVIS_MAX_WORKERS", DEFAULT_MAX_WORKERS.get(service or "", 10))
+    if service:
+        return env_int(f"PARVIS_{service.upper()}_MAX_WORKERS", default)
+    return default
+
+
+def nameko_config(service: str | None = None) -> dict:
+    """The nameko configuration of a service process (``service`` given) or of an RPC client."""
     return {
         "AMQP_URI": amqp_uri(),
-        "max_workers": env_int("PARVIS_MAX_WORKERS", 10),
+        "max_workers": max_workers(service),
         "parent_calls_tracked": 10,
         "HEARTBEAT": env_int("PARVIS_AMQP_HEARTBEAT", 10),
         "PREFETCH_COUNT": env_int("PARVIS_PREFETCH_COUNT", 10),

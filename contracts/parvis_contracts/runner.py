@@ -46,7 +46,7 @@ def main(argv=None) -> int:
         from prometheus_client import start_http_server
         start_http_server(port, addr=env("PARVIS_METRICS_HOST", "127.0.0.1"))
 
-    runner = ServiceRunner(nameko_config())
+    runner = ServiceRunner(nameko_config(cls.name))
     runner.add_service(cls)
     stopping = eventlet.Event()
 

@@ -44,6 +44,11 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(ev.COMMUNITIES_MEMBER_ADDED, "feed", "on_member_added"),
     Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "feed", "on_member_removed"),
     Subscription(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "feed", "on_member_role_changed"),
+    # translation drops the cached translations of edited or deleted posts and comments
+    Subscription(ev.FEED_POST_UPDATED, "translation", "on_post_updated"),
+    Subscription(ev.FEED_POST_DELETED, "translation", "on_post_deleted"),
+    Subscription(ev.FEED_COMMENT_UPDATED, "translation", "on_comment_updated"),
+    Subscription(ev.FEED_COMMENT_DELETED, "translation", "on_comment_deleted"),
 ]
 
 
