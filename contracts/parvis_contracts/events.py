@@ -40,6 +40,15 @@ class UserEventSchema(Schema):
     guest = fields.Boolean(required=True)
 
 
+class UserCreatedSchema(UserEventSchema):
+    #: the person's language (translation pre-translates into members' languages)
+    preferred_language = fields.String(load_default=None, allow_none=True)
+
+
+class UserLanguageChangedSchema(UserEventSchema):
+    preferred_language = fields.String(required=True)
+
+
 class UserRolesChangedSchema(UserEventSchema):
     roles = fields.List(fields.String(), required=True)
 
@@ -56,6 +65,9 @@ class MembershipEventSchema(Schema):
     role = fields.String(load_default="member", validate=validate.OneOf(["member", "manager"]))
     guest = fields.Boolean(load_default=False)
     joined_at = fields.String(load_default=None, allow_none=True)   # ISO 8601
+    #: the community's version after this change (see parvis_contracts.membership);
+    #: absent in events published before versions existed, read as 0
+    version = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class CommunityEventSchema(Schema):
@@ -73,6 +85,9 @@ class CommunityStateSchema(CommunityEventSchema):
     newcomers_see_history = fields.Boolean(required=True)
     languages = fields.List(fields.String(), load_default=list)
     allowed_org_ids = fields.List(fields.String(), load_default=list)
+    #: incremented by the communities service at every change of the community or
+    #: of its membership; read models ignore an event older than what they hold
+    version = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class PostEventSchema(Schema):
@@ -82,6 +97,10 @@ class PostEventSchema(Schema):
     kind = fields.String(load_default="message")
     language = fields.String(load_default=None, allow_none=True)
     mentions = fields.List(fields.String(), load_default=list)
+    #: the Markdown text and its revision (translation pre-translates it); absent in
+    #: events published before they were added
+    body = fields.String(load_default=None, allow_none=True)
+    revision = fields.Integer(load_default=None, allow_none=True)
 
 
 class CommentEventSchema(Schema):
@@ -91,6 +110,36 @@ class CommentEventSchema(Schema):
     author_id = fields.String(required=True)
     language = fields.String(load_default=None, allow_none=True)
     mentions = fields.List(fields.String(), load_default=list)
+    #: the Markdown text and its revision (translation pre-translates it); absent in
+    #: events published before they were added
+    body = fields.String(load_default=None, allow_none=True)
+    revision = fields.Integer(load_default=None, allow_none=True)
+
+
+class DocumentEventSchema(Schema):
+    """A document of a community's bank (the bytes stay in the blob store: only the hash)."""
+
+    document_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    folder_id = fields.String(load_default=None, allow_none=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    author_id = fields.String(required=True)
+
+
+class PageEventSchema(Schema):
+    """A page's latest revision (title and Markdown body, for pre-translation)."""
+
+    page_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    author_id = fields.String(required=True)
+    language = fields.String(load_default=None, allow_none=True)
 
 
 # --- the catalogue ---------------------------------------------------------
@@ -101,6 +150,7 @@ IDENTITY_USER_REACTIVATED = EventType("identity", "user_reactivated")
 IDENTITY_USER_ROLES_CHANGED = EventType("identity", "user_roles_changed")
 IDENTITY_USER_ERASED = EventType("identity", "user_erased")
 IDENTITY_ORGANISATION_CREATED = EventType("identity", "organisation_created")
+IDENTITY_USER_LANGUAGE_CHANGED = EventType("identity", "user_language_changed")
 
 COMMUNITIES_COMMUNITY_CREATED = EventType("communities", "community_created")
 COMMUNITIES_COMMUNITY_UPDATED = EventType("communities", "community_updated")
@@ -117,13 +167,21 @@ FEED_COMMENT_CREATED = EventType("feed", "comment_created")
 FEED_COMMENT_UPDATED = EventType("feed", "comment_updated")
 FEED_COMMENT_DELETED = EventType("feed", "comment_deleted")
 
+DOCUMENTS_DOCUMENT_CREATED = EventType("documents", "document_created")
+DOCUMENTS_DOCUMENT_VERSION_ADDED = EventType("documents", "document_version_added")
+DOCUMENTS_DOCUMENT_DELETED = EventType("documents", "document_deleted")
+DOCUMENTS_PAGE_CREATED = EventType("documents", "page_created")
+DOCUMENTS_PAGE_UPDATED = EventType("documents", "page_updated")
+DOCUMENTS_PAGE_DELETED = EventType("documents", "page_deleted")
+
 SCHEMAS: dict[EventType, type[Schema]] = {
-    IDENTITY_USER_CREATED: UserEventSchema,
+    IDENTITY_USER_CREATED: UserCreatedSchema,
     IDENTITY_USER_DEACTIVATED: UserEventSchema,
     IDENTITY_USER_REACTIVATED: UserEventSchema,
     IDENTITY_USER_ROLES_CHANGED: UserRolesChangedSchema,
     IDENTITY_USER_ERASED: UserEventSchema,
     IDENTITY_ORGANISATION_CREATED: OrganisationEventSchema,
+    IDENTITY_USER_LANGUAGE_CHANGED: UserLanguageChangedSchema,
     COMMUNITIES_COMMUNITY_CREATED: CommunityStateSchema,
     COMMUNITIES_COMMUNITY_UPDATED: CommunityStateSchema,
     COMMUNITIES_COMMUNITY_ARCHIVED: CommunityStateSchema,
@@ -137,6 +195,12 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     FEED_COMMENT_CREATED: CommentEventSchema,
     FEED_COMMENT_UPDATED: CommentEventSchema,
     FEED_COMMENT_DELETED: CommentEventSchema,
+    DOCUMENTS_DOCUMENT_CREATED: DocumentEventSchema,
+    DOCUMENTS_DOCUMENT_VERSION_ADDED: DocumentEventSchema,
+    DOCUMENTS_DOCUMENT_DELETED: DocumentEventSchema,
+    DOCUMENTS_PAGE_CREATED: PageEventSchema,
+    DOCUMENTS_PAGE_UPDATED: PageEventSchema,
+    DOCUMENTS_PAGE_DELETED: PageEventSchema,
 }
 
 

@@ -7,19 +7,21 @@
 * A mention is written ``@[Display Name](person-id)``; it is rendered as a link
   to ``/people/<id>``. The ids are returned for the caller to check membership.
 * A hashtag is ``#`` followed by 2 to 50 unicode letters, digits or ``_``;
-  tags are indexed case-folded.
+  tags are indexed case-folded, and rendered as a link to ``/tags/<tag>``
+  (the case-folded tag; the text keeps the author's case). Hashtags in code
+  (spans and blocks) and inside links (their text and targets) stay text.
 """
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 MENTION_RE = re.compile(r"@\[([^\[\]\n]{1,120})\]\(([A-Za-z0-9_-]{1,64})\)")
 HASHTAG_RE = re.compile(r"(?<![\w#&/])#(\w{2,50})(?!\w)")
-_CODE_RE = re.compile(r"`[^`]*`")
-_LINK_TARGET_RE = re.compile(r"\]\([^)]*\)|<[^>\s]+>|https?://\S+")
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
@@ -41,16 +43,9 @@ def mentions(source: str) -> list[str]:
 
 
 def hashtags(source: str) -> list[str]:
-    """Case-folded hashtags, in order of first appearance (not in code or link targets)."""
-    text = MENTION_RE.sub(" ", source)
-    text = _CODE_RE.sub(" ", text)
-    text = _LINK_TARGET_RE.sub(" ", text)
-    seen: list[str] = []
-    for match in HASHTAG_RE.finditer(text):
-        tag = match.group(1).casefold()
-        if tag not in seen and len(tag) <= 50:
-            seen.append(tag)
-    return seen
+    """Case-folded hashtags, in order of first appearance: exactly those :func:`to_html`
+    turns into links (not in code, not inside links or mentions)."""
+    return _link_hashtags(_md.parse(MENTION_RE.sub(_mention_link, source), {}))
 
 
 def _mention_link(match: re.Match) -> str:
@@ -58,9 +53,61 @@ def _mention_link(match: re.Match) -> str:
     return f"[@{name}](/people/{match.group(2)})"
 
 
+def tag_url(tag: str) -> str:
+    """Where a hashtag links to: ``/tags/<case-folded tag>``."""
+    return "/tags/" + quote(tag.casefold(), safe="")
+
+
+def _hashtag_tokens(text: Token, found: list[str]) -> list[Token]:
+    """A text token split into text and hashtag links (tags appended to ``found``)."""
+    out: list[Token] = []
+    last = 0
+    for match in HASHTAG_RE.finditer(text.content):
+        tag = match.group(1).casefold()
+        if tag not in found:
+            found.append(tag)
+        if match.start() > last:
+            out.append(Token("text", "", 0, content=text.content[last:match.start()]))
+        out.append(Token("link_open", "a", 1, attrs={"href": tag_url(match.group(1))}))
+        out.append(Token("text", "", 0, content=match.group(0)))
+        out.append(Token("link_close", "a", -1))
+        last = match.end()
+    if not out:
+        return [text]
+    if last < len(text.content):
+        out.append(Token("text", "", 0, content=text.content[last:]))
+    return out
+
+
+def _link_hashtags(tokens: list[Token]) -> list[str]:
+    """Turn hashtags in plain text into links, return their case-folded tags: code is
+    never a text token, and text inside a link (mentions included) is left alone."""
+    found: list[str] = []
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for child in token.children:
+            if child.type == "link_open":
+                in_link += 1
+            elif child.type == "link_close":
+                in_link -= 1
+            if child.type == "text" and not in_link and "#" in child.content:
+                children.extend(_hashtag_tokens(child, found))
+            else:
+                children.append(child)
+        token.children = children
+    return found
+
+
 def to_html(source: str) -> str:
-    """Rendered and sanitised HTML of a Markdown source (mentions become links)."""
-    rendered = _md.render(MENTION_RE.sub(_mention_link, source))
+    """Rendered and sanitised HTML of a Markdown source (mentions and hashtags
+    become links)."""
+    env: dict = {}
+    tokens = _md.parse(MENTION_RE.sub(_mention_link, source), env)
+    _link_hashtags(tokens)
+    rendered = _md.renderer.render(tokens, _md.options, env)
     return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                      url_schemes=URL_SCHEMES, link_rel="nofollow noopener noreferrer",
                      strip_comments=True)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from babel import Locale
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from .errors import ValidationFailed
@@ -47,3 +47,36 @@ class LanguageCode(fields.String):
         if text not in LANGUAGES:
             raise ValidationError("Not an ISO 639-1 language code.")
         return text
+
+
+# --- keyset pages, the same shape in every service --------------------------------
+
+CURSOR_MAX = 500
+
+
+def limit_field(default: int = 20, most: int = 100) -> fields.Integer:
+    """A page size: a whole number from 1 to ``most`` (strict: ``"20"`` is refused)."""
+    return fields.Integer(load_default=default, strict=True, validate=validate.Range(1, most))
+
+
+def cursor_field() -> fields.String:
+    """The opaque cursor a previous page gave (``next_cursor``), or none for the first."""
+    return fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(1, CURSOR_MAX))
+
+
+class PageArgsSchema(Schema):
+    """The arguments of every keyset-paged list RPC; unknown fields are refused."""
+
+    class Meta:
+        unknown = RAISE
+
+    limit = limit_field()
+    cursor = cursor_field()
+
+
+def page_of(item_schema: type[Schema], name: str | None = None, **extra: fields.Field):
+    """The schema of a page: ``{items: [item], next_cursor, **extra}``."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)),
+                             "next_cursor": fields.String(allow_none=True), **extra},
+                            name=name or f"{item_schema.__name__.removesuffix('Schema')}Page")

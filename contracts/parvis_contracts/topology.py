@@ -49,6 +49,31 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(ev.FEED_POST_DELETED, "translation", "on_post_deleted"),
     Subscription(ev.FEED_COMMENT_UPDATED, "translation", "on_comment_updated"),
     Subscription(ev.FEED_COMMENT_DELETED, "translation", "on_comment_deleted"),
+    # translation pre-translates new content into the languages of the community's members:
+    # it keeps the membership read model and people's preferred languages
+    Subscription(ev.FEED_POST_CREATED, "translation", "on_post_created"),
+    Subscription(ev.FEED_COMMENT_CREATED, "translation", "on_comment_created"),
+    Subscription(ev.DOCUMENTS_PAGE_CREATED, "translation", "on_page_created"),
+    Subscription(ev.DOCUMENTS_PAGE_UPDATED, "translation", "on_page_updated"),
+    Subscription(ev.DOCUMENTS_PAGE_DELETED, "translation", "on_page_deleted"),
+    Subscription(ev.IDENTITY_USER_CREATED, "translation", "on_user_created"),
+    Subscription(ev.IDENTITY_USER_LANGUAGE_CHANGED, "translation", "on_user_language_changed"),
+    Subscription(ev.IDENTITY_USER_ERASED, "translation", "on_user_erased"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_CREATED, "translation", "on_community_created"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_UPDATED, "translation", "on_community_updated"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_ARCHIVED, "translation", "on_community_archived"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_REOPENED, "translation", "on_community_reopened"),
+    Subscription(ev.COMMUNITIES_MEMBER_ADDED, "translation", "on_member_added"),
+    Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "translation", "on_member_removed"),
+    Subscription(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "translation", "on_member_role_changed"),
+    # documents keeps the same read model (parvis_contracts.membership) for its access checks
+    Subscription(ev.COMMUNITIES_COMMUNITY_CREATED, "documents", "on_community_created"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_UPDATED, "documents", "on_community_updated"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_ARCHIVED, "documents", "on_community_archived"),
+    Subscription(ev.COMMUNITIES_COMMUNITY_REOPENED, "documents", "on_community_reopened"),
+    Subscription(ev.COMMUNITIES_MEMBER_ADDED, "documents", "on_member_added"),
+    Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "documents", "on_member_removed"),
+    Subscription(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "documents", "on_member_role_changed"),
 ]
 
 

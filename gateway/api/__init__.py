@@ -44,6 +44,12 @@ def init_api(app) -> ParvisApi:
 
     for module in (auth, people, photos, organisations, admin, communities, feed):
         api.register_blueprint(module.blp)
+    from . import documents
+
+    api.register_blueprint(documents.blp)
+    from . import translation
+
+    api.register_blueprint(translation.blp)
     app.register_blueprint(docs.docs)
     app.extensions["parvis_api"] = api
     return api

@@ -6,9 +6,10 @@ from flask_smorest import Blueprint
 
 from .. import rpc
 from .communities import page_kwargs, with_people
-from .schemas import (AcceptedAnswerSchema, BodySchema, CommentCreateSchema,
+from .schemas import (AcceptedAnswerSchema, CommentCreateSchema, CommentEditSchema,
                       CommentPageSchema, CommentSchema, DeletedSchema, LikerPageSchema,
-                      LikeSchema, PageQuerySchema, PostCreateSchema, PostPageSchema, PostSchema,
+                      LikeSchema, PageQuerySchema, PostCreateSchema, PostEditSchema,
+                      PostPageSchema, PostSchema,
                       ReadSchema, ReadsSchema, ReportCreateSchema, ReportPageSchema,
                       ReportQuerySchema, ReportSchema, ResolveSchema, TimelineSchema,
                       VersionListSchema, WallQuerySchema)
@@ -25,6 +26,11 @@ def wall_kwargs(args: dict) -> dict:
     if args.get("unanswered"):
         kwargs["unanswered"] = True
     return kwargs
+
+
+def feed_page(method: str, args: dict, people: str = "author_id", **ids) -> dict:
+    """A page of one of the feed's lists, with the cards of the people its items name."""
+    return with_people(rpc.call("feed", method, **ids, **page_kwargs(args)), people)
 
 
 def reads_with_people(reads: dict) -> dict:
@@ -44,7 +50,7 @@ class Timeline(MethodView):
 
         The first page (no cursor) records your visit.
         """
-        return with_people(rpc.call("feed", "home_timeline", **page_kwargs(args)), "author_id")
+        return feed_page("home_timeline", args)
 
 
 @blp.route("/communities/<string:community_id>/posts")
@@ -53,16 +59,22 @@ class Wall(MethodView):
     @blp.response(200, PostPageSchema)
     def get(self, args, community_id):
         """A community's wall, newest first (kind filter, unanswered questions)"""
-        page = rpc.call("feed", "community_wall", community_id=community_id,
-                        **wall_kwargs(args))
-        return with_people(page, "author_id")
+        return with_people(rpc.call("feed", "community_wall", community_id=community_id,
+                                    **wall_kwargs(args)), "author_id")
 
     @blp.arguments(PostCreateSchema)
     @blp.response(201, PostSchema)
     def post(self, data, community_id):
-        """Post on the wall (members; announcements: managers)"""
+        """Post on the wall (members; announcements: managers)
+
+        ``language``: the language you wrote in (null: detected). ``attachments``: ids of
+        documents of this community's bank you can read, at most 10; an unknown one, one
+        of another community or one you cannot read answers the same 404 (nothing is
+        written); 503 when the documents service cannot be reached.
+        """
         return rpc.call("feed", "create_post", community_id=community_id, body=data["body"],
-                        kind=data["kind"])
+                        kind=data["kind"], language=data["language"],
+                        attachments=data["attachments"])
 
 
 @blp.route("/posts/<string:post_id>")
@@ -72,11 +84,15 @@ class Post(MethodView):
         """A post"""
         return rpc.call("feed", "get_post", post_id=post_id)
 
-    @blp.arguments(BodySchema)
+    @blp.arguments(PostEditSchema)
     @blp.response(200, PostSchema)
     def patch(self, data, post_id):
-        """Edit a post (author, moderators); the previous text is kept"""
-        return rpc.call("feed", "edit_post", post_id=post_id, body=data["body"])
+        """Edit a post (author, moderators); the previous text is kept
+
+        ``language`` and ``attachments`` change only when given (``attachments`` replaces
+        the list; documents already attached keep what was recorded of them).
+        """
+        return rpc.call("feed", "edit_post", post_id=post_id, **data)
 
     @blp.response(200, DeletedSchema)
     def delete(self, post_id):
@@ -92,17 +108,27 @@ class PostVersions(MethodView):
         return rpc.call("feed", "post_versions", post_id=post_id)
 
 
-@blp.route("/posts/<string:post_id>/like")
-class PostLike(MethodView):
-    @blp.response(200, LikeSchema)
-    def post(self, post_id):
-        """Like a post (members)"""
-        return rpc.call("feed", "like_post", post_id=post_id)
+def like_view(kind: str) -> type[MethodView]:
+    """``POST`` / ``DELETE /<kind>s/<id>/like``: like a post or a comment, or take it back."""
 
-    @blp.response(200, LikeSchema)
-    def delete(self, post_id):
-        """Take back your like"""
-        return rpc.call("feed", "unlike_post", post_id=post_id)
+    class Like(MethodView):
+        @blp.response(200, LikeSchema)
+        def post(self, **ids):
+            return rpc.call("feed", f"like_{kind}", **ids)
+
+        @blp.response(200, LikeSchema)
+        def delete(self, **ids):
+            return rpc.call("feed", f"unlike_{kind}", **ids)
+
+    # the OpenAPI summaries (read from the docstrings when the route is registered)
+    Like.post.__doc__ = f"Like a {kind} (members)"
+    Like.delete.__doc__ = f"Take back your like of a {kind}"
+    blp.route(f"/{kind}s/<string:{kind}_id>/like", endpoint=f"{kind.title()}Like")(Like)
+    return Like
+
+
+PostLike = like_view("post")
+CommentLike = like_view("comment")
 
 
 @blp.route("/posts/<string:post_id>/likes")
@@ -111,8 +137,7 @@ class PostLikers(MethodView):
     @blp.response(200, LikerPageSchema)
     def get(self, args, post_id):
         """Who liked a post"""
-        page = rpc.call("feed", "post_likers", post_id=post_id, **page_kwargs(args))
-        return with_people(page, "user_id")
+        return feed_page("post_likers", args, "user_id", post_id=post_id)
 
 
 @blp.route("/posts/<string:post_id>/comments")
@@ -121,42 +146,28 @@ class Comments(MethodView):
     @blp.response(200, CommentPageSchema)
     def get(self, args, post_id):
         """A post's comments, oldest first (replies carry parent_id)"""
-        page = rpc.call("feed", "list_comments", post_id=post_id, **page_kwargs(args))
-        return with_people(page, "author_id")
+        return feed_page("list_comments", args, post_id=post_id)
 
     @blp.arguments(CommentCreateSchema)
     @blp.response(201, CommentSchema)
     def post(self, data, post_id):
         """Comment a post, or reply to a comment (members)"""
         return rpc.call("feed", "create_comment", post_id=post_id, body=data["body"],
-                        parent_id=data.get("parent_id"))
+                        parent_id=data.get("parent_id"), language=data.get("language"))
 
 
 @blp.route("/comments/<string:comment_id>")
 class Comment(MethodView):
-    @blp.arguments(BodySchema)
+    @blp.arguments(CommentEditSchema)
     @blp.response(200, CommentSchema)
     def patch(self, data, comment_id):
-        """Edit a comment (author, moderators)"""
-        return rpc.call("feed", "edit_comment", comment_id=comment_id, body=data["body"])
+        """Edit a comment (author, moderators); ``language`` changes only when given"""
+        return rpc.call("feed", "edit_comment", comment_id=comment_id, **data)
 
     @blp.response(200, DeletedSchema)
     def delete(self, comment_id):
         """Delete a comment (author, moderators)"""
         return rpc.call("feed", "delete_comment", comment_id=comment_id)
-
-
-@blp.route("/comments/<string:comment_id>/like")
-class CommentLike(MethodView):
-    @blp.response(200, LikeSchema)
-    def post(self, comment_id):
-        """Like a comment (members)"""
-        return rpc.call("feed", "like_comment", comment_id=comment_id)
-
-    @blp.response(200, LikeSchema)
-    def delete(self, comment_id):
-        """Take back your like of a comment"""
-        return rpc.call("feed", "unlike_comment", comment_id=comment_id)
 
 
 @blp.route("/posts/<string:post_id>/accepted-answer")
@@ -191,8 +202,7 @@ class HashtagPosts(MethodView):
     @blp.response(200, PostPageSchema)
     def get(self, args, tag):
         """Posts with a hashtag in the communities you can read"""
-        page = rpc.call("feed", "hashtag_posts", tag=tag, **page_kwargs(args))
-        return with_people(page, "author_id")
+        return feed_page("hashtag_posts", args, tag=tag)
 
 
 @blp.route("/me/mentions")
@@ -200,9 +210,11 @@ class MyMentions(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, PostPageSchema)
     def get(self, args):
-        """Posts mentioning you"""
-        page = rpc.call("feed", "mentions_of_me", **page_kwargs(args))
-        return with_people(page, "author_id")
+        """Posts that mention you, in their text or in one of their comments
+
+        Each post once, the one you were most recently mentioned about first.
+        """
+        return feed_page("mentions_of_me", args)
 
 
 @blp.route("/reports")

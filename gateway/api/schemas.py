@@ -106,6 +106,8 @@ class MeSchema(ProfileSchema):
     roles = fields.List(fields.String())
     guest_expires_at = IsoDate(allow_none=True)
     visibility = fields.Nested(VisibilitySchema)
+    auto_translate = fields.Boolean(metadata={
+        "description": "Translate posts, comments and pages into my preferred language"})
 
 
 class PrincipalSchema(ma.Schema):
@@ -117,6 +119,7 @@ class PrincipalSchema(ma.Schema):
     guest = fields.Boolean()
     preferred_language = _nullable_str()
     guest_expires_at = IsoDate(allow_none=True)
+    auto_translate = fields.Boolean()
 
 
 class CardPageSchema(ma.Schema):
@@ -150,6 +153,7 @@ class MeUpdateSchema(ma.Schema):
     education = fields.String(allow_none=True, validate=validate.Length(max=1000))
     phone = fields.String(allow_none=True, validate=validate.Length(max=50))
     visibility = fields.Nested(VisibilitySchema)
+    auto_translate = fields.Boolean()
 
 
 class PasswordChangeSchema(ma.Schema):
@@ -420,6 +424,29 @@ class OutcomeSchema(ma.Schema):
 
 # ----------------------------------------------------------------- feed
 
+ATTACHMENTS_MAX = 10
+
+
+def _stated_language(**kwargs):
+    return fields.String(allow_none=True, validate=validate.Length(min=2, max=3), metadata={
+        "description": "The language of the text as stated by its author (ISO 639-1, e.g. "
+                       "fr); null: not stated (the translation service detects it)"}, **kwargs)
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.String(required=True, metadata={"description": "The document's id"})
+    name = fields.String(metadata={"description": "Its name when it was attached"})
+    content_type = _nullable_str()
+    size = fields.Integer(allow_none=True, metadata={"description": "Bytes"})
+
+
+def _attachment_ids(**kwargs):
+    return fields.List(fields.String(validate=_ID), validate=validate.Length(
+        max=ATTACHMENTS_MAX), metadata={
+        "description": f"Ids of documents of the post's community (at most "
+                       f"{ATTACHMENTS_MAX}); each must be readable by you"}, **kwargs)
+
+
 class PostSchema(ma.Schema):
     id = fields.String(required=True)
     community_id = fields.String()
@@ -441,6 +468,8 @@ class PostSchema(ma.Schema):
     read_count = fields.Integer(allow_none=True)
     is_new = fields.Boolean(allow_none=True)
     hidden = fields.Boolean()
+    language = _stated_language()
+    attachments = fields.List(fields.Nested(AttachmentSchema))
 
 
 class PostPageSchema(ma.Schema):
@@ -462,14 +491,30 @@ class WallQuerySchema(PageQuerySchema):
 class PostCreateSchema(ma.Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     kind = fields.String(load_default="message", validate=validate.OneOf(POST_KINDS))
+    language = _stated_language(load_default=None)
+    attachments = _attachment_ids(load_default=list)
 
 
 class BodySchema(ma.Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
 
 
+class PostEditSchema(BodySchema):
+    """``language`` and ``attachments`` left out stay as they are."""
+
+    language = _stated_language()
+    attachments = _attachment_ids()
+
+
+class CommentEditSchema(BodySchema):
+    """``language`` left out stays as it is."""
+
+    language = _stated_language()
+
+
 class CommentCreateSchema(BodySchema):
     parent_id = fields.String(allow_none=True, load_default=None, validate=_ID)
+    language = _stated_language(load_default=None)
 
 
 class VersionSchema(ma.Schema):
@@ -527,6 +572,7 @@ class CommentSchema(ma.Schema):
     liked_by_me = fields.Boolean()
     accepted = fields.Boolean()
     hidden = fields.Boolean()
+    language = _stated_language()
 
 
 class CommentPageSchema(ma.Schema):

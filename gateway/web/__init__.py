@@ -101,6 +101,8 @@ def profile_form_changes(form) -> dict:
         raw["languages"] = [lang.lower() for lang in split_list(form.get("languages"))]
     if form.get("preferred_language"):
         raw["preferred_language"] = form["preferred_language"]
+    if "auto_translate_shown" in form:   # an unticked box sends nothing: the marker tells
+        raw["auto_translate"] = form.get("auto_translate") in ("on", "1", "true")
     visibility = {name: form.get(f"visibility_{name}") for name in PERSONAL_FIELDS
                   if form.get(f"visibility_{name}")}
     if visibility:
@@ -116,6 +118,7 @@ def me_as_form(me: dict) -> dict:
     values["skills"] = ", ".join(me.get("skills") or [])
     values["languages"] = ", ".join(me.get("languages") or [])
     values["preferred_language"] = me.get("preferred_language") or ""
+    values["auto_translate"] = bool(me.get("auto_translate"))
     visibility = me.get("visibility") or {}
     for name in PERSONAL_FIELDS:
         values[f"visibility_{name}"] = visibility.get(name) or "employees"
@@ -503,6 +506,12 @@ def init_web(app) -> None:
     app.register_blueprint(web)
     app.register_blueprint(community_web)
     app.register_blueprint(wall_web)
+    from .documents import documents_web
+
+    app.register_blueprint(documents_web)
+    from .translation import init_translation_web
+
+    init_translation_web(app)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.context_processor(_template_globals)
 

@@ -1,11 +1,14 @@
 """Web pages of communities and their walls (server-rendered, no inline script)."""
 from __future__ import annotations
 
+from babel import Locale
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from parvis_contracts.errors import (Conflict, Forbidden, NotFound, Unavailable,
+                                     ValidationFailed)
+from parvis_contracts.schemas import LANGUAGES
 
 from .. import rpc
 from ..api.communities import list_kwargs, people_cards
@@ -17,6 +20,10 @@ community_web = Blueprint("community", __name__)
 
 WALL_PAGE = 20
 COMMENTS_PER_POST = 50
+#: documents offered by the composer's "Attach documents" list (the most recent first)
+ATTACHABLE_DOCUMENTS = 50
+ATTACHMENTS_MAX = 10
+UI_LANGUAGES = ("en", "fr", "es", "de")
 
 
 def _field_errors(exc) -> dict:
@@ -70,6 +77,81 @@ def _attempt(call, success: str | None = None) -> bool:
     if success:
         flash(success, "success")
     return True
+
+
+# ------------------------------------------------------------------ language and attachments
+# of posts and comments (the composer, the comment forms, the edit forms)
+
+def _language_names() -> dict:
+    """Every ISO 639-1 language, named in the reader's language."""
+    try:
+        names = Locale.parse(g.get("lang") or "en").languages
+    except Exception:   # an unknown locale: English names
+        names = Locale("en").languages
+    return {code: names.get(code) or code for code in LANGUAGES}
+
+
+def default_post_language() -> str:
+    """What the Language select of a new post or comment starts on: the signed-in
+    person's preferred language ('' — undetermined — when they have none)."""
+    code = ((g.get("principal") or {}).get("preferred_language") or "").lower()
+    return code if code in LANGUAGES else ""
+
+
+def post_language_choices(community=None, chosen: str | None = None) -> dict:
+    """``{"likely": [(code, name)], "others": [(code, name)]}``: the chosen and preferred
+    languages, the community's and the interface's first, then every other one."""
+    names = _language_names()
+    first = [chosen, default_post_language(), *((community or {}).get("languages") or []),
+             *UI_LANGUAGES]
+    likely = [code for code in dict.fromkeys(c for c in first if c) if code in names]
+    others = sorted((c for c in names if c not in likely), key=lambda c: names[c].casefold())
+    return {"likely": [(c, names[c]) for c in likely],
+            "others": [(c, names[c]) for c in others]}
+
+
+@community_web.app_context_processor
+def _post_form_helpers() -> dict:
+    return {"post_language_choices": post_language_choices,
+            "default_post_language": default_post_language}
+
+
+def language_from_form(form) -> str | None:
+    """The posted language: a code, or None for "undetermined" (the service checks it)."""
+    return (form.get("language") or "").strip().lower() or None
+
+
+def attachments_from_form(form) -> list[str]:
+    return [i for i in dict.fromkeys(v.strip() for v in form.getlist("attachments")) if i]
+
+
+def attachable_call(community_id: str) -> tuple:
+    """The RPC (for ``rpc.call_parallel``) that lists what the composer may attach."""
+    return ("documents", "list_folder", {"community_id": community_id})
+
+
+def attachable_documents(result, keep: list | None = None) -> list[dict]:
+    """The root folder's documents, most recent first, at most ``ATTACHABLE_DOCUMENTS``
+    (none when the documents service did not answer), plus ``keep`` (already attached)."""
+    docs = [] if isinstance(result, BaseException) or not result else \
+        list(result.get("documents") or [])
+    docs.sort(key=lambda d: d.get("updated_at") or d.get("created_at") or "", reverse=True)
+    docs = docs[:ATTACHABLE_DOCUMENTS]
+    seen = {d.get("id") for d in docs}
+    return [*docs, *(a for a in keep or [] if a.get("id") not in seen)]
+
+
+def attachment_refusal(exc) -> str | None:
+    """A translated message when the refusal is about the attachments, else None."""
+    details = getattr(exc, "details", None) or {}
+    if isinstance(exc, Unavailable):
+        return _("Documents cannot be attached right now: please try again later.")
+    if isinstance(exc, NotFound) and details.get("field") == "attachments":
+        return _("A document cannot be attached: it no longer exists or you cannot see it.")
+    if isinstance(exc, (ValidationFailed, ValidationError)) and "attachments" in (
+            getattr(exc, "messages", None) or details):
+        return _("You can attach at most %(num)s documents.", num=ATTACHMENTS_MAX)
+    return None
 
 
 # ------------------------------------------------------------------ directory
@@ -177,7 +259,8 @@ def page(community_id):
             wall_kwargs[name] = query[name]
     if query.get("unanswered"):
         wall_kwargs["unanswered"] = True
-    results = _load_community(community_id, {"wall": ("feed", "community_wall", wall_kwargs)})
+    results = _load_community(community_id, {"wall": ("feed", "community_wall", wall_kwargs),
+                                             "attachable": attachable_call(community_id)})
     community = results["community"]
     wall = results["wall"]
     if isinstance(wall, BaseException):
@@ -199,7 +282,9 @@ def page(community_id):
                            posts=posts, threads={k: _threads(v) for k, v in comments.items()},
                            people=people, next_url=next_url, args=args, tab="wall",
                            is_manager=is_manager, can_moderate=is_manager or _is_admin_member(
-                               community), me=_me(), is_employee=_is_employee())
+                               community), me=_me(), is_employee=_is_employee(),
+                           attachable=attachable_documents(results.get("attachable")),
+                           attachments_max=ATTACHMENTS_MAX)
 
 
 def _is_admin_member(community: dict) -> bool:
@@ -358,9 +443,21 @@ def create_post(community_id):
     if not body:
         flash(_("Write something first."), "error")
     else:
-        _attempt(lambda: rpc.call("feed", "create_post", community_id=community_id,
-                                  body=body, kind=kind),
-                 _("Published."))
+        try:
+            rpc.call("feed", "create_post", community_id=community_id, body=body, kind=kind,
+                     language=language_from_form(request.form),
+                     attachments=attachments_from_form(request.form))
+        except (ValidationFailed, ValidationError, Conflict, Forbidden, NotFound,
+                Unavailable) as exc:
+            message = attachment_refusal(exc)
+            if message:
+                flash(message, "error")
+            elif isinstance(exc, (NotFound, Unavailable)):
+                raise
+            else:
+                _flash_refusal(exc)
+        else:
+            flash(_("Published."), "success")
     return _to_page(community_id)
 
 
@@ -385,7 +482,8 @@ def comment(post_id):
         flash(_("Write something first."), "error")
     else:
         _attempt(lambda: rpc.call("feed", "create_comment", post_id=post_id, body=body,
-                                  parent_id=parent_id),
+                                  parent_id=parent_id,
+                                  language=language_from_form(request.form)),
                  _("Comment published."))
     return _back_to_post(post_id)
 

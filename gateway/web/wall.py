@@ -12,10 +12,12 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from parvis_contracts import markdown
-from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed
+from parvis_contracts.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
 from .. import auth, rpc
 from ..api.communities import people_cards
+from .communities import (ATTACHMENTS_MAX, attachable_call, attachable_documents,
+                          attachment_refusal, attachments_from_form, language_from_form)
 from ..api.schemas import (COMMUNITY_KINDS, COMMUNITY_VISIBILITIES, CommunityUpdateSchema,
                            PageQuerySchema)
 
@@ -142,18 +144,38 @@ def _require_author(item: dict) -> None:
         raise Forbidden("Only the author can edit this text.")
 
 
+def _edit_changes(form, with_attachments: bool) -> dict:
+    """The language (always in the form) and, when the form showed the list, the
+    attachments (an empty selection removes them all)."""
+    changes = {"language": language_from_form(form)}
+    if with_attachments and form.get("attachments_shown") == "1":
+        changes["attachments"] = attachments_from_form(form)
+    return changes
+
+
 @wall_web.route("/posts/<string:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
     post = rpc.call("feed", "get_post", post_id=post_id)
     _require_author(post)
+    attachable = attachable_documents(
+        rpc.call_parallel({"docs": attachable_call(post["community_id"])}).get("docs"),
+        keep=post.get("attachments") or [])
     error, status, body = None, 200, post.get("body") or ""
+    language = post.get("language") or ""
+    attached_ids = [a.get("id") for a in post.get("attachments") or []]
     if request.method == "POST":
         body, error = _body_from_form()
+        language = language_from_form(request.form) or ""
+        attached_ids = attachments_from_form(request.form)
         if not error:
             try:
-                rpc.call("feed", "edit_post", post_id=post_id, body=body)
-            except (ValidationFailed, ValidationError) as exc:
-                error = _refusal_message(exc)
+                rpc.call("feed", "edit_post", post_id=post_id, body=body,
+                         **_edit_changes(request.form, with_attachments=True))
+            except (ValidationFailed, ValidationError, NotFound, Unavailable) as exc:
+                error = attachment_refusal(exc)
+                if error is None and isinstance(exc, (NotFound, Unavailable)):
+                    raise
+                error = error or _refusal_message(exc)
             except (Forbidden, Conflict):
                 flash(_("You are not allowed to do this."), "error")
                 return redirect(_wall_url(post["community_id"], post_id))
@@ -162,7 +184,8 @@ def edit_post(post_id):
                 return redirect(_back(_wall_url(post["community_id"], post_id)))
         status = 422
     return render_template("feed/edit.html", item=post, item_type="post", body=body,
-                           error=error,
+                           error=error, language_value=language, attachable=attachable,
+                           attached_ids=attached_ids, attachments_max=ATTACHMENTS_MAX,
                            action=url_for("wall.edit_post", post_id=post_id),
                            cancel=_wall_url(post["community_id"], post_id)), status
 
@@ -173,11 +196,14 @@ def edit_comment(comment_id):
     _require_author(comment)
     back = _wall_url(comment["community_id"], comment["post_id"])
     error, status, body = None, 200, comment.get("body") or ""
+    language = comment.get("language") or ""
     if request.method == "POST":
         body, error = _body_from_form()
+        language = language_from_form(request.form) or ""
         if not error:
             try:
-                rpc.call("feed", "edit_comment", comment_id=comment_id, body=body)
+                rpc.call("feed", "edit_comment", comment_id=comment_id, body=body,
+                         **_edit_changes(request.form, with_attachments=False))
             except (ValidationFailed, ValidationError) as exc:
                 error = _refusal_message(exc)
             except (Forbidden, Conflict):
@@ -188,7 +214,8 @@ def edit_comment(comment_id):
                 return redirect(_back(back))
         status = 422
     return render_template("feed/edit.html", item=comment, item_type="comment", body=body,
-                           error=error,
+                           error=error, language_value=language, attachable=[],
+                           attached_ids=[], attachments_max=ATTACHMENTS_MAX,
                            action=url_for("wall.edit_comment", comment_id=comment_id),
                            cancel=back), status
 
@@ -411,7 +438,8 @@ def preview():
     target = safe_next(request.form.get("target"), "")
     if not target:
         abort(400)
-    hidden = {name: request.form.get(name) for name in ("kind", "community_id", "parent_id")
+    hidden = {name: request.form.get(name)
+              for name in ("kind", "community_id", "parent_id", "language")
               if request.form.get(name)}
     return render_template("feed/preview.html", html=html, body=body, error=error,
                            target=target, hidden=hidden), 422 if error else 200

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
+
 from parvis_contracts.context import Caller
 from parvis_contracts.errors import Forbidden, Unauthenticated, not_found
 
@@ -73,7 +75,26 @@ def require_person(caller: Caller) -> str:
     return caller.user_id
 
 
-def locate(session, caller: Caller, community_id: str) -> Seen:
+def lock(session, community_id: str) -> None:
+    """Lock the community row for this transaction and increment its version.
+
+    Call it FIRST in every write that changes a community or its membership,
+    before reading what the write depends on (e.g. how many managers remain).
+    The UPDATE takes the row lock on PostgreSQL (concurrent writers of the same
+    community wait for this transaction, then read what it committed) and the
+    database write lock on SQLite (pysqlite opens the write transaction at the
+    first UPDATE, so every read after it sees the latest committed state). A
+    write that ends up changing nothing rolls back, version included.
+    """
+    table = Community.__table__
+    session.execute(update(table).where(table.c.id == community_id)
+                    .values(version=table.c.version + 1))
+
+
+def locate(session, caller: Caller, community_id: str, for_write: bool = False) -> Seen:
+    """The community as the caller sees it; ``for_write`` locks it first (see :func:`lock`)."""
+    if for_write:
+        lock(session, community_id)
     community = session.get(Community, community_id)
     if community is None:
         raise not_found("community")

@@ -43,13 +43,15 @@ def state(community: Community) -> dict:
             "visibility": community.visibility, "archived": community.archived,
             "newcomers_see_history": community.newcomers_see_history,
             "languages": list(community.languages or []),
-            "allowed_org_ids": list(community.allowed_org_ids or [])}
+            "allowed_org_ids": list(community.allowed_org_ids or []),
+            "version": community.version}
 
 
-def member_event(membership: Membership) -> dict:
+def member_event(membership: Membership, community: Community) -> dict:
+    """The MembershipEventSchema payload, with the community's version after the change."""
     return {"community_id": membership.community_id, "user_id": membership.user_id,
             "role": membership.role, "guest": membership.guest,
-            "joined_at": membership.joined_at.isoformat()}
+            "joined_at": membership.joined_at.isoformat(), "version": community.version}
 
 
 def create(session, caller, now: datetime, **data) -> dict:
@@ -59,7 +61,7 @@ def create(session, caller, now: datetime, **data) -> dict:
         raise Forbidden("Guests cannot create communities.")
     community = Community(sort_name=sort_key(data["name"]), created_by=caller.user_id,
                           created_at=now, updated_at=now, member_count=1, archived=False,
-                          **data)
+                          version=1, **data)
     session.add(community)
     session.flush()
     manager = Membership(community_id=community.id, user_id=caller.user_id, role="manager",
@@ -67,7 +69,7 @@ def create(session, caller, now: datetime, **data) -> dict:
     session.add(manager)
     session.flush()
     session.emit(ev.COMMUNITIES_COMMUNITY_CREATED, state(community))
-    session.emit(ev.COMMUNITIES_MEMBER_ADDED, member_event(manager))
+    session.emit(ev.COMMUNITIES_MEMBER_ADDED, member_event(manager, community))
     session.commit()
     return view(community, "manager", True)
 
@@ -77,7 +79,7 @@ def get(session, caller, community_id: str) -> dict:
 
 
 def update(session, caller, now: datetime, community_id: str, changes: dict) -> dict:
-    seen = require_manager(locate(session, caller, community_id))
+    seen = require_manager(locate(session, caller, community_id, for_write=True))
     community = seen.community
     changed = False
     for key, value in changes.items():
@@ -95,7 +97,7 @@ def update(session, caller, now: datetime, community_id: str, changes: dict) -> 
 
 
 def archive(session, caller, now: datetime, community_id: str) -> dict:
-    seen = require_manager(locate(session, caller, community_id))
+    seen = require_manager(locate(session, caller, community_id, for_write=True))
     seen.community.archived = True
     seen.community.archived_at = now
     seen.community.updated_at = now
@@ -107,7 +109,8 @@ def archive(session, caller, now: datetime, community_id: str) -> dict:
 
 def reopen(session, caller, now: datetime, community_id: str) -> dict:
     """Idempotent: reopening a community that is not archived changes nothing."""
-    seen = require_manager(locate(session, caller, community_id), writable=False)
+    seen = require_manager(locate(session, caller, community_id, for_write=True),
+                           writable=False)
     if seen.community.archived:
         seen.community.archived = False
         seen.community.archived_at = None

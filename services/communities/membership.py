@@ -8,7 +8,8 @@ from sqlalchemy import and_, case, func, or_, select
 from parvis_contracts import events as ev
 from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed, not_found
 
-from .access import locate, require_content, require_manager, require_person, require_writable
+from .access import (lock, locate, require_content, require_manager, require_person,
+                     require_writable)
 from .communities import member_event, view
 from .models import Community, Invitation, JoinRequest, Membership
 
@@ -28,14 +29,14 @@ def _add_member(session, community: Community, user_id: str, guest: bool, org_id
         if row is not None:
             session.delete(row)
     session.flush()
-    session.emit(ev.COMMUNITIES_MEMBER_ADDED, member_event(membership))
+    session.emit(ev.COMMUNITIES_MEMBER_ADDED, member_event(membership, community))
     return membership
 
 
 def _remove_member(session, community: Community, membership: Membership) -> None:
     if membership.role == "manager" and _managers(session, community.id) <= 1:
         raise Conflict(LAST_MANAGER)
-    data = member_event(membership)
+    data = member_event(membership, community)
     session.delete(membership)
     community.member_count = Community.member_count - 1
     session.flush()
@@ -43,6 +44,8 @@ def _remove_member(session, community: Community, membership: Membership) -> Non
 
 
 def _managers(session, community_id: str) -> int:
+    """How many managers the community has. Only meaningful after ``lock``: the
+    count and the change it allows must not interleave with another's."""
     return session.scalar(select(func.count()).select_from(Membership).where(
         Membership.community_id == community_id, Membership.role == "manager"))
 
@@ -61,7 +64,7 @@ def member_view(m: Membership) -> dict:
 def join(session, caller, now: datetime, community_id: str) -> dict:
     """Open communities, employees only. Joining again answers ``Conflict``."""
     user_id = require_person(caller)
-    seen = locate(session, caller, community_id)
+    seen = locate(session, caller, community_id, for_write=True)
     if not seen.listed:
         raise not_found("community")
     require_writable(seen)
@@ -116,7 +119,7 @@ def _pending_request(session, community_id: str, user_id: str) -> JoinRequest:
 
 
 def approve_request(session, caller, now: datetime, community_id: str, user_id: str) -> dict:
-    seen = require_manager(locate(session, caller, community_id))
+    seen = require_manager(locate(session, caller, community_id, for_write=True))
     request = _pending_request(session, community_id, user_id)
     membership = _add_member(session, seen.community, user_id, False, request.org_id, now)
     session.commit()
@@ -182,6 +185,7 @@ def _my_invitation(session, caller, community_id: str) -> tuple[Invitation, Comm
 
 
 def accept_invitation(session, caller, now: datetime, community_id: str) -> dict:
+    lock(session, community_id)
     invitation, community = _my_invitation(session, caller, community_id)
     if community.archived:
         raise Forbidden("This community is archived: it is read-only until a manager "
@@ -205,7 +209,7 @@ def decline_invitation(session, caller, community_id: str) -> dict:
 
 def leave(session, caller, community_id: str) -> dict:
     require_person(caller)
-    seen = locate(session, caller, community_id)
+    seen = locate(session, caller, community_id, for_write=True)
     if not seen.metadata:
         raise not_found("community")
     require_writable(seen)
@@ -217,7 +221,7 @@ def leave(session, caller, community_id: str) -> dict:
 
 
 def remove(session, caller, community_id: str, user_id: str) -> dict:
-    seen = require_manager(locate(session, caller, community_id))
+    seen = require_manager(locate(session, caller, community_id, for_write=True))
     membership = _member_of(session, community_id, user_id)
     if membership is None:
         raise not_found("member")
@@ -228,7 +232,7 @@ def remove(session, caller, community_id: str, user_id: str) -> dict:
 
 def set_role(session, caller, community_id: str, user_id: str, role: str) -> dict:
     """Appoint (``manager``) or demote (``member``); the same role again changes nothing."""
-    require_manager(locate(session, caller, community_id))
+    seen = require_manager(locate(session, caller, community_id, for_write=True))
     membership = _member_of(session, community_id, user_id)
     if membership is None:
         raise not_found("member")
@@ -240,7 +244,7 @@ def set_role(session, caller, community_id: str, user_id: str, role: str) -> dic
             raise Conflict(LAST_MANAGER)
         membership.role = role
         session.flush()
-        session.emit(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, member_event(membership))
+        session.emit(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, member_event(membership, seen.community))
         session.commit()
     return member_view(membership)
 

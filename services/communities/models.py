@@ -42,6 +42,11 @@ class Community(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     #: denormalised, kept in the same transaction as every membership change
     member_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: incremented at every change of the community or of its membership (the
+    #: first statement of such a write, which also locks the row: see
+    #: ``access.lock``); carried by every community_* and member_* event so
+    #: read models can ignore events that arrive late
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

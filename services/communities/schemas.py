@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
-from parvis_contracts.schemas import LanguageCode
+from parvis_contracts.schemas import LanguageCode, PageArgsSchema, limit_field, page_of
 
 from .models import KINDS, ROLES, VISIBILITIES
 
@@ -100,22 +100,16 @@ class JoinRequestInputSchema(CommunityIdSchema):
                             validate=validate.Length(max=500))
 
 
-class PageInputSchema(Strict):
-    limit = fields.Integer(load_default=50, strict=True, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 400))
+class MembersInputSchema(CommunityIdSchema, PageArgsSchema):
+    limit = limit_field(default=50)
 
 
-class MembersInputSchema(CommunityIdSchema, PageInputSchema):
-    pass
-
-
-class ListSchema(PageInputSchema):
+class ListSchema(PageArgsSchema):
     query = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
     visibility = fields.String(load_default=None, allow_none=True,
                                validate=validate.OneOf(VISIBILITIES))
     mine = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=20, strict=True, validate=validate.Range(1, 100))
 
 
 class MembershipsOfSchema(Strict):
@@ -148,9 +142,7 @@ class CommunitySchema(Schema):
     updated_at = fields.DateTime()
 
 
-class CommunityPageSchema(Schema):
-    items = fields.List(fields.Nested(CommunitySchema))
-    next_cursor = fields.String(allow_none=True)
+CommunityPageSchema = page_of(CommunitySchema, "CommunityPage")
 
 
 class MemberSchema(Schema):
@@ -162,9 +154,7 @@ class MemberSchema(Schema):
     joined_at = fields.DateTime()
 
 
-class MemberPageSchema(Schema):
-    items = fields.List(fields.Nested(MemberSchema))
-    next_cursor = fields.String(allow_none=True)
+MemberPageSchema = page_of(MemberSchema, "MemberPage")
 
 
 class MembershipOfSchema(MemberSchema):

@@ -3,22 +3,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from parvis_contracts import events as ev
 from parvis_contracts import markdown as render
-from parvis_contracts.errors import Conflict, NotFound, ValidationFailed, not_found
+from parvis_contracts.errors import NotFound, ValidationFailed, not_found
 
-from . import paging, views
+from . import paging, reactions, views
 from .access import Access, Viewer, post_access
-from .models import Comment, CommentLike, CommentVersion, Post
+from .models import Comment, CommentLike, CommentMention, CommentVersion, Post
 from .posts import check_mentions, require_author_or_moderator
 
 
 def event_data(comment: Comment) -> dict:
     return {"comment_id": comment.id, "post_id": comment.post_id,
             "community_id": comment.community_id, "author_id": comment.author_id,
-            "language": None, "mentions": list(comment.mentions or [])}
+            "language": comment.language, "mentions": list(comment.mentions or []),
+            "body": comment.body, "revision": comment.version}
+
+
+def _index_mentions(session, comment: Comment) -> None:
+    """Who the comment mentions, for "posts that mention me" (rebuilt at every edit)."""
+    session.execute(delete(CommentMention).where(CommentMention.comment_id == comment.id))
+    for pid in comment.mentions:
+        session.add(CommentMention(comment_id=comment.id, user_id=pid, post_id=comment.post_id,
+                                   created_at=comment.created_at))
 
 
 def comment_access(session, viewer: Viewer, comment_id: str) -> tuple[Comment, Post, Access]:
@@ -36,7 +45,7 @@ def comment_access(session, viewer: Viewer, comment_id: str) -> tuple[Comment, P
 
 
 def create(session, viewer: Viewer, now: datetime, post_id: str, body: str,
-           parent_id=None) -> dict:
+           parent_id=None, language=None) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
     if parent_id is not None:
@@ -51,9 +60,10 @@ def create(session, viewer: Viewer, now: datetime, post_id: str, body: str,
     comment = Comment(post_id=post.id, community_id=post.community_id, parent_id=parent_id,
                       author_id=viewer.id, body=body, html=render.to_html(body),
                       mentions=mentions, created_at=now, version=1, like_count=0,
-                      hidden=False)
+                      hidden=False, language=language)
     session.add(comment)
     session.flush()
+    _index_mentions(session, comment)
     session.execute(update(Post).where(Post.id == post.id)
                     .values(comment_count=Post.comment_count + 1))
     session.emit(ev.FEED_COMMENT_CREATED, event_data(comment))
@@ -78,17 +88,17 @@ def get(session, viewer: Viewer, comment_id: str) -> dict:
     return views.comment_items(session, viewer.id, [comment], post.accepted_comment_id)[0]
 
 
-def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str) -> dict:
+def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str,
+         **changes) -> dict:
+    """New text; ``language`` changes only when given."""
     comment, post, access = comment_access(session, viewer, comment_id)
     require_author_or_moderator(access, comment.author_id)
     mentions = check_mentions(session, comment.community_id, body)
-    session.add(CommentVersion(comment_id=comment.id, version=comment.version,
-                               body=comment.body, html=comment.html,
-                               created_at=comment.edited_at or comment.created_at,
-                               replaced_at=now, replaced_by=viewer.id))
-    comment.body, comment.html, comment.mentions = body, render.to_html(body), mentions
-    comment.version += 1
-    comment.edited_at = now
+    reactions.replace_text(session, CommentVersion, "comment_id", comment, body, viewer.id, now)
+    comment.mentions = mentions
+    if "language" in changes:
+        comment.language = changes["language"]
+    _index_mentions(session, comment)
     session.emit(ev.FEED_COMMENT_UPDATED, event_data(comment))
     session.commit()
     return views.comment_items(session, viewer.id, [comment], post.accepted_comment_id)[0]
@@ -96,15 +106,7 @@ def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str) -> 
 
 def versions(session, viewer: Viewer, comment_id: str) -> dict:
     comment, _, _ = comment_access(session, viewer, comment_id)
-    old = session.scalars(select(CommentVersion).where(CommentVersion.comment_id == comment.id)
-                          .order_by(CommentVersion.version))
-    items = [{"version": v.version, "body": v.body, "html": v.html, "created_at": v.created_at,
-              "replaced_at": v.replaced_at, "replaced_by": v.replaced_by, "current": False}
-             for v in old]
-    items.append({"version": comment.version, "body": comment.body, "html": comment.html,
-                  "created_at": comment.edited_at or comment.created_at, "replaced_at": None,
-                  "replaced_by": None, "current": True})
-    return {"items": items}
+    return reactions.versions(session, CommentVersion, "comment_id", comment)
 
 
 def remove(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
@@ -123,38 +125,15 @@ def remove(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
 def like(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
     comment, _, access = comment_access(session, viewer, comment_id)
     access.require_write()
-    if session.get(CommentLike, (comment.id, viewer.id)) is not None:
-        raise Conflict("You already like this comment.")
-    session.add(CommentLike(comment_id=comment.id, user_id=viewer.id, created_at=now))
-    session.flush()
-    session.execute(update(Comment).where(Comment.id == comment.id)
-                    .values(like_count=Comment.like_count + 1))
-    session.commit()
-    session.refresh(comment)
-    return {"comment_id": comment.id, "liked": True, "like_count": comment.like_count}
+    return reactions.like(session, CommentLike, "comment_id", comment, viewer.id, now)
 
 
 def unlike(session, viewer: Viewer, comment_id: str) -> dict:
     comment, _, access = comment_access(session, viewer, comment_id)
     access.require_write()
-    existing = session.get(CommentLike, (comment.id, viewer.id))
-    if existing is None:
-        raise not_found("like")
-    session.delete(existing)
-    session.flush()
-    session.execute(update(Comment).where(Comment.id == comment.id)
-                    .values(like_count=Comment.like_count - 1))
-    session.commit()
-    session.refresh(comment)
-    return {"comment_id": comment.id, "liked": False, "like_count": comment.like_count}
+    return reactions.unlike(session, CommentLike, "comment_id", comment, viewer.id)
 
 
 def likers(session, viewer: Viewer, comment_id: str, limit: int, cursor) -> dict:
     comment, _, _ = comment_access(session, viewer, comment_id)
-    query, _extra = paging.keyset(select(CommentLike).where(CommentLike.comment_id == comment.id),
-                                  CommentLike.created_at, CommentLike.user_id, limit, cursor,
-                                  newest_first=False)
-    rows, next_cursor = paging.split(list(session.scalars(query)), limit,
-                                     lambda r: (r.created_at, r.user_id))
-    return {"items": [{"user_id": r.user_id, "liked_at": r.created_at} for r in rows],
-            "next_cursor": next_cursor, "count": comment.like_count}
+    return reactions.likers(session, CommentLike, "comment_id", comment, limit, cursor)

@@ -3,10 +3,15 @@
 Two groups:
 
 * the read model of communities and membership, fed only by the communities
-  service's events (``communities``, ``memberships``) — the feed checks access
-  against it on every call, with no RPC to the communities service;
+  service's events (``communities``, ``memberships``: the shared, versioned
+  tables of ``parvis_contracts.membership``) — the feed checks access against
+  it on every call, with no RPC to the communities service;
 * the feed's own content: posts, comments, likes, mentions, hashtags, previous
   versions, announcement reads, reports and the time of each person's last visit.
+
+A post keeps a snapshot of each attached document (id, name, type, size) as the
+documents service described it when it was attached: the wall shows them with no
+call to the documents service.
 
 Like and comment counts are denormalised on the post/comment row and changed in
 the same transaction as the like or comment, so reading them costs nothing.
@@ -20,10 +25,9 @@ from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
+from parvis_contracts.membership import MembershipReadModel
 
 POST_KINDS = ("message", "question", "announcement")
-VISIBILITIES = ("open", "private", "secret")
-ROLES = ("member", "manager")
 REPORT_TARGETS = ("post", "comment")
 REPORT_STATUSES = ("open", "hidden", "restored")
 
@@ -37,27 +41,20 @@ infrastructure_tables(metadata)
 
 
 # --- the read model (from communities events) -------------------------------
+# The shared tables of parvis_contracts.membership (versioned, with tombstones),
+# mapped here so the feed's list queries can join them with the ORM.
+
+MEMBERSHIP = MembershipReadModel(metadata)
+
 
 class Community(Base):
-    __tablename__ = "communities"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40))
-    visibility: Mapped[str] = mapped_column(String(10))
-    archived: Mapped[bool] = mapped_column(Boolean, default=False)
-    newcomers_see_history: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table__ = MEMBERSHIP.communities
 
 
 class Membership(Base):
-    __tablename__ = "memberships"
-    __table_args__ = (Index("ix_memberships_user", "user_id", "community_id"),)
+    """A membership, or a tombstone (``removed``): filter on ``removed`` when querying."""
 
-    community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    role: Mapped[str] = mapped_column(String(10), default="member")
-    guest: Mapped[bool] = mapped_column(Boolean, default=False)
-    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table__ = MEMBERSHIP.memberships
 
 
 # --- content -----------------------------------------------------------------
@@ -86,6 +83,10 @@ class Post(Base):
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     accepted_comment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     read_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: the stated language (ISO 639-1), None when the author did not say
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: snapshots of the attached documents: [{id, name, content_type, size}]
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class PostVersion(Base):
@@ -120,6 +121,7 @@ class Comment(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class CommentVersion(Base):
@@ -158,6 +160,18 @@ class PostMention(Base):
 
     post_id: Mapped[str] = mapped_column(ForeignKey("posts.id"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CommentMention(Base):
+    """Who a comment mentions: "posts that mention me" lists the comment's post too."""
+
+    __tablename__ = "comment_mentions"
+    __table_args__ = (Index("ix_comment_mentions_user", "user_id", "post_id"),)
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

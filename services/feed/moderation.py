@@ -74,6 +74,13 @@ def resolve(session, viewer: Viewer, now: datetime, report_id: str, action: str)
     row = session.get(Report, report_id)
     if row is None:
         raise not_found("report")
+    # a deleted post (or a comment of one) is gone for everyone: 404 before any right is
+    # checked (an outsider learns nothing: a live report answers them 404 just below)
+    target = _target(session, row)
+    post = target if row.target_type == "post" else session.get(Post, row.post_id)
+    if target is None or target.deleted_at is not None or post is None \
+            or post.deleted_at is not None:
+        raise not_found("report")
     try:
         access = community_access(session, viewer, row.community_id)
     except NotFound:
@@ -81,9 +88,6 @@ def resolve(session, viewer: Viewer, now: datetime, report_id: str, action: str)
     access.require_moderator()
     if access.community.archived:
         access.require_write()
-    target = _target(session, row)
-    if target is None or target.deleted_at is not None:
-        raise not_found("report")
     hidden = action == "hide"
     changed = bool(target.hidden) != hidden
     target.hidden = hidden

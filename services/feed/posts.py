@@ -1,18 +1,23 @@
 """Posts: write, read, edit (with history), delete, like, questions, announcements."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
 from parvis_contracts import events as ev
 from parvis_contracts import markdown as render
-from parvis_contracts.errors import Conflict, ValidationFailed, not_found
+from parvis_contracts.errors import ValidationFailed, not_found
 
-from . import paging, views
+from . import reactions, views
 from .access import Access, Viewer, community_access, post_access
-from .models import (AnnouncementRead, Comment, Membership, Post, PostHashtag, PostLike,
+from .models import (MEMBERSHIP, AnnouncementRead, Comment, Post, PostHashtag, PostLike,
                      PostMention, PostVersion)
+
+#: ``describe(community_id, document_ids)``: the documents' descriptions (the documents
+#: service's ``describe_documents``, checked with the caller's rights), or an error
+Describe = Callable[[str, list], list]
 
 
 def check_mentions(session, community_id: str, body: str) -> list[str]:
@@ -20,8 +25,7 @@ def check_mentions(session, community_id: str, body: str) -> list[str]:
     ids = render.mentions(body)
     if not ids:
         return []
-    members = set(session.scalars(select(Membership.user_id).where(
-        Membership.community_id == community_id, Membership.user_id.in_(ids))))
+    members = set(MEMBERSHIP.member_ids(session, community_id, among=ids))
     missing = [pid for pid in ids if pid not in members]
     if missing:
         raise ValidationFailed("The request is not valid.", {"body": [
@@ -41,7 +45,8 @@ def require_author_or_moderator(access: Access, author_id: str) -> None:
 
 def event_data(post: Post) -> dict:
     return {"post_id": post.id, "community_id": post.community_id, "author_id": post.author_id,
-            "kind": post.kind, "language": None, "mentions": list(post.mentions or [])}
+            "kind": post.kind, "language": post.language, "mentions": list(post.mentions or []),
+            "body": post.body, "revision": post.version}
 
 
 def _index(session, post: Post) -> None:
@@ -53,17 +58,29 @@ def _index(session, post: Post) -> None:
         session.add(PostHashtag(post_id=post.id, tag=tag, created_at=post.created_at))
 
 
+def snapshots(describe: Describe, community_id: str, ids: list[str]) -> list[dict]:
+    """The snapshot of each attached document, in the order given (``describe`` answers
+    the documents service's description of the ids, or raises)."""
+    if not ids:
+        return []
+    described = {d["id"]: d for d in describe(community_id, ids)}
+    return [{"id": i, "name": described[i].get("name") or "",
+             "content_type": described[i].get("content_type"),
+             "size": described[i].get("size")} for i in ids]
+
+
 def create(session, viewer: Viewer, now: datetime, community_id: str, body: str,
-           kind: str) -> dict:
+           kind: str, language=None, attachments=(), describe: Describe | None = None) -> dict:
     access = community_access(session, viewer, community_id)
     access.require_write()
     if kind == "announcement":
         access.require_manager_or_admin_member()
     mentions = check_mentions(session, community_id, body)
+    attached = snapshots(describe, community_id, list(attachments)) if attachments else []
     post = Post(community_id=community_id, author_id=viewer.id, kind=kind, body=body,
                 html=render.to_html(body), mentions=mentions, hashtags=render.hashtags(body),
                 created_at=now, version=1, like_count=0, comment_count=0, read_count=0,
-                hidden=False)
+                hidden=False, language=language, attachments=attached)
     session.add(post)
     session.flush()
     _index(session, post)
@@ -77,17 +94,25 @@ def get(session, viewer: Viewer, post_id: str) -> dict:
     return views.single_post(session, viewer.id, post, access.community.name)
 
 
-def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str) -> dict:
+def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str, describe=None,
+         **changes) -> dict:
+    """New text; ``language`` and ``attachments`` change only when given. Documents
+    already attached keep their snapshot; only the new ones are described."""
     post, access = post_access(session, viewer, post_id)
     require_author_or_moderator(access, post.author_id)
     mentions = check_mentions(session, post.community_id, body)
-    session.add(PostVersion(post_id=post.id, version=post.version, body=post.body,
-                            html=post.html, created_at=post.edited_at or post.created_at,
-                            replaced_at=now, replaced_by=viewer.id))
-    post.body, post.html = body, render.to_html(body)
+    attached = None
+    if "attachments" in changes:
+        kept = {a["id"]: dict(a) for a in post.attachments or []}
+        new_ids = [i for i in changes["attachments"] if i not in kept]
+        fresh = {a["id"]: a for a in snapshots(describe, post.community_id, new_ids)}
+        attached = [kept.get(i) or fresh[i] for i in changes["attachments"]]
+    reactions.replace_text(session, PostVersion, "post_id", post, body, viewer.id, now)
     post.mentions, post.hashtags = mentions, render.hashtags(body)
-    post.version += 1
-    post.edited_at = now
+    if "language" in changes:
+        post.language = changes["language"]
+    if attached is not None:
+        post.attachments = attached
     session.flush()
     _index(session, post)
     session.emit(ev.FEED_POST_UPDATED, event_data(post))
@@ -97,15 +122,7 @@ def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str) -> dic
 
 def versions(session, viewer: Viewer, post_id: str) -> dict:
     post, _ = post_access(session, viewer, post_id)
-    old = session.scalars(select(PostVersion).where(PostVersion.post_id == post.id)
-                          .order_by(PostVersion.version))
-    items = [{"version": v.version, "body": v.body, "html": v.html, "created_at": v.created_at,
-              "replaced_at": v.replaced_at, "replaced_by": v.replaced_by, "current": False}
-             for v in old]
-    items.append({"version": post.version, "body": post.body, "html": post.html,
-                  "created_at": post.edited_at or post.created_at, "replaced_at": None,
-                  "replaced_by": None, "current": True})
-    return {"items": items}
+    return reactions.versions(session, PostVersion, "post_id", post)
 
 
 def remove(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
@@ -122,41 +139,18 @@ def remove(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
 def like(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
-    if session.get(PostLike, (post.id, viewer.id)) is not None:
-        raise Conflict("You already like this post.")
-    session.add(PostLike(post_id=post.id, user_id=viewer.id, created_at=now))
-    session.flush()
-    session.execute(update(Post).where(Post.id == post.id)
-                    .values(like_count=Post.like_count + 1))
-    session.commit()
-    session.refresh(post)
-    return {"post_id": post.id, "liked": True, "like_count": post.like_count}
+    return reactions.like(session, PostLike, "post_id", post, viewer.id, now)
 
 
 def unlike(session, viewer: Viewer, post_id: str) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
-    existing = session.get(PostLike, (post.id, viewer.id))
-    if existing is None:
-        raise not_found("like")
-    session.delete(existing)
-    session.flush()
-    session.execute(update(Post).where(Post.id == post.id)
-                    .values(like_count=Post.like_count - 1))
-    session.commit()
-    session.refresh(post)
-    return {"post_id": post.id, "liked": False, "like_count": post.like_count}
+    return reactions.unlike(session, PostLike, "post_id", post, viewer.id)
 
 
 def likers(session, viewer: Viewer, post_id: str, limit: int, cursor) -> dict:
     post, _ = post_access(session, viewer, post_id)
-    query, _extra = paging.keyset(select(PostLike).where(PostLike.post_id == post.id),
-                                  PostLike.created_at, PostLike.user_id, limit, cursor,
-                                  newest_first=False)
-    rows, next_cursor = paging.split(list(session.scalars(query)), limit,
-                                     lambda r: (r.created_at, r.user_id))
-    return {"items": [{"user_id": r.user_id, "liked_at": r.created_at} for r in rows],
-            "next_cursor": next_cursor, "count": post.like_count}
+    return reactions.likers(session, PostLike, "post_id", post, limit, cursor)
 
 
 # --- questions -----------------------------------------------------------------
@@ -207,9 +201,7 @@ def reads(session, viewer: Viewer, post_id: str) -> dict:
                                 .where(AnnouncementRead.post_id == post.id)
                                 .order_by(AnnouncementRead.read_at, AnnouncementRead.user_id)))
     readers = {uid for uid, _ in done}
-    members = list(session.scalars(select(Membership.user_id)
-                                   .where(Membership.community_id == post.community_id)
-                                   .order_by(Membership.user_id)))
+    members = MEMBERSHIP.member_ids(session, post.community_id)
     return {"post_id": post.id,
             "read": [{"user_id": uid, "read_at": at} for uid, at in done],
             "unread": [uid for uid in members if uid not in readers],

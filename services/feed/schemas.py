@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import re
-from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from parvis_contracts.schemas import LanguageCode, PageArgsSchema, page_of
 
 from .models import POST_KINDS, REPORT_STATUSES, REPORT_TARGETS
 
 BODY_MAX = 20_000
+ATTACHMENTS_MAX = 10
 TAG_RE = re.compile(r"^\w{2,50}$")
 
 
@@ -36,14 +38,32 @@ def _id(**kwargs):
     return fields.String(validate=validate.Length(1, 64), **kwargs)
 
 
+def _language(**kwargs):
+    """The stated language: an ISO 639-1 code, or None (not stated: detected later)."""
+    return LanguageCode(allow_none=True, **kwargs)
+
+
+class Attachments(fields.List):
+    """Ids of documents of the post's community: each once (order kept), at most
+    ``ATTACHMENTS_MAX``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(_id(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        ids = list(dict.fromkeys(super()._deserialize(value, attr, data, **kwargs)))
+        if len(ids) > ATTACHMENTS_MAX:
+            raise ValidationError(f"Attach at most {ATTACHMENTS_MAX} documents.")
+        return ids
+
+
+def _attachments(**kwargs):
+    return Attachments(**kwargs)
+
+
 class Strict(Schema):
     class Meta:
         unknown = RAISE
-
-
-class PageArgs(Strict):
-    limit = fields.Integer(load_default=20, strict=True, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 500))
 
 
 # --- inputs ----------------------------------------------------------------
@@ -52,6 +72,8 @@ class CreatePostSchema(Strict):
     community_id = _id(required=True)
     body = Body(required=True)
     kind = fields.String(load_default="message", validate=validate.OneOf(POST_KINDS))
+    language = _language(load_default=None)
+    attachments = _attachments(load_default=list)
 
 
 class PostIdSchema(Strict):
@@ -59,29 +81,33 @@ class PostIdSchema(Strict):
 
 
 class EditPostSchema(Strict):
+    """``language`` and ``attachments`` left out: kept as they are."""
+
     post_id = _id(required=True)
     body = Body(required=True)
+    language = _language()
+    attachments = _attachments()
 
 
-class WallSchema(PageArgs):
+class WallSchema(PageArgsSchema):
     community_id = _id(required=True)
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(POST_KINDS))
     unanswered = fields.Boolean(load_default=False)
 
 
-class HomeSchema(PageArgs):
+class HomeSchema(PageArgsSchema):
     pass
 
 
-class HashtagSchema(PageArgs):
+class HashtagSchema(PageArgsSchema):
     tag = Tag(required=True)
 
 
-class PostPageSchema(PageArgs):
+class PostPageSchema(PageArgsSchema):
     post_id = _id(required=True)
 
 
-class CommentPageSchema(PageArgs):
+class CommentPageSchema(PageArgsSchema):
     comment_id = _id(required=True)
 
 
@@ -89,6 +115,7 @@ class CreateCommentSchema(Strict):
     post_id = _id(required=True)
     body = Body(required=True)
     parent_id = _id(load_default=None, allow_none=True)
+    language = _language(load_default=None)
 
 
 class CommentIdSchema(Strict):
@@ -96,8 +123,11 @@ class CommentIdSchema(Strict):
 
 
 class EditCommentSchema(Strict):
+    """``language`` left out: kept as it is."""
+
     comment_id = _id(required=True)
     body = Body(required=True)
+    language = _language()
 
 
 class AcceptAnswerSchema(Strict):
@@ -112,7 +142,7 @@ class ReportSchema(Strict):
         validate.Length(1, 1000), validate.Predicate("strip", error="Say why.")))
 
 
-class QueueSchema(PageArgs):
+class QueueSchema(PageArgsSchema):
     community_id = _id(required=True)
     status = fields.String(load_default="open", validate=validate.OneOf(REPORT_STATUSES))
 
@@ -128,32 +158,16 @@ class CommunityIdSchema(Strict):
 
 # --- events (the read model) -------------------------------------------------
 
-class CommunityStateSchema(Schema):
-    class Meta:
-        unknown = "exclude"
-
-    community_id = _id(required=True)
-    name = fields.String(required=True, validate=validate.Length(max=200))
-    kind = fields.String(required=True, validate=validate.Length(max=40))
-    visibility = fields.String(required=True, validate=validate.OneOf(["open", "private",
-                                                                       "secret"]))
-    archived = fields.Boolean(required=True)
-    newcomers_see_history = fields.Boolean(required=True)
-
-
-class MembershipSchema(Schema):
-    class Meta:
-        unknown = "exclude"
-
-    community_id = _id(required=True)
-    user_id = _id(required=True)
-    role = fields.String(load_default="member", validate=validate.OneOf(["member", "manager"]))
-    guest = fields.Boolean(load_default=False)
-    joined_at = fields.AwareDateTime(load_default=None, allow_none=True,
-                                     default_timezone=timezone.utc)
-
-
 # --- outputs -----------------------------------------------------------------
+
+class AttachmentSchema(Schema):
+    """What the documents service said of an attached document when it was attached."""
+
+    id = fields.String()
+    name = fields.String()
+    content_type = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+
 
 class PostSchema(Schema):
     id = fields.String()
@@ -176,11 +190,11 @@ class PostSchema(Schema):
     read_count = fields.Integer(allow_none=True)
     is_new = fields.Boolean(allow_none=True)
     hidden = fields.Boolean()
+    language = fields.String(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema))
 
 
-class PostListSchema(Schema):
-    items = fields.List(fields.Nested(PostSchema))
-    next_cursor = fields.String(allow_none=True)
+PostListSchema = page_of(PostSchema, "PostList")
 
 
 class HomePageSchema(PostListSchema):
@@ -204,11 +218,10 @@ class CommentSchema(Schema):
     liked_by_me = fields.Boolean()
     accepted = fields.Boolean()
     hidden = fields.Boolean()
+    language = fields.String(allow_none=True)
 
 
-class CommentListSchema(Schema):
-    items = fields.List(fields.Nested(CommentSchema))
-    next_cursor = fields.String(allow_none=True)
+CommentListSchema = page_of(CommentSchema, "CommentList")
 
 
 class VersionSchema(Schema):
@@ -230,10 +243,7 @@ class LikerSchema(Schema):
     liked_at = fields.DateTime()
 
 
-class LikersPageSchema(Schema):
-    items = fields.List(fields.Nested(LikerSchema))
-    next_cursor = fields.String(allow_none=True)
-    count = fields.Integer()
+LikersPageSchema = page_of(LikerSchema, "LikersPage", count=fields.Integer())
 
 
 class ReadSchema(Schema):
@@ -266,6 +276,4 @@ class ReportOutSchema(Schema):
     target_hidden = fields.Boolean(allow_none=True)
 
 
-class ReportPageSchema(Schema):
-    items = fields.List(fields.Nested(ReportOutSchema))
-    next_cursor = fields.String(allow_none=True)
+ReportPageSchema = page_of(ReportOutSchema, "ReportPage")

@@ -1,52 +1,93 @@
 """Entrypoints of the feed service: load input, authorise, delegate, dump output.
 
 The rules live in the domain modules (``access``, ``posts``, ``comments``,
-``timeline``, ``moderation``, ``readmodel``, ``render``); this class only wires
-them to RPC and events. The interface is documented in docs/services/feed.md.
+``timeline``, ``moderation``) and in ``parvis_contracts.membership`` (the read
+model of communities and membership, its event handlers and the generic access
+rules); this class only wires them to RPC and events. The interface is
+documented in docs/services/feed.md.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy
 
-from parvis_contracts import events as ev
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
+from parvis_contracts.config import env_int
 from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
-from parvis_contracts.handlers import idempotent_handler
+from parvis_contracts.errors import NotFound, Unavailable, ValidationFailed
 from parvis_contracts.health import PlatformEntrypoints
+from parvis_contracts.membership import MembershipEventHandlers
 from parvis_contracts.metrics import Metrics
 from parvis_contracts.schemas import load
 
-from . import comments, moderation, posts, readmodel, timeline
+from . import comments, moderation, posts, timeline
 from . import schemas as s
 from .access import viewer_of
-from .models import metadata
+from .models import MEMBERSHIP, metadata
+
+#: an argument left out of an edit: the value stays as it is
+KEEP = object()
 
 
-def _occurred(envelope) -> datetime:
-    return datetime.fromisoformat(envelope.occurred_at)
+def documents_timeout() -> float:
+    """Seconds to wait for the documents service: less than the gateway waits for us, so
+    the person gets our clear ``Unavailable`` rather than a gateway timeout."""
+    return max(1, env_int("PARVIS_RPC_TIMEOUT", 5) - 1)
 
 
-class FeedService(PlatformEntrypoints):
+def given(**values) -> dict:
+    return {name: value for name, value in values.items() if value is not KEEP}
+
+
+class FeedService(MembershipEventHandlers, PlatformEntrypoints):
+    """The communities events keep ``MEMBERSHIP`` (the read model of communities and
+    membership) through the handlers inherited from ``MembershipEventHandlers``."""
+
     name = "feed"
+    membership_model = MEMBERSHIP
 
     db = Database(metadata)
     caller = CurrentCaller()
     metrics = Metrics()
     clock = Clock()
+    #: called with the caller's own signed context: it sees what the caller may see
+    documents = RpcProxy("documents")
 
     def _viewer(self):
         return viewer_of(self.caller)
+
+    def _describe(self, community_id, document_ids):
+        """The documents service's description of documents to attach (before anything is
+        written). A document that is unknown, deleted, of another community or not
+        readable by the caller: the same ``NotFound``, naming the field."""
+        try:
+            with eventlet.Timeout(documents_timeout()):
+                return self.documents.describe_documents(community_id=community_id,
+                                                         document_ids=document_ids)
+        except (UnknownService, eventlet.Timeout):
+            raise Unavailable("The documents service is not available: "
+                              "try attaching documents again later.",
+                              {"field": "attachments"}) from None
+        except NotFound:
+            raise NotFound("This document does not exist or you cannot see it.",
+                           {"field": "attachments"}) from None
+        except ValidationFailed:
+            raise ValidationFailed("The request is not valid.", {
+                "attachments": ["These are not document ids."]}) from None
 
     # --- posts -----------------------------------------------------------------
 
     @rpc
     @transactional
-    def create_post(self, community_id, body, kind="message"):
+    def create_post(self, community_id, body, kind="message", language=None, attachments=None):
         viewer = self._viewer()
         data = load(s.CreatePostSchema(), {"community_id": community_id, "body": body,
-                                           "kind": kind})
-        return dump(s.PostSchema, posts.create(self.db, viewer, self.clock(), **data))
+                                           "kind": kind, "language": language,
+                                           "attachments": attachments or []})
+        return dump(s.PostSchema, posts.create(self.db, viewer, self.clock(),
+                                               describe=self._describe, **data))
 
     @rpc
     @transactional
@@ -57,10 +98,12 @@ class FeedService(PlatformEntrypoints):
 
     @rpc
     @transactional
-    def edit_post(self, post_id, body):
+    def edit_post(self, post_id, body, language=KEEP, attachments=KEEP):
         viewer = self._viewer()
-        data = load(s.EditPostSchema(), {"post_id": post_id, "body": body})
-        return dump(s.PostSchema, posts.edit(self.db, viewer, self.clock(), **data))
+        data = load(s.EditPostSchema(), {"post_id": post_id, "body": body,
+                                         **given(language=language, attachments=attachments)})
+        return dump(s.PostSchema, posts.edit(self.db, viewer, self.clock(),
+                                             describe=self._describe, **data))
 
     @rpc
     @transactional
@@ -122,10 +165,10 @@ class FeedService(PlatformEntrypoints):
 
     @rpc
     @transactional
-    def create_comment(self, post_id, body, parent_id=None):
+    def create_comment(self, post_id, body, parent_id=None, language=None):
         viewer = self._viewer()
         data = load(s.CreateCommentSchema(), {"post_id": post_id, "body": body,
-                                              "parent_id": parent_id})
+                                              "parent_id": parent_id, "language": language})
         return dump(s.CommentSchema, comments.create(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -144,9 +187,10 @@ class FeedService(PlatformEntrypoints):
 
     @rpc
     @transactional
-    def edit_comment(self, comment_id, body):
+    def edit_comment(self, comment_id, body, language=KEEP):
         viewer = self._viewer()
-        data = load(s.EditCommentSchema(), {"comment_id": comment_id, "body": body})
+        data = load(s.EditCommentSchema(), {"comment_id": comment_id, "body": body,
+                                            **given(language=language)})
         return dump(s.CommentSchema, comments.edit(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -241,40 +285,3 @@ class FeedService(PlatformEntrypoints):
         viewer = self._viewer()
         data = load(s.ResolveReportSchema(), {"report_id": report_id, "action": action})
         return dump(s.ReportOutSchema, moderation.resolve(self.db, viewer, self.clock(), **data))
-
-    # --- events: the read model of communities and membership --------------------
-
-    def _community_state(self, envelope):
-        data = load(s.CommunityStateSchema(), envelope.data)
-        readmodel.community_state(self.db, data)
-
-    @idempotent_handler(ev.COMMUNITIES_COMMUNITY_CREATED)
-    def on_community_created(self, envelope):
-        self._community_state(envelope)
-
-    @idempotent_handler(ev.COMMUNITIES_COMMUNITY_UPDATED)
-    def on_community_updated(self, envelope):
-        self._community_state(envelope)
-
-    @idempotent_handler(ev.COMMUNITIES_COMMUNITY_ARCHIVED)
-    def on_community_archived(self, envelope):
-        self._community_state(envelope)
-
-    @idempotent_handler(ev.COMMUNITIES_COMMUNITY_REOPENED)
-    def on_community_reopened(self, envelope):
-        self._community_state(envelope)
-
-    @idempotent_handler(ev.COMMUNITIES_MEMBER_ADDED)
-    def on_member_added(self, envelope):
-        data = load(s.MembershipSchema(), envelope.data)
-        readmodel.member_added(self.db, data, _occurred(envelope))
-
-    @idempotent_handler(ev.COMMUNITIES_MEMBER_REMOVED)
-    def on_member_removed(self, envelope):
-        data = load(s.MembershipSchema(), envelope.data)
-        readmodel.member_removed(self.db, data)
-
-    @idempotent_handler(ev.COMMUNITIES_MEMBER_ROLE_CHANGED)
-    def on_member_role_changed(self, envelope):
-        data = load(s.MembershipSchema(), envelope.data)
-        readmodel.member_role_changed(self.db, data, _occurred(envelope))

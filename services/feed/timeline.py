@@ -10,34 +10,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, func, select, union_all
 
 from parvis_contracts.errors import ValidationFailed
 
 from . import paging, views
 from .access import Viewer, community_access
-from .models import Community, LastVisit, Membership, Post, PostHashtag, PostMention
-
-
-def _readable(viewer: Viewer):
-    """Condition on (Post, Community, outer-joined Membership of the viewer)."""
-    open_to_me = false() if viewer.guest else (Community.visibility == "open")
-    member = Membership.user_id.is_not(None)
-    history = or_(Community.newcomers_see_history.is_(True),
-                  Post.created_at >= Membership.joined_at)
-    return and_(Post.deleted_at.is_(None), Post.hidden.is_(False),
-                or_(and_(member, history), and_(~member, open_to_me)))
+from .models import (MEMBERSHIP, Comment, CommentMention, Community, LastVisit, Membership,
+                     Post, PostHashtag, PostMention)
 
 
 def _base(viewer: Viewer, member_only: bool = False):
-    mine = and_(Membership.community_id == Post.community_id, Membership.user_id == viewer.id)
+    """Posts the viewer may read (the rules of ``parvis_contracts.membership`` in SQL)."""
+    mine = MEMBERSHIP.viewer_membership(viewer, Post.community_id)
     query = select(Post, Community.name).join(Community, Community.id == Post.community_id)
-    if member_only:
-        return query.join(Membership, mine).where(
-            Post.deleted_at.is_(None), Post.hidden.is_(False),
-            or_(Community.newcomers_see_history.is_(True),
-                Post.created_at >= Membership.joined_at))
-    return query.outerjoin(Membership, mine).where(_readable(viewer))
+    query = query.join(Membership, mine) if member_only else query.outerjoin(Membership, mine)
+    return query.where(Post.deleted_at.is_(None), Post.hidden.is_(False),
+                       MEMBERSHIP.readable(viewer, Post.created_at, member_only=member_only))
 
 
 def _page(session, viewer, query, limit, cursor, since=None, with_new=False):
@@ -108,9 +97,22 @@ def hashtag(session, viewer: Viewer, tag: str, limit: int, cursor) -> dict:
 
 
 def mentioning_me(session, viewer: Viewer, limit: int, cursor) -> dict:
-    query = _base(viewer).join(PostMention, and_(PostMention.post_id == Post.id,
-                                                 PostMention.user_id == viewer.id))
-    items, next_cursor = _page(session, viewer, query, limit, cursor)
+    """Posts that mention me, in the post itself or in one of its live comments, the
+    post I was most recently mentioned about first (keyset on that time, post id)."""
+    in_posts = select(PostMention.post_id.label("post_id"), PostMention.created_at.label("at")) \
+        .where(PostMention.user_id == viewer.id)
+    in_comments = (select(CommentMention.post_id, Comment.created_at)
+                   .join(Comment, Comment.id == CommentMention.comment_id)
+                   .where(CommentMention.user_id == viewer.id, Comment.deleted_at.is_(None),
+                          Comment.hidden.is_(False)))
+    both = union_all(in_posts, in_comments).subquery()
+    latest = select(both.c.post_id, func.max(both.c.at).label("at")) \
+        .group_by(both.c.post_id).subquery()
+    query = _base(viewer).join(latest, latest.c.post_id == Post.id).add_columns(latest.c.at)
+    query, _extra = paging.keyset(query, latest.c.at, Post.id, limit, cursor, newest_first=True)
+    rows, next_cursor = paging.split(list(session.execute(query)), limit,
+                                     lambda r: (r[2], r[0].id))
+    items = views.post_items(session, viewer.id, [(post, name) for post, name, _ in rows])
     return {"items": items, "next_cursor": next_cursor}
 
 

@@ -33,7 +33,8 @@ def post_item(post: Post, community_name, liked: bool, read: bool, is_new=None) 
         "liked_by_me": liked, "accepted_comment_id": post.accepted_comment_id,
         "read_by_me": read if announcement else None,
         "read_count": post.read_count if announcement else None,
-        "is_new": is_new, "hidden": post.hidden,
+        "is_new": is_new, "hidden": post.hidden, "language": post.language,
+        "attachments": [dict(a) for a in post.attachments or []],
     }
 
 
@@ -58,4 +59,5 @@ def comment_item(c: Comment, liked: bool, accepted: bool) -> dict:
         "mentions": list(c.mentions or []), "created_at": c.created_at,
         "edited_at": c.edited_at, "version": c.version, "like_count": c.like_count,
         "liked_by_me": liked, "accepted": accepted, "hidden": c.hidden,
+        "language": c.language,
     }

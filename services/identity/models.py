@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String,
-                        Text)
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
+                        false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
@@ -60,6 +60,9 @@ class Person(Base):
     #: ",en,fr," — lets the directory filter by language with a portable LIKE
     languages_text: Mapped[str] = mapped_column(String(400), default=",")
     preferred_language: Mapped[str] = mapped_column(String(2), default="en")
+    #: translate posts, comments and pages into ``preferred_language`` automatically
+    auto_translate: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
     skills: Mapped[list] = mapped_column(JSON, default=list)
     #: ",python,project management," — same trick for skills (commas are refused in tags)
     skills_text: Mapped[str] = mapped_column(Text, default=",")

@@ -82,7 +82,8 @@ def add_person(session, now: datetime, *, email: str, display_name: str, org: Or
         session.add(Invitation(token_hash=token_hash(token), person_id=person.id, created_at=now,
                                expires_at=now + timedelta(days=INVITATION_DAYS)))
     session.flush()
-    session.emit(ev.IDENTITY_USER_CREATED, _event_data(person))
+    session.emit(ev.IDENTITY_USER_CREATED, {**_event_data(person),
+                                            "preferred_language": person.preferred_language})
     return person, token
 
 

@@ -5,13 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from parvis_contracts import events as ev
+
 from . import views
 from .access import Viewer, require_person, visible_people_clause, visible_person
 from .models import Person
 from .people import sort_key
 
 SIMPLE_FIELDS = ("job_title", "department", "country", "preferred_language", "about",
-                 "birth_date", "education", "phone")
+                 "birth_date", "education", "phone", "auto_translate")
 
 
 def get_me(session, viewer: Viewer) -> dict:
@@ -21,6 +23,7 @@ def get_me(session, viewer: Viewer) -> dict:
 
 def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
     person = require_person(viewer)
+    language_before = person.preferred_language
     if "display_name" in changes:
         person.display_name = " ".join(changes["display_name"].split())
         person.sort_name = sort_key(person.display_name)
@@ -36,8 +39,16 @@ def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
     for name, level in (changes.get("visibility") or {}).items():
         setattr(person, f"{name}_visibility", level)
     person.updated_at = now
+    if person.preferred_language != language_before:
+        # translation pre-translates into the languages of a community's members
+        session.emit(ev.IDENTITY_USER_LANGUAGE_CHANGED, language_event(person))
     session.commit()
     return views.own_profile(session, person, viewer)
+
+
+def language_event(person: Person) -> dict:
+    return {"user_id": person.id, "org_id": person.org_id, "guest": person.guest,
+            "preferred_language": person.preferred_language}
 
 
 def set_photo(session, viewer: Viewer, now: datetime, sha256: str, content_type: str) -> dict:

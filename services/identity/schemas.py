@@ -163,6 +163,7 @@ class ProfileChangesSchema(Strict):
     country = Country(allow_none=True)
     languages = LanguageList()
     preferred_language = fields.String(validate=validate.OneOf(UI_LANGUAGES))
+    auto_translate = fields.Boolean()
     skills = SkillList()
     about = Text(allow_none=True, validate=validate.Length(max=2000))
     birth_date = fields.Date(allow_none=True)
@@ -305,6 +306,7 @@ class ProfileSchema(CardSchema):
 
 class OwnProfileSchema(ProfileSchema):
     email = fields.String()
+    auto_translate = fields.Boolean()
     roles = fields.List(fields.String())
     guest_expires_at = fields.Date(allow_none=True)
     visibility = fields.Dict(keys=fields.String(validate=validate.OneOf(PERSONAL_FIELDS)),
@@ -336,6 +338,7 @@ class PrincipalSchema(Schema):
     guest = fields.Boolean()
     preferred_language = fields.String()
     guest_expires_at = fields.Date(allow_none=True)
+    auto_translate = fields.Boolean()
 
 
 class SessionSchema(Schema):

@@ -71,6 +71,7 @@ def own_profile(session, person: Person, viewer: Viewer) -> dict:
     result.update({"email": person.email,
                    "roles": roles_by_person(session, [person.id])[person.id],
                    "guest_expires_at": person.guest_expires_at,
+                   "auto_translate": bool(person.auto_translate),
                    "visibility": visibility(person)})
     return result
 
@@ -79,4 +80,5 @@ def principal(session, person: Person) -> dict:
     return {"id": person.id, "email": person.email, "display_name": person.display_name,
             "org_id": person.org_id, "roles": roles_by_person(session, [person.id])[person.id],
             "guest": person.guest, "preferred_language": person.preferred_language,
+            "auto_translate": bool(person.auto_translate),
             "guest_expires_at": person.guest_expires_at}

@@ -1,4 +1,5 @@
-"""Tables of the translation service: glossary and translation cache."""
+"""Tables of the translation service: glossary, translation cache, and the read models
+(communities and membership, people's preferred languages) that pre-translation uses."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,6 +8,7 @@ from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables
+from parvis_contracts.membership import MembershipReadModel
 
 
 class Base(DeclarativeBase):
@@ -15,6 +17,9 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 infrastructure_tables(metadata)
+
+#: communities and memberships, kept from the communities events (parvis_contracts.membership)
+MEMBERSHIP = MembershipReadModel(metadata)
 
 
 class GlossaryTerm(Base):
@@ -94,3 +99,16 @@ class CachedContent(Base):
     content_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     content_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class PersonLanguage(Base):
+    """A person's preferred language, kept from the identity events.
+
+    ``changed_at`` is when the applied event occurred: an older event is ignored.
+    """
+
+    __tablename__ = "person_languages"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    preferred_language: Mapped[str] = mapped_column(String(8), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

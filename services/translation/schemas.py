@@ -34,10 +34,15 @@ class TranslateBatchSchema(Schema):
     items = fields.List(fields.Nested(BatchItemSchema), required=True,
                         validate=validate.Length(min=1, max=100))
     target = LanguageCode(required=True)
+    partial = fields.Boolean(load_default=False)
 
 
 class DetectSchema(Schema):
     text = fields.String(required=True)
+
+
+class DetectBatchSchema(Schema):
+    texts = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=100))
 
 
 class TranslationOutSchema(Schema):
@@ -49,6 +54,8 @@ class TranslationOutSchema(Schema):
     engine = fields.String()
     via = fields.List(fields.String())
     cached = fields.Boolean()
+    #: only in a ``partial`` batch, for a text that could not be translated
+    error = fields.Dict()
 
 
 _TERM = validate.Length(min=1, max=200)
@@ -109,3 +116,31 @@ class ContentEventSchema(Schema):
 
     post_id = fields.String(required=True)
     comment_id = fields.String(load_default=None, allow_none=True)
+    community_id = fields.String(load_default=None, allow_none=True)
+    body = fields.String(load_default=None, allow_none=True)
+    revision = fields.Integer(load_default=None, allow_none=True)
+    language = LanguageCode(load_default=None, allow_none=True)
+
+
+class PageEventInSchema(Schema):
+    """The part of documents' page events this service reads."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    community_id = fields.String(required=True)
+    revision = fields.Integer(load_default=None, allow_none=True)
+    title = fields.String(load_default="")
+    body = fields.String(load_default="")
+    language = LanguageCode(load_default=None, allow_none=True)
+
+
+class PersonLanguageEventSchema(Schema):
+    """identity.user_created / user_language_changed / user_erased (what this service reads)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    preferred_language = LanguageCode(load_default=None, allow_none=True)

@@ -7,23 +7,27 @@ lives in ``translations`` (translate, detect, pairs), ``glossary``, ``cache``,
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from parvis_contracts import events as ev
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
 from parvis_contracts.handlers import idempotent_handler
 from parvis_contracts.health import PlatformEntrypoints
+from parvis_contracts.membership import MembershipEventHandlers
 from parvis_contracts.metrics import Metrics
 from parvis_contracts.schemas import load
 
-from . import cache, glossary, translations
+from . import cache, glossary, pretranslate, translations
 from . import schemas as s
 from .engine import TranslationEngine
-from .models import metadata
+from .models import MEMBERSHIP, metadata
 
 
-class TranslationService(PlatformEntrypoints):
+class TranslationService(MembershipEventHandlers, PlatformEntrypoints):
     name = "translation"
+    membership_model = MEMBERSHIP
 
     db = Database(metadata)
     caller = CurrentCaller()
@@ -49,10 +53,14 @@ class TranslationService(PlatformEntrypoints):
 
     @rpc
     @transactional
-    def translate_batch(self, items, target):
-        """``items``: up to 100 ``{"text", "source"?, "content"?}``; answers in the same order."""
+    def translate_batch(self, items, target, partial=False):
+        """``items``: up to 100 ``{"text", "source"?, "content"?}``; answers in the same order.
+
+        ``partial``: an item that cannot be translated answers ``{"error": ...}`` in place.
+        """
         translations.check_batch_size(self.engine, items)
-        data = load(s.TranslateBatchSchema(), {"items": items, "target": target})
+        data = load(s.TranslateBatchSchema(), {"items": items, "target": target,
+                                               "partial": partial})
         results = translations.translate_batch(self.db, self.engine, self.caller, self.clock(),
                                                **data)
         return [dump(s.TranslationOutSchema, result) for result in results]
@@ -62,6 +70,17 @@ class TranslationService(PlatformEntrypoints):
         translations.check_size(self.engine, text)
         data = load(s.DetectSchema(), {"text": text})
         return translations.detect(self.engine, self.caller, **data)
+
+    @rpc
+    def detect_batch(self, texts):
+        """The language of each text (a wall page: 1-100 texts), in order: ``[{language,
+        confidence}]``; ``language`` is None below the confidence threshold."""
+        translations.check_batch_size(self.engine, [{"text": t} for t in texts]
+                                      if isinstance(texts, list) else texts)
+        data = load(s.DetectBatchSchema(), {"texts": texts})
+        return [{"language": found["language"], "confidence": found["confidence"]}
+                for found in (translations.detect(self.engine, self.caller, text)
+                              for text in data["texts"])]
 
     @rpc
     def pairs(self):
@@ -130,3 +149,66 @@ class TranslationService(PlatformEntrypoints):
     @idempotent_handler(ev.FEED_COMMENT_DELETED)
     def on_comment_deleted(self, envelope):
         return self._drop(envelope, "comment")
+
+    @idempotent_handler(ev.DOCUMENTS_PAGE_DELETED)
+    def on_page_deleted(self, envelope):
+        data = load(s.PageEventInSchema(), envelope.data)
+        return cache.drop_content(self.db, "page", data["page_id"])
+
+    # --- events: pre-translation into the members' languages (docs: "Pre-translation") ----
+
+    def _pretranslate(self, community_id, texts, language, content):
+        if not community_id:
+            return None
+        return pretranslate.pretranslate(self.db, self.engine, self.clock(), community_id,
+                                         texts, language, content)
+
+    @idempotent_handler(ev.FEED_POST_CREATED)
+    def on_post_created(self, envelope):
+        data = load(s.ContentEventSchema(), envelope.data)
+        return self._pretranslate(data["community_id"], [data["body"]], data["language"],
+                                  {"kind": "post", "id": data["post_id"],
+                                   "revision": data["revision"]})
+
+    @idempotent_handler(ev.FEED_COMMENT_CREATED)
+    def on_comment_created(self, envelope):
+        data = load(s.ContentEventSchema(), envelope.data)
+        if not data["comment_id"]:
+            return None
+        return self._pretranslate(data["community_id"], [data["body"]], data["language"],
+                                  {"kind": "comment", "id": data["comment_id"],
+                                   "revision": data["revision"]})
+
+    def _page(self, envelope):
+        data = load(s.PageEventInSchema(), envelope.data)
+        return self._pretranslate(data["community_id"], [data["body"], data["title"]],
+                                  data["language"], {"kind": "page", "id": data["page_id"],
+                                                     "revision": data["revision"]})
+
+    @idempotent_handler(ev.DOCUMENTS_PAGE_CREATED)
+    def on_page_created(self, envelope):
+        return self._page(envelope)
+
+    @idempotent_handler(ev.DOCUMENTS_PAGE_UPDATED)
+    def on_page_updated(self, envelope):
+        return self._page(envelope)
+
+    # --- events: people's preferred languages -------------------------------------
+
+    def _language(self, envelope):
+        data = load(s.PersonLanguageEventSchema(), envelope.data)
+        return pretranslate.apply_language(self.db, data["user_id"], data["preferred_language"],
+                                           datetime.fromisoformat(envelope.occurred_at))
+
+    @idempotent_handler(ev.IDENTITY_USER_CREATED)
+    def on_user_created(self, envelope):
+        return self._language(envelope)
+
+    @idempotent_handler(ev.IDENTITY_USER_LANGUAGE_CHANGED)
+    def on_user_language_changed(self, envelope):
+        return self._language(envelope)
+
+    @idempotent_handler(ev.IDENTITY_USER_ERASED)
+    def on_user_erased(self, envelope):
+        data = load(s.PersonLanguageEventSchema(), envelope.data)
+        return pretranslate.forget_person(self.db, data["user_id"])

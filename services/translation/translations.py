@@ -53,7 +53,8 @@ def _route(engine: Engine, source: str, target: str):
 
 
 def translate(db, engine: Engine, caller, now, text: str, target: str, source: str | None,
-              content: dict | None) -> dict:
+              content: dict | None, cache_only: bool = False) -> dict:
+    """``cache_only``: answer from the cache or raise ``Unavailable``, never call an engine."""
     require_person(caller)
     check_size(engine, text)
     detected, confidence = False, None
@@ -88,6 +89,9 @@ def translate(db, engine: Engine, caller, now, text: str, target: str, source: s
         db.commit()
         return dict(result, text=hit.translated, cached=True)
 
+    if cache_only:
+        raise Unavailable("The translation engine is not available; try again later.",
+                          {"engine": route.backend})
     doc = protect.protect(text, glossary.terms_for(rows, source, target))
     try:
         translated = translate_document(doc, backend, route)
@@ -121,10 +125,29 @@ def check_batch_size(engine: Engine, items) -> None:
                               {"limit": limit, "length": total})
 
 
-def translate_batch(db, engine: Engine, caller, now, items: list[dict], target: str) -> list:
-    """Several texts (a wall page) in one call, in order; each one cached on its own."""
-    return [translate(db, engine, caller, now, item["text"], target, item["source"],
-                      item["content"]) for item in items]
+def translate_batch(db, engine: Engine, caller, now, items: list[dict], target: str,
+                    partial: bool = False) -> list:
+    """Several texts (a wall page) in one call, in order; each one cached on its own.
+
+    ``partial``: a text that cannot be translated (language not detected, pair not
+    served, engine down) answers ``{"error": {code, message, details}}`` in its place
+    instead of failing the whole batch; once the engine is found down, the remaining
+    texts are answered from the cache only (no second wait for a dead engine).
+    """
+    if not partial:
+        return [translate(db, engine, caller, now, item["text"], target, item["source"],
+                          item["content"]) for item in items]
+    require_person(caller)
+    results, engine_down = [], False
+    for item in items:
+        try:
+            results.append(translate(db, engine, caller, now, item["text"], target,
+                                     item["source"], item["content"], cache_only=engine_down))
+        except (ValidationFailed, Unavailable) as exc:
+            engine_down = engine_down or isinstance(exc, Unavailable)
+            results.append({"error": {"code": exc.code, "message": exc.message,
+                                      "details": exc.details or {}}})
+    return results
 
 
 def pairs(engine: Engine, caller) -> dict:

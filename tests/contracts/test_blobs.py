@@ -147,3 +147,136 @@ def test_blob_dir_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PARVIS_VAR_DIR", str(tmp_path / "var"))
     assert config.blob_dir() == tmp_path / "var" / "blobs"
     assert blobs.default_store().root == tmp_path / "var" / "blobs"
+
+
+# ---------------------------------------------------------------- staged uploads (documents)
+
+def test_stage_then_commit_stores_the_bytes_under_their_sha256(store):
+    data = b"%PDF-1.7 staged bytes"
+    staged = store.stage(io.BytesIO(data), max_bytes=1000)
+    assert staged.sha256 == hashlib.sha256(data).hexdigest()
+    assert staged.size == len(data)
+    assert blobs.STAGED_KEY_RE.match(staged.key)
+    assert store.read_staged_head(staged.key, 4) == b"%PDF"
+    assert store.read_staged_head(staged.key) == data
+    assert not store.exists(staged.sha256)          # not visible before the commit
+    store.commit(staged.key, staged.sha256)
+    assert store.exists(staged.sha256)
+    assert store.size(staged.sha256) == len(data)
+    assert b"".join(store.open_range(staged.sha256)) == data
+    with pytest.raises(NotFound):                   # the staged copy is gone
+        store.read_staged_head(staged.key)
+
+
+def test_committing_the_same_bytes_twice_keeps_one_copy(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    first = store.stage(io.BytesIO(b"twice"), 100)
+    second = store.stage(io.BytesIO(b"twice"), 100)
+    assert first.key != second.key and first.sha256 == second.sha256
+    store.commit(first.key, first.sha256)
+    store.commit(second.key, second.sha256)
+    assert files_under(tmp_path) == [f"{first.sha256[:2]}/{first.sha256[2:4]}/{first.sha256}"]
+    assert [sha for sha, _ in store.list_blobs()] == [first.sha256]
+
+
+def test_staging_over_the_limit_leaves_nothing(store, tmp_path):
+    with pytest.raises(PayloadTooLarge) as info:
+        store.stage(io.BytesIO(b"q" * 2000), max_bytes=1999)
+    assert info.value.details == {"max_bytes": 1999}
+    assert store.staged_older_than(-60) == []
+    if isinstance(store, LocalBlobStore):
+        assert files_under(store.root) == []
+
+
+def test_discard_removes_the_staged_object_and_is_idempotent(store):
+    staged = store.stage(io.BytesIO(b"to drop"), 100)
+    store.discard(staged.key)
+    store.discard(staged.key)
+    with pytest.raises(NotFound):
+        store.read_staged_head(staged.key)
+    with pytest.raises(NotFound):
+        store.commit(staged.key, staged.sha256)
+    assert not store.exists(staged.sha256)
+
+
+def test_staged_older_than_lists_only_old_staged_objects(store, monkeypatch):
+    staged = store.stage(io.BytesIO(b"old"), 100)
+    assert store.staged_older_than(3600) == []
+    later = blobs.time.time() + 7200
+    monkeypatch.setattr(blobs.time, "time", lambda: later)
+    assert store.staged_older_than(3600) == [staged.key]
+
+
+@pytest.mark.parametrize("bad", ["../x", "", "a" * 31, "A" * 32, "g" * 32, None, "../" + "a" * 29])
+def test_a_bad_staged_key_is_refused(store, bad):
+    for call in (lambda: store.read_staged_head(bad), lambda: store.discard(bad),
+                 lambda: store.commit(bad, "0" * 64)):
+        with pytest.raises(ValidationFailed):
+            call()
+
+
+def test_ranges_are_inclusive_and_checked(store):
+    data = bytes(range(256)) * 1000                 # 256,000 bytes: several chunks
+    digest, _ = store.put_bytes(data)
+    assert b"".join(store.open_range(digest, 0, 0)) == data[:1]
+    assert b"".join(store.open_range(digest, 10, 19)) == data[10:20]
+    assert b"".join(store.open_range(digest, 100_000)) == data[100_000:]
+    assert b"".join(store.open_range(digest, 0, len(data) - 1)) == data
+    for start, end in ((len(data), None), (5, 4), (0, len(data)), (-1, 3)):
+        with pytest.raises(ValidationFailed):
+            store.open_range(digest, start, end)
+    with pytest.raises(NotFound):
+        store.open_range("1" * 64)
+    with pytest.raises(NotFound):
+        store.size("1" * 64)
+
+
+def test_delete_and_list_blobs(store):
+    a, _ = store.put_bytes(b"a")
+    b, _ = store.put_bytes(b"b")
+    assert sorted(sha for sha, _ in store.list_blobs()) == sorted([a, b])
+    assert all(isinstance(mtime, float) for _, mtime in store.list_blobs())
+    store.delete(a)
+    store.delete(a)
+    assert [sha for sha, _ in store.list_blobs()] == [b]
+    assert not store.exists(a)
+
+
+def test_local_list_blobs_ignores_staging_and_foreign_files(tmp_path):
+    store = LocalBlobStore(tmp_path)
+    digest, _ = store.put_bytes(b"kept")
+    store.stage(io.BytesIO(b"staged"), 100)
+    (tmp_path / "ab").mkdir(exist_ok=True)
+    (tmp_path / "ab" / "notes.txt").write_text("not a blob")
+    (tmp_path / "documents").mkdir()
+    assert [sha for sha, _ in store.list_blobs()] == [digest]
+
+
+def test_staging_a_big_stream_reads_in_chunks(tmp_path):
+    total = 3 * 1024 * 1024 + 7
+    reader = CountingReader(total)
+    store = LocalBlobStore(tmp_path)
+    staged = store.stage(reader, max_bytes=total)
+    assert staged.size == total
+    assert max(reader.reads) <= blobs.CHUNK_SIZE
+
+
+def test_blob_store_factory_uses_a_directory_per_namespace(monkeypatch, tmp_path):
+    monkeypatch.delenv("PARVIS_BLOB_BACKEND", raising=False)
+    monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
+    documents = blobs.blob_store("documents")
+    assert isinstance(documents, LocalBlobStore)
+    assert documents.root == tmp_path / "blobs" / "documents"
+    digest, _ = documents.put_bytes(b"doc")
+    assert not blobs.default_store().exists(digest)   # photos never see documents' blobs
+    assert [sha for sha, _ in blobs.default_store().list_blobs()] == []
+    for bad in ("", "../x", "a/b", "UPPER", None):
+        with pytest.raises(ValueError):
+            blobs.blob_store(bad)
+    monkeypatch.setenv("PARVIS_BLOB_BACKEND", "ftp")
+    with pytest.raises(ValueError):
+        blobs.blob_store("documents")
+    monkeypatch.setenv("PARVIS_BLOB_BACKEND", "s3")
+    monkeypatch.delenv("PARVIS_S3_BUCKET", raising=False)
+    with pytest.raises(ValueError):
+        blobs.blob_store("documents")

@@ -28,7 +28,7 @@ def test_event_keys_are_unique_and_named_after_their_source():
 def test_valid_payload_is_normalised():
     data = ev.validate_payload(ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": "u-1"})
     assert data == {"community_id": "c-1", "user_id": "u-1", "role": "member", "guest": False,
-                    "joined_at": None}
+                    "joined_at": None, "version": 0}
 
 
 def test_missing_fields_are_reported_per_field():
@@ -60,7 +60,7 @@ def test_unknown_event_is_refused():
 
 ARCHIVED_STATE = {"community_id": "c-9", "name": "Old project", "kind": "project",
                   "visibility": "private", "archived": True, "newcomers_see_history": True,
-                  "languages": ["fr"], "allowed_org_ids": []}
+                  "languages": ["fr"], "allowed_org_ids": [], "version": 3}
 
 
 def test_envelope_new_validates_its_payload():

@@ -114,13 +114,14 @@ def test_create_invite_accept_with_events_and_real_identity(network, rpc, commun
     assert events[0].data == {"community_id": community["id"], "name": "Supplier project",
                               "kind": "project", "visibility": "private", "archived": False,
                               "newcomers_see_history": True, "languages": ["en", "de"],
-                              "allowed_org_ids": [network.partner["id"]]}
+                              "allowed_org_ids": [network.partner["id"]], "version": 1}
     assert events[1].data["user_id"] == network.employee["id"]
-    assert events[1].data["role"] == "manager"
+    assert events[1].data["role"] == "manager" and events[1].data["version"] == 1
     added = events[2].data
     assert (added["user_id"], added["role"], added["guest"]) == (network.guest["id"], "member",
                                                                  True)
     assert added["joined_at"]
+    assert added["version"] == 2        # the community's version after the guest joined
 
 
 def test_guest_of_an_organisation_not_allowed_is_refused(network, rpc, community_events):

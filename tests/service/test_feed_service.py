@@ -123,7 +123,8 @@ def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc
         queue.close()
     assert event.type == "feed.post_created"
     assert event.data == {"post_id": post["id"], "community_id": "c-1", "author_id": "u-gus",
-                          "kind": "message", "language": None, "mentions": ["u-ann"]}
+                          "kind": "message", "language": None, "mentions": ["u-ann"],
+                          "body": post["body"], "revision": 1}
 
     # archived: writes refused; removed: invisible at the next call
     _community(broker, "c-1", archived=True, event=ev.COMMUNITIES_COMMUNITY_ARCHIVED)
@@ -178,3 +179,40 @@ def test_feed_methods_refuse_bad_contexts(feed, rpc, make_token):
 def test_the_system_has_no_wall(feed, rpc, tokens):
     with pytest.raises(Unauthenticated):
         rpc.call("feed", "home_timeline", tokens.system())
+
+
+def test_stated_languages_and_a_documents_outage(feed, rpc, broker):
+    """The stated language is stored and returned; attachments need the documents service:
+    with none running, a clear ``Unavailable`` and nothing written (the real documents
+    service answers in tests/service/test_gateway_feed.py)."""
+    from parvis_contracts.errors import Unavailable
+    from services.feed.models import Comment, Post
+
+    ann = person("u-ann")
+    _community(broker, "c-3")
+    _member(broker, "c-3", "u-ann")
+    wait_until(lambda: _wall_or_none(rpc, ann, "c-3") is not None, timeout=15)
+    post = rpc.call("feed", "create_post", ann, community_id="c-3", body="Bonjour",
+                    language="fr")
+    assert post["language"] == "fr" and post["attachments"] == []
+    comment = rpc.call("feed", "create_comment", ann, post_id=post["id"], body="Hola",
+                       language="es")
+    assert comment["language"] == "es"
+    assert rpc.call("feed", "edit_post", ann, post_id=post["id"], body="Bonjour !")[
+        "language"] == "fr"
+    assert rpc.call("feed", "edit_comment", ann, comment_id=comment["id"], body="Hello",
+                    language="en")["language"] == "en"
+    assert _db_rows(feed, select(Post.language, Post.attachments)) == [("fr", [])]
+    assert _db_rows(feed, select(Comment.language)) == [("en",)]
+    with pytest.raises(ValidationFailed) as exc:
+        rpc.call("feed", "create_post", ann, community_id="c-3", body="x", language="zz")
+    assert "language" in exc.value.details
+
+    before = _db_rows(feed, select(Post.id, Post.version, Post.body))
+    with pytest.raises(Unavailable):
+        rpc.call("feed", "create_post", ann, community_id="c-3", body="see attached",
+                 attachments=["d-1"])
+    with pytest.raises(Unavailable):
+        rpc.call("feed", "edit_post", ann, post_id=post["id"], body="see attached",
+                 attachments=["d-1"])
+    assert _db_rows(feed, select(Post.id, Post.version, Post.body)) == before

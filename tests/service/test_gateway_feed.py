@@ -4,9 +4,14 @@ Posts, comments, likes, questions, announcements, the home timeline, hashtags,
 mentions and reports, through the REST API and the web pages, with real
 sign-in cookies. Nothing is mocked.
 """
+import pytest
+
+from tests.support import wait_until
+
 from test_gateway import API, assert_error_shape, csrf_from, write
 from test_gateway_communities import (network,  # noqa: F401  (fixture)
                                       private_community_with_guest)
+from test_gateway_documents import PDF, UNKNOWN_ID
 
 
 def post(client, cid, body, kind="message"):
@@ -242,3 +247,195 @@ def test_home_marks_what_is_new_since_the_last_visit(network):
         second.index(f'data-post-id="{older["id"]}"')
     api = manager.get(f"{API}/timeline").get_json()
     assert api["last_visit_at"] is not None
+
+
+# ---------------------------------------------------------------- language, attachments
+
+@pytest.fixture
+def docs_network(request, monkeypatch, tmp_path, start_service):
+    """``network`` plus the documents service (blobs in a temporary directory)."""
+    from services.documents.service import DocumentsService
+
+    monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
+    net = request.getfixturevalue("network")
+    start_service(DocumentsService)
+    return net
+
+
+def bank_ready(client, cid):
+    return lambda: client.get(f"{API}/communities/{cid}/documents").status_code == 200
+
+
+def upload_document(client, cid, name, data=PDF):
+    wait_until(bank_ready(client, cid), timeout=15)
+    response = write(client, "POST", f"{API}/communities/{cid}/documents",
+                     query_string={"name": name}, data=data,
+                     headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def wall_ids(client, cid):
+    return [p["id"] for p in client.get(f"{API}/communities/{cid}/posts").get_json()["items"]]
+
+
+def test_posts_state_their_language_and_attach_documents(docs_network):
+    app, people, clients, partner = docs_network
+    cid = private_community_with_guest(docs_network)
+    guest, manager = clients["guest"], clients["manager"]
+    for who in ("guest", "employee"):
+        wait_until(bank_ready(clients[who], cid), timeout=15)
+    plan = upload_document(manager, cid, "plan.pdf")
+
+    created = write(guest, "POST", f"{API}/communities/{cid}/posts",
+                    json={"body": "Le plan est joint", "language": "fr",
+                          "attachments": [plan["id"]]})
+    assert created.status_code == 201, created.get_json()
+    post = created.get_json()
+    assert post["language"] == "fr"
+    assert post["attachments"] == [{"id": plan["id"], "name": "plan.pdf",
+                                    "content_type": "application/pdf", "size": len(PDF)}]
+    wall = clients["employee"].get(f"{API}/communities/{cid}/posts").get_json()
+    assert wall["items"][0]["attachments"] == post["attachments"]
+
+    comment = write(clients["employee"], "POST", f"{API}/posts/{post['id']}/comments",
+                    json={"body": "Gracias", "language": "es"})
+    assert comment.status_code == 201 and comment.get_json()["language"] == "es"
+    edited = write(clients["employee"], "PATCH", f"{API}/comments/{comment.get_json()['id']}",
+                   json={"body": "Danke", "language": "de"})
+    assert edited.status_code == 200 and edited.get_json()["language"] == "de"
+
+    assert_error_shape(write(guest, "POST", f"{API}/communities/{cid}/posts",
+                             json={"body": "x", "language": "zz"}), 422, "validation_failed")
+    too_many = write(guest, "POST", f"{API}/communities/{cid}/posts",
+                     json={"body": "x", "attachments": [f"d-{i}" for i in range(11)]})
+    assert_error_shape(too_many, 422, "validation_failed")
+
+    # an edit keeps the language, and replaces the attachments when given
+    kept = write(guest, "PATCH", f"{API}/posts/{post['id']}", json={"body": "Le plan, v2"})
+    assert kept.status_code == 200, kept.get_json()
+    assert kept.get_json()["language"] == "fr" and kept.get_json()["attachments"]
+    cleared = write(guest, "PATCH", f"{API}/posts/{post['id']}",
+                    json={"body": "Sans plan", "attachments": [], "language": None})
+    assert cleared.get_json()["attachments"] == [] and cleared.get_json()["language"] is None
+
+    # the OpenAPI document describes the new fields
+    spec = guest.get(f"{API}/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    assert {"language", "attachments"} <= set(schemas["PostCreate"]["properties"])
+    assert "attachments" in schemas["Post"]["properties"]
+
+
+def test_authz_attaching_a_foreign_or_unreadable_document_is_the_404_of_an_unknown_id(
+        docs_network):
+    """AUTHZ: a document of another community (readable or not by the poster) or one in the
+    bin answers exactly like an id that does not exist, and nothing is written."""
+    app, people, clients, partner = docs_network
+    cid = private_community_with_guest(docs_network)
+    guest, manager = clients["guest"], clients["manager"]
+    own = upload_document(manager, cid, "own.pdf")
+    binned = upload_document(manager, cid, "binned.pdf")
+    assert write(manager, "DELETE", f"{API}/documents/{binned['id']}").status_code == 200
+    other = write(manager, "POST", f"{API}/communities",
+                  json={"name": "Board", "kind": "team", "visibility": "private"})
+    assert other.status_code == 201, other.get_json()
+    foreign = upload_document(manager, other.get_json()["id"], "board.pdf")
+    assert guest.get(f"{API}/documents/{foreign['id']}").status_code == 404
+
+    before = wall_ids(guest, cid)
+    unknown = write(guest, "POST", f"{API}/communities/{cid}/posts",
+                    json={"body": "x", "attachments": [UNKNOWN_ID]})
+    assert_error_shape(unknown, 404, "not_found")
+    assert unknown.get_json()["error"]["details"] == {"field": "attachments"}
+    cases = [(guest, [foreign["id"]]),            # another community the guest cannot read
+             (guest, [own["id"], foreign["id"]]),  # one bad among good ones
+             (manager, [foreign["id"]]),           # another community the poster can read
+             (guest, [binned["id"]])]              # in the bin
+    for client, ids in cases:
+        refused = write(client, "POST", f"{API}/communities/{cid}/posts",
+                        json={"body": "x", "attachments": ids})
+        assert refused.status_code == 404, (ids, refused.get_json())
+        assert refused.get_json() == unknown.get_json()
+    pid = write(guest, "POST", f"{API}/communities/{cid}/posts",
+                json={"body": "mine", "attachments": [own["id"]]}).get_json()["id"]
+    refused = write(guest, "PATCH", f"{API}/posts/{pid}",
+                    json={"body": "changed", "attachments": [foreign["id"]]})
+    assert refused.get_json() == unknown.get_json()
+    got = guest.get(f"{API}/posts/{pid}").get_json()
+    assert got["body"] == "mine" and [a["id"] for a in got["attachments"]] == [own["id"]]
+    assert wall_ids(guest, cid) == [pid, *before]
+
+
+def test_attachments_and_language_through_the_web_pages(docs_network):
+    app, people, clients, partner = docs_network
+    cid = private_community_with_guest(docs_network)
+    guest, manager = clients["guest"], clients["manager"]
+    wait_until(bank_ready(guest, cid), timeout=15)
+    plan = upload_document(manager, cid, "plan.pdf")
+
+    page = guest.get(f"/communities/{cid}")
+    html = page.get_data(as_text=True)
+    assert 'data-testid="composer-attachments"' in html
+    assert f'<option value="{plan["id"]}"' in html and "plan.pdf" in html
+    # the person's preferred language (en, the default) is preselected
+    assert '<option value="en" selected>' in html
+    published = guest.post(f"/communities/{cid}/posts", data={
+        "csrf_token": csrf_from(page), "body": "See the plan", "kind": "message",
+        "language": "de", "attachments": [plan["id"]]})
+    assert published.status_code == 302
+    post = guest.get(f"{API}/communities/{cid}/posts").get_json()["items"][0]
+    assert post["language"] == "de" and [a["id"] for a in post["attachments"]] == [plan["id"]]
+    html = clients["employee"].get(f"/communities/{cid}").get_data(as_text=True)
+    assert f'href="/documents/{plan["id"]}"' in html
+    assert f'href="/documents/{plan["id"]}/download"' in html
+    assert clients["employee"].get(f"/documents/{plan['id']}/download").data == PDF
+
+    # a comment with its language, an edit form showing the post's own language
+    commented = guest.post(f"/posts/{post['id']}/comments", data={
+        "csrf_token": csrf_from(page), "body": "Hola", "language": "es", "community_id": cid})
+    assert commented.status_code == 302
+    comments = guest.get(f"{API}/posts/{post['id']}/comments").get_json()["items"]
+    assert comments[0]["language"] == "es"
+    edit = guest.get(f"/posts/{post['id']}/edit")
+    edit_html = edit.get_data(as_text=True)
+    assert '<option value="de" selected>' in edit_html
+    assert f'<option value="{plan["id"]}" selected>' in edit_html
+    saved = guest.post(f"/posts/{post['id']}/edit", data={
+        "csrf_token": csrf_from(edit), "body": "No plan any more", "language": "",
+        "attachments_shown": "1"})
+    assert saved.status_code == 302
+    after = guest.get(f"{API}/posts/{post['id']}").get_json()
+    assert after["attachments"] == [] and after["language"] is None
+
+    # a document of another community: a message, nothing posted
+    other = write(manager, "POST", f"{API}/communities",
+                  json={"name": "Board", "kind": "team", "visibility": "private"}).get_json()
+    foreign = upload_document(manager, other["id"], "board.pdf")
+    before = wall_ids(guest, cid)
+    refused = guest.post(f"/communities/{cid}/posts", data={
+        "csrf_token": csrf_from(page), "body": "Sneaky", "attachments": [foreign["id"]]},
+        follow_redirects=True)
+    assert refused.status_code == 200
+    assert "cannot be attached" in refused.get_data(as_text=True)
+    assert wall_ids(guest, cid) == before
+
+
+def test_a_documents_outage_answers_503_and_writes_nothing(network):
+    """No documents service on the broker: a post with attachments is refused with a clear
+    503; without attachments the wall works as before."""
+    app, people, clients, partner = network
+    cid = private_community_with_guest(network)
+    guest = clients["guest"]
+    refused = write(guest, "POST", f"{API}/communities/{cid}/posts",
+                    json={"body": "See attached", "attachments": [UNKNOWN_ID]})
+    assert_error_shape(refused, 503, "unavailable")
+    assert wall_ids(guest, cid) == []
+    page = guest.get(f"/communities/{cid}")
+    assert page.status_code == 200
+    assert 'data-testid="composer-attachments"' not in page.get_data(as_text=True)
+    flashed = guest.post(f"/communities/{cid}/posts", data={
+        "csrf_token": csrf_from(page), "body": "See attached", "attachments": [UNKNOWN_ID]},
+        follow_redirects=True)
+    assert "try again later" in flashed.get_data(as_text=True)
+    assert wall_ids(guest, cid) == []
+    assert post(guest, cid, "no attachment")["attachments"] == []

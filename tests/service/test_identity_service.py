@@ -142,7 +142,8 @@ def test_the_relay_publishes_user_created(identity, rpc, broker):
         body = Envelope.from_message(message.payload)
         message.ack()
         assert body.type == "identity.user_created"
-        assert body.data == {"user_id": admin["id"], "org_id": admin["org_id"], "guest": False}
+        assert body.data == {"user_id": admin["id"], "org_id": admin["org_id"], "guest": False,
+                             "preferred_language": "en"}
     finally:
         queue.close()
 

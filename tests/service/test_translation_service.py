@@ -11,40 +11,25 @@ import pytest
 from kombu import Connection, Producer
 from sqlalchemy import create_engine, func, select, text
 
-from deploy import apertium_launcher
-from deploy.launcher import free_port
 from parvis_contracts import events as ev
 from parvis_contracts import topology
 from parvis_contracts.errors import (Forbidden, PayloadTooLarge, Unauthenticated, Unavailable,
                                      ValidationFailed)
 from services.translation.models import CachedTranslation
 from services.translation.service import TranslationService
+from deploy.launcher import free_port
 from tests.support import wait_until
+
+from apy_support import apertium_only, apy  # noqa: F401  (fixture)
 
 MENTION = "@[Jean Dupont](u-42)"
 URL = "https://example.com/rapport/le-projet?page=2"
 TEXT = f"Bonjour {MENTION}, voici le rapport sur le projet : {URL} Merci beaucoup !"
 
 
-@pytest.fixture(scope="module")
-def apy(tmp_path_factory):
-    if not apertium_launcher.available():
-        pytest.fail("Apertium's APy is not installed: run deploy/install_apertium.sh")
-    port = free_port()
-    log = tmp_path_factory.mktemp("apy") / "apy.log"
-    process = apertium_launcher.start(port=port, log_path=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        apertium_launcher.wait_ready(url, timeout=60, process=process)
-        yield url
-    finally:
-        apertium_launcher.stop(process)
-
-
 @pytest.fixture
 def translation(apy, start_service, monkeypatch):
-    monkeypatch.setenv("PARVIS_APERTIUM_URL", apy)
-    monkeypatch.setenv("PARVIS_TRANSLATION_BACKENDS", "apertium")
+    apertium_only(monkeypatch, apy)
     return start_service(TranslationService)
 
 

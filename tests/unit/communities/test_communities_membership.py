@@ -15,6 +15,10 @@ def events_since(world, count, kind=None):
     return [(t, p) for t, p in found if kind is None or t == kind]
 
 
+def stored_version(world, community_id):
+    return world.session().scalar(select(Community.version).where(Community.id == community_id))
+
+
 def stored_count(world, community_id):
     return world.session().scalar(select(Community.member_count)
                                   .where(Community.id == community_id))
@@ -33,10 +37,10 @@ def test_create_publishes_full_state_and_the_manager_membership(world):
     assert state == {"community_id": made["id"], "name": "Data Guild", "kind": "trade",
                      "visibility": "private", "archived": False,
                      "newcomers_see_history": False, "languages": ["fr", "en"],
-                     "allowed_org_ids": [PARTNER]}
+                     "allowed_org_ids": [PARTNER], "version": 1}
     assert member == {"community_id": made["id"], "user_id": world.manager.user_id,
                       "role": "manager", "guest": False,
-                      "joined_at": "2026-06-01T09:00:00+00:00"}
+                      "joined_at": "2026-06-01T09:00:00+00:00", "version": 1}
     ev.validate_payload(ev.COMMUNITIES_COMMUNITY_CREATED, state)
     ev.validate_payload(ev.COMMUNITIES_MEMBER_ADDED, member)
 
@@ -177,15 +181,18 @@ def test_guest_membership_is_flagged_in_events(world):
                     if t == "member_added" and p["user_id"] == world.guest.user_id]
     assert member_added == [{"community_id": world.A["id"], "user_id": world.guest.user_id,
                              "role": "member", "guest": True,
-                             "joined_at": "2026-06-01T09:00:00+00:00"}]
+                             "joined_at": "2026-06-01T09:00:00+00:00",
+                             "version": member_added[0]["version"]}]
+    assert member_added[0]["version"] > 1
 
 
 def test_leave_and_last_manager(world):
     before = len(world.outbox())
+    version = stored_version(world, world.A["id"])
     assert world.svc(world.member).leave_community(community_id=world.A["id"]) == {"left": True}
     assert events_since(world, before) == [("member_removed", {
         "community_id": world.A["id"], "user_id": world.member.user_id, "role": "member",
-        "guest": False, "joined_at": "2026-06-01T09:00:00+00:00"})]
+        "guest": False, "joined_at": "2026-06-01T09:00:00+00:00", "version": version + 1})]
     assert stored_count(world, world.A["id"]) == 2
     with pytest.raises(NotFound):
         world.svc(world.member).get_community(community_id=world.A["id"])
@@ -255,10 +262,13 @@ def test_settings_update_publishes_full_state_and_noop_publishes_nothing(world):
     assert t == "community_updated"
     assert state == {"community_id": world.A["id"], "name": "Alpha renamed", "kind": "project",
                      "visibility": "secret", "archived": False, "newcomers_see_history": False,
-                     "languages": ["de"], "allowed_org_ids": [PARTNER]}
+                     "languages": ["de"], "allowed_org_ids": [PARTNER],
+                     "version": stored_version(world, world.A["id"])}
     world.svc(world.manager).update_community(community_id=world.A["id"],
                                               changes={"name": "Alpha renamed"})
     assert len(world.outbox()) == before + 1
+    # a change that changes nothing does not move the version either
+    assert stored_version(world, world.A["id"]) == state["version"]
     # now secret: the outsider no longer even sees the name
     assert "Alpha renamed" not in {i["name"] for i in
                                    world.svc(world.outsider).list_communities()["items"]}
@@ -353,3 +363,26 @@ def test_identity_unreachable_answers_unavailable_and_writes_nothing(world, monk
                                         person_id=world.outsider.user_id)
     assert len(world.outbox()) == before
     assert world.svc(world.outsider).my_invitations()["items"] == []
+
+
+def test_every_change_moves_the_version_and_every_event_carries_it(world):
+    """The version orders a community's events for the read models of other services."""
+    cid = world.C["id"]
+    before = len(world.outbox())
+    world.svc(world.outsider).join_community(community_id=cid)
+    world.svc(world.manager).set_member_role(community_id=cid, user_id=world.outsider.user_id,
+                                             role="manager")
+    world.svc(world.manager).update_community(community_id=cid, changes={"description": "x"})
+    world.svc(world.outsider).leave_community(community_id=cid)
+    world.svc(world.manager).archive_community(community_id=cid)
+    world.svc(world.manager).reopen_community(community_id=cid)
+    found = events_since(world, before)
+    assert [t for t, _ in found] == ["member_added", "member_role_changed", "community_updated",
+                                     "member_removed", "community_archived",
+                                     "community_reopened"]
+    versions = [p["version"] for _, p in found]
+    assert versions == sorted(set(versions)) and versions[-1] == stored_version(world, cid)
+    # a refused change (the last manager leaving) leaves the version where it was
+    with pytest.raises(Conflict):
+        world.svc(world.manager).leave_community(community_id=cid)
+    assert stored_version(world, cid) == versions[-1]

@@ -46,17 +46,30 @@ def test_members_and_invited_guests_read_a_private_community(world, who):
     assert seen["wall"] == [post["id"]] and seen["post"] == post["id"]
 
 
-@pytest.mark.parametrize("who", ["employee", "admin", "outsider_guest"])
+@pytest.mark.parametrize("who", ["employee", "outsider_guest"])
 def test_non_members_of_a_private_community_get_not_found(world, who):
     post = world.post(world.manager, "A")
     _refused_everywhere(world, getattr(world, who), "A", post["id"])
 
 
-@pytest.mark.parametrize("who", ["member", "guest", "employee", "admin"])
+@pytest.mark.parametrize("who", ["member", "guest", "employee"])
 def test_private_and_secret_communities_are_invisible_to_non_members(world, who):
     for cid in ("B", "S"):
         post = world.post(world.manager, cid)
         _refused_everywhere(world, getattr(world, who), cid, post["id"])
+
+
+@pytest.mark.parametrize("cid", ["A", "B", "S"])
+def test_admins_who_are_not_members_see_the_card_but_not_the_content(world, cid):
+    """docs/security.md: the community is visible to admins, so its content answers 403."""
+    post = world.post(world.manager, cid)
+    svc = world.svc
+    for call in (lambda: svc(world.admin).community_wall(community_id=cid),
+                 lambda: svc(world.admin).get_post(post_id=post["id"]),
+                 lambda: svc(world.admin).list_comments(post_id=post["id"]),
+                 lambda: svc(world.admin).post_versions(post_id=post["id"])):
+        with pytest.raises(Forbidden):
+            call()
 
 
 @pytest.mark.parametrize("who", ["member", "employee", "admin"])
@@ -84,16 +97,17 @@ def test_members_post_comment_and_like(world, who):
 @pytest.mark.parametrize("who", ["employee", "admin", "outsider_guest"])
 def test_non_members_cannot_write_in_a_private_community(world, who):
     caller = getattr(world, who)
+    refusal = Forbidden if who == "admin" else NotFound  # admins see A's card: 403
     post = world.post(world.manager, "A")
     comment = world.svc(world.manager).create_comment(post_id=post["id"], body="c")
     before = snapshot(world.engine)
-    with pytest.raises(NotFound):
+    with pytest.raises(refusal):
         world.post(caller, "A")
-    with pytest.raises(NotFound):
+    with pytest.raises(refusal):
         world.svc(caller).create_comment(post_id=post["id"], body="x")
-    with pytest.raises(NotFound):
+    with pytest.raises(refusal):
         world.svc(caller).like_post(post_id=post["id"])
-    with pytest.raises(NotFound):
+    with pytest.raises(refusal):
         world.svc(caller).like_comment(comment_id=comment["id"])
     assert snapshot(world.engine) == before
 
@@ -147,10 +161,11 @@ def test_members_and_guests_cannot_touch_someone_elses_content(world, who):
 @pytest.mark.parametrize("who", ["employee", "admin"])
 def test_non_members_cannot_even_see_someone_elses_content_to_touch_it(world, who):
     caller = getattr(world, who)
+    refusal = Forbidden if who == "admin" else NotFound  # admins see A's card: 403
     post = world.post(world.member, "A")
-    with pytest.raises(NotFound):
+    with pytest.raises(refusal):
         world.svc(caller).edit_post(post_id=post["id"], body="x")
-    with pytest.raises(NotFound):
+    with pytest.raises(refusal):
         world.svc(caller).delete_post(post_id=post["id"])
 
 

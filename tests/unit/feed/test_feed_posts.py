@@ -325,7 +325,8 @@ def test_writes_emit_feed_events_through_the_outbox(world):
                                      .order_by(metadata.tables["outbox"].c.id)).scalars().first()
     assert outbox == {"post_id": post["id"], "community_id": "A",
                       "author_id": world.member.user_id, "kind": "message", "language": None,
-                      "mentions": [world.guest.user_id]}
+                      "mentions": [world.guest.user_id],
+                      "body": f"@[G]({world.guest.user_id})", "revision": 1}
 
 
 def test_likes_and_reads_do_not_emit_events(world):

@@ -122,3 +122,19 @@ def test_a_forged_event_is_refused(world):
     with pytest.raises(ValidationFailed):
         world.svc().on_member_added(body)
     assert world.session().get(Membership, ("A", world.employee.user_id)) is None
+
+
+def test_a_late_older_member_added_does_not_give_the_wall_back(world):
+    """Events carry the community's version: a removal (v6) delivered before the add it
+    follows (v5) leaves a tombstone the late add cannot undo."""
+    world.community("V", "private")
+    world.join("V", world.manager, role="manager")
+    removal = {"community_id": "V", "user_id": world.employee.user_id, "version": 6}
+    world.deliver(ev.COMMUNITIES_MEMBER_REMOVED, removal)
+    world.deliver(ev.COMMUNITIES_MEMBER_ADDED, {**removal, "version": 5})
+    with pytest.raises(NotFound):
+        world.svc(world.employee).community_wall(community_id="V")
+    with pytest.raises(ValidationFailed):      # nor can anyone mention them there
+        world.post(world.manager, "V", body=f"@[E]({world.employee.user_id})")
+    world.deliver(ev.COMMUNITIES_MEMBER_ADDED, {**removal, "version": 7})
+    assert world.svc(world.employee).community_wall(community_id="V")["items"] == []

@@ -46,7 +46,7 @@ def test_admin_create_person_employee_guest_and_events(world):
     assert guest["org_name"] == "Partner Co"
     events = outbox(world)
     assert ("user_created", {"user_id": guest["id"], "org_id": world.partner["id"],
-                             "guest": True}) in events
+                             "guest": True, "preferred_language": "en"}) in events
 
 
 @pytest.mark.parametrize("kwargs, field", [
