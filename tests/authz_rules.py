@@ -25,11 +25,13 @@ STATES = ("archived", "guest_removed", "deactivated", "guest_expired", "post_del
 ANSWERS = ("Y", "meta", "hidden", "401", "403", "404", "409", "422")
 ERRORS = ("401", "403", "404", "409", "422")
 COMMUNITIES = ("A", "B", "C", "S")
-OTHER_RULES = ("self", "public")
+OTHER_RULES = ("self", "signed_in", "public")
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 API_PREFIX = "/api/v1"
 #: Targets that are, or hang on, a post: the operations the "post deleted" state applies to.
-POST_TARGETS = ("post", "fresh_post", "fresh_post_liked", "fresh_comment", "fresh_comment_liked",
+#: Raw request bodies an operation may send instead of JSON (an upload's bytes).
+RAW_BODIES = ("pdf",)
+POST_TARGETS = ("post", "comment", "fresh_post", "fresh_post_liked", "fresh_comment", "fresh_comment_liked",
                 "fresh_question", "announcement", "fresh_report")
 TARGET = re.compile(r"\$([a-z_]+)(?:\.([a-z_]+))?")
 PATH_PARAM = re.compile(r"{([^{}]+)}")
@@ -47,7 +49,10 @@ class Operation:
     json: dict | None = None
     rpc_args: dict | None = None
     unknown: str | None = None
+    rpc_unknown: str | None = None
     items: str = "id"
+    body: str | None = None
+    variant: str | None = None
 
     @property
     def key(self) -> str:
@@ -75,6 +80,11 @@ class Operation:
             return self.unknown
         names = PATH_PARAM.findall(self.path)
         return names[0] if names else None
+
+    @property
+    def rpc_unknown_param(self) -> str | None:
+        """The RPC argument replaced by an unknown id (default: as over HTTP)."""
+        return self.rpc_unknown or self.unknown_param
 
     def targets(self) -> set[str]:
         found: set[str] = set()
@@ -116,7 +126,10 @@ class Case:
     @property
     def id(self) -> str:
         path = self.op.path[len(API_PREFIX):] if self.op.path.startswith(API_PREFIX) else self.op.path
-        parts = [self.row.id, f"{self.op.method} {path}", self.actor, self.channel]
+        label = f"{self.op.method} {path}"
+        if self.op.variant:
+            label += f" ({self.op.variant})"
+        parts = [self.row.id, label, self.actor, self.channel]
         if self.state:
             parts.append(self.state)
         return ":".join(parts)
@@ -141,7 +154,7 @@ def parse_op(text: str) -> tuple[str, str]:
 
 def _operation(entry: dict, where: str) -> Operation:
     known = {"op", "rpc", "access", "archived", "path", "query", "json", "rpc_args", "unknown",
-             "items"}
+             "rpc_unknown", "items", "body", "variant"}
     extra = set(entry) - known
     if extra:
         raise RulesError(f"{where}: unknown keys {sorted(extra)}")
@@ -157,10 +170,16 @@ def _operation(entry: dict, where: str) -> Operation:
         raise RulesError(f"{where} {entry['op']}: access is read or write")
     if entry.get("archived") not in (None, "unchanged"):
         raise RulesError(f"{where} {entry['op']}: archived may only be 'unchanged'")
+    if entry.get("body") not in (None, *RAW_BODIES):
+        raise RulesError(f"{where} {entry['op']}: body is one of {RAW_BODIES} (raw bytes)")
+    if entry.get("body") and entry.get("json") is not None:
+        raise RulesError(f"{where} {entry['op']}: a raw body and a JSON body exclude each other")
     return Operation(method=method, path=path, rpc=entry["rpc"], access=access,
                      archived=entry.get("archived"), params=params, query=entry.get("query"),
                      json=entry.get("json"), rpc_args=entry.get("rpc_args"),
-                     unknown=entry.get("unknown"), items=entry.get("items", "id"))
+                     unknown=entry.get("unknown"), rpc_unknown=entry.get("rpc_unknown"),
+                     items=entry.get("items", "id"), body=entry.get("body"),
+                     variant=entry.get("variant"))
 
 
 def _check_cell(value, where: str) -> None:

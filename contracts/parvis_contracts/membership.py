@@ -62,12 +62,13 @@ no ``version`` (published before versions existed) counts as version 0: it
 applies only while nothing newer is known. Applying the same event twice
 changes nothing (and ``idempotent_handler`` skips exact redeliveries anyway).
 
-Access rules (docs/authz.md)
-----------------------------
+Access rules (contracts/parvis_contracts/authz_rules.yaml, docs/security.md)
+-----------------------------------------------------------------------------
 
 * read: members (guests included); any employee when the community is open;
-  nobody else — network admins who are not members included — and the answer
-  is exactly the ``NotFound`` of an unknown id;
+  nobody else, and the answer is exactly the ``NotFound`` of an unknown id —
+  except network admins who are not members: they see every community's card,
+  so its content answers ``Forbidden`` (403) rather than "unknown";
 * write: members only (``Forbidden`` for a visible community the caller is not
   in); an archived community refuses every write with ``Forbidden``;
 * moderate someone else's content: the community's managers, and admins who

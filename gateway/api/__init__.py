@@ -50,6 +50,10 @@ def init_api(app) -> ParvisApi:
     from . import translation
 
     api.register_blueprint(translation.blp)
+    from . import community_pictures
+
+    community_pictures.init_pictures(app)
+    api.register_blueprint(community_pictures.blp)
     app.register_blueprint(docs.docs)
     app.extensions["parvis_api"] = api
     return api

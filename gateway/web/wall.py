@@ -392,6 +392,26 @@ def settings(community_id):
         raise Forbidden("Only the community's managers can do this.")
     errors, status = {}, 200
     values = _settings_values(community)
+    if request.method == "POST" and request.form.get("picture_action") in ("upload", "remove"):
+        from parvis_contracts.errors import PayloadTooLarge
+
+        from ..api import community_pictures as pictures
+
+        try:
+            if request.form["picture_action"] == "upload":
+                pictures.store_picture(community_id)
+                flash(_("The community's picture is saved."), "success")
+            else:
+                pictures.clear_picture(community_id)
+                flash(_("The community's picture is removed."), "success")
+        except PayloadTooLarge:
+            flash(_("This image is too large (at most %(size)s MB).",
+                    size=round(pictures.photos.max_bytes() / (1024 * 1024), 1)), "error")
+        except ValidationFailed:
+            flash(_("Choose a PNG, JPEG, GIF or WebP image."), "error")
+        except (Forbidden, Conflict):
+            flash(_("You are not allowed to do this."), "error")
+        return redirect(url_for("wall.settings", community_id=community_id))
     if request.method == "POST":
         values = {**request.form.to_dict(),
                   "newcomers_see_history": request.form.get("newcomers_see_history") == "true"}

@@ -1,4 +1,5 @@
-"""Who may see and do what in a community (docs/authz.md, the communities rows).
+"""Who may see and do what in a community (the communities rows of
+contracts/parvis_contracts/authz_rules.yaml).
 
 Every rule starts from :class:`Seen`: the community, the caller's membership of it
 (if any) and the verified caller. The answers:

@@ -5,7 +5,7 @@ guests, newcomers) are those of :mod:`parvis_contracts.membership`, shared with
 every service that keeps the same read model; this module adds what is the
 feed's own: access to a post. Nothing here calls another service, and
 everything is re-read on every call, so a member removed a second ago is
-refused now. See docs/authz.md and docs/services/feed.md.
+refused now. See contracts/parvis_contracts/authz_rules.yaml and docs/services/feed.md.
 """
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ per kind; each state has its own copy of A or its own person: the cases may run 
 Known product defects are listed in ``FINDINGS`` (strict xfail: the suite fails when one is
 fixed, so its line must go).
 """
+import hashlib
+import io
 import struct
 import uuid
 import zlib
@@ -30,14 +32,16 @@ from nameko.containers import ServiceContainer
 from gateway.app import create_app
 from gateway.auth import caller_for
 from parvis_contracts import context as ctx
-from parvis_contracts.blobs import LocalBlobStore
+from parvis_contracts.blobs import LocalBlobStore, blob_store
 from parvis_contracts.client import RpcClient
 from parvis_contracts.config import nameko_config
 from parvis_contracts.errors import ParvisError
 from parvis_contracts.migrations import upgrade
 from services.communities.service import CommunitiesService
+from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
+from services.translation.service import TranslationService
 from tests import authz_rules as rules
 from tests.support import wait_until
 
@@ -48,6 +52,15 @@ ERROR_TYPES = {"401": "Unauthenticated", "403": "Forbidden", "404": "NotFound",
 ERROR_CODES = {"401": "unauthenticated", "403": "forbidden", "404": "not_found",
                "409": "conflict", "422": "validation_failed"}
 FULL_ONLY = ("description", "allowed_org_ids", "created_by")
+#: the two versions of every community's shared document, and the bytes of every upload
+PDF_V1 = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+PDF_V2 = b"%PDF-1.4\n% second version\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+RAW_BODIES = {"pdf": PDF_V1}
+#: pages have no stated language: an English text the detector recognises
+PAGE_BODY = "This page explains how the project team works together and shares its documents."
+#: the translation engine of the world: in memory, no pair; the rows translate a post into
+#: its own language, which answers without any engine (the access answer is the read's)
+TRANSLATION = {"PARVIS_TRANSLATION_BACKENDS": "memory", "PARVIS_MEMORY_PAIRS": ""}
 
 ANY = "*"
 BASE = None
@@ -99,8 +112,9 @@ class Community:
 
 
 class World:
-    def __init__(self, rpc: RpcClient, app):
+    def __init__(self, rpc: RpcClient, app, documents_store=None):
         self.rpc, self.app = rpc, app
+        self.documents_store = documents_store
         self.people: dict[str, Person] = {}
         self.communities: dict[str, Community] = {}
         self.refs: dict[str, str] = {}
@@ -173,6 +187,22 @@ class World:
     def wait_for_feed(self, community: Community) -> None:
         for person in community.members:
             wait_until(lambda who=person: self._reads_wall(who, community.id), timeout=20)
+            wait_until(lambda who=person: self._reads_bank(who, community.id), timeout=20)
+
+    def _reads_bank(self, person, cid) -> bool:
+        try:
+            self.call(person, "documents", "list_folder", community_id=cid)
+            return True
+        except ParvisError:
+            return False
+
+    def _may_write_bank(self, person, cid) -> bool:
+        try:
+            self.call(person, "documents", "prepare_upload", community_id=cid, folder_id=None,
+                      name=f"probe-{self.unique()}.pdf")
+            return True
+        except ParvisError:
+            return False
 
     def _reads_wall(self, person, cid) -> bool:
         try:
@@ -183,20 +213,60 @@ class World:
 
     def post(self, community: Community, author=None, body="authz content", kind="message"):
         return self.call(author or community.author, "feed", "create_post",
-                         community_id=community.id, body=body, kind=kind)["id"]
+                         community_id=community.id, body=body, kind=kind, language="en")["id"]
+
+    # --- documents and pages --------------------------------------------------------------
+
+    def staged(self, data: bytes = PDF_V1) -> dict:
+        """Bytes staged in the documents' store, as the gateway stages an upload."""
+        return self.documents_store.stage(io.BytesIO(data), 10 ** 6).as_dict()
+
+    def document(self, community: Community, versions=(PDF_V1,), folder_id=None) -> str:
+        author = community.author
+        doc = self.call(author, "documents", "create_document", community_id=community.id,
+                        folder_id=folder_id, name=f"authz-{self.unique()}.pdf",
+                        staged=self.staged(versions[0]))["id"]
+        for data in versions[1:]:
+            self.call(author, "documents", "add_version", document_id=doc,
+                      staged=self.staged(data))
+        return doc
+
+    def folder(self, community: Community) -> str:
+        return self.call(community.author, "documents", "create_folder",
+                         community_id=community.id, parent_id=None,
+                         name=f"Folder {self.unique()}")["id"]
+
+    def page(self, community: Community, revisions: int = 1) -> str:
+        title = f"Page {self.unique()}"
+        page = self.call(community.author, "documents", "create_page", community_id=community.id,
+                         title=title, body=PAGE_BODY)["id"]
+        for number in range(1, revisions):
+            self.call(community.author, "documents", "update_page", page_id=page, title=title,
+                      body=f"{PAGE_BODY}\n\nThe team reviews it every week.",
+                      base_revision=number)
+        return page
+
+    def binned_document(self, community: Community) -> str:
+        doc = self.document(community)
+        self.call(community.author, "documents", "delete_document", document_id=doc)
+        return doc
 
     def comment(self, post_id: str, who) -> str:
-        return self.call(who, "feed", "create_comment", post_id=post_id, body="authz comment")["id"]
+        return self.call(who, "feed", "create_comment", post_id=post_id, body="authz comment",
+                         language="en")["id"]
 
     def seed(self, community: Community, tag: str = "") -> None:
         """The content every read row looks at."""
         body = f"authz content #{tag}" if tag else "authz content"
         post = self.post(community, body=body)
-        self.comment(post, community.reader)
+        community.shared["comment"] = self.comment(post, community.reader)
         self.call(community.reader, "feed", "like_post", post_id=post)
         community.shared["post"] = post
         community.shared["announcement"] = self.post(community, community.manager,
                                                      "authz announcement", "announcement")
+        community.shared["document"] = self.document(community, versions=(PDF_V1, PDF_V2))
+        community.shared["folder"] = self.folder(community)
+        community.shared["page"] = self.page(community, revisions=2)
 
     def pool(self, community: Community) -> None:
         """Targets of the write operations, made before the community changes state."""
@@ -208,6 +278,11 @@ class World:
         shared["fresh_report"] = self.report(community)
         shared["fresh_requester"] = self.requester(community)
         shared["fresh_member"] = self.member(community)
+        shared["fresh_document"] = self.document(community)
+        shared["fresh_folder"] = self.folder(community)
+        shared["fresh_page"] = self.page(community)
+        shared["fresh_binned_document"] = self.binned_document(community)
+        shared["fresh_versioned_document"] = self.document(community, (PDF_V1, PDF_V2))
 
     def question(self, community: Community) -> dict:
         qid = self.post(community, body="authz question?", kind="question")
@@ -293,6 +368,12 @@ class World:
         s = self.owned("S", "Authz S", "secret")
         self.communities = {"A": a, "B": b, "C": c, "S": s, "A:archived": archived,
                             "A:guest_removed": removed}
+        for community in self.communities.values():      # every community has a picture
+            client = community.manager.client
+            response = client.put(f"/api/v1/communities/{community.id}/picture",
+                                  data=png_bytes(), content_type="image/png",
+                                  headers={"X-CSRF-Token": client.csrf})
+            assert response.status_code == 200, response.get_json()
         for key in ("A", "B", "C", "S"):
             self.refs[key] = self.communities[key].id
         for community in self.communities.values():
@@ -316,6 +397,9 @@ class World:
         # the feed follows the communities' events: wait until it has applied both
         wait_until(lambda: self._refused(p["manager_a"], "like_post", probe_archived), timeout=20)
         wait_until(lambda: not self._reads_wall(p["guest_a"], removed.id), timeout=20)
+        # so do the documents
+        wait_until(lambda: not self._may_write_bank(p["manager_a"], archived.id), timeout=20)
+        wait_until(lambda: not self._reads_bank(p["guest_a"], removed.id), timeout=20)
         # the guest sees the manager of A (identity learns shared communities from events)
         wait_until(lambda: self._sees(p["guest_a"], p["manager_a"].id), timeout=20)
 
@@ -330,7 +414,7 @@ class World:
         for pid, who in ((post, a.author), (question["id"], a.author), (announcement, a.manager)):
             self.call(who, "feed", "delete_post", post_id=pid)
         a.shared["deleted"] = {
-            "post": post, "fresh_post": post, "fresh_post_liked": post,
+            "post": post, "comment": comment, "fresh_post": post, "fresh_post_liked": post,
             "fresh_comment": comment, "fresh_comment_liked": comment,
             "fresh_question": question, "announcement": announcement, "fresh_report": report}
 
@@ -383,6 +467,8 @@ class World:
             return self.unique()
         if name == "community":
             return community.id
+        if name == "staged_pdf":
+            return self.staged()        # consumed (or discarded) by the call: one per call
         if case.state == "post_deleted" and name in community.shared["deleted"]:
             return community.shared["deleted"][name]
         if community is not None and name in community.shared:
@@ -411,6 +497,9 @@ class World:
         if name == "fresh_org":
             return self.call(None, "identity", "create_organisation",
                              name=f"Org {self.unique()}", kind="partner", country="DE")["id"]
+        if name == "fresh_term":
+            return self.call(self.people["admin"], "translation", "glossary_add",
+                             term=f"Fresh term {self.unique()}")["id"]
         actor = self.actor(case)
         if name == "fresh_post":
             return self.post(community)
@@ -434,6 +523,16 @@ class World:
             return self.requester(community)
         if name == "fresh_member":
             return self.member(community)
+        if name == "fresh_document":
+            return self.document(community)
+        if name == "fresh_folder":
+            return self.folder(community)
+        if name == "fresh_page":
+            return self.page(community)
+        if name == "fresh_binned_document":
+            return self.binned_document(community)
+        if name == "fresh_versioned_document":
+            return self.document(community, (PDF_V1, PDF_V2))
         raise AssertionError(f"no such target ${name}")
 
     def resolve(self, value, case, cache: dict):
@@ -452,6 +551,8 @@ class World:
     @staticmethod
     def _pick(target, attribute):
         if isinstance(target, dict):
+            if attribute is None and "id" not in target:
+                return target           # a whole value (a staged upload's reference)
             return target[attribute or "id"]
         return target
 
@@ -463,22 +564,29 @@ def world(module_vhost, databases, tmp_path_factory):
     config = dict(nameko_config(), AMQP_URI=module_vhost.uri)
     containers = []
     rpc = RpcClient(config, timeout=10)
+    env = pytest.MonkeyPatch()
+    # the documents service and the gateway share one store of documents
+    env.setenv("PARVIS_BLOB_DIR", str(tmp_path_factory.mktemp("authz-documents")))
     try:
-        for cls in (IdentityService, CommunitiesService, FeedService):
+        for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService,
+                    TranslationService):
             url = databases.url(cls.name)
             upgrade(cls.name, url)
-            container = ServiceContainer(cls, dict(config, DB_URL=url))
+            container = ServiceContainer(cls, dict(config, DB_URL=url, TRANSLATION=TRANSLATION))
             container.start()
             containers.append(container)
         blobs = LocalBlobStore(tmp_path_factory.mktemp("authz-blobs"))
-        app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": blobs})
-        world = World(rpc, app)
+        documents = blob_store("documents")
+        app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": blobs,
+                          "DOCUMENT_BLOB_STORE": documents})
+        world = World(rpc, app, documents)
         world.build()
         yield world
     finally:
         rpc.close()
         for container in containers:
             container.stop()
+        env.undo()
 
 
 # ------------------------------------------------------------------ one case
@@ -513,14 +621,19 @@ class Request:
         if self.op.method != "GET" and getattr(client, "csrf", None):
             headers["X-CSRF-Token"] = client.csrf
         kwargs = {"method": self.op.method, "headers": headers, "query_string": self.query}
-        if body is not None:
+        if self.op.body:
+            headers["Content-Type"] = "application/octet-stream"
+            kwargs["data"] = RAW_BODIES[self.op.body]
+        elif body is not None:
             kwargs["json"] = body
+        if self.op.method == "PUT" and self.op.path.endswith("/picture"):   # an image body
+            kwargs.update(data=png_bytes(), content_type="image/png")
         return client.open(self.path(params), **kwargs)
 
     def rpc(self, world: World, token: str, unknown: bool = False):
         kwargs = dict(self.kwargs)
         if unknown:
-            kwargs[self.op.unknown_param] = UNKNOWN_ID
+            kwargs[self.op.rpc_unknown_param] = UNKNOWN_ID
         try:
             return world.rpc.call(self.op.service, self.op.method_name, token, **kwargs), None
         except ParvisError as exc:
@@ -553,6 +666,9 @@ def check_result(world: World, case, result, where: str) -> None:
         return
     if not isinstance(result, dict):
         return
+    if case.op.rpc == "documents.download_info":
+        assert result.get("sha256") == hashlib.sha256(downloaded(case)).hexdigest(), \
+            f"{where}: not the version asked for: {result}"
     if case.op.rpc == "communities.get_community":
         if expected == "meta":
             assert result.get("access") == "metadata", f"{where}: access {result.get('access')}"
@@ -566,6 +682,11 @@ def check_result(world: World, case, result, where: str) -> None:
             assert case.row.field not in personal, f"{where}: {case.row.field} is shown"
         else:
             assert personal.get(case.row.field), f"{where}: {case.row.field} is not shown"
+
+
+def downloaded(case) -> bytes:
+    """The bytes a download of the shared document answers: its old version or its latest."""
+    return PDF_V1 if case.op.variant == "old version" else PDF_V2
 
 
 def run_http(world: World, case) -> None:
@@ -592,8 +713,16 @@ def run_http(world: World, case) -> None:
                              f"{(response.get_json(silent=True) or {}).get('error')}"
     if response.mimetype == "application/json":
         check_result(world, case, response.get_json(), where)
+        if case.op.key == "POST /api/v1/translations":
+            result = response.get_json()
+            assert (result.get("source"), result.get("target"), result.get("engine")) \
+                == ("en", "en", "none"), f"{where}: not translated without an engine: {result}"
+    elif case.op.path.endswith("/download"):
+        assert response.mimetype == "application/pdf", f"{where}: {response.mimetype}"
+        assert response.get_data() == downloaded(case), f"{where}: not the version's bytes"
     else:
-        assert case.op.path.endswith("/photo") and response.mimetype == "image/png", where
+        assert case.op.path.endswith(("/photo", "/picture")) \
+            and response.mimetype == "image/png", where
 
 
 def run_rpc(world: World, case) -> None:
@@ -617,7 +746,7 @@ def run_rpc(world: World, case) -> None:
         assert error is not None, f"{where}: expected {ERROR_TYPES[expected]}, it answered"
         assert type(error).__name__ == ERROR_TYPES[expected], \
             f"{where}: expected {ERROR_TYPES[expected]}, got {type(error).__name__}: {error}"
-        if expected == "404" and case.op.unknown_param:
+        if expected == "404" and case.op.rpc_unknown_param:
             _, unknown = request.rpc(world, person.token() if person else token, unknown=True)
             assert unknown is not None and type(unknown) is type(error), \
                 f"{where}: an unknown id answered {unknown!r}"

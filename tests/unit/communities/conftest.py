@@ -1,6 +1,6 @@
 """Unit tier for communities: the real service class, a real database, no broker.
 
-``world`` builds the communities of docs/authz.md through the service's own RPC
+``world`` builds the communities of contracts/parvis_contracts/authz_rules.yaml through the service's own RPC
 methods (called with ``worker_factory`` and a caller): **A** private with a guest
 invited, **B** private without guests, **C** open, **S** secret. Identity is a fake
 holding people's cards (what ``identity.people_cards`` answers).

@@ -1,4 +1,4 @@
-"""One test per access rule of docs/authz.md for the communities service (RPC level)."""
+"""One test per access rule (contracts/parvis_contracts/authz_rules.yaml), communities RPC level."""
 import pytest
 
 from parvis_contracts.context import KIND_ANONYMOUS, Caller

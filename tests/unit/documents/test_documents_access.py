@@ -1,4 +1,4 @@
-"""Access rules of docs/authz.md for the document bank, one test per rule.
+"""Access rules of contracts/parvis_contracts/authz_rules.yaml for the document bank, one test per rule.
 
 Invisible answers exactly like unknown: the same ``NotFound`` message.
 """

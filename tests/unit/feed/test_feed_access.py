@@ -1,4 +1,4 @@
-"""One test per access rule (docs/authz.md), through the service's RPC methods."""
+"""One test per access rule (contracts/parvis_contracts/authz_rules.yaml), over the RPC methods."""
 from __future__ import annotations
 
 import pytest
