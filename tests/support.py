@@ -136,3 +136,158 @@ def unit_engine(tmp_path, service: str, metadata):
     yield engine
     engine.dispose()
     dbs.drop_all()
+
+
+def migrate_and_compare(service: str, models_metadata, tmp_path) -> tuple[list, set]:
+    """Upgrade a fresh database of ``service`` to head (SQLite, or PostgreSQL when the tier
+    asks for it): (differences from the models' metadata, table names)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from parvis_contracts.db import make_engine
+    from parvis_contracts.migrations import upgrade
+
+    dbs = Databases(tmp_path)
+    url = dbs.url(service) if use_postgresql() else f"sqlite:///{tmp_path}/{service}-mig.db"
+    try:
+        upgrade(service, url)
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                diff = compare_metadata(MigrationContext.configure(conn), models_metadata)
+                tables = set(inspect(conn).get_table_names())
+        finally:
+            engine.dispose()
+    finally:
+        dbs.drop_all()
+    return diff, tables
+
+
+class UnitWorld:
+    """A service's unit-tier world: workers get a fresh session each, and the previous
+    ones are closed (a closed session can be used again; closing returns idle
+    connections to the pool)."""
+
+    def __init__(self, Session, clock):
+        self.Session = Session
+        self.clock = clock
+        self.sessions = []
+
+    def session(self):
+        for old in self.sessions:
+            old.close()
+        s = self.Session()
+        self.sessions.append(s)
+        return s
+
+    def close(self):
+        for s in self.sessions:
+            s.close()
+
+
+class AccessTableWorld(UnitWorld):
+    """The communities and people of the access table, for a service's unit tier.
+
+    A real service class on a real database, no broker: the membership read model is
+    fed exactly as in production, by signed ``Envelope`` bodies given to the handlers
+    of ``parvis_contracts.membership.MembershipEventHandlers`` (versioned, in order).
+    Subclasses set ``service_class`` and may add worker dependencies in
+    :meth:`dependencies`; :func:`build_access_table` fills A (private, with a guest),
+    B (private), C (open) and S (secret).
+    """
+
+    service_class = None
+    #: stamp every event with the next version (False: unversioned events, version 0,
+    #: for tests that give versions themselves)
+    versioned = True
+
+    def __init__(self, Session, clock):
+        from parvis_contracts.context import KIND_PERSON, Caller
+
+        def person(user_id, roles=("member",), guest=False):
+            return Caller(kind=KIND_PERSON, user_id=user_id,
+                          org_id="org-guest" if guest else "org-host",
+                          roles=frozenset(roles), guest=guest)
+
+        super().__init__(Session, clock)
+        self.version = 0
+        self.admin = person("p-admin", roles=("admin", "member"))
+        self.manager = person("p-manager")
+        self.member = person("p-member")
+        self.other_member = person("p-other")
+        self.employee = person("p-employee")
+        self.guest = person("p-guest", guest=True)
+        self.outsider_guest = person("p-guest-2", guest=True)
+
+    def dependencies(self) -> dict:
+        return {}
+
+    def svc(self, caller=None):
+        from nameko.testing.services import worker_factory
+
+        from parvis_contracts.context import KIND_SYSTEM, Caller
+
+        return worker_factory(self.service_class, db=self.session(),
+                              caller=caller if caller is not None else Caller(kind=KIND_SYSTEM),
+                              clock=self.clock, **self.dependencies())
+
+    def deliver(self, event, data):
+        from parvis_contracts.events import Envelope
+        from parvis_contracts.membership import HANDLER_METHODS
+
+        if self.versioned and "version" not in data:
+            self.version += 1
+            data = {**data, "version": self.version}
+        body = Envelope.new(event, data).to_message()
+        getattr(self.svc(), dict(HANDLER_METHODS)[event])(body)
+        return body
+
+    def community(self, cid, visibility="private", archived=False, history=True,
+                  event=None, name=None):
+        from parvis_contracts import events as ev
+
+        return self.deliver(event or ev.COMMUNITIES_COMMUNITY_CREATED, {
+            "community_id": cid, "name": name or f"Community {cid}", "kind": "team",
+            "visibility": visibility, "archived": archived, "newcomers_see_history": history,
+            "languages": ["en"], "allowed_org_ids": []})
+
+    def join(self, cid, caller, role="member", joined_at=None):
+        from parvis_contracts import events as ev
+
+        return self.deliver(ev.COMMUNITIES_MEMBER_ADDED, {
+            "community_id": cid, "user_id": caller.user_id, "role": role,
+            "guest": caller.guest, "joined_at": (joined_at or self.clock.now).isoformat()})
+
+    def leave(self, cid, caller):
+        from parvis_contracts import events as ev
+
+        return self.deliver(ev.COMMUNITIES_MEMBER_REMOVED,
+                            {"community_id": cid, "user_id": caller.user_id})
+
+
+def build_access_table(world: AccessTableWorld) -> AccessTableWorld:
+    """A private with a manager, two members and a guest; B private, C open, S secret,
+    each with the same manager."""
+    world.community("A", "private")
+    world.community("B", "private")
+    world.community("C", "open")
+    world.community("S", "secret")
+    world.join("A", world.manager, role="manager")
+    world.join("A", world.member)
+    world.join("A", world.other_member)
+    world.join("A", world.guest)
+    for cid in ("B", "C", "S"):
+        world.join(cid, world.manager, role="manager")
+    return world
+
+
+def outbox_types(engine, metadata) -> list[str]:
+    """``source.event_type`` of every outbox row, in order."""
+    from sqlalchemy import select
+
+    outbox = metadata.tables["outbox"]
+    with engine.connect() as conn:
+        return [f"{r.source}.{r.event_type}"
+                for r in conn.execute(select(outbox.c.source, outbox.c.event_type)
+                                      .order_by(outbox.c.id))]

@@ -16,7 +16,7 @@ from parvis_contracts.context import KIND_PERSON, KIND_SYSTEM, Caller
 from parvis_contracts.db import session_factory
 from services.communities.models import metadata
 from services.communities.service import CommunitiesService
-from tests.support import FakeClock, unit_engine
+from tests.support import FakeClock, UnitWorld, unit_engine
 
 HOST, PARTNER, OTHER = "org-host", "org-partner", "org-other"
 
@@ -42,12 +42,10 @@ def person(user_id, org_id=HOST, guest=False, roles=("member",)):
                   roles=frozenset(roles))
 
 
-class World:
+class World(UnitWorld):
     def __init__(self, Session, clock):
-        self.Session = Session
-        self.clock = clock
+        super().__init__(Session, clock)
         self.identity = FakeIdentity()
-        self.sessions = []
         self.system = Caller(kind=KIND_SYSTEM)
         self.admin = person("u-admin", roles=("admin", "member"))
         self.manager = person("u-manager")          # manager of A (and creator of all four)
@@ -58,13 +56,6 @@ class World:
         for who in (self.admin, self.manager, self.member, self.outsider, self.guest,
                     self.stranger):
             self.identity.add(who)
-
-    def session(self):
-        for old in self.sessions:
-            old.close()
-        s = self.Session()
-        self.sessions.append(s)
-        return s
 
     def svc(self, caller):
         return worker_factory(CommunitiesService, db=self.session(), caller=caller,
@@ -84,9 +75,6 @@ class World:
         return [(r.event_type, r.payload)
                 for r in self.session().execute(select(t).order_by(t.c.id))]
 
-    def close(self):
-        for s in self.sessions:
-            s.close()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.communities.models import metadata
-from tests.unit.feed.test_feed_migrations import migrate_and_compare
+from tests.support import migrate_and_compare
 
 
 def test_migrations_match_the_models(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.documents.models import metadata
+from tests import support
 
 
 def snapshot(engine, store=None) -> dict:
@@ -26,11 +27,7 @@ def snapshot(engine, store=None) -> dict:
 
 
 def outbox_types(engine) -> list[str]:
-    outbox = metadata.tables["outbox"]
-    with engine.connect() as conn:
-        return [f"{r.source}.{r.event_type}"
-                for r in conn.execute(select(outbox.c.source, outbox.c.event_type)
-                                      .order_by(outbox.c.id))]
+    return support.outbox_types(engine, metadata)
 
 
 def outbox_payloads(engine, event_type: str) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from services.feed.models import metadata
+from tests import support
 
 
 def snapshot(engine) -> dict:
@@ -23,11 +24,7 @@ def snapshot(engine) -> dict:
 
 
 def outbox_types(engine) -> list[str]:
-    outbox = metadata.tables["outbox"]
-    with engine.connect() as conn:
-        return [f"{r.source}.{r.event_type}"
-                for r in conn.execute(select(outbox.c.source, outbox.c.event_type)
-                                      .order_by(outbox.c.id))]
+    return support.outbox_types(engine, metadata)
 
 
 def ids(page) -> list[str]:

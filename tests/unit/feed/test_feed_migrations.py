@@ -1,32 +1,12 @@
 """The Alembic history builds exactly the tables of the models (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from parvis_contracts.db import make_engine
 from parvis_contracts.migrations import upgrade
 from services.feed.models import metadata
-from tests.support import Databases, use_postgresql
-
-
-def migrate_and_compare(service: str, models_metadata, tmp_path) -> tuple[list, set]:
-    """Upgrade a fresh database to head: (differences from the models, table names)."""
-    dbs = Databases(tmp_path)
-    url = dbs.url(service) if use_postgresql() else f"sqlite:///{tmp_path}/{service}-mig.db"
-    try:
-        upgrade(service, url)
-        engine = make_engine(url)
-        try:
-            with engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), models_metadata)
-                tables = set(inspect(conn).get_table_names())
-        finally:
-            engine.dispose()
-    finally:
-        dbs.drop_all()
-    return diff, tables
+from tests.support import Databases, migrate_and_compare, use_postgresql
 
 
 def test_migrations_match_the_models(tmp_path):

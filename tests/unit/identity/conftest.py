@@ -14,25 +14,15 @@ from parvis_contracts.context import KIND_PERSON, KIND_SYSTEM, Caller
 from parvis_contracts.db import session_factory
 from services.identity.models import metadata
 from services.identity.service import IdentityService
-from tests.support import FakeClock, unit_engine
+from tests.support import FakeClock, UnitWorld, unit_engine
 
 PASSWORD = "correct horse battery"
 
 
-class World:
+class World(UnitWorld):
     def __init__(self, Session, clock):
-        self.Session = Session
-        self.clock = clock
-        self.sessions = []
+        super().__init__(Session, clock)
         self.system = Caller(kind=KIND_SYSTEM)
-
-    def session(self):
-        # a closed session can be used again; closing returns idle connections to the pool
-        for old in self.sessions:
-            old.close()
-        s = self.Session()
-        self.sessions.append(s)
-        return s
 
     def svc(self, caller=None, session_id=None):
         """A worker of the identity service acting for ``caller`` (a person dict or Caller)."""
@@ -56,9 +46,6 @@ class World:
         self.svc(caller=None).on_member_added(body)
         return body
 
-    def close(self):
-        for s in self.sessions:
-            s.close()
 
 
 @pytest.fixture

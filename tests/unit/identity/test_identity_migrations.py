@@ -1,29 +1,11 @@
-"""The Alembic history builds exactly the tables of the models (SQLite or PostgreSQL)."""
+"""The identity Alembic history builds exactly the tables of the models (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-
-from parvis_contracts.db import make_engine
-from parvis_contracts.migrations import upgrade
 from services.identity.models import metadata
-from tests.support import Databases, use_postgresql
+from tests.support import migrate_and_compare
 
 
 def test_migrations_match_the_models(tmp_path):
-    dbs = Databases(tmp_path)
-    url = dbs.url("identity") if use_postgresql() else f"sqlite:///{tmp_path}/id-mig.db"
-    try:
-        upgrade("identity", url)
-        engine = make_engine(url)
-        try:
-            with engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), metadata)
-                tables = set(inspect(conn).get_table_names())
-        finally:
-            engine.dispose()
-    finally:
-        dbs.drop_all()
+    diff, tables = migrate_and_compare("identity", metadata, tmp_path)
     assert diff == []
     assert {"people", "organisations"} <= tables

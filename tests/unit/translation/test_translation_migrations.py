@@ -1,30 +1,12 @@
-"""The Alembic history builds exactly the tables of the models (SQLite or PostgreSQL)."""
+"""The translation Alembic history builds exactly the tables of the models (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-
-from parvis_contracts.db import make_engine
-from parvis_contracts.migrations import upgrade
 from services.translation.models import metadata
-from tests.support import Databases, use_postgresql
+from tests.support import migrate_and_compare
 
 
 def test_migrations_match_the_models(tmp_path):
-    dbs = Databases(tmp_path)
-    url = dbs.url("translation") if use_postgresql() else f"sqlite:///{tmp_path}/tr-mig.db"
-    try:
-        upgrade("translation", url)
-        engine = make_engine(url)
-        try:
-            with engine.connect() as conn:
-                diff = compare_metadata(MigrationContext.configure(conn), metadata)
-                tables = set(inspect(conn).get_table_names())
-        finally:
-            engine.dispose()
-    finally:
-        dbs.drop_all()
+    diff, tables = migrate_and_compare("translation", metadata, tmp_path)
     assert diff == []
     assert {"glossary_terms", "glossary_translations", "glossary_state", "translation_cache",
             "translation_cache_content"} <= tables
