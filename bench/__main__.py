@@ -1,7 +1,8 @@
 """Run the benchmarks and rewrite docs/performance.md.
 
     python -m bench [--quick] [--db sqlite|postgresql|both] [--size default|full|200k]
-                    [--only baselines,gateway,timeline,post,mix,scaleout,growth] [--no-write]
+                    [--only baselines,gateway,timeline,post,mix,scaleout,growth,
+                           translation] [--no-write]
 
 Every run first measures its baselines (bare Flask under the gateway's gunicorn
 settings, raw kombu request/reply, raw disk writes), then starts the platform
@@ -23,13 +24,14 @@ import traceback
 import warnings
 from pathlib import Path
 
-from . import baselines, growth, scenarios, world
+from . import baselines, growth, scenarios, translation, world
 from .report import Report
 from .support import (ROOT, BenchPlatform, Settings, ensure_wrk, machine_description,
                       postgresql_available)
 
-SCENARIOS = ("baselines", "rpc", "gateway", "timeline", "post", "mix", "scaleout", "growth")
-PLATFORM_SCENARIOS = ("gateway", "timeline", "post", "mix", "scaleout", "growth")
+SCENARIOS = ("baselines", "rpc", "gateway", "timeline", "post", "mix", "scaleout", "growth",
+             "translation")
+PLATFORM_SCENARIOS = ("gateway", "timeline", "post", "mix", "scaleout", "growth", "translation")
 
 
 def parse_args(argv):
@@ -105,6 +107,9 @@ def run_platform(db: str, settings: Settings, report: Report, wanted: set) -> No
         if "scaleout" in wanted:
             idle()
             attempt("scale-out", scenarios.scaleout, bp, w, settings, report)
+        if "translation" in wanted:
+            idle()
+            attempt("translation", translation.run, bp, w, settings, report)
         if "growth" in wanted:
             idle()
             attempt("growth", growth.run, bp, settings, report)

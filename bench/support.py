@@ -499,15 +499,15 @@ class BenchPlatform:
             self.apis[key] = self.sign_in(account["email"], account["password"])
         return self.apis[key]
 
-    def create_person(self, label: str) -> Api:
-        """A new employee of the host organisation, signed in."""
+    def create_person(self, label: str, language: str = "en") -> Api:
+        """A new employee of the host organisation (preferred ``language``), signed in."""
         host_org = self.accounts["admin"]["org_id"]
         email = f"{label}-{uuid.uuid4().hex[:8]}@bench.parvis-demo.example"
         password = uuid.uuid4().hex
         self.platform.client.call("identity", "admin_create_person", self.platform.system_token(),
                                   email=email, display_name=label.replace("-", " ").title(),
                                   org_id=host_org, password=password, roles=["member"],
-                                  preferred_language="en")
+                                  preferred_language=language)
         return self.sign_in(email, password)
 
     def wait_idle(self, timeout: float = 240.0) -> bool:
