@@ -7,7 +7,10 @@ something the caller may not read answers exactly the ``NotFound`` of an unknown
 id), then asks ``translation`` to translate that text, linked to the content and
 its revision (so an edit or deletion drops the cached translation). The
 translated Markdown is rendered and sanitised again here
-(``parvis_contracts.markdown.to_html``) before anyone sees it.
+(``parvis_contracts.markdown.to_html``) before anyone sees it. The same
+revision translated again into the same language within a minute is answered
+from this process's memo (``gateway.translation_memo``) after the read, which
+saves the call to ``translation``; the read itself is never skipped.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from parvis_contracts.errors import Unavailable
 from parvis_contracts.schemas import LanguageCode
 
 from .. import rpc
+from ..translation_memo import TranslationMemo, memo_key
 
 blp = Blueprint("translation", __name__, url_prefix="/api/v1",
                 description="Translate posts, comments and pages you can read; the language "
@@ -172,8 +176,34 @@ def fetch_content(kind: str, content_id: str) -> dict:
             "content": {"kind": kind, "id": content_id, "revision": revision}}
 
 
+def memo() -> TranslationMemo:
+    """This app's memo of served translations (see ``gateway.translation_memo``)."""
+    found = current_app.extensions.get("parvis_translation_memo")
+    if found is None:
+        with _CLIENTS_LOCK:
+            found = current_app.extensions.get("parvis_translation_memo")
+            if found is None:
+                found = TranslationMemo(size=env_int("PARVIS_TRANSLATION_MEMO_SIZE", 4096),
+                                        ttl=float(env_int("PARVIS_TRANSLATION_MEMO_TTL", 60)))
+                current_app.extensions["parvis_translation_memo"] = found
+    return found
+
+
 def translate_content(kind: str, content_id: str, target: str) -> dict:
+    """Read the content with the caller's rights, then translate it (or reuse the
+    translation this process served for the same revision, text and target)."""
     found = fetch_content(kind, content_id)
+    key = memo_key(kind, content_id, found["revision"], target, found["language"],
+                   found["texts"])
+    remembered = memo().get(key)
+    if remembered is not None:
+        return dict(remembered, cached=True)
+    result = _translate_found(kind, content_id, target, found)
+    memo().put(key, result)
+    return result
+
+
+def _translate_found(kind: str, content_id: str, target: str, found: dict) -> dict:
     first = translation_call("translate", call_timeout(), text=found["texts"][0], target=target,
                              source=found["language"], content=found["content"])
     result = {"kind": kind, "id": content_id, "revision": found["revision"],
@@ -328,7 +358,9 @@ class Glossary(MethodView):
     @blp.response(201, TermSchema)
     def post(self, data):
         """Add a term (admins, global community managers); 409 if it exists"""
-        return rpc.call("translation", "glossary_add", **data)
+        result = rpc.call("translation", "glossary_add", **data)
+        memo().clear()
+        return result
 
 
 @blp.route("/translation/glossary/<string:term_id>")
@@ -337,9 +369,13 @@ class GlossaryTerm(MethodView):
     @blp.response(200, TermSchema)
     def patch(self, data, term_id):
         """Change a term's forced translations, case rule or note"""
-        return rpc.call("translation", "glossary_update", term_id=term_id, **data)
+        result = rpc.call("translation", "glossary_update", term_id=term_id, **data)
+        memo().clear()
+        return result
 
     @blp.response(200, TermRemovedSchema)
     def delete(self, term_id):
         """Remove a term"""
-        return rpc.call("translation", "glossary_remove", term_id=term_id)
+        result = rpc.call("translation", "glossary_remove", term_id=term_id)
+        memo().clear()
+        return result

@@ -74,6 +74,19 @@ def test_a_member_reads_a_french_post_in_english_and_spanish(translating):
     again = translate(clients["employee"], kind="post", id=post["id"], target="en")
     assert again.get_json()["cached"] is True
     assert again.get_json()["markdown"] == result["markdown"]
+    # the gateway's memo of that answer never skips the read with the caller's rights
+    outsider = translate(clients["outsider"], kind="post", id=post["id"], target="en")
+    assert_error_shape(outsider, 404, "not_found")
+    assert outsider.get_json() == translate(clients["outsider"], kind="post", id=UNKNOWN_ID,
+                                            target="en").get_json()
+    # an edit is a new revision: translated afresh, never the memo's old text
+    edited = write(clients["manager"], "PATCH", f"{API}/posts/{post['id']}",
+                   json={"body": "Bonjour, voici le nouveau calendrier du projet."})
+    assert edited.status_code == 200, edited.get_json()
+    fresh = translate(clients["employee"], kind="post", id=post["id"], target="en")
+    assert fresh.status_code == 200 and fresh.get_json()["revision"] == 2
+    assert "calendar" in fresh.get_json()["markdown"].lower()
+    assert "report" not in fresh.get_json()["markdown"]
 
 
 def test_pretranslation_gives_the_first_reader_a_cache_hit(translating):
