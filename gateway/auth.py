@@ -118,7 +118,9 @@ def _own_url() -> str:
 
 def _check_origin() -> None:
     origin = request.headers.get("Origin")
-    if not security.origin_allowed(origin, _own_url(), current_app.config.get("PUBLIC_URL")):
+    referer = request.headers.get("Referer")
+    if not security.request_origin_allowed(origin, referer, _own_url(),
+                                           current_app.config.get("PUBLIC_URL")):
         raise Forbidden("Cross-site request refused.", {"reason": "origin"})
 
 
@@ -183,8 +185,25 @@ def authenticate() -> None:
             _check_csrf_token(expected)
 
 
+def _retire_replaced_session() -> None:
+    """A sign-in by a browser that already held a live session: end the old session.
+
+    The new session always has a new token (the cookie a browser had before signing in is
+    never promoted); the session it replaces would otherwise live on, unseen, until its
+    idle timeout.
+    """
+    if g.get("auth_via") != "cookie" or not g.get("session_token"):
+        return
+    try:
+        rpc.call_anonymous("identity", "sign_out", session_token=g.session_token)
+    except Exception as exc:  # the old session still dies at its idle timeout
+        current_app.logger.warning("could not end the replaced session: %s", type(exc).__name__)
+
+
 def finish(response):
-    """``after_request``: dead cookie cleared, pre-session nonce cookie set."""
+    """``after_request``: dead cookie cleared, replaced session ended, nonce cookie set."""
+    if g.get("session_cookie_set"):
+        _retire_replaced_session()
     if g.get("clear_session_cookie") and not g.get("session_cookie_set"):
         clear_session_cookie(response)
     nonce = g.get("new_presession_nonce")

@@ -6,6 +6,7 @@ import logging
 from flask import g, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from . import refusals
 from .auth import is_api_request
 from .errors import map_exception
 
@@ -22,6 +23,7 @@ def wants_json() -> bool:
 
 def handle_error(exc):
     mapped = map_exception(exc)
+    refusals.note(mapped.status, mapped.details)    # 401/403 to the audit log, batched
     if mapped.status >= 500 and mapped.code == "internal_error":
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     elif mapped.status >= 500:

@@ -102,6 +102,25 @@ def origin_allowed(origin: str | None, own_url: str, public_url: str | None = No
     return presented in allowed
 
 
+def request_origin_allowed(origin: str | None, referer: str | None, own_url: str,
+                           public_url: str | None = None) -> bool:
+    """``origin_allowed``, falling back on the ``Referer`` when there is no ``Origin``.
+
+    Some browsers omit ``Origin`` on a form post; if they still send a ``Referer``, its
+    origin must be ours (our pages send it only same-origin: ``Referrer-Policy``). A
+    ``Referer`` that is not an absolute URL is refused; no header at all is allowed.
+    """
+    if origin is not None or not referer:
+        return origin_allowed(origin, own_url, public_url)
+    presented = origin_of(referer)
+    if presented is None:
+        return False
+    allowed = {origin_of(own_url)}
+    if public_url:
+        allowed.add(origin_of(public_url))
+    return presented in allowed
+
+
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if any."""
     if not authorization:

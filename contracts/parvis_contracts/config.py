@@ -99,6 +99,8 @@ def nameko_config(service: str | None = None) -> dict:
         "AMQP_URI": amqp_uri(),
         "max_workers": max_workers(service),
         "parent_calls_tracked": 10,
-        "HEARTBEAT": env_int("PARVIS_AMQP_HEARTBEAT", 10),
+        # a silent broker link is dropped after two missed intervals: 8 s notices it
+        # within 20 s (py-amqp checks about once a second)
+        "HEARTBEAT": env_int("PARVIS_AMQP_HEARTBEAT", 8),
         "PREFETCH_COUNT": env_int("PARVIS_PREFETCH_COUNT", 10),
     }

@@ -74,6 +74,11 @@ SUBSCRIPTIONS: list[Subscription] = [
     Subscription(ev.COMMUNITIES_MEMBER_ADDED, "documents", "on_member_added"),
     Subscription(ev.COMMUNITIES_MEMBER_REMOVED, "documents", "on_member_removed"),
     Subscription(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "documents", "on_member_role_changed"),
+    # privacy: an erased person's memberships, likes, reads and mentions are forgotten
+    # (translation's on_user_erased is listed above)
+    Subscription(ev.IDENTITY_USER_ERASED, "communities", "on_user_erased"),
+    Subscription(ev.IDENTITY_USER_ERASED, "feed", "on_user_erased"),
+    Subscription(ev.IDENTITY_USER_ERASED, "documents", "on_user_erased"),
 ]
 
 
@@ -83,11 +88,22 @@ def event_exchange(source: str) -> Exchange:
                     delivery_mode=2)
 
 
+def queue_type_arguments() -> dict:
+    """``{"x-queue-type": ...}`` from ``PARVIS_QUEUE_TYPE`` ("quorum" in a RabbitMQ cluster).
+
+    The type of a queue is fixed when it is declared (a policy cannot change it), so every
+    durable queue of the services carries it: handler queues, the dead-letter queue and each
+    service's RPC queue (``rpc-<service>``, see :mod:`parvis_contracts.entrypoints`). Reply
+    queues of RPC clients are per process and expiring: they stay classic. Unset: classic
+    queues, as before (a queue's type cannot change without deleting it).
+    """
+    queue_type = env("PARVIS_QUEUE_TYPE")
+    return {"x-queue-type": queue_type} if queue_type else {}
+
+
 def queue_arguments() -> dict:
     args = {"x-dead-letter-exchange": DLX_NAME}
-    queue_type = env("PARVIS_QUEUE_TYPE")          # "quorum" in a RabbitMQ cluster
-    if queue_type:
-        args["x-queue-type"] = queue_type
+    args.update(queue_type_arguments())
     return args
 
 
@@ -99,7 +115,7 @@ def handler_queue(sub: Subscription) -> Queue:
 
 def dead_letter_queue() -> Queue:
     return Queue(DLQ_NAME, exchange=Exchange(DLX_NAME, type="topic", durable=True),
-                 routing_key="#", durable=True)
+                 routing_key="#", durable=True, queue_arguments=queue_type_arguments() or None)
 
 
 def find_subscription(event: ev.EventType, service: str, method: str) -> Subscription | None:

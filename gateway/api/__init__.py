@@ -54,6 +54,9 @@ def init_api(app) -> ParvisApi:
 
     community_pictures.init_pictures(app)
     api.register_blueprint(community_pictures.blp)
+    from . import privacy
+
+    api.register_blueprint(privacy.blp)
     app.register_blueprint(docs.docs)
     app.extensions["parvis_api"] = api
     return api

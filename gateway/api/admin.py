@@ -1,17 +1,20 @@
 """``/api/v1/admin/people``: accounts, roles, guests (network admins)."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 
 from .. import rpc
 from .schemas import (AdminCardPageSchema, AdminCardSchema, AdminCreatedSchema,
                       AdminCreatePersonSchema, AdminPeopleQuerySchema, GuestExpirySchema,
-                      RolesSchema)
+                      RolesSchema, Timestamp)
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
-                description="Administration of people (admins; listing also global community managers)")
+                description="Administration of people (admins; listing and the audit log also "
+                            "global community managers)")
 
 
 def invitation_url(token: str | None) -> str | None:
@@ -91,3 +94,62 @@ class GuestExpiry(MethodView):
         """Set or clear the date a guest's access ends"""
         return rpc.call("identity", "set_guest_expiry", person_id=person_id,
                         guest_expires_at=data["guest_expires_at"])
+
+
+# ------------------------------------------------------------------ audit log
+
+#: the actions identity records (services/identity/audit.py ACTIONS; a unit test keeps both equal)
+AUDIT_ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "password_changed",
+                 "invitation_accepted", "person_created", "guest_invited",
+                 "guest_added_to_community", "roles_changed", "person_deactivated",
+                 "person_reactivated", "guest_expiry_changed", "guest_expired", "person_erased",
+                 "access_refused")
+
+
+class AuditQuerySchema(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(min=1, max=100),
+                           metadata={"description": "`next_cursor` of the previous page"})
+    action = fields.String(validate=validate.OneOf(AUDIT_ACTIONS),
+                           metadata={"description": "Only this kind of event"})
+    subject = fields.String(validate=validate.Length(min=1, max=64),
+                            metadata={"description": "Only events by or about this person (id)"})
+
+
+class AuditEntrySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    at = Timestamp(required=True)
+    action = fields.String(required=True, metadata={"enum": list(AUDIT_ACTIONS)})
+    actor_id = fields.String(allow_none=True, metadata={"description": "Who acted (none: the "
+                                                        "platform, or a visitor)"})
+    actor_name = fields.String(allow_none=True)
+    subject_id = fields.String(allow_none=True, metadata={"description": "Whom it concerns"})
+    subject_name = fields.String(allow_none=True)
+    count = fields.Integer(metadata={"description": "How many equal refusals the row counts "
+                                                    "(1 for every other event)"})
+    details = fields.Dict(metadata={"description": "What happened (IP, roles before and after, "
+                                                   "route refused...); never a secret"})
+
+
+class AuditPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+    next_cursor = fields.String(allow_none=True,
+                                metadata={"description": "Pass as `cursor` for the next page"})
+
+
+def audit_kwargs(args: dict) -> dict:
+    kwargs = {"limit": args.get("limit", 50)}
+    for name in ("cursor", "action", "subject"):
+        if args.get(name):
+            kwargs[name] = args[name]
+    return kwargs
+
+
+@blp.route("/audit")
+class AuditLog(MethodView):
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """The audit log, newest first: sign-ins, role changes, invitations, deactivations,
+        guest expiry, erasures, refused requests (admins and global community managers)"""
+        return rpc.call("identity", "audit_log", **audit_kwargs(args))

@@ -29,6 +29,7 @@ from parvis_contracts.errors import PayloadTooLarge, ValidationFailed
 from parvis_contracts.filetypes import BINARY_TYPES, INLINE_TYPES, OCTET_STREAM, TEXT_PLAIN
 
 from .. import rpc
+from .feed import IDEMPOTENCY, IDEMPOTENCY_ARGS, keyed
 from .schemas import Timestamp
 
 EXTENSION = "parvis_document_blobs"
@@ -326,12 +327,15 @@ def receive_upload(prepare: dict, finish):
 
 
 def upload_new_document(community_id: str, name: str, folder_id: str | None,
-                        comment: str = "") -> dict:
+                        comment: str = "", idempotency_key: str | None = None) -> dict:
+    """With a key, the retry of an upload that happened answers the same document (its
+    bytes, staged again, are discarded)."""
     return receive_upload(
-        {"community_id": community_id, "folder_id": folder_id, "name": name},
+        {"community_id": community_id, "folder_id": folder_id, "name": name,
+         **keyed(idempotency_key)},
         lambda safe_name, staged: rpc.call(SERVICE, "create_document", community_id=community_id,
                                            folder_id=folder_id, name=safe_name, staged=staged,
-                                           comment=comment or ""))
+                                           comment=comment or "", **keyed(idempotency_key)))
 
 
 def upload_new_version(document_id: str, name: str | None = None, comment: str = "") -> dict:
@@ -443,15 +447,16 @@ class CommunityDocuments(MethodView):
                         folder_id=args.get("folder_id"))
 
     @blp.arguments(UploadQuerySchema, location="query")
+    @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
     @blp.doc(requestBody=UPLOAD_BODY)
     @blp.response(201, DocumentSchema)
     @blp.alt_response(413, description="Larger than the limit (refused before reading the "
                                        "body when Content-Length says so)")
     @blp.alt_response(409, description="A document or folder of that name is in the folder")
-    def post(self, args, community_id):
+    def post(self, args, community_id, idempotency_key=None):
         """Upload a new document: the raw bytes as the body, ?name=&folder_id=&comment="""
         return upload_new_document(community_id, args["name"], args.get("folder_id"),
-                                   args.get("comment") or "")
+                                   args.get("comment") or "", idempotency_key)
 
 
 @blp.route("/communities/<string:community_id>/folders")

@@ -1,8 +1,11 @@
 """``/api/v1`` wall, posts, comments, likes, timeline, hashtags, mentions and reports."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
+
+from parvis_contracts.idempotency import KEY_RE
 
 from .. import rpc
 from .communities import page_kwargs, with_people
@@ -17,6 +20,33 @@ from .schemas import (AcceptedAnswerSchema, CommentCreateSchema, CommentEditSche
 blp = Blueprint("feed", __name__, url_prefix="/api/v1",
                 description="Community walls: posts, comments, likes, questions, announcements, "
                             "the home timeline, hashtags, mentions and reports")
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    """The ``Idempotency-Key`` header of a create (posts, comments, likes, uploads)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = ma.fields.String(
+        data_key="Idempotency-Key",
+        validate=ma.validate.Regexp(KEY_RE, error="1 to 128 printable ASCII characters."),
+        metadata={"description": (
+            "Optional. A key you choose (1 to 128 printable ASCII characters), unique per "
+            "write you mean. Send the same request again with the same key (after a time-out, "
+            "a 503/504 or a broken connection) and it is written once: the retry answers "
+            "what the first answered. The same key with a different request answers 422. "
+            "Keys are kept 24 hours.")})
+
+
+#: ``@blp.arguments(*IDEMPOTENCY)``: the header, documented, as the view's keyword argument
+IDEMPOTENCY = (IdempotencyHeaderSchema,)
+IDEMPOTENCY_ARGS = {"location": "headers", "as_kwargs": True}
+
+
+def keyed(idempotency_key) -> dict:
+    """The RPC keyword for the key, when the request sent one."""
+    return {} if idempotency_key is None else {"idempotency_key": idempotency_key}
 
 
 def wall_kwargs(args: dict) -> dict:
@@ -63,8 +93,9 @@ class Wall(MethodView):
                                     **wall_kwargs(args)), "author_id")
 
     @blp.arguments(PostCreateSchema)
+    @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
     @blp.response(201, PostSchema)
-    def post(self, data, community_id):
+    def post(self, data, community_id, idempotency_key=None):
         """Post on the wall (members; announcements: managers)
 
         ``language``: the language you wrote in (null: detected). ``attachments``: ids of
@@ -74,7 +105,7 @@ class Wall(MethodView):
         """
         return rpc.call("feed", "create_post", community_id=community_id, body=data["body"],
                         kind=data["kind"], language=data["language"],
-                        attachments=data["attachments"])
+                        attachments=data["attachments"], **keyed(idempotency_key))
 
 
 @blp.route("/posts/<string:post_id>")
@@ -112,9 +143,10 @@ def like_view(kind: str) -> type[MethodView]:
     """``POST`` / ``DELETE /<kind>s/<id>/like``: like a post or a comment, or take it back."""
 
     class Like(MethodView):
+        @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
         @blp.response(200, LikeSchema)
-        def post(self, **ids):
-            return rpc.call("feed", f"like_{kind}", **ids)
+        def post(self, idempotency_key=None, **ids):
+            return rpc.call("feed", f"like_{kind}", **ids, **keyed(idempotency_key))
 
         @blp.response(200, LikeSchema)
         def delete(self, **ids):
@@ -149,11 +181,13 @@ class Comments(MethodView):
         return feed_page("list_comments", args, post_id=post_id)
 
     @blp.arguments(CommentCreateSchema)
+    @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
     @blp.response(201, CommentSchema)
-    def post(self, data, post_id):
+    def post(self, data, post_id, idempotency_key=None):
         """Comment a post, or reply to a comment (members)"""
         return rpc.call("feed", "create_comment", post_id=post_id, body=data["body"],
-                        parent_id=data.get("parent_id"), language=data.get("language"))
+                        parent_id=data.get("parent_id"), language=data.get("language"),
+                        **keyed(idempotency_key))
 
 
 @blp.route("/comments/<string:comment_id>")

@@ -139,19 +139,21 @@ class PeopleQuerySchema(ma.Schema):
 
 
 class MeUpdateSchema(ma.Schema):
-    display_name = fields.String(validate=validate.Length(min=1, max=200))
-    job_title = fields.String(allow_none=True, validate=validate.Length(max=200))
-    department = fields.String(allow_none=True, validate=validate.Length(max=200))
+    # the limits are the identity service's (services/identity/schemas.py), so that the
+    # API reference states what is really accepted
+    display_name = fields.String(validate=validate.Length(min=1, max=120))
+    job_title = fields.String(allow_none=True, validate=validate.Length(max=120))
+    department = fields.String(allow_none=True, validate=validate.Length(max=120))
     country = fields.String(allow_none=True, validate=COUNTRY_CODE)
     languages = fields.List(fields.String(validate=LANGUAGE_CODE),
                             validate=validate.Length(max=20))
     preferred_language = fields.String(validate=LANGUAGE_CODE)
-    skills = fields.List(fields.String(validate=validate.Length(min=1, max=100)),
-                         validate=validate.Length(max=50))
-    about = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
+                         validate=validate.Length(max=30))
+    about = fields.String(allow_none=True, validate=validate.Length(max=2000))
     birth_date = IsoDate(allow_none=True)
-    education = fields.String(allow_none=True, validate=validate.Length(max=1000))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=50))
+    education = fields.String(allow_none=True, validate=validate.Length(max=500))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     visibility = fields.Nested(VisibilitySchema)
     auto_translate = fields.Boolean()
 
@@ -235,7 +237,8 @@ class AdminPeopleQuerySchema(ma.Schema):
     q = fields.String(validate=validate.Length(max=200))
     org_id = fields.String(validate=validate.Length(max=64))
     guest = fields.Boolean()
-    status = fields.String(validate=validate.OneOf(("active", "invited", "deactivated")))
+    status = fields.String(validate=validate.OneOf(("active", "invited", "deactivated",
+                                                    "erased")))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=500))
 

@@ -512,6 +512,12 @@ def init_web(app) -> None:
     from .translation import init_translation_web
 
     init_translation_web(app)
+    from .privacy import privacy_web
+
+    app.register_blueprint(privacy_web)
+    from .audit import audit_web
+
+    app.register_blueprint(audit_web)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.context_processor(_template_globals)
 

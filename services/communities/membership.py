@@ -148,6 +148,8 @@ def invite(session, caller, now: datetime, community_id: str, person_id: str,
         raise not_found("person")
     if card.get("status") == "deactivated":
         raise Conflict("This person's account is deactivated.")
+    if card.get("status") == "erased":
+        raise Conflict("This person's account is erased.")
     guest = bool(card.get("guest"))
     org_id = card.get("org_id")
     if guest and org_id not in (seen.community.allowed_org_ids or []):

@@ -7,24 +7,25 @@ The RPC interface is documented in docs/services/communities.md.
 from __future__ import annotations
 
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
-from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
+from parvis_contracts.entrypoints import CurrentCaller, RpcProxy, dump, rpc, transactional
 from parvis_contracts.errors import Unavailable
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
+from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
-from . import communities, membership
+from . import communities, membership, privacy
 from . import schemas as s
 from .access import require_caller
 from .models import metadata
 
 
-class CommunitiesService(PlatformEntrypoints):
+class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     name = "communities"
+    person_data = privacy        # export_person_data, on_user_erased (GDPR)
 
     db = Database(metadata)
     caller = CurrentCaller()
@@ -190,3 +191,4 @@ class CommunitiesService(PlatformEntrypoints):
         data = load(s.SetRoleSchema(), {"community_id": community_id, "user_id": user_id,
                                         "role": role})
         return dump(s.MemberSchema, membership.set_role(self.db, self._caller(), **data))
+

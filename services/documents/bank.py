@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from parvis_contracts import events as ev
-from parvis_contracts import filetypes
+from parvis_contracts import filetypes, idempotency
 from parvis_contracts.config import env_int
 from parvis_contracts.errors import (Conflict, NotFound, PayloadTooLarge, ValidationFailed,
                                      not_found)
@@ -275,8 +275,11 @@ def delete_folder(session, viewer: Viewer, folder_id: str) -> dict:
 # --- uploads -------------------------------------------------------------------------
 
 def prepare_upload(session, viewer: Viewer, community_id: str, folder_id: str | None,
-                   name: str, size: int | None, document_id: str | None) -> dict:
-    """Everything that can be checked before the gateway reads the body."""
+                   name: str, size: int | None, document_id: str | None,
+                   check_name: bool = True) -> dict:
+    """Everything that can be checked before the gateway reads the body (``check_name``
+    False: the retry of a keyed upload that already happened, whose name is now taken
+    by the document it created; ``create_document`` answers it from its key)."""
     if document_id is not None:
         doc, access = document_access(session, viewer, document_id)
         if doc.community_id != community_id:
@@ -287,7 +290,7 @@ def prepare_upload(session, viewer: Viewer, community_id: str, folder_id: str | 
         access.require_write()
         folder_in(session, access, folder_id)
     safe = _safe_name(name)
-    if document_id is None:
+    if document_id is None and check_name:
         check_name_free(session, community_id, folder_id, safe)
     _check_size(size)
     return {"max_bytes": max_bytes(), "name": safe}
@@ -342,8 +345,10 @@ def create_document(session, store, viewer: Viewer, now: datetime, community_id:
     session.flush()
     _store_bytes(session, store, staged)
     session.emit(ev.DOCUMENTS_DOCUMENT_CREATED, event_data(doc, viewer.id))
+    item = document_item(doc)
+    idempotency.record(session, doc.id, item)
     session.commit()
-    return document_item(doc)
+    return item
 
 
 def _version(doc, number, sha256, size, filetype, filename, comment, author_id, now):

@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
+from parvis_contracts.idempotency import idempotency_table
 from parvis_contracts.membership import MembershipReadModel
 
 ROOT = ""          # the folder key of a community's root folder
@@ -32,6 +33,8 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 infrastructure_tables(metadata)
+#: (caller, Idempotency-Key) -> the answer of a keyed write (parvis_contracts.idempotency)
+idempotency_table(metadata)
 
 #: the read model of communities and membership (shared definition, fed by events)
 MEMBERSHIP = MembershipReadModel(metadata)

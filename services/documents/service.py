@@ -12,6 +12,7 @@ import logging
 
 from nameko.timer import timer
 
+from parvis_contracts import idempotency
 from parvis_contracts.clock import Clock
 from parvis_contracts.config import env_int
 from parvis_contracts.db import Database
@@ -19,9 +20,10 @@ from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.membership import MembershipEventHandlers
 from parvis_contracts.metrics import Metrics
+from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
-from . import bank, maintenance, pages
+from . import bank, maintenance, pages, privacy
 from . import schemas as s
 from .access import viewer_of
 from .models import MEMBERSHIP, metadata
@@ -33,10 +35,11 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL = env_int("PARVIS_DOCUMENTS_SWEEP_INTERVAL", 300)
 
 
-class DocumentsService(MembershipEventHandlers, PlatformEntrypoints):
+class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
     """The communities events keep ``MEMBERSHIP`` through the inherited handlers."""
 
     name = "documents"
+    person_data = privacy        # export_person_data, on_user_erased (GDPR)
     membership_model = MEMBERSHIP
 
     db = Database(metadata)
@@ -60,6 +63,13 @@ class DocumentsService(MembershipEventHandlers, PlatformEntrypoints):
                 except Exception:           # the gateway discards it too; the sweep later
                     log.exception("could not discard staged upload %s", key)
             raise
+
+    def _discard_staged(self, key):
+        """A retried upload answered from its key: its bytes are already stored."""
+        try:
+            self.blobs.discard(key)
+        except Exception:               # the sweep takes stale staged uploads later
+            log.exception("could not discard staged upload %s", key)
 
     # --- folders -----------------------------------------------------------------
 
@@ -104,23 +114,34 @@ class DocumentsService(MembershipEventHandlers, PlatformEntrypoints):
 
     @rpc
     @transactional
-    def prepare_upload(self, community_id, folder_id, name, size=None, document_id=None):
+    def prepare_upload(self, community_id, folder_id, name, size=None, document_id=None,
+                       idempotency_key=None):
         viewer = self._viewer()
         data = load(s.PrepareUploadSchema(), {"community_id": community_id,
                                               "folder_id": folder_id, "name": name,
                                               "size": size, "document_id": document_id})
-        return bank.prepare_upload(self.db, viewer, **data)
+        retry = document_id is None and idempotency.known(
+            self.db, viewer.id, idempotency_key, "documents.create_document", self.clock())
+        return bank.prepare_upload(self.db, viewer, check_name=not retry, **data)
 
     @rpc
     @transactional
-    def create_document(self, community_id, folder_id, name, staged, comment=""):
+    def create_document(self, community_id, folder_id, name, staged, comment="",
+                        idempotency_key=None):
         def action():
             viewer = self._viewer()
             data = load(s.CreateDocumentSchema(), {
                 "community_id": community_id, "folder_id": folder_id, "name": name,
                 "staged": staged, "comment": comment})
-            return dump(s.DocumentSchema, bank.create_document(
-                self.db, self.blobs, viewer, self.clock(), **data))
+            # the same bytes under the same name, wherever they were staged
+            asked = {**data, "staged": {k: data["staged"][k] for k in ("sha256", "size")}}
+            return idempotency.once(
+                self.db, viewer.id, "documents.create_document", idempotency_key, asked,
+                self.clock(),
+                lambda: dump(s.DocumentSchema, bank.create_document(
+                    self.db, self.blobs, viewer, self.clock(), **data)),
+                render=lambda item: dump(s.DocumentSchema, item),
+                on_replay=lambda: self._discard_staged(data["staged"]["key"]))
         return self._with_staged(staged, action)
 
     @rpc

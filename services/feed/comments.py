@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from parvis_contracts import events as ev
+from parvis_contracts import idempotency
 from parvis_contracts import markdown as render
 from parvis_contracts.errors import NotFound, ValidationFailed, not_found
 
@@ -67,8 +68,10 @@ def create(session, viewer: Viewer, now: datetime, post_id: str, body: str,
     session.execute(update(Post).where(Post.id == post.id)
                     .values(comment_count=Post.comment_count + 1))
     session.emit(ev.FEED_COMMENT_CREATED, event_data(comment))
+    item = views.comment_item(comment, False, False)
+    idempotency.record(session, comment.id, item)
     session.commit()
-    return views.comment_item(comment, False, False)
+    return item
 
 
 def listing(session, viewer: Viewer, post_id: str, limit: int, cursor) -> dict:

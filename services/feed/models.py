@@ -25,6 +25,7 @@ from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
+from parvis_contracts.idempotency import idempotency_table
 from parvis_contracts.membership import MembershipReadModel
 
 POST_KINDS = ("message", "question", "announcement")
@@ -38,6 +39,8 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 infrastructure_tables(metadata)
+#: (caller, Idempotency-Key) -> the answer of a keyed write (parvis_contracts.idempotency)
+idempotency_table(metadata)
 
 
 # --- the read model (from communities events) -------------------------------

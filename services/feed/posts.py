@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from parvis_contracts import events as ev
+from parvis_contracts import idempotency
 from parvis_contracts import markdown as render
 from parvis_contracts.errors import ValidationFailed, not_found
 
@@ -85,8 +86,10 @@ def create(session, viewer: Viewer, now: datetime, community_id: str, body: str,
     session.flush()
     _index(session, post)
     session.emit(ev.FEED_POST_CREATED, event_data(post))
+    item = views.post_item(post, access.community.name, False, False)
+    idempotency.record(session, post.id, item)
     session.commit()
-    return views.post_item(post, access.community.name, False, False)
+    return item
 
 
 def get(session, viewer: Viewer, post_id: str) -> dict:

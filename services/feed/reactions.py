@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from parvis_contracts import idempotency
 from parvis_contracts import markdown as render
 from parvis_contracts.errors import Conflict, not_found
 
@@ -30,9 +31,11 @@ def like(session, like_cls, key: str, target, user_id: str, now: datetime) -> di
     session.add(like_cls(**{key: target.id}, user_id=user_id, created_at=now))
     session.flush()
     _counter_update(session, target, +1)
-    session.commit()
     session.refresh(target)
-    return {key: target.id, "liked": True, "like_count": target.like_count}
+    item = {key: target.id, "liked": True, "like_count": target.like_count}
+    idempotency.record(session, target.id, item)
+    session.commit()
+    return item
 
 
 def unlike(session, like_cls, key: str, target, user_id: str) -> dict:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import eventlet
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
 
+from parvis_contracts import idempotency
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
 from parvis_contracts.config import env_int
-from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
+from parvis_contracts.entrypoints import CurrentCaller, RpcProxy, dump, rpc, transactional
 from parvis_contracts.errors import NotFound, Unavailable, ValidationFailed
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.membership import MembershipEventHandlers
 from parvis_contracts.metrics import Metrics
+from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
-from . import comments, moderation, posts, timeline
+from . import comments, moderation, posts, privacy, timeline
 from . import schemas as s
 from .access import viewer_of
 from .models import MEMBERSHIP, metadata
@@ -41,11 +42,12 @@ def given(**values) -> dict:
     return {name: value for name, value in values.items() if value is not KEEP}
 
 
-class FeedService(MembershipEventHandlers, PlatformEntrypoints):
+class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
     """The communities events keep ``MEMBERSHIP`` (the read model of communities and
     membership) through the handlers inherited from ``MembershipEventHandlers``."""
 
     name = "feed"
+    person_data = privacy        # export_person_data, on_user_erased (GDPR)
     membership_model = MEMBERSHIP
 
     db = Database(metadata)
@@ -81,13 +83,17 @@ class FeedService(MembershipEventHandlers, PlatformEntrypoints):
 
     @rpc
     @transactional
-    def create_post(self, community_id, body, kind="message", language=None, attachments=None):
+    def create_post(self, community_id, body, kind="message", language=None, attachments=None,
+                    idempotency_key=None):
         viewer = self._viewer()
         data = load(s.CreatePostSchema(), {"community_id": community_id, "body": body,
                                            "kind": kind, "language": language,
                                            "attachments": attachments or []})
-        return dump(s.PostSchema, posts.create(self.db, viewer, self.clock(),
-                                               describe=self._describe, **data))
+        return idempotency.once(
+            self.db, viewer.id, "feed.create_post", idempotency_key, data, self.clock(),
+            lambda: dump(s.PostSchema, posts.create(self.db, viewer, self.clock(),
+                                                    describe=self._describe, **data)),
+            render=lambda item: dump(s.PostSchema, item))
 
     @rpc
     @transactional
@@ -121,10 +127,12 @@ class FeedService(MembershipEventHandlers, PlatformEntrypoints):
 
     @rpc
     @transactional
-    def like_post(self, post_id):
+    def like_post(self, post_id, idempotency_key=None):
         viewer = self._viewer()
         data = load(s.PostIdSchema(), {"post_id": post_id})
-        return posts.like(self.db, viewer, self.clock(), **data)
+        return idempotency.once(self.db, viewer.id, "feed.like_post", idempotency_key, data,
+                                self.clock(),
+                                lambda: posts.like(self.db, viewer, self.clock(), **data))
 
     @rpc
     @transactional
@@ -165,11 +173,15 @@ class FeedService(MembershipEventHandlers, PlatformEntrypoints):
 
     @rpc
     @transactional
-    def create_comment(self, post_id, body, parent_id=None, language=None):
+    def create_comment(self, post_id, body, parent_id=None, language=None,
+                       idempotency_key=None):
         viewer = self._viewer()
         data = load(s.CreateCommentSchema(), {"post_id": post_id, "body": body,
                                               "parent_id": parent_id, "language": language})
-        return dump(s.CommentSchema, comments.create(self.db, viewer, self.clock(), **data))
+        return idempotency.once(
+            self.db, viewer.id, "feed.create_comment", idempotency_key, data, self.clock(),
+            lambda: dump(s.CommentSchema, comments.create(self.db, viewer, self.clock(), **data)),
+            render=lambda item: dump(s.CommentSchema, item))
 
     @rpc
     @transactional
@@ -209,10 +221,12 @@ class FeedService(MembershipEventHandlers, PlatformEntrypoints):
 
     @rpc
     @transactional
-    def like_comment(self, comment_id):
+    def like_comment(self, comment_id, idempotency_key=None):
         viewer = self._viewer()
         data = load(s.CommentIdSchema(), {"comment_id": comment_id})
-        return comments.like(self.db, viewer, self.clock(), **data)
+        return idempotency.once(self.db, viewer.id, "feed.like_comment", idempotency_key, data,
+                                self.clock(),
+                                lambda: comments.like(self.db, viewer, self.clock(), **data))
 
     @rpc
     @transactional
@@ -285,3 +299,4 @@ class FeedService(MembershipEventHandlers, PlatformEntrypoints):
         viewer = self._viewer()
         data = load(s.ResolveReportSchema(), {"report_id": report_id, "action": action})
         return dump(s.ReportOutSchema, moderation.resolve(self.db, viewer, self.clock(), **data))
+

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from parvis_contracts.errors import Forbidden, Unauthenticated, not_found
@@ -29,8 +29,12 @@ def can_sign_in(person: Person, now: datetime) -> bool:
     return person.status == "active" and not guest_expired(person, now)
 
 
+#: built once: every call of a signed-in person reads their roles
+_ROLES_OF = select(PersonRole.role).where(PersonRole.person_id == bindparam("person_id"))
+
+
 def roles_of(session, person_id: str) -> list[str]:
-    rows = session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id))
+    rows = session.scalars(_ROLES_OF, {"person_id": person_id})
     return sorted(set(rows) | {MEMBER})
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from parvis_contracts.config import env_int
 from parvis_contracts.errors import TooManyRequests, Unauthenticated, ValidationFailed, not_found
 
-from . import views
+from . import audit, views
 from .access import Viewer, can_sign_in, guest_expired, require_person
 from .models import Invitation, Person, SessionRecord, SignInFailure
 from .passwords import hash_password, needs_rehash, new_token, token_hash, verify_password
@@ -51,6 +51,16 @@ def record_failure(session, key: str, now: datetime) -> None:
 
 # --- sessions ------------------------------------------------------------------
 
+#: built once (SQLAlchemy then reuses the statement and its cache key instead of building
+#: both per call): a session by its token's hash, and with its person for ``resolve``, which
+#: every signed-in request calls (one statement instead of two; an outer join, so a session
+#: whose person row is gone is still found, and revoked)
+_SESSION_BY_HASH = select(SessionRecord).where(SessionRecord.token_hash == bindparam("token_hash"))
+_SESSION_AND_PERSON_BY_HASH = (
+    select(SessionRecord, Person)
+    .outerjoin(Person, Person.id == SessionRecord.person_id)
+    .where(SessionRecord.token_hash == bindparam("token_hash")))
+
 def _lifetime(person: Person) -> timedelta:
     if person.guest:
         return timedelta(hours=env_int("PARVIS_GUEST_SESSION_HOURS", 8))
@@ -80,21 +90,33 @@ def sign_in(session, now: datetime, email: str, password: str, user_agent=None, 
     # unknown e-mail and invited people verify against a dummy hash: same cost
     ok = verify_password(person.password_hash if person else None, password)
     if not ok or person is None or not can_sign_in(person, now):
+        reason = ("unknown_email" if person is None else "bad_credentials" if not ok
+                  else "not_allowed")
+        # never the typed e-mail (it may be a password typed in the wrong field); attempts
+        # on unknown addresses (anyone can make many) share one row per minute and IP
+        if person is None:
+            audit.record_counted(session, now, audit.SIGN_IN_FAILED, None, None,
+                                 {"ip": ip, "reason": reason}, key=(ip, reason))
+        else:
+            audit.record(session, now, audit.SIGN_IN_FAILED, None, person.id,
+                         {"ip": ip, "reason": reason})
         record_failure(session, key, now)
         raise Unauthenticated(BAD_CREDENTIALS)
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
+    audit.record(session, now, audit.SIGN_IN, person.id, person.id,
+                 {"ip": ip, "user_agent": user_agent})
     return open_session(session, person, now, user_agent, ip)
 
 
 def resolve(session, now: datetime, session_token: str) -> dict:
-    record = session.scalars(select(SessionRecord).where(
-        SessionRecord.token_hash == token_hash(session_token))).first()
+    row = session.execute(_SESSION_AND_PERSON_BY_HASH,
+                          {"token_hash": token_hash(session_token)}).first()
+    record, person = row if row is not None else (None, None)
     if record is None or record.revoked_at is not None:
         raise Unauthenticated(DEAD_SESSION)
     if now >= record.expires_at or now - record.last_seen_at > _idle():
         raise Unauthenticated(DEAD_SESSION)
-    person = session.get(Person, record.person_id)
     if person is None or not can_sign_in(person, now):
         record.revoked_at = now
         session.commit()
@@ -107,10 +129,11 @@ def resolve(session, now: datetime, session_token: str) -> dict:
 
 
 def sign_out(session, now: datetime, session_token: str) -> dict:
-    record = session.scalars(select(SessionRecord).where(
-        SessionRecord.token_hash == token_hash(session_token))).first()
+    record = session.scalars(_SESSION_BY_HASH,
+                             {"token_hash": token_hash(session_token)}).first()
     if record is not None and record.revoked_at is None:
         record.revoked_at = now
+        audit.record(session, now, audit.SIGN_OUT, record.person_id, record.person_id, {})
         session.commit()
     return {"signed_out": True}
 
@@ -129,6 +152,8 @@ def change_password(session, viewer: Viewer, now: datetime, current_password: st
     person.password_hash = hash_password(new_password)
     person.updated_at = now
     revoked = revoke_sessions(session, person.id, now, keep=session_id)
+    audit.record(session, now, audit.PASSWORD_CHANGED, person.id, person.id,
+                 {"signed_out_elsewhere": revoked})
     session.commit()
     return {"changed": True, "revoked_sessions": revoked}
 
@@ -157,5 +182,6 @@ def accept_invitation(session, now: datetime, token: str, password: str) -> dict
     person.password_hash = hash_password(password)
     person.status = "active"
     person.updated_at = now
+    audit.record(session, now, audit.INVITATION_ACCEPTED, person.id, person.id, {})
     session.flush()
     return open_session(session, person, now)

@@ -18,7 +18,7 @@ metadata = Base.metadata
 infrastructure_tables(metadata)
 
 ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "customer")
-STATUSES = ("invited", "active", "deactivated")
+STATUSES = ("invited", "active", "deactivated", "erased")
 VISIBILITIES = ("everyone", "employees", "private")
 PERSONAL_FIELDS = ("birth_date", "education", "phone")
 PHOTO_TYPES = ("image/png", "image/jpeg", "image/webp")
@@ -135,3 +135,26 @@ class SharedCommunity(Base):
 
     community_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class AuditEvent(Base):
+    """One security event (see ``audit.py``): append-only, swept after the retention period.
+
+    ``details`` never holds a password, token, session id, cookie or CSRF token. Refused
+    requests are aggregated: one row per ``bucket`` (minute, IP, person, route, status) whose
+    ``count`` grows.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_id", "action", "id"),
+                      Index("ix_audit_log_subject_id", "subject_id", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    subject_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: aggregation key of a refused-access row (``None`` for every other event)
+    bucket: Mapped[str | None] = mapped_column(String(400), nullable=True, index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 from parvis_contracts import events as ev
 from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed, not_found
 
-from . import organisations, views
+from . import audit, organisations, views
 from .access import ADMIN, MEMBER, Viewer, require_admin, roles_of
 from .models import Invitation, Organisation, Person, PersonRole, SessionRecord
 from .passwords import hash_password, new_token, token_hash
@@ -98,8 +98,20 @@ def admin_create(session, viewer: Viewer, now: datetime, *, org_id=None, **data)
         if org is None:
             raise not_found("organisation")
     person, token = add_person(session, now, org=org, **data)
+    audit.record(session, now, audit.GUEST_INVITED if person.guest else audit.PERSON_CREATED,
+                 viewer.id, person.id,
+                 {"org_id": org.id, "guest": person.guest, "invited": token is not None,
+                  "roles": roles_of(session, person.id),
+                  "guest_expires_at": person.guest_expires_at})
     session.commit()
     return {"person": views.admin_item(session, person), "invitation_token": token}
+
+
+def not_erased(person: Person) -> Person:
+    """An erased account is kept only as "Former member": nothing about it changes again."""
+    if person.status == "erased":
+        raise Conflict("This account was erased; it cannot be changed.")
+    return person
 
 
 def _active_admins(session) -> list[str]:
@@ -110,7 +122,7 @@ def _active_admins(session) -> list[str]:
 
 def deactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
     require_admin(viewer)
-    person = get(session, person_id)
+    person = not_erased(get(session, person_id))
     if person.id == viewer.id:
         raise Forbidden("You cannot deactivate yourself.")
     if person.status != "deactivated":
@@ -120,25 +132,28 @@ def deactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         person.updated_at = now
         revoke_sessions(session, person.id, now)
         session.emit(ev.IDENTITY_USER_DEACTIVATED, _event_data(person))
+        audit.record(session, now, audit.PERSON_DEACTIVATED, viewer.id, person.id, {})
         session.commit()
     return views.admin_item(session, person)
 
 
 def reactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
     require_admin(viewer)
-    person = get(session, person_id)
+    person = not_erased(get(session, person_id))
     if person.status == "deactivated":
         # someone who never chose a password goes back to the invited state
         person.status = "active" if person.password_hash else "invited"
         person.updated_at = now
         session.emit(ev.IDENTITY_USER_REACTIVATED, _event_data(person))
+        audit.record(session, now, audit.PERSON_REACTIVATED, viewer.id, person.id,
+                     {"status": person.status})
         session.commit()
     return views.admin_item(session, person)
 
 
 def set_roles(session, viewer: Viewer, now: datetime, person_id: str, roles: list[str]) -> dict:
     require_admin(viewer)
-    person = get(session, person_id)
+    person = not_erased(get(session, person_id))
     if person.guest and roles != [MEMBER]:
         raise invalid("roles", "A guest can only be a member.")
     before = roles_of(session, person.id)
@@ -152,6 +167,8 @@ def set_roles(session, viewer: Viewer, now: datetime, person_id: str, roles: lis
         person.updated_at = now
         session.flush()
         session.emit(ev.IDENTITY_USER_ROLES_CHANGED, {**_event_data(person), "roles": roles})
+        audit.record(session, now, audit.ROLES_CHANGED, viewer.id, person.id,
+                     {"from": before, "to": roles})
         session.commit()
     return views.admin_item(session, person)
 
@@ -159,11 +176,14 @@ def set_roles(session, viewer: Viewer, now: datetime, person_id: str, roles: lis
 def set_guest_expiry(session, viewer: Viewer, now: datetime, person_id: str,
                      guest_expires_at) -> dict:
     require_admin(viewer)
-    person = get(session, person_id)
+    person = not_erased(get(session, person_id))
     if not person.guest:
         raise invalid("guest_expires_at", "Only guests have an access expiry date.")
+    before = person.guest_expires_at
     person.guest_expires_at = guest_expires_at
     person.updated_at = now
+    audit.record(session, now, audit.GUEST_EXPIRY_CHANGED, viewer.id, person.id,
+                 {"from": before, "to": guest_expires_at})
     session.commit()
     return views.admin_item(session, person)
 

@@ -5,8 +5,13 @@ The rules live in the domain modules (``auth``, ``people``, ``profiles``,
 """
 from __future__ import annotations
 
+import logging
+
+from nameko.timer import timer
+
 from parvis_contracts import events as ev
 from parvis_contracts.clock import Clock
+from parvis_contracts.config import env_int
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
 from parvis_contracts.handlers import idempotent_handler
@@ -14,10 +19,15 @@ from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
 from parvis_contracts.schemas import load
 
-from . import auth, directory, organisations, people, profiles
+from . import audit, auth, directory, organisations, people, privacy, profiles
 from . import schemas as s
 from .access import load_viewer
 from .models import metadata
+
+log = logging.getLogger(__name__)
+
+#: seconds between two maintenance passes (idle guests expire, old audit rows go)
+SWEEP_INTERVAL = env_int("PARVIS_IDENTITY_SWEEP_INTERVAL", 3600)
 
 
 class IdentityService(PlatformEntrypoints):
@@ -203,12 +213,62 @@ class IdentityService(PlatformEntrypoints):
         return dump(s.AdminItemSchema,
                     people.set_guest_expiry(self.db, self._viewer(), self.clock(), **data))
 
+    # --- privacy (GDPR): export one's data, erase an account (privacy.py) -------
+
+    @rpc
+    @transactional
+    def export_person_data(self, person_id):
+        data = load(privacy.PersonIdIn(), {"person_id": person_id})
+        return privacy.export(self.db, self._viewer(), **data)
+
+    @rpc
+    @transactional
+    def erase_me(self, password):
+        data = load(privacy.EraseMeIn(), {"password": password})
+        return privacy.erase_me(self.db, self._viewer(), self.clock(), **data)
+
+    @rpc
+    @transactional
+    def erase_person(self, person_id):
+        data = load(privacy.PersonIdIn(), {"person_id": person_id})
+        return privacy.erase_person(self.db, self._viewer(), self.clock(), **data)
+
+    # --- audit log and guest expiry (audit.py) --------------------------------
+
+    @rpc
+    @transactional
+    def audit_log(self, limit=50, cursor=None, action=None, subject=None):
+        data = load(audit.AuditLogSchema(), {"limit": limit, "cursor": cursor,
+                                             "action": action, "subject": subject})
+        return dump(audit.AuditPageSchema, audit.listing(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def record_refusals(self, refusals):
+        data = load(audit.RecordRefusalsSchema(), {"refusals": refusals})
+        return audit.record_refusals(self.db, self._viewer(), self.clock(), data["refusals"])
+
+    @timer(interval=SWEEP_INTERVAL)
+    def maintain(self):
+        try:
+            done = audit.maintain(self.db, self.clock())
+        except Exception:
+            self.db.rollback()
+            log.exception("identity maintenance failed; it runs again at the next tick")
+            return None
+        if any(done.values()):
+            log.info("identity maintenance: %s", done)
+        return done
+
     # --- events: who shares a community with whom ----------------------------
 
     @idempotent_handler(ev.COMMUNITIES_MEMBER_ADDED)
     def on_member_added(self, envelope):
         data = load(s.MembershipSchema(), envelope.data)
         directory.member_added(self.db, data["community_id"], data["user_id"])
+        if envelope.data.get("guest") is True:
+            audit.record(self.db, self.clock(), audit.GUEST_ADDED_TO_COMMUNITY, None,
+                         data["user_id"], {"community_id": data["community_id"]})
 
     @idempotent_handler(ev.COMMUNITIES_MEMBER_REMOVED)
     def on_member_removed(self, envelope):

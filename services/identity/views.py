@@ -1,9 +1,9 @@
 """Plain-dict views of people and organisations (dumped by the service's schemas)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from .access import Viewer, field_visible, roles_by_person
+from .access import Viewer, field_visible, roles_by_person, roles_of
 from .models import PERSONAL_FIELDS, Organisation, Person
 
 
@@ -15,12 +15,16 @@ def initials(name: str) -> str:
     return letters.upper()
 
 
+#: built once (every list of people cards runs it)
+_ORG_NAMES = select(Organisation.id, Organisation.name).where(
+    Organisation.id.in_(bindparam("ids", expanding=True)))
+
+
 def org_names(session, org_ids) -> dict[str, str]:
     ids = list(set(org_ids))
     if not ids:
         return {}
-    return dict(session.execute(select(Organisation.id, Organisation.name)
-                                .where(Organisation.id.in_(ids))).all())
+    return dict(session.execute(_ORG_NAMES, {"ids": ids}).all())
 
 
 def card(person: Person, org_name: str) -> dict:
@@ -78,7 +82,7 @@ def own_profile(session, person: Person, viewer: Viewer) -> dict:
 
 def principal(session, person: Person) -> dict:
     return {"id": person.id, "email": person.email, "display_name": person.display_name,
-            "org_id": person.org_id, "roles": roles_by_person(session, [person.id])[person.id],
+            "org_id": person.org_id, "roles": roles_of(session, person.id),
             "guest": person.guest, "preferred_language": person.preferred_language,
             "auto_translate": bool(person.auto_translate),
             "guest_expires_at": person.guest_expires_at}

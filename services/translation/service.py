@@ -17,16 +17,18 @@ from parvis_contracts.handlers import idempotent_handler
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.membership import MembershipEventHandlers
 from parvis_contracts.metrics import Metrics
+from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
-from . import cache, glossary, pretranslate, translations
+from . import cache, glossary, pretranslate, privacy, translations
 from . import schemas as s
 from .engine import TranslationEngine
 from .models import MEMBERSHIP, metadata
 
 
-class TranslationService(MembershipEventHandlers, PlatformEntrypoints):
+class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
     name = "translation"
+    person_data = privacy        # export_person_data, on_user_erased (GDPR)
     membership_model = MEMBERSHIP
 
     db = Database(metadata)
@@ -208,7 +210,3 @@ class TranslationService(MembershipEventHandlers, PlatformEntrypoints):
     def on_user_language_changed(self, envelope):
         return self._language(envelope)
 
-    @idempotent_handler(ev.IDENTITY_USER_ERASED)
-    def on_user_erased(self, envelope):
-        data = load(s.PersonLanguageEventSchema(), envelope.data)
-        return pretranslate.forget_person(self.db, data["user_id"])

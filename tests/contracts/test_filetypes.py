@@ -1,4 +1,5 @@
 """File names and content sniffing, with real files crafted byte by byte."""
+import hashlib
 import io
 import struct
 import zipfile
@@ -6,6 +7,7 @@ import zlib
 
 import pytest
 
+from parvis_contracts import filetypes
 from parvis_contracts.errors import ValidationFailed
 from parvis_contracts.filetypes import FileType, extension, safe_filename, sniff
 
@@ -191,3 +193,31 @@ def test_the_declared_type_only_speaks_when_the_name_has_no_extension():
 def test_a_text_head_cut_inside_a_multibyte_character_is_still_text():
     head = ("é" * 10).encode()[:-1]
     assert sniff(head, "notes.txt") == FileType("text/plain", False)
+
+
+# ---------------------------------------------------------------- EICAR (looks like malware)
+
+def test_the_eicar_constant_is_the_standard_test_string():
+    # the published MD5 of the 68-byte EICAR test file: the string is never spelt out here
+    assert len(filetypes.EICAR) == 68
+    assert hashlib.md5(filetypes.EICAR).hexdigest() == "44d88612fea8a8f36de82e1278abb02f"
+
+
+@pytest.mark.parametrize("name", ["eicar.com", "eicar.txt", "readme", "eicar.zip", "x.png"])
+@pytest.mark.parametrize("tail", [b"", b"\r\n", b"   \n\t", b"\x1a"])
+def test_the_eicar_file_is_refused_as_malware_whatever_its_name(name, tail):
+    with pytest.raises(ValidationFailed) as caught:
+        sniff(filetypes.EICAR + tail, name)
+    assert caught.value.details["malware"] == "EICAR-Test-File"
+    assert "malware" in caught.value.details["file"][0]
+
+
+@pytest.mark.parametrize("data", [
+    filetypes.EICAR + b" and then some text",           # more than white space follows
+    b"see: " + filetypes.EICAR,                          # not at the start
+    filetypes.EICAR + b" " * 100,                        # longer than 128 bytes
+    filetypes.EICAR[:-1],                                # not the whole string
+])
+def test_only_the_standard_eicar_file_is_matched(data):
+    assert not filetypes.looks_like_eicar(data)
+    assert sniff(data, "notes.txt") == FileType("text/plain", False)

@@ -256,9 +256,11 @@ def test_directory_create_form_and_community_page(network):
     assert created.status_code == 302, created.get_data(as_text=True)
     location = created.headers["Location"]
     community_page = manager.get(location)
-    html = community_page.get_data(as_text=True)
     assert community_page.status_code == 200
-    assert "Web makers" in html and 'data-testid="wall-composer"' in html
+    assert "Web makers" in community_page.get_data(as_text=True)
+    # the wall (and its composer) shows once the feed has heard of the new community
+    wait_until(lambda: 'data-testid="wall-composer"' in manager.get(location).get_data(
+        as_text=True), timeout=15)
     listed = manager.get("/communities", query_string={"query": "makers"})
     assert "Web makers" in listed.get_data(as_text=True)
 
