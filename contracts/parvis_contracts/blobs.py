@@ -138,8 +138,13 @@ class BlobStore:
         """The first ``n`` bytes of a staged object (for content sniffing)."""
         raise NotImplementedError
 
-    def commit(self, key: str, sha256: str) -> None:
-        """Promote a staged object to its content address (or drop it if already stored)."""
+    def commit(self, key: str, sha256: str, keep_staged: bool = False) -> None:
+        """Promote a staged object to its content address (or drop it if already stored).
+
+        ``keep_staged``: leave the staged object in place (the caller discards it once its
+        own transaction committed), so that a request that crashed between this call and
+        its commit can run again from the same staged object.
+        """
         raise NotImplementedError
 
     def discard(self, key: str) -> None:
@@ -322,12 +327,20 @@ class LocalBlobStore(BlobStore):
         except FileNotFoundError:
             raise NotFound("This staged upload does not exist.") from None
 
-    def commit(self, key: str, sha256: str) -> None:
+    def commit(self, key: str, sha256: str, keep_staged: bool = False) -> None:
         staged = self._staged_path(key)
         digest = validate_sha256(sha256)
         if not staged.is_file():
             raise NotFound("This staged upload does not exist.")
-        self._promote(str(staged), digest)
+        if not keep_staged:
+            self._promote(str(staged), digest)
+        elif not self.path(digest).is_file():
+            # a second name for the same bytes (same file system), promoted atomically
+            fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".link-")
+            os.close(fd)
+            os.unlink(tmp_name)
+            os.link(staged, tmp_name)
+            self._promote(tmp_name, digest)
 
     def discard(self, key: str) -> None:
         try:
@@ -412,10 +425,11 @@ class MemoryBlobStore(BlobStore):
             raise NotFound("This staged upload does not exist.")
         return entry[0][:n]
 
-    def commit(self, key: str, sha256: str) -> None:
+    def commit(self, key: str, sha256: str, keep_staged: bool = False) -> None:
         validate_sha256(sha256)
         with self._lock:
-            entry = self.staged.pop(validate_staged_key(key), None)
+            take = self.staged.get if keep_staged else self.staged.pop
+            entry = take(validate_staged_key(key), None)
             if entry is None:
                 raise NotFound("This staged upload does not exist.")
             if sha256 not in self.blobs:
@@ -603,7 +617,7 @@ class S3BlobStore(BlobStore):
         finally:
             body.close()
 
-    def commit(self, key: str, sha256: str) -> None:
+    def commit(self, key: str, sha256: str, keep_staged: bool = False) -> None:
         source = self._staged_key(key)
         target = self._blob_key(sha256)
         head = self._head(source)
@@ -615,7 +629,8 @@ class S3BlobStore(BlobStore):
                 self.client.copy(copy_source, self.bucket, target)
             else:
                 self.client.copy_object(Bucket=self.bucket, Key=target, CopySource=copy_source)
-        self.client.delete_object(Bucket=self.bucket, Key=source)
+        if not keep_staged:
+            self.client.delete_object(Bucket=self.bucket, Key=source)
 
     def discard(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._staged_key(key))

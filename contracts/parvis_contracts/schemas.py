@@ -8,9 +8,43 @@ from marshmallow import ValidationError as MarshmallowValidationError
 from .errors import ValidationFailed
 
 
+UNSTORABLE = "Text may not contain NUL characters or unpaired surrogates."
+#: the largest version, revision or page number a database integer column holds
+MAX_NUMBER = 2 ** 31 - 1
+
+
+def _unstorable(text: str) -> bool:
+    """NUL (PostgreSQL refuses it in text) or a lone UTF-16 surrogate (not encodable)."""
+    return "\x00" in text or any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def unstorable_fields(data, path: str = "") -> dict:
+    """``{field path: [message]}`` for every string (key or value, at any depth) that no
+    database can store as text; empty when all is well."""
+    found: dict = {}
+    if isinstance(data, str):
+        if _unstorable(data):
+            found[path or "_schema"] = [UNSTORABLE]
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _unstorable(key):
+                found[where] = [UNSTORABLE]
+            found.update(unstorable_fields(value, where))
+    elif isinstance(data, (list, tuple)):
+        for i, value in enumerate(data):
+            found.update(unstorable_fields(value, f"{path}.{i}" if path else str(i)))
+    return found
+
+
 def load(schema: Schema, data, message: str = "The request is not valid.", **kwargs):
+    """Load ``data`` at a service's boundary; 422 ``ValidationFailed`` for anything the
+    schema refuses, and for text no database can store (NUL, unpaired surrogates)."""
     if data is None:
         data = {}
+    bad = unstorable_fields(data)
+    if bad:
+        raise ValidationFailed(message, bad)
     try:
         return schema.load(data, **kwargs)
     except MarshmallowValidationError as exc:

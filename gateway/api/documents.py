@@ -27,6 +27,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from parvis_contracts.blobs import BlobStore, blob_store
 from parvis_contracts.errors import PayloadTooLarge, ValidationFailed
 from parvis_contracts.filetypes import BINARY_TYPES, INLINE_TYPES, OCTET_STREAM, TEXT_PLAIN
+from parvis_contracts.schemas import MAX_NUMBER
 
 from .. import rpc
 from .feed import IDEMPOTENCY, IDEMPOTENCY_ARGS, keyed
@@ -177,7 +178,7 @@ class VersionCommentSchema(ma.Schema):
 
 
 class DownloadQuerySchema(ma.Schema):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = fields.Integer(load_default=None, validate=validate.Range(1, MAX_NUMBER))
     disposition = fields.String(load_default="attachment",
                                 validate=validate.OneOf(("attachment", "inline")),
                                 metadata={"description": "inline is honoured for PNG, JPEG, "
@@ -227,13 +228,13 @@ class WikiPageCreateSchema(ma.Schema):
 
 
 class WikiPageUpdateSchema(WikiPageCreateSchema):
-    base_revision = fields.Integer(required=True, metadata={
+    base_revision = fields.Integer(required=True, validate=validate.Range(1, MAX_NUMBER), metadata={
         "description": "The revision you edited: 409 if someone saved another since"})
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class PageRevisionQuerySchema(ma.Schema):
-    revision = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    revision = fields.Integer(load_default=None, validate=validate.Range(1, MAX_NUMBER))
 
 
 class PageRevisionSchema(ma.Schema):
@@ -252,8 +253,10 @@ class PageRevisionListSchema(ma.Schema):
 
 
 class PageDiffQuerySchema(ma.Schema):
-    from_revision = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
-    to_revision = fields.Integer(required=True, data_key="to", validate=validate.Range(min=1))
+    from_revision = fields.Integer(required=True, data_key="from",
+                                   validate=validate.Range(1, MAX_NUMBER))
+    to_revision = fields.Integer(required=True, data_key="to",
+                                 validate=validate.Range(1, MAX_NUMBER))
 
 
 class PageDiffLineSchema(ma.Schema):

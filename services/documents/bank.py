@@ -5,7 +5,8 @@ Bytes never reach this service over AMQP. The gateway streams an upload into a
 (``{"key", "sha256", "size"}``); this module reads the staged head to check the
 file type, then, in this order: writes the metadata (flushed, so a name clash
 fails before anything is kept), promotes the staged object to its content
-address (``store.commit``), commits the transaction. On any refusal the caller
+address (``store.commit``, keeping the staged object), commits the transaction, then
+discards the staged object. On any refusal the caller
 (``service``) discards the staged object, so nothing is half-stored: never a
 version without bytes, and a committed blob whose transaction then failed is
 collected by the sweep (``maintenance``).
@@ -22,6 +23,7 @@ Rules (see docs/services/documents.md):
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -40,6 +42,8 @@ BIN_DAYS = 30
 MAX_DEPTH = 20
 DESCRIBE_MAX = 50
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 def max_bytes() -> int:
@@ -315,7 +319,18 @@ def _store_bytes(session, store, staged: dict) -> None:
     before (the blob is gone and ``commit`` stores our copy) or sees no row.
     """
     session.execute(delete(OrphanBlob).where(OrphanBlob.sha256 == staged["sha256"]))
-    store.commit(staged["key"], staged["sha256"])
+    # the staged object stays until the transaction committed (``_done_with``): a request
+    # that dies in between is delivered again and finds its bytes where it left them
+    store.commit(staged["key"], staged["sha256"], keep_staged=True)
+
+
+def _done_with(store, staged: dict) -> None:
+    """After the commit: the staged object is no longer needed (the sweep takes it if this
+    fails)."""
+    try:
+        store.discard(staged["key"])
+    except Exception:                   # the sweep of stale staged uploads takes it later
+        log.exception("could not discard staged upload %s", staged["key"])
 
 
 def event_data(doc: Document, author_id: str) -> dict:
@@ -348,6 +363,7 @@ def create_document(session, store, viewer: Viewer, now: datetime, community_id:
     item = document_item(doc)
     idempotency.record(session, doc.id, item)
     session.commit()
+    _done_with(store, staged)
     return item
 
 
@@ -379,6 +395,7 @@ def add_version(session, store, viewer: Viewer, now: datetime, document_id: str,
     _store_bytes(session, store, staged)
     session.emit(ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, event_data(doc, viewer.id))
     session.commit()
+    _done_with(store, staged)
     return document_item(doc)
 
 

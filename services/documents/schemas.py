@@ -6,6 +6,8 @@ from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from parvis_contracts.schemas import MAX_NUMBER
+
 PAGE_BODY_MAX = 100_000
 TITLE_MAX = 200
 COMMENT_MAX = 1000
@@ -19,7 +21,7 @@ def _id(**kwargs):
 
 
 def _number(**kwargs):
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(1, MAX_NUMBER), **kwargs)
 
 
 class Strict(Schema):

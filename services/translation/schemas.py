@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from parvis_contracts.schemas import LanguageCode
+from parvis_contracts.schemas import MAX_NUMBER, LanguageCode
 
 CONTENT_KINDS = ("post", "comment", "document", "page", "event", "community", "profile")
 
@@ -14,7 +14,7 @@ class ContentRefSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(CONTENT_KINDS))
     id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     revision = fields.Integer(load_default=None, allow_none=True,
-                              validate=validate.Range(min=0))
+                              validate=validate.Range(0, MAX_NUMBER))
 
 
 class TranslateSchema(Schema):

@@ -168,6 +168,24 @@ def test_stage_then_commit_stores_the_bytes_under_their_sha256(store):
         store.read_staged_head(staged.key)
 
 
+def test_a_commit_that_keeps_the_staged_object_can_run_again(store):
+    """What a request that died after the blob commit but before its transaction relies
+    on: delivered again, it finds its staged bytes and commits them again."""
+    data = b"%PDF-1.7 kept while the transaction runs"
+    staged = store.stage(io.BytesIO(data), max_bytes=1000)
+    store.commit(staged.key, staged.sha256, keep_staged=True)
+    assert store.exists(staged.sha256)
+    assert store.read_staged_head(staged.key) == data          # still there
+    store.commit(staged.key, staged.sha256, keep_staged=True)  # the redelivered request
+    store.discard(staged.key)                                   # after its commit
+    assert b"".join(store.open_range(staged.sha256)) == data
+    with pytest.raises(NotFound):
+        store.read_staged_head(staged.key)
+    if isinstance(store, LocalBlobStore):
+        sha = staged.sha256
+        assert files_under(store.root) == [f"{sha[:2]}/{sha[2:4]}/{sha}"]
+
+
 def test_committing_the_same_bytes_twice_keeps_one_copy(tmp_path):
     store = LocalBlobStore(tmp_path)
     first = store.stage(io.BytesIO(b"twice"), 100)

@@ -83,6 +83,16 @@ def test_stage_commit_read_back(store, s3_env):
         assert fh.read() == data
 
 
+def test_a_commit_that_keeps_the_staged_object(store, s3_env):
+    staged = store.stage(io.BytesIO(b"%PDF-1.4 kept"), 1000)
+    store.commit(staged.key, staged.sha256, keep_staged=True)
+    assert keys(s3_env) == [f"documents/blobs/{staged.sha256}",
+                            f"documents/staging/{staged.key}"]
+    store.commit(staged.key, staged.sha256, keep_staged=True)
+    store.discard(staged.key)
+    assert keys(s3_env) == [f"documents/blobs/{staged.sha256}"]
+
+
 def test_the_same_bytes_twice_are_stored_once(store, s3_env):
     first = store.stage(io.BytesIO(b"same"), 100)
     second = store.stage(io.BytesIO(b"same"), 100)

@@ -67,3 +67,34 @@ def test_a_bad_key_is_refused_and_nothing_is_kept(world, store):
     with pytest.raises(ValidationFailed):
         world.svc(world.member).prepare_upload(community_id="A", folder_id=None, name="a.pdf",
                                                idempotency_key="")
+
+
+def test_an_upload_that_died_after_storing_its_bytes_runs_again_when_redelivered(
+        world, store, monkeypatch):
+    """kill -9 between the blob commit and the transaction's commit: the request is
+    delivered again (nameko acknowledges after the worker returns) and must find its staged
+    bytes, not answer "upload it again"."""
+    class Died(Exception):
+        pass
+
+    staged = world.stage(PDF)
+    real_commit = type(store).commit
+
+    def commit_then_die(self, key, sha256, keep_staged=False):
+        real_commit(self, key, sha256, keep_staged=keep_staged)
+        raise Died("the process died here")
+
+    monkeypatch.setattr(type(store), "commit", commit_then_die)
+    monkeypatch.setattr(type(store), "discard", lambda self, key: None)   # nobody cleans up
+    with pytest.raises(Died):
+        world.svc(world.member).create_document(community_id="A", folder_id=None,
+                                                name="report.pdf", staged=staged, comment="",
+                                                idempotency_key="u-9")
+    monkeypatch.undo()
+    redelivered = world.svc(world.member).create_document(
+        community_id="A", folder_id=None, name="report.pdf", staged=staged, comment="",
+        idempotency_key="u-9")
+    assert redelivered["name"] == "report.pdf" and redelivered["version"] == 1
+    assert store.staged == {} and list(store.blobs) == [staged["sha256"]]
+    listing = world.svc(world.member).list_folder(community_id="A")
+    assert [d["id"] for d in listing["documents"]] == [redelivered["id"]]
