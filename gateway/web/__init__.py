@@ -13,6 +13,7 @@ from parvis_contracts.errors import (Conflict, Forbidden, NotFound, PayloadTooLa
                                      ValidationFailed)
 
 from .. import auth, i18n, rpc
+from .forms import new_form_key
 from ..errors import map_exception
 from ..api.admin import create_person, invitation_url
 from ..api.organisations import as_items
@@ -519,6 +520,7 @@ def init_web(app) -> None:
 
     app.register_blueprint(audit_web)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    app.jinja_env.globals["new_form_key"] = new_form_key
     app.context_processor(_template_globals)
 
 

@@ -15,6 +15,7 @@ from ..api.communities import list_kwargs, people_cards
 from ..api.organisations import as_items
 from ..api.schemas import (COMMUNITY_KINDS, COMMUNITY_VISIBILITIES, CommunityCreateSchema,
                            CommunityQuerySchema, WallQuerySchema)
+from .forms import form_key
 
 community_web = Blueprint("community", __name__)
 
@@ -446,7 +447,8 @@ def create_post(community_id):
         try:
             rpc.call("feed", "create_post", community_id=community_id, body=body, kind=kind,
                      language=language_from_form(request.form),
-                     attachments=attachments_from_form(request.form))
+                     attachments=attachments_from_form(request.form),
+                     idempotency_key=form_key())
         except (ValidationFailed, ValidationError, Conflict, Forbidden, NotFound,
                 Unavailable) as exc:
             message = attachment_refusal(exc)
@@ -483,7 +485,8 @@ def comment(post_id):
     else:
         _attempt(lambda: rpc.call("feed", "create_comment", post_id=post_id, body=body,
                                   parent_id=parent_id,
-                                  language=language_from_form(request.form)),
+                                  language=language_from_form(request.form),
+                                  idempotency_key=form_key()),
                  _("Comment published."))
     return _back_to_post(post_id)
 

@@ -358,3 +358,31 @@ def test_the_new_screens_render_translated(network, lang, word):
         assert f'<html lang="{lang}">' in html and "<script>" not in html
     assert word in html_of(manager.get(f"/communities/{cid}/reports",
                                        query_string={"lang": lang}))
+
+
+# ---------------------------------------------------------------- a form sent twice
+
+def test_a_composer_or_comment_form_sent_twice_writes_once(network):
+    app, people, clients, partner = network
+    cid = private_community_with_guest(network)
+    employee = clients["employee"]
+    page = html_of(employee.get(f"/communities/{cid}"))
+    composer = page[page.index('data-testid="wall-composer"'):]
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', composer).group(1)
+    form = {"csrf_token": csrf_from(employee.get(f"/communities/{cid}")), "body": "Sent twice",
+            "kind": "message", "idempotency_key": key}
+    for _ in range(2):          # a double click
+        assert "Published" in flashes(employee, employee.post(f"/communities/{cid}/posts",
+                                                                data=form), "success")
+    wall = employee.get(f"{API}/communities/{cid}/posts").get_json()["items"]
+    posted = [p for p in wall if p["body"] == "Sent twice"]
+    assert len(posted) == 1
+    # every rendering offers a new key: the next message is another post
+    again = html_of(employee.get(f"/communities/{cid}"))
+    assert key not in again
+    comment_form = {"csrf_token": form["csrf_token"], "body": "Also twice",
+                    "idempotency_key": "comment-key-1", "community_id": cid}
+    for _ in range(2):
+        employee.post(f"/posts/{posted[0]['id']}/comments", data=comment_form)
+    comments = employee.get(f"{API}/posts/{posted[0]['id']}/comments").get_json()["items"]
+    assert [c["body"] for c in comments] == ["Also twice"]
