@@ -15,7 +15,7 @@ separate namespace keeps each owner's references and blobs together.
 """
 from __future__ import annotations
 
-from flask import current_app, request, send_file
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -182,26 +182,7 @@ def picture_response(community_id: str):
     sha256 = card.get("picture")
     if not sha256:
         raise no_picture()
-    headers = {"ETag": f'"{sha256}"', "Cache-Control": photos.CACHE_CONTROL,
-               "X-Content-Type-Options": "nosniff"}
-    if request.if_none_match.contains_weak(sha256):
-        response = current_app.response_class(status=304)
-        response.headers.update(headers)
-        return response
-    try:
-        fileobj = store().open(sha256)
-    except (NotFound, ValidationFailed):
-        raise no_picture() from None
-    content_type = image_type(fileobj.read(photos.HEAD_BYTES))
-    fileobj.seek(0)
-    if content_type is None:        # not stored by this gateway: never served
-        fileobj.close()
-        raise no_picture()
-    response = send_file(fileobj, mimetype=content_type, conditional=False, etag=False,
-                         max_age=None)
-    response.headers.update(headers)
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return photos.image_response(store(), sha256, no_picture, TYPES)
 
 
 # ------------------------------------------------------------------ API

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from parvis_contracts.blobs import BlobStore, default_store
 from parvis_contracts.config import env_int
 from parvis_contracts.errors import NotFound, PayloadTooLarge, ValidationFailed
+from parvis_contracts.filetypes import detect
 
 from .. import rpc
 from .schemas import MeSchema
@@ -95,15 +96,42 @@ def prepare_upload() -> None:
 
 # ------------------------------------------------------------------ content checks
 
+#: the signatures (``filetypes.detect``) a profile photo may have, and their types
+PHOTO_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
 def sniff(head: bytes) -> str | None:
     """The image type the first bytes announce (PNG, JPEG, WebP), else None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+    return PHOTO_TYPES.get(detect(head) or "")
+
+
+def image_response(blob_store: BlobStore, sha256: str, missing, types: dict,
+                   content_type: str | None = None):
+    """The stored image ``sha256``, inline, with its SHA-256 as ETag, private caching and
+    ``nosniff``; 304 when ``If-None-Match`` matches. Without a recorded ``content_type`` the
+    bytes decide (``types``: signature name -> type); anything else (absent, or bytes that
+    are no such image) raises ``missing()``: never served."""
+    headers = {"ETag": f'"{sha256}"', "Cache-Control": CACHE_CONTROL,
+               "X-Content-Type-Options": "nosniff"}
+    if request.if_none_match.contains_weak(sha256):
+        response = current_app.response_class(status=304)
+        response.headers.update(headers)
+        return response
+    try:
+        fileobj = blob_store.open(sha256)
+    except (NotFound, ValidationFailed):
+        raise missing() from None
+    if content_type is None:
+        content_type = types.get(detect(fileobj.read(HEAD_BYTES)) or "")
+        fileobj.seek(0)
+        if content_type is None:
+            fileobj.close()
+            raise missing()
+    response = send_file(fileobj, mimetype=content_type, conditional=False, etag=False,
+                         max_age=None)
+    response.headers.update(headers)
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 def normalise_type(value: str | None) -> str:
@@ -226,22 +254,6 @@ class PersonPhoto(MethodView):
         sha256 = person.get("photo")
         if not sha256:
             raise no_photo()
-        headers = {"ETag": f'"{sha256}"', "Cache-Control": CACHE_CONTROL,
-                   "X-Content-Type-Options": "nosniff"}
-        if request.if_none_match.contains_weak(sha256):
-            response = current_app.response_class(status=304)
-            response.headers.update(headers)
-            return response
-        try:
-            fileobj = store().open(sha256)
-        except (NotFound, ValidationFailed):
-            raise no_photo() from None
-        content_type = person.get("photo_content_type")
-        if content_type not in TYPES:
-            content_type = sniff(fileobj.read(HEAD_BYTES)) or "application/octet-stream"
-            fileobj.seek(0)
-        response = send_file(fileobj, mimetype=content_type, conditional=False, etag=False,
-                             max_age=None)
-        response.headers.update(headers)
-        response.headers["Content-Disposition"] = "inline"
-        return response
+        recorded = person.get("photo_content_type")
+        return image_response(store(), sha256, no_photo, PHOTO_TYPES,
+                              recorded if recorded in TYPES else None)
