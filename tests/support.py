@@ -8,8 +8,10 @@ databases created on ``PARVIS_TEST_PG_URL`` and dropped afterwards.
 from __future__ import annotations
 
 import os
+import struct
 import time
 import uuid
+import zlib
 from urllib.parse import quote
 
 import requests
@@ -291,3 +293,22 @@ def outbox_types(engine, metadata) -> list[str]:
         return [f"{r.source}.{r.event_type}"
                 for r in conn.execute(select(outbox.c.source, outbox.c.event_type)
                                       .order_by(outbox.c.id))]
+
+
+def png_bytes(scanline: bytes = b"\x00\xff\x00\x00") -> bytes:
+    """A valid 1x1 RGB PNG; ``scanline`` is its one row (the filter byte, then the pixel)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(scanline)) + chunk(b"IEND", b""))
+
+
+def files_under(root) -> list[str]:
+    """Every file below ``root`` as a sorted relative path ([] when ``root`` is absent)."""
+    if not os.path.isdir(root):
+        return []
+    return sorted(os.path.relpath(os.path.join(d, f), root)
+                  for d, _, names in os.walk(root) for f in names)

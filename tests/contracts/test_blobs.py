@@ -7,6 +7,7 @@ import pytest
 from parvis_contracts import blobs, config
 from parvis_contracts.blobs import LocalBlobStore, MemoryBlobStore
 from parvis_contracts.errors import NotFound, PayloadTooLarge, ValidationFailed
+from tests.support import files_under
 
 
 @pytest.fixture(params=["local", "memory"])
@@ -14,10 +15,6 @@ def store(request, tmp_path):
     if request.param == "local":
         return LocalBlobStore(tmp_path / "blobs")
     return MemoryBlobStore()
-
-
-def files_under(root):
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
 def test_put_then_open_gives_the_same_bytes_under_their_sha256(store):

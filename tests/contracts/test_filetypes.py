@@ -10,16 +10,7 @@ import pytest
 from parvis_contracts import filetypes
 from parvis_contracts.errors import ValidationFailed
 from parvis_contracts.filetypes import FileType, extension, safe_filename, sniff
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+from tests.support import png_bytes
 
 
 def jpeg_bytes() -> bytes:

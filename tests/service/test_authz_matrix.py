@@ -44,7 +44,7 @@ from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.translation.service import TranslationService
 from tests import authz_rules as rules
-from tests.support import use_postgresql, wait_until
+from tests.support import png_bytes, use_postgresql, wait_until
 
 PASSWORD = "correct horse battery"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -69,16 +69,6 @@ BASE = None
 #: Cells where the product is wrong (not the rule): strict xfail, so a fix makes the suite
 #: fail until its entry goes. Each: rows, operations, actors, channels, states, why.
 FINDINGS: list[dict] = []
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\x10\x20\x30")) + chunk(b"IEND", b""))
 
 
 # ------------------------------------------------------------------ the world

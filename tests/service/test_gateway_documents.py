@@ -17,7 +17,7 @@ from gateway.app import create_app
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
-from tests.support import wait_until
+from tests.support import files_under, png_bytes, wait_until
 
 from test_gateway import (ADMIN_EMAIL, API, PASSWORD, assert_error_shape, client_for,
                           create_person, csrf_from, write)
@@ -26,16 +26,6 @@ UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
 LIMIT = 256 * 1024
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
-
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
 
 
 class Exploding(io.RawIOBase):
@@ -70,13 +60,6 @@ class Endless(io.RawIOBase):
         self.remaining -= n
         self.read_bytes += n
         return n
-
-
-def files_under(root) -> list[str]:
-    if not os.path.isdir(root):
-        return []
-    return sorted(os.path.relpath(os.path.join(d, f), root)
-                  for d, _, names in os.walk(root) for f in names)
 
 
 @pytest.fixture

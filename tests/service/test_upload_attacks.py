@@ -26,7 +26,7 @@ from parvis_contracts.blobs import LocalBlobStore
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
-from tests.support import wait_until
+from tests.support import files_under, png_bytes, wait_until
 
 from test_gateway import (ADMIN_EMAIL, API, PASSWORD, assert_error_shape, client_for,
                           create_person, write)
@@ -37,16 +37,6 @@ BOMB_INFLATED = 256 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ hostile files
-
-def png_bytes() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
-
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
@@ -91,13 +81,6 @@ def bomb():
 
 
 # ------------------------------------------------------------------ the platform
-
-def files_under(root) -> list[str]:
-    if not os.path.isdir(root):
-        return []
-    return sorted(os.path.relpath(os.path.join(d, f), root)
-                  for d, _, names in os.walk(root) for f in names)
-
 
 @pytest.fixture
 def world(start_service, rpc, tokens, tmp_path, monkeypatch):
