@@ -1,4 +1,5 @@
 """Benchmarks of the Parvis platform: ``python -m bench`` (see docs/performance.md)."""
+
 import warnings
 
 # nameko imports eventlet, which announces its deprecation at import time

@@ -10,6 +10,7 @@ settings, raw kombu request/reply, raw disk writes), then starts the platform
 temporary var dir, and runs the scenarios against it with wrk on loopback. The
 figures are ratios to the baselines of the same run plus p50/p95/p99 latencies.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,33 +27,39 @@ from pathlib import Path
 
 from . import baselines, growth, scenarios, translation, world
 from .report import Report
-from .support import (ROOT, BenchPlatform, Settings, ensure_wrk, machine_description,
-                      postgresql_available)
+from .support import ROOT, BenchPlatform, Settings, ensure_wrk, machine_description, postgresql_available
 
-SCENARIOS = ("baselines", "rpc", "gateway", "timeline", "post", "mix", "scaleout", "growth",
-             "translation")
+SCENARIOS = ("baselines", "rpc", "gateway", "timeline", "post", "mix", "scaleout", "growth", "translation")
 PLATFORM_SCENARIOS = ("gateway", "timeline", "post", "mix", "scaleout", "growth", "translation")
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="short runs and small data (minutes, not tens of minutes)")
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs and small data (minutes, not tens of minutes)"
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--size", default="default",
-                        help="growth data: default (100k posts; 20k with --quick), full (1M), "
-                             "or a post count like 300k")
-    parser.add_argument("--only", default="",
-                        help=f"comma-separated scenarios among {', '.join(SCENARIOS)} "
-                             f"(baselines always run: the ratios need them)")
+    parser.add_argument(
+        "--size",
+        default="default",
+        help="growth data: default (100k posts; 20k with --quick), full (1M), or a post count like 300k",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated scenarios among {', '.join(SCENARIOS)} "
+        f"(baselines always run: the ratios need them)",
+    )
     parser.add_argument("--duration", type=float, help="seconds of load per measurement")
     parser.add_argument("--connections", type=int, help="wrk connections for throughput runs")
-    parser.add_argument("--communities", type=int,
-                        help="communities of the timeline member (default 20)")
+    parser.add_argument("--communities", type=int, help="communities of the timeline member (default 20)")
     parser.add_argument("--posts", type=int, help="posts written before the timeline runs")
     parser.add_argument("--rpc-calls", type=int, help="RPC baseline: calls one in flight")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"),
-                        help="the page to rewrite (default docs/performance.md)")
+    parser.add_argument(
+        "--output",
+        default=str(ROOT / "docs" / "performance.md"),
+        help="the page to rewrite (default docs/performance.md)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -80,7 +87,7 @@ def run_platform(db: str, settings: Settings, report: Report, wanted: set) -> No
             """One scenario; a failure is reported and the run goes on with the next."""
             try:
                 return fn(*args)
-            except Exception as exc:            # reported, not hidden
+            except Exception as exc:  # reported, not hidden
                 report.note(f"[{db}] {name} failed: {type(exc).__name__}: {str(exc)[:300]}")
                 traceback.print_exc()
                 return None
@@ -130,10 +137,11 @@ def main(argv=None) -> int:
         settings.rpc_seconds = min(settings.rpc_seconds, args.duration)
     # the context secret and anything else a process writes go to the run's own dir
     os.environ["PARVIS_VAR_DIR"] = str(settings.work_dir / "var")
-    command = "python -m bench " + " ".join(shlex.quote(a) for a in
-                                            (argv if argv is not None else sys.argv[1:]))
+    command = "python -m bench " + " ".join(
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
     report = Report(command=command.strip(), machine=machine_description())
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     ensure_wrk()
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]

@@ -1,5 +1,6 @@
 """Echo services for the RPC benchmark: nameko's own ``rpc`` and Parvis's
 authorised ``rpc`` (signed caller context verified before the worker runs)."""
+
 from nameko.rpc import rpc as plain_rpc
 
 from parvis_contracts.entrypoints import rpc

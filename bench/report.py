@@ -1,6 +1,7 @@
 """Collects the figures of one run, prints them as they come, and rewrites the
 generated part of docs/performance.md (between the two markers; the hand-written
 sections around them are kept)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,8 @@ class Report:
     db: str = "-"
     baselines: dict = field(default_factory=dict)
     targets: list = field(default_factory=list)
-    figures: list = field(default_factory=list)      # (db, section, label, value text)
-    latencies: list = field(default_factory=list)    # (db, section, label, rps, p50, p95, p99, errors, note)
+    figures: list = field(default_factory=list)  # (db, section, label, value text)
+    latencies: list = field(default_factory=list)  # (db, section, label, rps, p50, p95, p99, errors, note)
     notes: list = field(default_factory=list)
     out: object = sys.stdout
 
@@ -66,18 +67,43 @@ class Report:
         self.say(f"figure [{self.db}] {label} = {value_text}")
 
     def load(self, section, result, note="") -> None:
-        self.latencies.append((self.db, section, result.label, result.rps, result.p50, result.p95,
-                               result.p99, f"{result.errors} / {result.rejected}",
-                               note or f"{result.connections} connections"))
-        self.say(f"load [{self.db}] {result.label}: {result.rps:.0f} req/s, p50 {result.p50:.1f} "
-                 f"p95 {result.p95:.1f} p99 {result.p99:.1f} ms, errors {result.errors}, "
-                 f"4xx {result.rejected} ({result.connections} connections)")
+        self.latencies.append(
+            (
+                self.db,
+                section,
+                result.label,
+                result.rps,
+                result.p50,
+                result.p95,
+                result.p99,
+                f"{result.errors} / {result.rejected}",
+                note or f"{result.connections} connections",
+            )
+        )
+        self.say(
+            f"load [{self.db}] {result.label}: {result.rps:.0f} req/s, p50 {result.p50:.1f} "
+            f"p95 {result.p95:.1f} p99 {result.p99:.1f} ms, errors {result.errors}, "
+            f"4xx {result.rejected} ({result.connections} connections)"
+        )
 
     def latency_row(self, section, label, summary: dict, note="") -> None:
-        self.latencies.append((self.db, section, label, None, summary["p50"], summary["p95"],
-                               summary["p99"], "", note or f"{summary['count']} samples"))
-        self.say(f"latency [{self.db}] {label}: p50 {summary['p50']:.2f} p95 {summary['p95']:.2f} "
-                 f"p99 {summary['p99']:.2f} ms ({summary['count']} samples) {note}")
+        self.latencies.append(
+            (
+                self.db,
+                section,
+                label,
+                None,
+                summary["p50"],
+                summary["p95"],
+                summary["p99"],
+                "",
+                note or f"{summary['count']} samples",
+            )
+        )
+        self.say(
+            f"latency [{self.db}] {label}: p50 {summary['p50']:.2f} p95 {summary['p95']:.2f} "
+            f"p99 {summary['p99']:.2f} ms ({summary['count']} samples) {note}"
+        )
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -86,33 +112,49 @@ class Report:
     # --- markdown -------------------------------------------------------------------
 
     def markdown(self, started: dt.datetime, seconds: float) -> str:
-        lines = [BEGIN, "",
-                 f"Run of {started:%Y-%m-%d %H:%M} UTC ({seconds / 60:.0f} min), command:", "",
-                 f"    {self.command}", "",
-                 f"Machine: {self.machine}.", ""]
+        lines = [
+            BEGIN,
+            "",
+            f"Run of {started:%Y-%m-%d %H:%M} UTC ({seconds / 60:.0f} min), command:",
+            "",
+            f"    {self.command}",
+            "",
+            f"Machine: {self.machine}.",
+            "",
+        ]
         for text in self.notes:
             lines.append(f"- {text}")
         if self.notes:
             lines.append("")
-        lines += ["### Targets", "",
-                  "| db | scenario | figure | measured | target | |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "### Targets",
+            "",
+            "| db | scenario | figure | measured | target | |",
+            "|---|---|---|---|---|---|",
+        ]
         for t in self.targets:
             verdict = {True: "met", False: "**missed**", None: "n/a"}[t.met]
-            lines.append(f"| {t.db} | {t.section} | {t.label} | {t.text()} | {t.op} "
-                         f"{t.threshold:g}{t.unit} | {verdict} |")
+            lines.append(
+                f"| {t.db} | {t.section} | {t.label} | {t.text()} | {t.op} "
+                f"{t.threshold:g}{t.unit} | {verdict} |"
+            )
         if self.figures:
-            lines += ["", "### Other figures", "", "| db | scenario | figure | value |",
-                      "|---|---|---|---|"]
+            lines += ["", "### Other figures", "", "| db | scenario | figure | value |", "|---|---|---|---|"]
             for db, section, label, value in self.figures:
                 lines.append(f"| {db} | {section} | {label} | {value} |")
-        lines += ["", "### Loads and latencies", "",
-                  "| db | scenario | load | req/s | p50 ms | p95 ms | p99 ms | errors / 4xx | notes |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Loads and latencies",
+            "",
+            "| db | scenario | load | req/s | p50 ms | p95 ms | p99 ms | errors / 4xx | notes |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for db, section, label, rps, p50, p95, p99, errors, note in self.latencies:
             rps_text = f"{rps:.0f}" if rps is not None else ""
-            lines.append(f"| {db} | {section} | {label} | {rps_text} | {p50:.1f} | {p95:.1f} | "
-                         f"{p99:.1f} | {errors} | {note} |")
+            lines.append(
+                f"| {db} | {section} | {label} | {rps_text} | {p50:.1f} | {p95:.1f} | "
+                f"{p99:.1f} | {errors} | {note} |"
+            )
         lines += ["", END]
         return "\n".join(lines)
 

@@ -9,6 +9,7 @@ the latency of each path with a reused client. Prints p50/p95/p99 and the
 ratio of each path to raw kombu measured in the same run. Absolute times on a
 shared machine are noise; the ratios are the figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,20 +33,24 @@ QUEUE_CONFIRMED = "bench-raw-echo-confirmed"
 SERVER_THREADS = 10
 
 
-def raw_echo_server(uri: str, ready: threading.Event, stop: threading.Event,
-                    persistent: bool = False) -> None:
+def raw_echo_server(
+    uri: str, ready: threading.Event, stop: threading.Event, persistent: bool = False
+) -> None:
     name = QUEUE_CONFIRMED if persistent else QUEUE
     with Connection(uri, transport_options={"confirm_publish": persistent}) as conn:
         channel = conn.channel()
-        channel.basic_qos(0, 1, False)         # one message at a time per consumer
+        channel.basic_qos(0, 1, False)  # one message at a time per consumer
         producer = Producer(channel)
-        queue = Queue(name, exchange=Exchange("", type="direct"), routing_key=name,
-                      auto_delete=True)
+        queue = Queue(name, exchange=Exchange("", type="direct"), routing_key=name, auto_delete=True)
 
         def on_message(body, message):
-            producer.publish(body, routing_key=message.properties["reply_to"],
-                             correlation_id=message.properties["correlation_id"],
-                             serializer="json", delivery_mode=2 if persistent else 1)
+            producer.publish(
+                body,
+                routing_key=message.properties["reply_to"],
+                correlation_id=message.properties["correlation_id"],
+                serializer="json",
+                delivery_mode=2 if persistent else 1,
+            )
             message.ack()
 
         with conn.Consumer(queue, callbacks=[on_message], channel=channel):
@@ -70,8 +75,9 @@ class RawClient:
         self.producer = Producer(self.channel)
         self.persistent = persistent
         self.pending = {}
-        self.consumer = self.conn.Consumer(self.reply, callbacks=[self._on_reply],
-                                           channel=self.channel, no_ack=True)
+        self.consumer = self.conn.Consumer(
+            self.reply, callbacks=[self._on_reply], channel=self.channel, no_ack=True
+        )
         self.consumer.consume()
 
     def _on_reply(self, body, message):
@@ -79,11 +85,14 @@ class RawClient:
 
     def call(self, value):
         cid = uuid.uuid4().hex
-        self.producer.publish({"value": value},
-                              routing_key=QUEUE_CONFIRMED if self.persistent else QUEUE,
-                              reply_to=self.reply.name,
-                              correlation_id=cid, serializer="json",
-                              delivery_mode=2 if self.persistent else 1)
+        self.producer.publish(
+            {"value": value},
+            routing_key=QUEUE_CONFIRMED if self.persistent else QUEUE,
+            reply_to=self.reply.name,
+            correlation_id=cid,
+            serializer="json",
+            delivery_mode=2 if self.persistent else 1,
+        )
         while cid not in self.pending:
             self.conn.drain_events(timeout=5)
         return self.pending.pop(cid)
@@ -116,29 +125,38 @@ class EchoServers:
     """The raw kombu echo server (a thread) and the two nameko echo services
     (subprocesses) on ``uri``; ``with EchoServers(uri) as echo: ...``."""
 
-    def __init__(self, uri: str):
+    def __init__(self, uri: str, nameko: bool = True):
         self.uri = uri
+        self.nameko = nameko  # False: the raw kombu servers only
         self.stop = threading.Event()
         self.servers = []
         self.services = []
         self.client = None
         self.token = None
 
-    def __enter__(self) -> "EchoServers":
+    def __enter__(self) -> EchoServers:
         # as many consumers on each raw queue as a nameko service has workers (10)
         for persistent in (False, True):
             for _ in range(SERVER_THREADS):
                 ready = threading.Event()
-                server = threading.Thread(target=raw_echo_server, daemon=True,
-                                          args=(self.uri, ready, self.stop, persistent))
+                server = threading.Thread(
+                    target=raw_echo_server, daemon=True, args=(self.uri, ready, self.stop, persistent)
+                )
                 server.start()
                 ready.wait(10)
                 self.servers.append(server)
+        if not self.nameko:
+            return self
         env = dict(os.environ, PARVIS_AMQP_URI=self.uri)
-        self.services = [subprocess.Popen([sys.executable, "-m", "parvis_contracts.runner",
-                                           f"bench.echo_service:{cls}"], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                         for cls in ("PlainEcho", "AuthorisedEcho")]
+        self.services = [
+            subprocess.Popen(
+                [sys.executable, "-m", "parvis_contracts.runner", f"bench.echo_service:{cls}"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for cls in ("PlainEcho", "AuthorisedEcho")
+        ]
         self.client = RpcClient(dict(nameko_config(), AMQP_URI=self.uri), timeout=10)
         self.token = ctx.sign(ctx.Caller(kind=ctx.KIND_SYSTEM), ttl=3600)
         try:
@@ -181,8 +199,7 @@ class EchoServers:
 def one_in_flight(echo: EchoServers, calls: int) -> dict:
     """Latency samples (ms) of each path, one call in flight, reused clients."""
     results = {}
-    for name, persistent in (("raw kombu (transient)", False),
-                             ("raw kombu (persistent + confirms)", True)):
+    for name, persistent in (("raw kombu (transient)", False), ("raw kombu (persistent + confirms)", True)):
         raw = RawClient(echo.uri, persistent)
         results[name] = measure(raw.call_one, calls)
         raw.close()
@@ -202,12 +219,12 @@ def concurrent(make_call, callers: int, seconds: float) -> float:
     def worker(index):
         call, close = make_call()
         try:
-            call()                                  # warm: reply queue, connection
+            call()  # warm: reply queue, connection
             start.wait()
             while not stop.is_set():
                 call()
                 counts[index] += 1
-        except Exception as exc:                    # reported, never hidden
+        except Exception as exc:  # reported, never hidden
             errors.append(exc)
             stop.set()
         finally:
@@ -231,9 +248,12 @@ def concurrent(make_call, callers: int, seconds: float) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--amqp-uri", default=None,
-                        help="broker to use (default: a temporary vhost of its own on the "
-                             "local RabbitMQ, created and deleted through its management API)")
+    parser.add_argument(
+        "--amqp-uri",
+        default=None,
+        help="broker to use (default: a temporary vhost of its own on the "
+        "local RabbitMQ, created and deleted through its management API)",
+    )
     args = parser.parse_args(argv)
 
     vhost = None
@@ -253,8 +273,10 @@ def main(argv=None) -> int:
     print("| path | p50 ms | p95 ms | p99 ms | p50 vs raw kombu (persistent) |")
     print("|---|---|---|---|---|")
     for name, samples in results.items():
-        print(f"| {name} | {pct(samples, 50):.2f} | {pct(samples, 95):.2f} | "
-              f"{pct(samples, 99):.2f} | {statistics.median(samples) / base:.2f}x |")
+        print(
+            f"| {name} | {pct(samples, 50):.2f} | {pct(samples, 95):.2f} | "
+            f"{pct(samples, 99):.2f} | {statistics.median(samples) / base:.2f}x |"
+        )
     return 0
 
 

@@ -1,9 +1,10 @@
 """How many SQL statements one home-timeline page costs, counted in this process
 by running the feed's own query function (``services.feed.timeline.home``) on the
 feed database of the running platform."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ def timeline_statements(db_url: str, user_id: str, limit: int = 20, pages: int =
         with Session(engine) as session:
             for _ in range(pages):
                 statements[0] = 0
-                page = timeline.home(session, viewer, datetime.now(timezone.utc), limit, cursor)
+                page = timeline.home(session, viewer, datetime.now(UTC), limit, cursor)
                 counts.append(statements[0])
                 cursor = page["next_cursor"]
                 if cursor is None:

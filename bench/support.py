@@ -5,8 +5,10 @@ running platform signed in through its own API.
 Nothing here talks to anything but 127.0.0.1; every loop and every run is
 bounded in time.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +33,7 @@ HTTP_TIMEOUT = 30.0
 
 # ---------------------------------------------------------------- statistics
 
+
 def pct(samples, q: float) -> float:
     ordered = sorted(samples)
     if not ordered:
@@ -39,9 +42,13 @@ def pct(samples, q: float) -> float:
 
 
 def latency_summary(samples_ms) -> dict:
-    return {"count": len(samples_ms), "p50": pct(samples_ms, 50), "p95": pct(samples_ms, 95),
-            "p99": pct(samples_ms, 99),
-            "mean": statistics.fmean(samples_ms) if samples_ms else float("nan")}
+    return {
+        "count": len(samples_ms),
+        "p50": pct(samples_ms, 50),
+        "p95": pct(samples_ms, 95),
+        "p99": pct(samples_ms, 99),
+        "mean": statistics.fmean(samples_ms) if samples_ms else float("nan"),
+    }
 
 
 def ratio(value: float, base: float) -> float:
@@ -50,16 +57,18 @@ def ratio(value: float, base: float) -> float:
 
 # ---------------------------------------------------------------- settings
 
+
 @dataclass
 class Settings:
     """How long and how hard each measurement runs (``--quick`` shrinks everything)."""
+
     quick: bool = False
-    duration: float = 10.0          # seconds of load per wrk run
-    connections: int = 8            # wrk connections for throughput runs
-    rpc_calls: int = 2000           # calls one in flight (RPC baseline)
-    rpc_seconds: float = 5.0        # seconds of 10 concurrent callers
-    communities: int = 20           # the timeline member's communities
-    seed_posts: int = 200           # posts on those walls before the timeline runs
+    duration: float = 10.0  # seconds of load per wrk run
+    connections: int = 8  # wrk connections for throughput runs
+    rpc_calls: int = 2000  # calls one in flight (RPC baseline)
+    rpc_seconds: float = 5.0  # seconds of 10 concurrent callers
+    communities: int = 20  # the timeline member's communities
+    seed_posts: int = 200  # posts on those walls before the timeline runs
     visibility_samples: int = 40
     disk_mb: int = 64
     growth_small: int = 10_000
@@ -68,7 +77,7 @@ class Settings:
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="parvis-bench-")))
 
     @classmethod
-    def make(cls, quick: bool, size: str) -> "Settings":
+    def make(cls, quick: bool, size: str) -> Settings:
         s = cls(quick=quick)
         if quick:
             s.duration, s.rpc_calls, s.rpc_seconds = 3.0, 300, 2.0
@@ -89,8 +98,7 @@ def parse_count(text: str) -> int:
     try:
         value = int(float(number) * scale)
     except ValueError:
-        raise ValueError(f"--size expects default, full or a post count like 200k, not {text!r}") \
-            from None
+        raise ValueError(f"--size expects default, full or a post count like 200k, not {text!r}") from None
     if value < 100:
         raise ValueError("--size: at least 100 posts")
     return value
@@ -101,11 +109,14 @@ def gateway_shape() -> tuple[int, int]:
     from deploy import launcher
     from parvis_contracts import config
 
-    return (config.env_int("PARVIS_GATEWAY_WORKERS", launcher.GATEWAY_WORKERS),
-            config.env_int("PARVIS_GATEWAY_THREADS", launcher.GATEWAY_THREADS))
+    return (
+        config.env_int("PARVIS_GATEWAY_WORKERS", launcher.GATEWAY_WORKERS),
+        config.env_int("PARVIS_GATEWAY_THREADS", launcher.GATEWAY_THREADS),
+    )
 
 
 # ---------------------------------------------------------------- load generator
+
 
 def ensure_wrk() -> str:
     """wrk from Debian's packages, installed if missing (as root, apt-get)."""
@@ -117,14 +128,25 @@ def ensure_wrk() -> str:
         raise RuntimeError("wrk is missing and apt-get is not available: install wrk")
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(prefix + [apt, "install", "-y", "-q", "wrk"], check=False, env=env,
-                   stdout=subprocess.DEVNULL, timeout=600)
+    subprocess.run(
+        prefix + [apt, "install", "-y", "-q", "wrk"],
+        check=False,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        timeout=600,
+    )
     found = shutil.which("wrk")
     if not found:
-        subprocess.run(prefix + [apt, "update", "-q"], check=False, env=env,
-                       stdout=subprocess.DEVNULL, timeout=600)
-        subprocess.run(prefix + [apt, "install", "-y", "-q", "wrk"], check=True, env=env,
-                       stdout=subprocess.DEVNULL, timeout=600)
+        subprocess.run(
+            prefix + [apt, "update", "-q"], check=False, env=env, stdout=subprocess.DEVNULL, timeout=600
+        )
+        subprocess.run(
+            prefix + [apt, "install", "-y", "-q", "wrk"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
         found = shutil.which("wrk")
     if not found:
         raise RuntimeError("could not install wrk")
@@ -140,6 +162,7 @@ class Req:
     conflict; ``"upload"`` ends the path (``...?name=prefix-``) with a unique suffix
     at every request.
     """
+
     path: str
     method: str = "GET"
     headers: dict = field(default_factory=dict)
@@ -214,7 +237,7 @@ end
 
 
 def _lua_string(text: str) -> str:
-    return json.dumps(text)     # a JSON string literal is a valid Lua string literal
+    return json.dumps(text)  # a JSON string literal is a valid Lua string literal
 
 
 def _lua_table(reqs: list[Req]) -> str:
@@ -222,9 +245,11 @@ def _lua_table(reqs: list[Req]) -> str:
     for r in reqs:
         headers = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in r.headers.items())
         body = _lua_string(r.body) if r.body is not None else "nil"
-        items.append(f"{{path = {_lua_string(r.path)}, method = {_lua_string(r.method)}, "
-                     f"headers = {{{headers}}}, body = {body}, weight = {r.weight}, "
-                     f"kind = {_lua_string(r.kind)}}}")
+        items.append(
+            f"{{path = {_lua_string(r.path)}, method = {_lua_string(r.method)}, "
+            f"headers = {{{headers}}}, body = {body}, weight = {r.weight}, "
+            f"kind = {_lua_string(r.kind)}}}"
+        )
     return "{\n  " + ",\n  ".join(items) + "\n}"
 
 
@@ -233,11 +258,11 @@ class LoadResult:
     label: str
     requests: int
     seconds: float
-    p50: float           # milliseconds
+    p50: float  # milliseconds
     p95: float
     p99: float
-    errors: int          # 5xx, socket errors and timeouts
-    rejected: int        # 4xx answers
+    errors: int  # 5xx, socket errors and timeouts
+    rejected: int  # 4xx answers
     connections: int
 
     @property
@@ -245,8 +270,9 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def wrk(base_url: str, reqs: list[Req], duration: float, connections: int, label: str,
-        work_dir: Path) -> LoadResult:
+def wrk(
+    base_url: str, reqs: list[Req], duration: float, connections: int, label: str, work_dir: Path
+) -> LoadResult:
     """Load ``base_url`` with ``reqs`` for ``duration`` seconds on ``connections``
     connections (one wrk thread: the generator stays far below the servers' cost)."""
     binary = ensure_wrk()
@@ -254,31 +280,49 @@ def wrk(base_url: str, reqs: list[Req], duration: float, connections: int, label
     # (the counters are globals: done() reads each thread's with thread:get)
     lua = LUA % {"reqs": _lua_table(reqs)}
     script.write_text(lua)
-    argv = [binary, "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
-            "-s", str(script), base_url]
+    argv = [
+        binary,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base_url,
+    ]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
     script.unlink(missing_ok=True)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout[-500:]} {proc.stderr[-500:]}")
-    data = json.loads(line[len("WRKJSON "):])
+    data = json.loads(line[len("WRKJSON ") :])
     socket_errors = data["connect"] + data["read"] + data["write"] + data["timeout"]
-    return LoadResult(label=label, requests=data["requests"], seconds=data["duration_us"] / 1e6,
-                      p50=data["p50"] / 1000, p95=data["p95"] / 1000, p99=data["p99"] / 1000,
-                      errors=data["e5xx"] + socket_errors, rejected=data["e4xx"],
-                      connections=connections)
+    return LoadResult(
+        label=label,
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50=data["p50"] / 1000,
+        p95=data["p95"] / 1000,
+        p99=data["p99"] / 1000,
+        errors=data["e5xx"] + socket_errors,
+        rejected=data["e4xx"],
+        connections=connections,
+    )
 
 
 # ---------------------------------------------------------------- bare Flask
 
+
 class BareFlask:
     """``bench.bare_app`` under gunicorn gthread with the gateway's workers and threads."""
 
-    def __init__(self, work_dir: Path, workers: int, threads: int):
+    def __init__(self, work_dir: Path, workers: int, threads: int, echo_uri: str | None = None):
         from deploy.launcher import free_port
 
         self.port = free_port()
         self.workers, self.threads = workers, threads
+        self.echo_uri = echo_uri  # the raw echo server's broker, for /kombu
         self.log = Path(work_dir) / "bare-flask.log"
         self.process = None
 
@@ -286,18 +330,40 @@ class BareFlask:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "BareFlask":
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    def __enter__(self) -> BareFlask:
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(
+                [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+            ),
+        )
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        if self.echo_uri:
+            env["BENCH_ECHO_URI"] = self.echo_uri
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:deploy.gunicorn_conf",
-                 "--worker-class", "gthread", "--workers", str(self.workers),
-                 "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
-                 "bench.bare_app:create_app()"],
-                cwd=str(ROOT), env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    "python:deploy.gunicorn_conf",
+                    "--worker-class",
+                    "gthread",
+                    "--workers",
+                    str(self.workers),
+                    "--threads",
+                    str(self.threads),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "bench.bare_app:create_app()",
+                ],
+                cwd=str(ROOT),
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -322,6 +388,7 @@ class BareFlask:
 
 # ---------------------------------------------------------------- RabbitMQ vhost
 
+
 class Vhost:
     """A RabbitMQ vhost of the run's own, created and deleted via the management API."""
 
@@ -329,22 +396,29 @@ class Vhost:
         self.name = f"{prefix}-{uuid.uuid4().hex[:10]}"
         self.uri = f"amqp://guest:guest@127.0.0.1:5672/{quote(self.name, safe='')}"
 
-    def create(self) -> "Vhost":
+    def create(self) -> Vhost:
         vh = quote(self.name, safe="")
         requests.put(f"{RABBIT_API}/vhosts/{vh}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
-        requests.put(f"{RABBIT_API}/permissions/{vh}/guest", auth=RABBIT_AUTH, timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        requests.put(
+            f"{RABBIT_API}/permissions/{vh}/guest",
+            auth=RABBIT_AUTH,
+            timeout=10,
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        ).raise_for_status()
         return self
 
     def delete(self) -> None:
-        requests.delete(f"{RABBIT_API}/vhosts/{quote(self.name, safe='')}", auth=RABBIT_AUTH,
-                        timeout=10)
+        requests.delete(f"{RABBIT_API}/vhosts/{quote(self.name, safe='')}", auth=RABBIT_AUTH, timeout=10)
 
     def backlog(self) -> int:
         """Messages waiting or being handled in every queue of the vhost (the management
         API refreshes its figures every few seconds)."""
-        response = requests.get(f"{RABBIT_API}/queues/{quote(self.name, safe='')}",
-                                params={"columns": "name,messages"}, auth=RABBIT_AUTH, timeout=10)
+        response = requests.get(
+            f"{RABBIT_API}/queues/{quote(self.name, safe='')}",
+            params={"columns": "name,messages"},
+            auth=RABBIT_AUTH,
+            timeout=10,
+        )
         response.raise_for_status()
         return sum(q.get("messages") or 0 for q in response.json())
 
@@ -356,6 +430,7 @@ class Vhost:
 
 
 # ---------------------------------------------------------------- databases
+
 
 class BenchDatabases:
     """One database per service: SQLite files in the work dir, or ``bench_*``
@@ -403,6 +478,7 @@ def postgresql_available() -> bool:
 
 # ---------------------------------------------------------------- the platform
 
+
 class Api:
     """``requests`` with the gateway's base URL and one person's bearer token."""
 
@@ -449,18 +525,25 @@ class BenchPlatform:
         self.apis: dict[str, Api] = {}
         self.db_urls: dict = {}
 
-    def __enter__(self) -> "BenchPlatform":
+    def __enter__(self) -> BenchPlatform:
         from deploy.launcher import Platform, free_port
-        from parvis_contracts.config import SERVICES
+        from parvis_contracts.plugins import service_names
 
         workers, threads = gateway_shape()
         self.vhost.create()
         try:
-            self.db_urls = {name: self.databases.url(name) for name in SERVICES}
-            self.platform = Platform(self.work / "var", amqp_uri=self.vhost.uri, port=free_port(),
-                                     db_urls=self.db_urls, replicas=self.replicas,
-                                     metrics_base=None, bind_host="127.0.0.1",
-                                     gateway_workers=workers, gateway_threads=threads)
+            self.db_urls = {name: self.databases.url(name) for name in service_names()}
+            self.platform = Platform(
+                self.work / "var",
+                amqp_uri=self.vhost.uri,
+                port=free_port(),
+                db_urls=self.db_urls,
+                replicas=self.replicas,
+                metrics_base=None,
+                bind_host="127.0.0.1",
+                gateway_workers=workers,
+                gateway_threads=threads,
+            )
             self.platform.start(timeout=180)
             seeded = self.platform.seed()
             self.accounts = {a["key"]: a for a in seeded["accounts"]}
@@ -482,15 +565,16 @@ class BenchPlatform:
     def sign_in(self, email: str, password: str) -> Api:
         deadline = time.monotonic() + 30
         while True:
-            response = requests.post(self.base_url + "/api/v1/auth/sign-in", timeout=HTTP_TIMEOUT,
-                                     json={"email": email, "password": password,
-                                           "issue_token": True})
+            response = requests.post(
+                self.base_url + "/api/v1/auth/sign-in",
+                timeout=HTTP_TIMEOUT,
+                json={"email": email, "password": password, "issue_token": True},
+            )
             if response.status_code == 200:
                 body = response.json()
                 return Api(self.base_url, body["token"], body["person"]["id"])
             if time.monotonic() > deadline:
-                raise RuntimeError(f"sign-in of {email}: HTTP {response.status_code} "
-                                   f"{response.text[:200]}")
+                raise RuntimeError(f"sign-in of {email}: HTTP {response.status_code} {response.text[:200]}")
             time.sleep(0.5)
 
     def api(self, key: str) -> Api:
@@ -504,10 +588,17 @@ class BenchPlatform:
         host_org = self.accounts["admin"]["org_id"]
         email = f"{label}-{uuid.uuid4().hex[:8]}@bench.parvis-demo.example"
         password = uuid.uuid4().hex
-        self.platform.client.call("identity", "admin_create_person", self.platform.system_token(),
-                                  email=email, display_name=label.replace("-", " ").title(),
-                                  org_id=host_org, password=password, roles=["member"],
-                                  preferred_language=language)
+        self.platform.client.call(
+            "identity",
+            "admin_create_person",
+            self.platform.system_token(),
+            email=email,
+            display_name=label.replace("-", " ").title(),
+            org_id=host_org,
+            password=password,
+            roles=["member"],
+            preferred_language=language,
+        )
         return self.sign_in(email, password)
 
     def wait_idle(self, timeout: float = 240.0) -> bool:
@@ -517,7 +608,7 @@ class BenchPlatform:
         quiet = 0
         while time.monotonic() < deadline:
             quiet = quiet + 1 if self.vhost.backlog() == 0 else 0
-            if quiet >= 3:                  # three polls over one stats refresh interval
+            if quiet >= 3:  # three polls over one stats refresh interval
                 break
             time.sleep(2.0)
         else:
@@ -526,13 +617,16 @@ class BenchPlatform:
         while time.monotonic() < deadline:
             before = sum(cpu_snapshot(self.platform).values())
             time.sleep(2.0)
-            if sum(cpu_snapshot(self.platform).values()) - before < 0.2:   # < 10% of a core
+            if sum(cpu_snapshot(self.platform).values()) - before < 0.2:  # < 10% of a core
                 return True
         return False
 
     def employees(self) -> list[Api]:
-        return [self.api(k) for k in ("admin", "employee_fr", "employee_es", "employee_de",
-                                      "employee_en", "employee_it") if k in self.accounts]
+        return [
+            self.api(k)
+            for k in ("admin", "employee_fr", "employee_es", "employee_de", "employee_en", "employee_it")
+            if k in self.accounts
+        ]
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
@@ -559,21 +653,25 @@ def machine_description() -> str:
         pass
     mem = ""
     try:
-        kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
-                      if ln.startswith("MemTotal")).split()[1])
+        kb = int(
+            next(
+                ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
+            ).split()[1]
+        )
         mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         pass
     load = ""
-    try:
+    with contextlib.suppress(OSError):
         load = f", load average at start {os.getloadavg()[0]:.2f}"
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} CPU ({cpu}){mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}{load}")
+    return (
+        f"{os.cpu_count()} CPU ({cpu}){mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}{load}"
+    )
 
 
 # ---------------------------------------------------------------- CPU accounting
+
 
 def _cpu_seconds(pid: int) -> float:
     try:

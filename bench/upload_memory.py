@@ -14,6 +14,7 @@ the big file and checks its SHA-256 while reading the same peaks.
 
 Linux only (``/proc``). Nothing but 127.0.0.1 is contacted; every wait is bounded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,15 +61,16 @@ class Generated(io.RawIOBase):
         if n <= 0:
             return b""
         offset = self.sent % BLOCK
-        piece = self.block[offset:offset + n]
+        piece = self.block[offset : offset + n]
         if len(piece) < n:
-            piece += self.block[:n - len(piece)]
+            piece += self.block[: n - len(piece)]
         self.sent += n
         self.hasher.update(piece)
         return piece
 
 
 # ---------------------------------------------------------------- /proc
+
 
 def children_of(pid: int) -> list[int]:
     found = []
@@ -110,12 +112,18 @@ def measure(pids: dict[str, int], action) -> dict[str, dict]:
     started = time.perf_counter()
     action()
     elapsed = time.perf_counter() - started
-    return {"_seconds": elapsed, "_reset": resettable,
-            **{name: {"rss_before_mb": before[name] / 1024, "peak_mb": peak_kb(pid) / 1024}
-               for name, pid in pids.items()}}
+    return {
+        "_seconds": elapsed,
+        "_reset": resettable,
+        **{
+            name: {"rss_before_mb": before[name] / 1024, "peak_mb": peak_kb(pid) / 1024}
+            for name, pid in pids.items()
+        },
+    }
 
 
 # ---------------------------------------------------------------- the run
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -127,16 +135,15 @@ def main(argv=None) -> int:
         return 2
 
     big_bytes = args.big_mb * BLOCK
-    os.environ["PARVIS_DOCUMENTS_MAX_BYTES"] = str(big_bytes + BLOCK)   # inherited by children
-    os.environ.pop("PARVIS_BLOB_BACKEND", None)                          # local disk
+    os.environ["PARVIS_DOCUMENTS_MAX_BYTES"] = str(big_bytes + BLOCK)  # inherited by children
+    os.environ.pop("PARVIS_BLOB_BACKEND", None)  # local disk
     settings = Settings.make(quick=True, size="default")
     try:
         results, pids = run(settings, args, big_bytes)
     finally:
-        shutil.rmtree(settings.work_dir, ignore_errors=True)    # the big file goes too
+        shutil.rmtree(settings.work_dir, ignore_errors=True)  # the big file goes too
     report(results, args, pids)
-    worst = max(results["big"][name]["peak_mb"] - results["small"][name]["peak_mb"]
-                for name in pids)
+    worst = max(results["big"][name]["peak_mb"] - results["small"][name]["peak_mb"] for name in pids)
     return 0 if worst <= BUDGET_MB else 1
 
 
@@ -150,12 +157,18 @@ def run(settings: Settings, args, big_bytes: int) -> tuple[dict, dict]:
         pids["documents-service"] = documents.pid
 
         admin = bp.api("admin")
-        community = admin.ok("POST", "/api/v1/communities",
-                             json={"name": "Upload bench", "kind": "project",
-                                   "visibility": "private"})
+        community = admin.ok(
+            "POST",
+            "/api/v1/communities",
+            json={"name": "Upload bench", "kind": "project", "visibility": "private"},
+        )
         cid = community["id"]
-        wait_for(lambda: admin.get(f"/api/v1/communities/{cid}/documents").status_code == 200,
-                 30, interval=0.3, what="documents read model")
+        wait_for(
+            lambda: admin.get(f"/api/v1/communities/{cid}/documents").status_code == 200,
+            30,
+            interval=0.3,
+            what="documents read model",
+        )
         # warm every worker up (imports, first RPC, catalogues) before measuring
         for _ in range(8):
             admin.get(f"/api/v1/communities/{cid}/documents")
@@ -168,11 +181,13 @@ def run(settings: Settings, args, big_bytes: int) -> tuple[dict, dict]:
             def upload(body=body, answer=answer, label=label):
                 response = admin.session.post(
                     f"{bp.base_url}/api/v1/communities/{cid}/documents",
-                    params={"name": f"{label}.bin"}, data=body, timeout=900,
-                    headers={"Content-Type": "application/octet-stream"})
+                    params={"name": f"{label}.bin"},
+                    data=body,
+                    timeout=900,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
                 if response.status_code != 201:
-                    raise RuntimeError(f"upload {label}: HTTP {response.status_code} "
-                                       f"{response.text[:300]}")
+                    raise RuntimeError(f"upload {label}: HTTP {response.status_code} {response.text[:300]}")
                 answer.update(response.json())
 
             results[label] = measure(pids, upload)
@@ -184,8 +199,12 @@ def run(settings: Settings, args, big_bytes: int) -> tuple[dict, dict]:
 
         def download():
             hasher, total = hashlib.sha256(), 0
-            with requests.get(f"{bp.base_url}/api/v1/documents/{big_doc['id']}/download",
-                              headers=admin.headers, stream=True, timeout=900) as response:
+            with requests.get(
+                f"{bp.base_url}/api/v1/documents/{big_doc['id']}/download",
+                headers=admin.headers,
+                stream=True,
+                timeout=900,
+            ) as response:
                 response.raise_for_status()
                 for chunk in response.iter_content(BLOCK):
                     hasher.update(chunk)
@@ -200,17 +219,20 @@ def run(settings: Settings, args, big_bytes: int) -> tuple[dict, dict]:
 def report(results: dict, args, pids: dict) -> None:
     print(f"# upload memory: {args.small_mb} MB vs {args.big_mb} MB, generated on the fly")
     print(f"peak marks reset before each step: {results['small']['_reset']}")
-    print(f"{'process':22} {'peak 1 MB':>10} {'peak big':>10} {'big - small':>12} "
-          f"{'ratio':>7} {'peak download':>14}")
+    print(
+        f"{'process':22} {'peak 1 MB':>10} {'peak big':>10} {'big - small':>12} "
+        f"{'ratio':>7} {'peak download':>14}"
+    )
     for name in pids:
         small = results["small"][name]["peak_mb"]
         big = results["big"][name]["peak_mb"]
         down = results["download"][name]["peak_mb"]
-        print(f"{name:22} {small:9.1f}M {big:9.1f}M {big - small:+11.1f}M "
-              f"{big / small:7.3f} {down:13.1f}M")
+        print(f"{name:22} {small:9.1f}M {big:9.1f}M {big - small:+11.1f}M {big / small:7.3f} {down:13.1f}M")
     seconds = results["big"]["_seconds"]
-    print(f"big upload: {seconds:.1f} s ({args.big_mb / seconds:.0f} MB/s); "
-          f"download: {results['download']['_seconds']:.1f} s")
+    print(
+        f"big upload: {seconds:.1f} s ({args.big_mb / seconds:.0f} MB/s); "
+        f"download: {results['download']['_seconds']:.1f} s"
+    )
     worst = max(results["big"][n]["peak_mb"] - results["small"][n]["peak_mb"] for n in pids)
     verdict = "within" if worst <= BUDGET_MB else "OVER"
     print(f"largest growth big - small: {worst:+.1f} MB ({verdict} the {BUDGET_MB:.0f} MB budget)")

@@ -1,6 +1,7 @@
 """The data the platform scenarios run on, made through the gateway's API as
 users would: the admin creates N open communities, every seeded employee joins
 all of them, and posts are written on their walls."""
+
 from __future__ import annotations
 
 import random
@@ -19,8 +20,10 @@ class World:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
 
     def post_body(self, i: int) -> str:
-        return (f"Bench post {i} of run {self.run_id}: the quarterly review is on **Thursday**; "
-                f"see the agenda and #bench notes.")
+        return (
+            f"Bench post {i} of run {self.run_id}: the quarterly review is on **Thursday**; "
+            f"see the agenda and #bench notes."
+        )
 
 
 def build(bp: BenchPlatform, settings: Settings) -> World:
@@ -28,9 +31,16 @@ def build(bp: BenchPlatform, settings: Settings) -> World:
     owner = members[0]
     communities = []
     for i in range(settings.communities):
-        body = owner.ok("POST", "/api/v1/communities",
-                        json={"name": f"Bench community {i} {uuid.uuid4().hex[:4]}", "kind": "team",
-                              "visibility": "open", "description": "benchmark"})
+        body = owner.ok(
+            "POST",
+            "/api/v1/communities",
+            json={
+                "name": f"Bench community {i} {uuid.uuid4().hex[:4]}",
+                "kind": "team",
+                "visibility": "open",
+                "description": "benchmark",
+            },
+        )
         communities.append(body["id"])
 
     def join(pair):
@@ -58,8 +68,9 @@ def build(bp: BenchPlatform, settings: Settings) -> World:
     def write(i):
         api = members[i % len(members)]
         community = communities[rng.randrange(len(communities))]
-        return api.ok("POST", f"/api/v1/communities/{community}/posts",
-                      json={"body": world.post_body(i)})["id"]
+        return api.ok("POST", f"/api/v1/communities/{community}/posts", json={"body": world.post_body(i)})[
+            "id"
+        ]
 
     with ThreadPoolExecutor(4) as pool:
         world.posts += list(pool.map(write, range(1, settings.seed_posts)))

@@ -16,9 +16,11 @@ Everything after ``--`` goes to APy's own argument parser (``-t`` request
 timeout, ``-m`` idle seconds before a pipeline stops, ``-n`` minimum pipelines
 per pair, ...); see ``apertium-apy --help``.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -30,25 +32,47 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+
+def _settings():
+    """The platform's settings table (:mod:`parvis_contracts.settings`).
+
+    On the system's Python the package is not installed: the checkout's file of it
+    (standard library only) is loaded instead.
+    """
+    try:
+        from parvis_contracts import settings
+    except ImportError:
+        import importlib.util
+
+        path = Path(__file__).resolve().parent.parent / "contracts" / "parvis_contracts" / "settings.py"
+        spec = importlib.util.spec_from_file_location("_parvis_settings", path)
+        settings = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = settings  # dataclasses look their module up
+        spec.loader.exec_module(settings)
+    return settings
+
+
+settings = _settings()
+
 #: Debian's interpreter, where ``python3-apertium-apy`` lives (``PARVIS_APERTIUM_PYTHON``)
-SYSTEM_PYTHON = "/usr/bin/python3"
+SYSTEM_PYTHON = settings.default("PARVIS_APERTIUM_PYTHON")
 #: where the Debian pair packages install their modes files (``PARVIS_APERTIUM_MODES``)
-DEFAULT_MODES = "/usr/share/apertium/modes"
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 2737
+DEFAULT_MODES = settings.default("PARVIS_APERTIUM_MODES")
+DEFAULT_HOST = settings.default("PARVIS_APERTIUM_HOST")
+DEFAULT_PORT = settings.default("PARVIS_APERTIUM_PORT", caller="apertium_launcher")
 
 
 def utf8_env(env: dict) -> dict:
     """APy and the Apertium pipelines refuse to run without a UTF-8 locale."""
     env = dict(env)
-    if not any("UTF-8" in env.get(key, "").upper().replace("UTF8", "UTF-8")
-               for key in ("LC_ALL", "LANG")):
+    if not any("UTF-8" in env.get(key, "").upper().replace("UTF8", "UTF-8") for key in ("LC_ALL", "LANG")):
         env["LANG"] = "C.UTF-8"
         env.pop("LC_ALL", None)
     return env
 
 
 # ---------------------------------------------------------------- the server (system Python)
+
 
 def serve(host: str, port: int, modes: str, apy_args: list[str]) -> int:
     os.environ.update(utf8_env(os.environ))
@@ -80,12 +104,13 @@ def serve(host: str, port: int, modes: str, apy_args: list[str]) -> int:
 
 # ---------------------------------------------------------------- helpers (any Python)
 
+
 def system_python() -> str:
-    return os.environ.get("PARVIS_APERTIUM_PYTHON") or SYSTEM_PYTHON
+    return settings.value("PARVIS_APERTIUM_PYTHON")
 
 
 def modes_path() -> str:
-    return os.environ.get("PARVIS_APERTIUM_MODES") or DEFAULT_MODES
+    return settings.value("PARVIS_APERTIUM_MODES")
 
 
 def available() -> bool:
@@ -95,30 +120,53 @@ def available() -> bool:
         return False
     if not Path(modes_path()).is_dir() or not any(Path(modes_path()).glob("*.mode")):
         return False
-    probe = subprocess.run([python, "-c", "import apertium_apy.apy, tornado"],
-                           capture_output=True, timeout=60)
+    probe = subprocess.run(
+        [python, "-c", "import apertium_apy.apy, tornado"], capture_output=True, timeout=60
+    )
     return probe.returncode == 0
 
 
-def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
-            apy_args: list[str] | None = None) -> list[str]:
+def command(
+    host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, apy_args: list[str] | None = None
+) -> list[str]:
     """The argv that runs APy through this launcher on the system Python."""
-    argv = [system_python(), str(Path(__file__).resolve()), "serve",
-            "--host", host, "--port", str(port), "--modes", modes_path()]
+    argv = [
+        system_python(),
+        str(Path(__file__).resolve()),
+        "serve",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--modes",
+        modes_path(),
+    ]
     if apy_args:
         argv += ["--", *apy_args]
     return argv
 
 
-def start(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log_path=None,
-          apy_args: list[str] | None = None, **popen_kwargs) -> subprocess.Popen:
+def start(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    log_path=None,
+    apy_args: list[str] | None = None,
+    **popen_kwargs,
+) -> subprocess.Popen:
     """Start APy as a child process (in a session of its own); returns the Popen."""
     env = utf8_env(popen_kwargs.pop("env", None) or os.environ)
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    # handed to the child, closed below once it holds its own copy
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     try:
-        return subprocess.Popen(command(host, port, apy_args), env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, **popen_kwargs)
+        return subprocess.Popen(
+            command(host, port, apy_args),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **popen_kwargs,
+        )
     finally:
         if log_path:
             out.close()
@@ -129,8 +177,10 @@ def list_pairs(url: str, timeout: float = 2.0) -> list[tuple[str, str]]:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {url!r}")
     # (B310 below: the scheme was checked just above)
-    with urllib.request.urlopen(url.rstrip("/") + "/listPairs",  # nosec B310
-                                timeout=timeout) as response:
+    with urllib.request.urlopen(
+        url.rstrip("/") + "/listPairs",  # nosec B310
+        timeout=timeout,
+    ) as response:
         data = json.load(response)
     return [(p["sourceLanguage"], p["targetLanguage"]) for p in data.get("responseData", [])]
 
@@ -155,14 +205,10 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
     """SIGTERM the child, bounded wait, then SIGKILL its process group (pipelines too)."""
     if process.poll() is None:
         process.terminate()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     if process.poll() is None:
         process.kill()
         process.wait(timeout=5)
@@ -173,17 +219,19 @@ def main(argv=None) -> int:
     apy_args: list[str] = []
     if "--" in argv:
         split = argv.index("--")
-        argv, apy_args = argv[:split], argv[split + 1:]
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+        argv, apy_args = argv[:split], argv[split + 1 :]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="run APy in the foreground")
-    serve_parser.add_argument("--host", default=os.environ.get("PARVIS_APERTIUM_HOST",
-                                                               DEFAULT_HOST))
-    serve_parser.add_argument("--port", type=int,
-                              default=int(os.environ.get("PARVIS_APERTIUM_PORT", DEFAULT_PORT)))
-    serve_parser.add_argument("--modes", default=modes_path(),
-                              help="directory of installed Apertium modes files")
+    serve_parser.add_argument("--host", default=settings.value("PARVIS_APERTIUM_HOST"))
+    serve_parser.add_argument(
+        "--port", type=int, default=settings.value("PARVIS_APERTIUM_PORT", caller="apertium_launcher")
+    )
+    serve_parser.add_argument(
+        "--modes", default=modes_path(), help="directory of installed Apertium modes files"
+    )
     sub.add_parser("check", help="exit 0 when APy and at least one pair are installed")
     args = parser.parse_args(argv)
     if args.command == "check":

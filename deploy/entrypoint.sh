@@ -15,6 +15,7 @@ case "$command" in
     exec python -m deploy.launcher service "$@"
     ;;
   identity|communities|feed|documents|translation)
+    # the core's short form; any installed service (a plug-in too): `service <name>`
     exec python -m deploy.launcher service "$command"
     ;;
   prepare|seed)

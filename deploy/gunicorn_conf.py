@@ -3,12 +3,15 @@
 Command-line options (bind, workers, threads) given by the launcher or the
 container entrypoint take precedence over the defaults here.
 """
+
 import os
 
+from parvis_contracts import settings
+
 worker_class = "gthread"
-workers = int(os.environ.get("PARVIS_GATEWAY_WORKERS", "2"))
-threads = int(os.environ.get("PARVIS_GATEWAY_THREADS", "4"))
-bind = os.environ.get("PARVIS_BIND", "127.0.0.1:8000")
+workers = settings.value("PARVIS_GATEWAY_WORKERS")
+threads = settings.value("PARVIS_GATEWAY_THREADS")
+bind = settings.value("PARVIS_BIND", caller="gunicorn")
 graceful_timeout = 20
 timeout = 60
 keepalive = 5

@@ -2,7 +2,8 @@
 
 The launcher prepares the shared state (context secret, AMQP topology,
 database migrations), starts every service as ``N`` replica processes of
-``python -m parvis_contracts.runner services.<name>.service:<Class>`` and the
+``python -m parvis_contracts.runner <module:Class>`` (from each installed service's
+plug-in declaration, :mod:`parvis_contracts.plugins`) and the
 gateway under gunicorn, waits until every service answers ``health``, seeds
 the demo network, prints the URL and the accounts, then supervises the
 children until Ctrl-C / SIGTERM (a child that dies is restarted with backoff).
@@ -19,10 +20,10 @@ The same machinery is a Python API, used by the end-to-end tests::
 No eventlet here: the launcher is a plain Python process talking to the
 services through :class:`parvis_contracts.client.RpcClient`.
 """
+
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import ctypes
 import logging
@@ -36,21 +37,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from parvis_contracts import config
+from parvis_contracts import config, plugins, settings
 from parvis_contracts import context as ctx
 
 log = logging.getLogger("parvis.launcher")
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PORT = 8000
-DEFAULT_METRICS_BASE = 9101
-GATEWAY_WORKERS = 2
-GATEWAY_THREADS = 4
-STOP_GRACE = 30.0          # seconds a child gets to stop after SIGTERM before SIGKILL
+DEFAULT_PORT = settings.default("PARVIS_PORT")
+DEFAULT_METRICS_BASE = settings.default("PARVIS_METRICS_BASE_PORT")
+GATEWAY_WORKERS = settings.default("PARVIS_GATEWAY_WORKERS")
+GATEWAY_THREADS = settings.default("PARVIS_GATEWAY_THREADS")
+STOP_GRACE = 30.0  # seconds a child gets to stop after SIGTERM before SIGKILL
 MAX_BACKOFF = 30.0
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now (the kernel picks it)."""
@@ -67,30 +69,10 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def service_class_name(service: str, root: Path = ROOT) -> str:
-    """The class in ``services/<service>/service.py`` whose ``name`` is ``service``.
-
-    Read from the source (no import): the launcher must not import eventlet-based
-    service modules into its own process.
-    """
-    path = root / "services" / service / "service.py"
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found = []
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for stmt in node.body:
-            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                    and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == "name"
-                    and isinstance(stmt.value, ast.Constant) and stmt.value.value == service):
-                found.append(node.name)
-    if len(found) != 1:
-        raise RuntimeError(f"{path}: expected one class with name = {service!r}, found {found}")
-    return found[0]
-
-
-def parse_replicas(text: str | None, services=config.SERVICES) -> dict[str, int]:
-    """``"feed=2,translation=3"`` -> ``{"feed": 2, "translation": 3}`` (validated)."""
+def parse_replicas(text: str | None, services=None) -> dict[str, int]:
+    """``"feed=2,translation=3"`` -> ``{"feed": 2, "translation": 3}`` (validated against the
+    installed services)."""
+    services = services or plugins.service_names()
     replicas: dict[str, int] = {}
     for part in (text or "").split(","):
         part = part.strip()
@@ -99,8 +81,10 @@ def parse_replicas(text: str | None, services=config.SERVICES) -> dict[str, int]
         name, sep, count = part.partition("=")
         name = name.strip()
         if not sep or name not in services:
-            raise ValueError(f"bad replica setting {part!r}: expected <service>=<n> with a "
-                             f"service among {', '.join(services)}")
+            raise ValueError(
+                f"bad replica setting {part!r}: expected <service>=<n> with a "
+                f"service among {', '.join(services)}"
+            )
         try:
             value = int(count)
         except ValueError:
@@ -115,7 +99,7 @@ def _die_with_parent() -> None:
     """In the child, before exec: get SIGTERM if the launcher dies (Linux)."""
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)      # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
@@ -136,10 +120,12 @@ def _environ(**values):
 
 # ---------------------------------------------------------------- children
 
+
 @dataclass
 class Child:
     """One supervised process: a service replica or the gateway."""
-    name: str                  # "feed-1", "gateway"
+
+    name: str  # "feed-1", "gateway"
     argv: list[str]
     env: dict
     log_path: Path
@@ -156,9 +142,15 @@ class Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as logfile:
             self.process = subprocess.Popen(
-                self.argv, env=self.env, cwd=str(ROOT), stdin=subprocess.DEVNULL,
-                stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent)
+                self.argv,
+                env=self.env,
+                cwd=str(ROOT),
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         self.started_at = time.monotonic()
         log.debug("started %s (pid %s)", self.name, self.process.pid)
 
@@ -197,38 +189,47 @@ class PlatformError(RuntimeError):
 
 # ---------------------------------------------------------------- the platform
 
+
 class Platform:
     """Every service and the gateway of one Parvis installation, as child processes."""
 
-    def __init__(self, var_dir, amqp_uri: str | None = None, port: int = DEFAULT_PORT,
-                 db_urls: dict | None = None, replicas: dict | None = None,
-                 bind_host: str | None = None, metrics_base: int | None = DEFAULT_METRICS_BASE,
-                 services=config.SERVICES, extra_env: dict | None = None,
-                 gateway_workers: int | None = None, gateway_threads: int | None = None):
+    def __init__(
+        self,
+        var_dir,
+        amqp_uri: str | None = None,
+        port: int = DEFAULT_PORT,
+        db_urls: dict | None = None,
+        replicas: dict | None = None,
+        bind_host: str | None = None,
+        metrics_base: int | None = DEFAULT_METRICS_BASE,
+        services=None,
+        extra_env: dict | None = None,
+        gateway_workers: int | None = None,
+        gateway_threads: int | None = None,
+    ):
         self.var_dir = Path(var_dir).resolve()
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir = self.var_dir / "log"
         self.amqp_uri = amqp_uri or config.amqp_uri()
         self.port = int(port)
-        bind = bind_host or config.env("PARVIS_BIND") or "127.0.0.1"
+        bind = bind_host or settings.value("PARVIS_BIND")
         # "host:port" or "[v6]:port" in PARVIS_BIND sets the port too
         if bind.count(":") == 1 or (bind.startswith("[") and "]:" in bind):
             bind, _, bind_port = bind.rpartition(":")
             self.port = int(bind_port)
         bind = bind.strip("[]")
         self.bind_host = bind
-        self.services = tuple(services)
+        self.services = tuple(services or plugins.service_names())
         self.replicas = {name: 1 for name in self.services}
         self.replicas.update(replicas or {})
-        self.metrics_base = metrics_base           # None: pick free ports
-        self.gateway_workers = gateway_workers or config.env_int("PARVIS_GATEWAY_WORKERS",
-                                                                 GATEWAY_WORKERS)
-        self.gateway_threads = gateway_threads or config.env_int("PARVIS_GATEWAY_THREADS",
-                                                                 GATEWAY_THREADS)
+        self.metrics_base = metrics_base  # None: pick free ports
+        self.gateway_workers = gateway_workers or settings.value("PARVIS_GATEWAY_WORKERS")
+        self.gateway_threads = gateway_threads or settings.value("PARVIS_GATEWAY_THREADS")
         self.extra_env = dict(extra_env or {})
         self.apertium_url: str | None = None
-        self.db_urls = {name: (db_urls or {}).get(name) or self._default_db_url(name)
-                        for name in self.services}
+        self.db_urls = {
+            name: (db_urls or {}).get(name) or self._default_db_url(name) for name in self.services
+        }
         self.children: list[Child] = []
         self._used_metrics_ports: set[int] = set()
         self._client = None
@@ -238,8 +239,10 @@ class Platform:
     # --- configuration -----------------------------------------------------
 
     def _default_db_url(self, service: str) -> str:
-        explicit = config.env(f"PARVIS_{service.upper()}_DB_URL")
-        return explicit or f"sqlite:///{self.var_dir / (service + '.db')}"
+        # the table's default (an SQLite file in the var dir), in this platform's var dir
+        return settings.value(
+            f"PARVIS_{service.upper()}_DB_URL", {**os.environ, "PARVIS_VAR_DIR": str(self.var_dir)}
+        )
 
     @property
     def local_host(self) -> str:
@@ -255,16 +258,19 @@ class Platform:
 
     def child_env(self) -> dict:
         env = dict(os.environ)
-        env.update({
-            "PARVIS_VAR_DIR": str(self.var_dir),
-            "PARVIS_AMQP_URI": self.amqp_uri,
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "PARVIS_VAR_DIR": str(self.var_dir),
+                "PARVIS_AMQP_URI": self.amqp_uri,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         for name, url in self.db_urls.items():
             env[f"PARVIS_{name.upper()}_DB_URL"] = url
         # the code of this checkout, whatever the caller's working directory
         env["PYTHONPATH"] = os.pathsep.join(
-            [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+            [str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        )
         env.update(self.extra_env)
         return env
 
@@ -275,6 +281,7 @@ class Platform:
     def client(self):
         if self._client is None:
             from parvis_contracts.client import RpcClient
+
             self._client = RpcClient(self.nameko_config(), timeout=10)
         return self._client
 
@@ -286,10 +293,16 @@ class Platform:
 
     def person_token(self, principal: dict) -> str:
         """A context for a person, as the gateway would sign it (seeding only)."""
-        return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=principal["id"],
-                                   org_id=principal.get("org_id"),
-                                   roles=frozenset(principal.get("roles") or ()),
-                                   guest=bool(principal.get("guest"))), secret=self.secret)
+        return ctx.sign(
+            ctx.Caller(
+                kind=ctx.KIND_PERSON,
+                user_id=principal["id"],
+                org_id=principal.get("org_id"),
+                roles=frozenset(principal.get("roles") or ()),
+                guest=bool(principal.get("guest")),
+            ),
+            secret=self.secret,
+        )
 
     # --- preparation ---------------------------------------------------------
 
@@ -334,14 +347,18 @@ class Platform:
         return port
 
     def _service_child(self, service: str, index: int) -> Child:
-        cls = service_class_name(service)
         port = self._metrics_port()
         env = self.child_env()
         env["PARVIS_METRICS_PORT"] = str(port)
-        argv = [sys.executable, "-m", "parvis_contracts.runner",
-                f"services.{service}.service:{cls}"]
-        return Child(f"{service}-{index}", argv, env, self.log_dir / f"{service}-{index}.log",
-                     service=service, metrics_port=port)
+        argv = [sys.executable, "-m", "parvis_contracts.runner", plugins.plugin(service).service]
+        return Child(
+            f"{service}-{index}",
+            argv,
+            env,
+            self.log_dir / f"{service}-{index}.log",
+            service=service,
+            metrics_port=port,
+        )
 
     def _gateway_child(self) -> Child:
         env = self.child_env()
@@ -352,13 +369,22 @@ class Platform:
         host = self.bind_host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        argv = [sys.executable, "-m", "gunicorn",
-                "--config", "python:deploy.gunicorn_conf",
-                "--worker-class", "gthread",
-                "--workers", str(self.gateway_workers),
-                "--threads", str(self.gateway_threads),
-                "--bind", f"{host}:{self.port}",
-                "gateway.app:create_app()"]
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:deploy.gunicorn_conf",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(self.gateway_workers),
+            "--threads",
+            str(self.gateway_threads),
+            "--bind",
+            f"{host}:{self.port}",
+            "gateway.app:create_app()",
+        ]
         return Child("gateway", argv, env, self.log_dir / "gateway.log")
 
     def start_services(self) -> None:
@@ -377,16 +403,21 @@ class Platform:
         """
         from . import apertium_launcher
 
-        if "translation" not in self.services or config.env("PARVIS_APERTIUM_URL"):
+        if "translation" not in self.services or settings.is_set("PARVIS_APERTIUM_URL"):
             return None
         if not apertium_launcher.available():
-            log.warning("Apertium (apertium-apy) is not installed: translation through it "
-                        "is unavailable (deploy/install_apertium.sh installs it)")
+            log.warning(
+                "Apertium (apertium-apy) is not installed: translation through it "
+                "is unavailable (deploy/install_apertium.sh installs it)"
+            )
             return None
-        port = config.env_int("PARVIS_APERTIUM_PORT", 0) or free_port()
-        child = Child("apertium", apertium_launcher.command("127.0.0.1", port),
-                      apertium_launcher.utf8_env(self.child_env()),
-                      self.log_dir / "apertium.log")
+        port = settings.value("PARVIS_APERTIUM_PORT") or free_port()
+        child = Child(
+            "apertium",
+            apertium_launcher.command("127.0.0.1", port),
+            apertium_launcher.utf8_env(self.child_env()),
+            self.log_dir / "apertium.log",
+        )
         child.start()
         self.children.append(child)
         self.apertium_url = f"http://127.0.0.1:{port}"
@@ -401,13 +432,14 @@ class Platform:
 
     def start_gateway(self) -> None:
         if port_open(self.local_host, self.port):
-            raise PlatformError(f"port {self.port} on {self.local_host} is already in use "
-                                f"(choose another with --port)")
+            raise PlatformError(
+                f"port {self.port} on {self.local_host} is already in use (choose another with --port)"
+            )
         child = self._gateway_child()
         child.start()
         self.children.append(child)
 
-    def start(self, timeout: float = 90.0) -> "Platform":
+    def start(self, timeout: float = 90.0) -> Platform:
         """Prepare, start every process, wait until all answer (bounded)."""
         if not self.prepared:
             self.prepare()
@@ -450,7 +482,8 @@ class Platform:
             if not child.stopping and not child.alive():
                 raise PlatformError(
                     f"{child.name} exited with code {child.process.returncode} while starting; "
-                    f"last lines of {child.log_path}:\n{child.tail()}")
+                    f"last lines of {child.log_path}:\n{child.tail()}"
+                )
 
     def wait_healthy(self, timeout: float = 90.0) -> None:
         """Every service answers ``health`` with status ok, the gateway answers HTTP."""
@@ -473,8 +506,9 @@ class Platform:
                 log.info("%s is healthy (%s)", name, report.get("instance"))
                 continue
             if time.monotonic() > deadline:
-                raise PlatformError(f"{name} did not answer health within {timeout:.0f}s "
-                                    f"(last answer: {report})")
+                raise PlatformError(
+                    f"{name} did not answer health within {timeout:.0f}s (last answer: {report})"
+                )
             time.sleep(0.3)
         while True:
             self._check_alive()
@@ -486,14 +520,16 @@ class Platform:
             except requests.RequestException as exc:
                 last = type(exc).__name__
             if time.monotonic() > deadline:
-                raise PlatformError(f"the gateway did not answer /healthz with 200 within "
-                                    f"{timeout:.0f}s (last: {last})")
+                raise PlatformError(
+                    f"the gateway did not answer /healthz with 200 within {timeout:.0f}s (last: {last})"
+                )
             time.sleep(0.3)
 
     # --- seeding -------------------------------------------------------------
 
     def seed(self) -> dict:
         from . import seed
+
         return seed.seed(self)
 
     # --- supervision ---------------------------------------------------------
@@ -508,12 +544,18 @@ class Platform:
                 code = child.process.returncode if child.process else None
                 uptime = now - child.started_at
                 if uptime > 60:
-                    child.restarts = 0          # it ran well for a while: reset the backoff
-                delay = min(MAX_BACKOFF, 2.0 ** child.restarts)
+                    child.restarts = 0  # it ran well for a while: reset the backoff
+                delay = min(MAX_BACKOFF, 2.0**child.restarts)
                 child.next_start = now + delay
-                log.error("%s (pid %s) exited with code %s after %.0fs; restarting in %.0fs "
-                          "(log: %s)", child.name, child.pid, code, uptime, delay,
-                          child.log_path)
+                log.error(
+                    "%s (pid %s) exited with code %s after %.0fs; restarting in %.0fs (log: %s)",
+                    child.name,
+                    child.pid,
+                    code,
+                    uptime,
+                    delay,
+                    child.log_path,
+                )
             elif now >= child.next_start:
                 child.restarts += 1
                 child.next_start = 0.0
@@ -559,6 +601,7 @@ class Platform:
 
 # ---------------------------------------------------------------- command line
 
+
 def quiet_libraries() -> None:
     """Keep the launcher's console for what an operator needs to read."""
     import warnings
@@ -570,16 +613,19 @@ def quiet_libraries() -> None:
 
 
 def print_banner(platform: Platform, accounts: dict, out=sys.stdout) -> None:
-    lines = ["", "Parvis is running.", "",
-             f"  Web UI and API : {platform.base_url}/",
-             f"  API reference  : {platform.base_url}/api/v1/docs",
-             f"  Health         : {platform.base_url}/healthz",
-             f"  Metrics        : {platform.base_url}/metrics (gateway); services on "
-             + ", ".join(f"{c.name}:{c.metrics_port}" for c in platform.children
-                         if c.metrics_port),
-             f"  Logs           : {platform.log_dir}/", "",
-             "Demo accounts (passwords are stored in "
-             f"{platform.var_dir / 'seed-accounts.json'}):"]
+    lines = [
+        "",
+        "Parvis is running.",
+        "",
+        f"  Web UI and API : {platform.base_url}/",
+        f"  API reference  : {platform.base_url}/api/v1/docs",
+        f"  Health         : {platform.base_url}/healthz",
+        f"  Metrics        : {platform.base_url}/metrics (gateway); services on "
+        + ", ".join(f"{c.name}:{c.metrics_port}" for c in platform.children if c.metrics_port),
+        f"  Logs           : {platform.log_dir}/",
+        "",
+        f"Demo accounts (passwords are stored in {platform.var_dir / 'seed-accounts.json'}):",
+    ]
     rows = accounts.get("accounts", [])
     width = max([len(a["email"]) for a in rows] + [10])
     for account in rows:
@@ -591,12 +637,18 @@ def print_banner(platform: Platform, accounts: dict, out=sys.stdout) -> None:
 
 
 def run(args) -> int:
-    var_dir = Path(args.var_dir or config.env("PARVIS_VAR_DIR") or ROOT / "var")
+    # --var-dir, else PARVIS_VAR_DIR, else this checkout's var/ (like ./parvis), wherever
+    # the command runs from
+    var_dir = Path(
+        args.var_dir
+        or (settings.value("PARVIS_VAR_DIR") if settings.is_set("PARVIS_VAR_DIR") else ROOT / "var")
+    )
     os.environ["PARVIS_VAR_DIR"] = str(var_dir.resolve())
     replicas = parse_replicas(args.replicas)
-    metrics_base = config.env_int("PARVIS_METRICS_BASE_PORT", DEFAULT_METRICS_BASE)
-    platform = Platform(var_dir, port=args.port, replicas=replicas, bind_host=args.bind,
-                        metrics_base=metrics_base)
+    metrics_base = settings.value("PARVIS_METRICS_BASE_PORT")
+    platform = Platform(
+        var_dir, port=args.port, replicas=replicas, bind_host=args.bind, metrics_base=metrics_base
+    )
     stopping = {"signal": None}
 
     def _on_signal(signum, _frame):
@@ -606,11 +658,9 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     try:
-        log.info("preparing (var dir %s, broker %s)", platform.var_dir,
-                 platform.amqp_uri.rsplit("@", 1)[-1])
+        log.info("preparing (var dir %s, broker %s)", platform.var_dir, platform.amqp_uri.rsplit("@", 1)[-1])
         platform.prepare()
-        log.info("starting %s", ", ".join(f"{n} x{platform.replicas[n]}"
-                                          for n in platform.services))
+        log.info("starting %s", ", ".join(f"{n} x{platform.replicas[n]}" for n in platform.services))
         platform.start(timeout=args.timeout)
         accounts = platform.seed() if not args.no_seed else {"accounts": []}
         print_banner(platform, accounts)
@@ -618,8 +668,9 @@ def run(args) -> int:
             platform.supervise_once()
             time.sleep(1.0)
     except KeyboardInterrupt:
-        log.info("stopping (%s)", signal.Signals(stopping["signal"]).name
-                 if stopping["signal"] else "interrupted")
+        log.info(
+            "stopping (%s)", signal.Signals(stopping["signal"]).name if stopping["signal"] else "interrupted"
+        )
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         platform.stop()
@@ -646,48 +697,88 @@ def seed_only(args) -> int:
         platform.secret = config.context_secret()
     accounts = platform.seed()
     for account in accounts["accounts"]:
-        print(f"{account['email']}  {account['password'] or '(unknown)'}  "
-              f"({account['description']})")
+        print(f"{account['email']}  {account['password'] or '(unknown)'}  ({account['description']})")
     platform.stop()
     return 0
 
 
 def exec_service(args) -> int:
     """Replace this process with one service process (a container's entrypoint)."""
-    if args.service not in config.SERVICES:
-        raise ValueError(f"unknown service {args.service!r}: one of {', '.join(config.SERVICES)}")
-    target = f"services.{args.service}.service:{service_class_name(args.service)}"
+    try:
+        target = plugins.plugin(args.service).service
+    except plugins.PluginError as exc:
+        raise ValueError(str(exc)) from None
     os.execv(sys.executable, [sys.executable, "-m", "parvis_contracts.runner", target])
     return 1  # not reached
 
 
+def list_plugins(args) -> int:
+    """What is installed: the services (core and plug-ins) and the gateway extensions;
+    with ``--tests``, only the directories of the plug-ins' own tests (one a line)."""
+    if args.tests:
+        for p in plugins.service_plugins().values():
+            if p.tests_dir is not None:
+                print(p.tests_dir)
+        return 0
+    for p in plugins.service_plugins().values():
+        kind = "core" if p.core else "plug-in"
+        print(f"service  {p.name:<14} {kind:<8} {p.service}  ({p.description or 'no description'})")
+    for extension in plugins.gateway_extensions().values():
+        print(
+            f"gateway  {extension.name:<14} plug-in  {len(extension.api_blueprints)} API, "
+            f"{len(extension.web_blueprints)} web blueprint(s)"
+        )
+    return 0
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.launcher", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.launcher",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="start everything, seed, wait for Ctrl-C")
-    run_parser.add_argument("--replicas", default=config.env("PARVIS_REPLICAS"),
-                            help="e.g. feed=2,translation=2 (default: 1 each)")
-    run_parser.add_argument("--port", type=int,
-                            default=config.env_int("PARVIS_PORT", DEFAULT_PORT))
-    run_parser.add_argument("--bind", default=None,
-                            help="address of the gateway (default PARVIS_BIND or 127.0.0.1)")
+    run_parser.add_argument(
+        "--replicas",
+        default=settings.value("PARVIS_REPLICAS"),
+        help="e.g. feed=2,translation=2 (default: 1 each)",
+    )
+    run_parser.add_argument("--port", type=int, default=settings.value("PARVIS_PORT"))
+    run_parser.add_argument(
+        "--bind", default=None, help="address of the gateway (default PARVIS_BIND or 127.0.0.1)"
+    )
     run_parser.add_argument("--var-dir", default=None, help="default PARVIS_VAR_DIR or ./var")
-    run_parser.add_argument("--timeout", type=float, default=120.0,
-                            help="seconds to wait for every service to answer")
+    run_parser.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for every service to answer"
+    )
     run_parser.add_argument("--no-seed", action="store_true", help="skip the demo data")
-    prepare_parser = sub.add_parser("prepare", help="declare the AMQP topology and migrate "
-                                    "every service's database, then exit")
+    prepare_parser = sub.add_parser(
+        "prepare", help="declare the AMQP topology and migrate every service's database, then exit"
+    )
     prepare_parser.add_argument("--var-dir", default=None)
     seed_parser = sub.add_parser("seed", help="seed the demo network into a running platform")
     seed_parser.add_argument("--var-dir", default=None)
     service_parser = sub.add_parser("service", help="run one service process in the foreground")
-    service_parser.add_argument("service", help=", ".join(config.SERVICES))
+    service_parser.add_argument(
+        "service", help="an installed service (python -m deploy.launcher plugins lists them)"
+    )
+    plugins_parser = sub.add_parser("plugins", help="list the installed services and gateway extensions")
+    plugins_parser.add_argument(
+        "--tests", action="store_true", help="print the plug-ins' test directories instead"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=config.env("PARVIS_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s launcher %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=settings.value("PARVIS_LOG_LEVEL"), format="%(asctime)s launcher %(levelname)s %(message)s"
+    )
     quiet_libraries()
-    commands = {"run": run, "prepare": prepare, "seed": seed_only, "service": exec_service}
+    commands = {
+        "run": run,
+        "prepare": prepare,
+        "seed": seed_only,
+        "service": exec_service,
+        "plugins": list_plugins,
+    }
     try:
         return commands[args.command](args)
     except ValueError as exc:

@@ -19,11 +19,12 @@ Known exceptions live in ``deploy/pip-audit-ignore.txt``: one ``ID  reason`` a l
 comments); an ID without a reason is refused. The verdict is also written as a one-test
 JUnit file, which the summary of ``./parvis test`` counts (passed, failed or skipped).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
-import os
+
 # runs pip-audit only: a fixed argument list, no shell
 import subprocess  # nosec B404
 import sys
@@ -31,10 +32,19 @@ import tempfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from parvis_contracts import settings
+
 IGNORE_FILE = Path(__file__).with_name("pip-audit-ignore.txt")
-UNREACHABLE_HINTS = ("ConnectionError", "NameResolutionError", "Max retries exceeded",
-                     "timed out", "Timeout", "Temporary failure in name resolution",
-                     "Name or service not known", "Connection refused")
+UNREACHABLE_HINTS = (
+    "ConnectionError",
+    "NameResolutionError",
+    "Max retries exceeded",
+    "timed out",
+    "Timeout",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "Connection refused",
+)
 
 
 class IgnoreFileError(ValueError):
@@ -67,17 +77,25 @@ def verdict(returncode: int, report: dict | None, stderr: str) -> tuple[str, str
     dependencies = report.get("dependencies") or []
     audited = [d for d in dependencies if "skip_reason" not in d]
     skipped = sorted(d.get("name", "?") for d in dependencies if "skip_reason" in d)
-    found = [(d["name"], d.get("version", "?"), v.get("id", "?"), v.get("fix_versions") or [])
-             for d in audited for v in d.get("vulns") or []]
+    found = [
+        (d["name"], d.get("version", "?"), v.get("id", "?"), v.get("fix_versions") or [])
+        for d in audited
+        for v in d.get("vulns") or []
+    ]
     if found:
-        lines = [f"{name} {version}: {vid} (fixed in {', '.join(fixes) or 'no release yet'})"
-                 for name, version, vid, fixes in found]
-        return "vulnerable", (f"{len(found)} known vulnerabilit{'y' if len(found) == 1 else 'ies'}"
-                              " not listed in deploy/pip-audit-ignore.txt:\n  "
-                              + "\n  ".join(lines))
+        lines = [
+            f"{name} {version}: {vid} (fixed in {', '.join(fixes) or 'no release yet'})"
+            for name, version, vid, fixes in found
+        ]
+        return "vulnerable", (
+            f"{len(found)} known vulnerabilit{'y' if len(found) == 1 else 'ies'}"
+            " not listed in deploy/pip-audit-ignore.txt:\n  " + "\n  ".join(lines)
+        )
     if not audited:
-        return "skipped", (f"vulnerability service unreachable (it answered for none of the "
-                           f"{len(dependencies)} installed packages)")
+        return "skipped", (
+            f"vulnerability service unreachable (it answered for none of the "
+            f"{len(dependencies)} installed packages)"
+        )
     message = f"no known vulnerability in {len(audited)} packages"
     if skipped:
         message += f"; not audited (unknown to the service): {', '.join(skipped)}"
@@ -85,17 +103,35 @@ def verdict(returncode: int, report: dict | None, stderr: str) -> tuple[str, str
 
 
 def run_pip_audit(ignores: dict[str, str], timeout: int) -> tuple[int, dict | None, str]:
-    service = os.environ.get("PARVIS_PIP_AUDIT_SERVICE", "pypi")
+    service = settings.value("PARVIS_PIP_AUDIT_SERVICE")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
-        cmd = [sys.executable, "-m", "pip_audit", "--local", "--progress-spinner", "off",
-               "--vulnerability-service", service, "--timeout", "20",
-               "--format", "json", "--output", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "--local",
+            "--progress-spinner",
+            "off",
+            "--vulnerability-service",
+            service,
+            "--timeout",
+            "20",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
         for vid in ignores:
             cmd += ["--ignore-vuln", vid]
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True,  # nosec B603
-                                  timeout=timeout, check=False)
+            done = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,  # nosec B603
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             return 124, None, "pip-audit timed out"
         report = None
@@ -121,7 +157,9 @@ def write_junit(path: Path, status: str, message: str) -> None:
         f'<testsuites><testsuite name="pip-audit" tests="1" failures="{int(failed)}" '
         f'errors="0" skipped="{int(skipped)}">'
         f'<testcase classname="supply_chain" name="pip_audit">{body}</testcase>'
-        '</testsuite></testsuites>\n', encoding="utf-8")
+        "</testsuite></testsuites>\n",
+        encoding="utf-8",
+    )
 
 
 def _text(value: str) -> str:
@@ -142,15 +180,15 @@ def main(argv=None) -> int:
         status, message = verdict(*run_pip_audit(ignores, args.timeout))
         if ignores:
             message += f" ({len(ignores)} listed exception(s): {', '.join(ignores)})"
-    required = os.environ.get("PARVIS_PIP_AUDIT_REQUIRED", "") in ("1", "true", "yes", "on")
+    required = settings.value("PARVIS_PIP_AUDIT_REQUIRED")
     if status == "skipped" and required:
         status, message = "error", message + " and PARVIS_PIP_AUDIT_REQUIRED is set"
-    label = {"clean": "clean", "vulnerable": "FAILED", "skipped": "SKIPPED",
-             "error": "FAILED"}[status]
+    label = {"clean": "clean", "vulnerable": "FAILED", "skipped": "SKIPPED", "error": "FAILED"}[status]
     print(f"pip-audit: {label}, {message}", flush=True)
     if status == "skipped":
-        print("pip-audit: *** the installed packages were NOT checked for known "
-              "vulnerabilities ***", flush=True)
+        print(
+            "pip-audit: *** the installed packages were NOT checked for known vulnerabilities ***", flush=True
+        )
     if args.junit:
         write_junit(args.junit, status, message)
     return 1 if status in ("vulnerable", "error") else 0

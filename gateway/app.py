@@ -8,6 +8,7 @@ Configuration comes from the environment through ``parvis_contracts.config``
 ``{"RPC_CLIENT": rpc, "TESTING": True}``, and may inject ``BLOB_STORE``, the
 content-addressed store of profile photos, else ``PARVIS_BLOB_DIR``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,9 @@ import time
 from flask import Flask, g, request
 from flask_babel import Babel
 
+from parvis_contracts import settings
 from parvis_contracts.client import RpcClient
-from parvis_contracts.config import context_secret, env, env_int
+from parvis_contracts.config import context_secret
 
 from . import auth, handlers, i18n, metrics, rpc, security
 
@@ -63,8 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
         # Flask's own signing key (flash messages) is derived, never stored
         SECRET_KEY=hashlib.sha256(b"parvis-gateway-flask:" + secret).hexdigest(),
         PARVIS_SECRET=secret,
-        PUBLIC_URL=env("PARVIS_PUBLIC_URL"),
-        MAX_CONTENT_LENGTH=env_int("PARVIS_GATEWAY_MAX_BODY", 1024 * 1024),
+        PUBLIC_URL=settings.value("PARVIS_PUBLIC_URL"),
+        MAX_CONTENT_LENGTH=settings.value("PARVIS_GATEWAY_MAX_BODY"),
         SESSION_COOKIE_NAME="parvis_flash",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -80,8 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if config:
         app.config.update(config)
-    if env("PARVIS_COOKIE_SECURE") in ("1", "true", "yes", "on") or (
-            app.config.get("PUBLIC_URL") or "").startswith("https://"):
+    if settings.value("PARVIS_COOKIE_SECURE") or (app.config.get("PUBLIC_URL") or "").startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
 
     client = app.config.get("RPC_CLIENT") or RpcClient()
@@ -97,7 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_photos(app)
 
     app.before_request(_start_timer)
-    app.before_request(prepare_upload)      # an upload's own size limit, before any form parsing
+    app.before_request(prepare_upload)  # an upload's own size limit, before any form parsing
     app.before_request(auth.authenticate)
     app.after_request(auth.finish)
     app.after_request(_security_headers)

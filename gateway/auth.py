@@ -6,13 +6,14 @@
 (``g.caller_token``), refuses non-public endpoints to visitors, and enforces
 CSRF and the origin check on cookie-authenticated writes.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app, g, request
 
-from parvis_contracts.config import env_bool
+from parvis_contracts import settings
 from parvis_contracts.context import KIND_PERSON, Caller, sign
 from parvis_contracts.errors import Forbidden, Unauthenticated
 
@@ -60,37 +61,48 @@ def parse_expiry(value) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def cookie_secure() -> bool:
     public_url = current_app.config.get("PUBLIC_URL") or ""
-    return (request.is_secure or env_bool("PARVIS_COOKIE_SECURE", False)
-            or public_url.startswith("https://"))
+    return request.is_secure or settings.value("PARVIS_COOKIE_SECURE") or public_url.startswith("https://")
 
 
 def set_session_cookie(response, session_token: str, expires_at) -> None:
-    response.set_cookie(SESSION_COOKIE, session_token, expires=parse_expiry(expires_at),
-                        httponly=True, samesite="Lax", secure=cookie_secure(), path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_token,
+        expires=parse_expiry(expires_at),
+        httponly=True,
+        samesite="Lax",
+        secure=cookie_secure(),
+        path="/",
+    )
 
 
 def clear_session_cookie(response) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax",
-                           secure=cookie_secure())
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=cookie_secure())
 
 
 def caller_for(resolved: dict, lang: str | None) -> Caller:
     person = resolved["person"]
-    return Caller(kind=KIND_PERSON, user_id=person["id"], org_id=person.get("org_id"),
-                  roles=frozenset(person.get("roles") or ()), guest=bool(person.get("guest")),
-                  session_id=resolved.get("session_id"), lang=lang)
+    return Caller(
+        kind=KIND_PERSON,
+        user_id=person["id"],
+        org_id=person.get("org_id"),
+        roles=frozenset(person.get("roles") or ()),
+        guest=bool(person.get("guest")),
+        session_id=resolved.get("session_id"),
+        lang=lang,
+    )
 
 
 def csrf_token() -> str:
@@ -119,15 +131,15 @@ def _own_url() -> str:
 def _check_origin() -> None:
     origin = request.headers.get("Origin")
     referer = request.headers.get("Referer")
-    if not security.request_origin_allowed(origin, referer, _own_url(),
-                                           current_app.config.get("PUBLIC_URL")):
+    if not security.request_origin_allowed(origin, referer, _own_url(), current_app.config.get("PUBLIC_URL")):
         raise Forbidden("Cross-site request refused.", {"reason": "origin"})
 
 
 def _check_csrf_token(expected: str | None) -> None:
     if not security.tokens_match(expected, _presented_csrf()):
-        raise Forbidden("The CSRF token is missing or wrong. Reload the page and try again.",
-                        {"reason": "csrf"})
+        raise Forbidden(
+            "The CSRF token is missing or wrong. Reload the page and try again.", {"reason": "csrf"}
+        )
 
 
 def authenticate() -> None:
@@ -208,8 +220,9 @@ def finish(response):
         clear_session_cookie(response)
     nonce = g.get("new_presession_nonce")
     if nonce and not request.cookies.get(PRESESSION_COOKIE):
-        response.set_cookie(PRESESSION_COOKIE, nonce, httponly=True, samesite="Lax",
-                            secure=cookie_secure(), path="/")
+        response.set_cookie(
+            PRESESSION_COOKIE, nonce, httponly=True, samesite="Lax", secure=cookie_secure(), path="/"
+        )
     return response
 
 

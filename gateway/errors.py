@@ -7,8 +7,12 @@ Every error the gateway answers — a remote ``ParvisError``, a nameko
 
     {"error": {"status": 404, "code": "not_found", "message": "...", "details": {}}}
 
-Remote errors map through ``parvis_contracts.errors.HTTP_STATUS`` only.
+Remote errors map through ``parvis_contracts.errors.HTTP_STATUS`` only. A 422's
+``details`` maps each refused field to its messages, named as the request names it
+(``{"name": ["..."]}``), whether the gateway's schema or the service refused it, for a
+create and an update alike, for the body, the query string and the headers.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,6 +45,22 @@ HTTP_CODES = {
     504: "timeout",
 }
 
+#: where webargs found a request's arguments; its messages are grouped by them
+ARGUMENT_LOCATIONS = frozenset(
+    {
+        "json",
+        "query",
+        "querystring",
+        "form",
+        "headers",
+        "cookies",
+        "files",
+        "json_or_form",
+        "view_args",
+        "path",
+    }
+)
+
 DEFAULT_RETRY_AFTER = 60
 INTERNAL_MESSAGE = "An unexpected error occurred. It has been logged."
 
@@ -58,8 +78,28 @@ class MappedError:
 
 
 def error_body(status: int, code: str, message: str, details: dict | None = None) -> dict:
-    return {"error": {"status": status, "code": code, "message": message,
-                      "details": details or {}}}
+    return {"error": {"status": status, "code": code, "message": message, "details": details or {}}}
+
+
+def field_details(messages) -> dict:
+    """webargs' messages (``{"json": {"name": [...]}}``) in the one shape of ``details``:
+    field -> messages (``{"name": [...]}``), the field named as the request names it,
+    whatever part of the request it came in, exactly as a service's ``ValidationFailed``
+    reports it (``parvis_contracts.schemas.field_details``)."""
+    if not isinstance(messages, dict):
+        return {"_schema": messages if isinstance(messages, list) else [str(messages)]}
+    if not messages or not all(key in ARGUMENT_LOCATIONS for key in messages):
+        return messages
+    details: dict = {}
+    for found in messages.values():
+        # a location refused as a whole (``{"json": ["Invalid JSON body."]}``): ``_schema``
+        for name, value in found.items() if isinstance(found, dict) else [("_schema", found)]:
+            details[name] = value if name not in details else [*_as_list(details[name]), *_as_list(value)]
+    return details
+
+
+def _as_list(messages) -> list:
+    return list(messages) if isinstance(messages, (list, tuple)) else [messages]
 
 
 def snake_case(name: str) -> str:
@@ -70,11 +110,13 @@ def _broker_errors() -> tuple:
     errors: list = [OSError, ConnectionError, socket.timeout]
     try:
         from kombu.exceptions import OperationalError
+
         errors.append(OperationalError)
     except ImportError:  # pragma: no cover - kombu is a nameko dependency
         pass
     try:
         from amqp.exceptions import ConnectionError as AmqpConnectionError
+
         errors.append(AmqpConnectionError)
     except ImportError:  # pragma: no cover
         pass
@@ -110,12 +152,16 @@ def map_exception(exc: BaseException) -> MappedError:
         return _with_retry_after(MappedError(status, exc.code, exc.message or exc.code, details))
 
     if isinstance(exc, RpcTimeout):
-        return MappedError(HTTP_STATUS["RpcTimeout"], "timeout",
-                           "A service did not answer in time. Please retry.")
+        return MappedError(
+            HTTP_STATUS["RpcTimeout"], "timeout", "A service did not answer in time. Please retry."
+        )
 
     if isinstance(exc, UnknownService):
-        return MappedError(HTTP_STATUS["UnknownService"], "unavailable",
-                           "A service of the platform is not running. Please retry later.")
+        return MappedError(
+            HTTP_STATUS["UnknownService"],
+            "unavailable",
+            "A service of the platform is not running. Please retry later.",
+        )
 
     if isinstance(exc, RemoteError):
         exc_type = exc.exc_type or ""
@@ -129,9 +175,7 @@ def map_exception(exc: BaseException) -> MappedError:
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         data = getattr(exc, "data", None) or {}
-        details = data.get("errors") or data.get("messages") or {}
-        if not isinstance(details, dict):
-            details = {"_schema": details}
+        details = field_details(data.get("errors") or data.get("messages") or {})
         message = data.get("message") or exc.description or exc.name
         headers = {}
         if status == 405 and getattr(exc, "valid_methods", None):
@@ -140,12 +184,14 @@ def map_exception(exc: BaseException) -> MappedError:
             headers.update(data["headers"])
         if status == 422 and not data.get("message"):
             message = "The request is not valid."
-        mapped = MappedError(status, HTTP_CODES.get(status, snake_case(exc.name.replace(" ", ""))),
-                             message, details, headers)
+        mapped = MappedError(
+            status, HTTP_CODES.get(status, snake_case(exc.name.replace(" ", ""))), message, details, headers
+        )
         return _with_retry_after(mapped)
 
     if isinstance(exc, BROKER_ERRORS):
-        return MappedError(503, "unavailable",
-                           "The platform's message broker cannot be reached. Please retry later.")
+        return MappedError(
+            503, "unavailable", "The platform's message broker cannot be reached. Please retry later."
+        )
 
     return MappedError(500, "internal_error", INTERNAL_MESSAGE)

@@ -1,4 +1,5 @@
 """Error handlers: one JSON shape for the API, a friendly translated page for the UI."""
+
 from __future__ import annotations
 
 import logging
@@ -17,13 +18,14 @@ def wants_json() -> bool:
     if is_api_request() or request.path in ("/healthz", "/metrics"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > \
-        request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def handle_error(exc):
     mapped = map_exception(exc)
-    refusals.note(mapped.status, mapped.details)    # 401/403 to the audit log, batched
+    refusals.note(mapped.status, mapped.details)  # 401/403 to the audit log, batched
     if mapped.status >= 500 and mapped.code == "internal_error":
         log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     elif mapped.status >= 500:
@@ -44,8 +46,9 @@ def handle_error(exc):
         target = request.full_path if request.method == "GET" else None
         if target and target.endswith("?"):
             target = target[:-1]
-        return redirect(url_for("web.sign_in", next=target) if target and target != "/"
-                        else url_for("web.sign_in"))
+        return redirect(
+            url_for("web.sign_in", next=target) if target and target != "/" else url_for("web.sign_in")
+        )
 
     try:
         body = render_template("error.html", error=mapped)

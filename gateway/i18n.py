@@ -2,10 +2,14 @@
 
 Each language's catalogue is ``gateway/translations/<lang>/LC_MESSAGES/messages.po``
 plus one part per feature in ``gateway/translations/<lang>/parts/*.po`` (so a feature
-keeps its strings in its own file). The compiled ``messages.mo`` is a build product
-(not in git): :func:`compile_catalogs` merges the parts and writes it with Babel's
-API, and ``create_app`` calls it when it is missing or older than any of its sources.
+keeps its strings in its own file), plus the ``<lang>.po`` of each installed
+gateway extension (``translations`` of a ``parvis_contracts.plugins.GatewayExtension``).
+The compiled ``messages.mo`` is a build product (not in git): :func:`compile_catalogs`
+merges the parts and writes it with Babel's API, and ``create_app`` calls it when it is
+missing, older than any of its sources, or made from another set of sources (an
+extension installed or removed since).
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +37,12 @@ def normalise_language(value: str | None) -> str | None:
     return primary if primary in LANGUAGES else None
 
 
-def select_locale(query: str | None = None, cookie: str | None = None,
-                  preferred: str | None = None, accept_best: str | None = None) -> str:
+def select_locale(
+    query: str | None = None,
+    cookie: str | None = None,
+    preferred: str | None = None,
+    accept_best: str | None = None,
+) -> str:
     """The UI language of a request, in order of precedence:
 
     ``?lang=``, the language-switcher cookie, the signed-in person's preferred
@@ -50,13 +58,33 @@ def select_locale(query: str | None = None, cookie: str | None = None,
 def catalogs(directory: Path | None = None) -> list[tuple[Path, Path]]:
     """``(main po, mo)`` path pairs of every language under ``directory``."""
     root = Path(directory or TRANSLATIONS_DIR)
-    return [(po, po.with_suffix(".mo"))
-            for po in sorted(root.glob("*/LC_MESSAGES/messages.po"))]
+    return [(po, po.with_suffix(".mo")) for po in sorted(root.glob("*/LC_MESSAGES/messages.po"))]
+
+
+def extension_catalogs(language: str) -> list[Path]:
+    """The ``<language>.po`` of every installed gateway extension that ships one."""
+    from parvis_contracts.plugins import gateway_extensions
+
+    found = []
+    for extension in gateway_extensions().values():
+        directory = extension.translations_dir
+        if directory is not None and (directory / f"{language}.po").is_file():
+            found.append(directory / f"{language}.po")
+    return found
 
 
 def sources(po: Path) -> list[Path]:
-    """The main catalogue of a language followed by its feature parts."""
-    return [po, *sorted(po.parent.parent.glob("parts/*.po"))]
+    """The main catalogue of a language, its feature parts, then the installed extensions'."""
+    language = po.parent.parent.name
+    return [po, *sorted(po.parent.parent.glob("parts/*.po")), *extension_catalogs(language)]
+
+
+def _sources_record(mo: Path) -> Path:
+    return mo.with_suffix(".sources")
+
+
+def _sources_text(po: Path) -> str:
+    return "\n".join(str(path) for path in sources(po)) + "\n"
 
 
 def read_catalog(po: Path):
@@ -74,9 +102,15 @@ def read_catalog(po: Path):
 
 def stale_catalogs(directory: Path | None = None) -> list[Path]:
     """The main ``.po`` files whose ``.mo`` is missing or older than a source."""
-    return [po for po, mo in catalogs(directory)
-            if not mo.exists()
-            or any(mo.stat().st_mtime < src.stat().st_mtime for src in sources(po))]
+    return [
+        po
+        for po, mo in catalogs(directory)
+        if not mo.exists()
+        or any(mo.stat().st_mtime < src.stat().st_mtime for src in sources(po))
+        # an extension installed or removed since: its strings come or go
+        or not _sources_record(mo).exists()
+        or _sources_record(mo).read_text() != _sources_text(po)
+    ]
 
 
 def compile_catalogs(directory: Path | None = None, force: bool = False) -> list[Path]:
@@ -96,6 +130,7 @@ def compile_catalogs(directory: Path | None = None, force: bool = False) -> list
             with os.fdopen(fd, "wb") as out:
                 write_mo(out, catalog)
             os.replace(tmp, mo)
+            _sources_record(mo).write_text(_sources_text(po))
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)

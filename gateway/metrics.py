@@ -6,21 +6,34 @@ Under gunicorn with several worker processes, set ``PROMETHEUS_MULTIPROC_DIR``
 samples there and ``/metrics`` aggregates them. Without it the default
 registry of the process is exposed.
 """
+
 from __future__ import annotations
 
 import os
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter,
-                               Histogram, generate_latest)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
-REQUESTS = Counter("parvis_gateway_requests_total", "HTTP requests answered by the gateway",
-                   ["endpoint", "method", "status"])
-LATENCY = Histogram("parvis_gateway_request_duration_seconds",
-                    "Time to answer an HTTP request", ["endpoint", "method"],
-                    buckets=(.0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-RPC_ERRORS = Counter("parvis_gateway_rpc_errors_total",
-                     "RPC calls from the gateway that failed, by error type",
-                     ["service", "method", "error"])
+REQUESTS = Counter(
+    "parvis_gateway_requests_total", "HTTP requests answered by the gateway", ["endpoint", "method", "status"]
+)
+LATENCY = Histogram(
+    "parvis_gateway_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["endpoint", "method"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RPC_ERRORS = Counter(
+    "parvis_gateway_rpc_errors_total",
+    "RPC calls from the gateway that failed, by error type",
+    ["service", "method", "error"],
+)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -6,6 +6,7 @@
 * ``/healthz``: the whole platform, every service in parallel (for people and
   dashboards; not a probe, or one slow service would empty every gateway).
 """
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,8 @@ import time
 from flask import Blueprint, Response, current_app, jsonify
 from kombu import Connection
 
-from parvis_contracts.config import SERVICES
 from parvis_contracts.context import anonymous_caller
+from parvis_contracts.plugins import service_names
 
 from . import metrics, rpc
 from .errors import map_exception
@@ -46,16 +47,24 @@ def _service_result(value) -> dict:
 @ops.route("/healthz")
 def healthz():
     client = rpc.client()
-    broker = broker_check(client.config["AMQP_URI"],
-                          timeout=float(current_app.config.get("HEALTH_BROKER_TIMEOUT", 3)))
+    broker = broker_check(
+        client.config["AMQP_URI"], timeout=float(current_app.config.get("HEALTH_BROKER_TIMEOUT", 3))
+    )
+    installed = service_names()
     if broker["status"] == "ok":
-        results = rpc.call_parallel({name: (name, "health", {}) for name in SERVICES},
-                                    token=anonymous_caller())
-        services = {name: _service_result(results.get(name)) for name in SERVICES}
+        results = rpc.call_parallel(
+            {name: (name, "health", {}) for name in installed}, token=anonymous_caller()
+        )
+        services = {name: _service_result(results.get(name)) for name in installed}
     else:  # no service can answer without the broker: don't wait for each to fail
-        services = {name: {"status": "error", "error": "unavailable",
-                           "message": "The message broker cannot be reached."}
-                    for name in SERVICES}
+        services = {
+            name: {
+                "status": "error",
+                "error": "unavailable",
+                "message": "The message broker cannot be reached.",
+            }
+            for name in installed
+        }
     healthy = broker["status"] == "ok" and all(s["status"] == "ok" for s in services.values())
     body = {"status": "ok" if healthy else "degraded", "broker": broker, "services": services}
     return _no_store(body, 200 if healthy else 503)
@@ -75,11 +84,13 @@ def livez():
 
 @ops.route("/readyz")
 def readyz():
-    broker = broker_check(rpc.client().config["AMQP_URI"],
-                          timeout=float(current_app.config.get("HEALTH_BROKER_TIMEOUT", 3)))
+    broker = broker_check(
+        rpc.client().config["AMQP_URI"], timeout=float(current_app.config.get("HEALTH_BROKER_TIMEOUT", 3))
+    )
     healthy = broker["status"] == "ok"
-    return _no_store({"status": "ok" if healthy else "unavailable", "broker": broker},
-                     200 if healthy else 503)
+    return _no_store(
+        {"status": "ok" if healthy else "unavailable", "broker": broker}, 200 if healthy else 503
+    )
 
 
 @ops.route("/metrics")

@@ -15,6 +15,7 @@ add to one overflow entry), and a send that fails is dropped (logged), so memory
 bounded whatever the traffic. identity aggregates again per minute (see
 ``services/identity/audit.py``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,16 +51,24 @@ class RefusalRecorder:
                 key = (None, None, "*", "*", status, "overflow")
             self.pending[key] = self.pending.get(key, 0) + 1
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="parvis-refusals",
-                                               daemon=True)
+                self.thread = threading.Thread(target=self._run, name="parvis-refusals", daemon=True)
                 self.thread.start()
 
     def _take(self) -> list[dict]:
         with self.lock:
             pending, self.pending = self.pending, {}
-        return [{"ip": ip, "user_id": user_id, "method": method, "route": route,
-                 "status": status, "reason": reason, "count": min(count, 1_000_000)}
-                for (ip, user_id, method, route, status, reason), count in pending.items()]
+        return [
+            {
+                "ip": ip,
+                "user_id": user_id,
+                "method": method,
+                "route": route,
+                "status": status,
+                "reason": reason,
+                "count": min(count, 1_000_000),
+            }
+            for (ip, user_id, method, route, status, reason), count in pending.items()
+        ]
 
     def flush(self) -> int:
         """Send what accumulated now; return how many refusals were sent."""
@@ -68,10 +77,9 @@ class RefusalRecorder:
             return 0
         try:
             self.client.call("identity", "record_refusals", system_caller(), refusals=batch)
-        except Exception as exc:   # identity away: the batch is dropped, requests unaffected
+        except Exception as exc:  # identity away: the batch is dropped, requests unaffected
             self.failed += 1
-            log.warning("refused requests not recorded in the audit log (%s: %s)",
-                        type(exc).__name__, exc)
+            log.warning("refused requests not recorded in the audit log (%s: %s)", type(exc).__name__, exc)
             return 0
         sent = sum(item["count"] for item in batch)
         self.sent += sent
@@ -83,7 +91,7 @@ class RefusalRecorder:
             tick.wait(self.interval)
             try:
                 self.flush()
-            except Exception:   # pragma: no cover - flush already catches the RPC's failures
+            except Exception:  # pragma: no cover - flush already catches the RPC's failures
                 log.exception("refused requests: send failed")
 
 
@@ -105,7 +113,13 @@ def note(status: int, details=None) -> None:
         rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
         principal = g.get("principal") or {}
         reason = details.get("reason") if isinstance(details, dict) else None
-        recorder().note(request.remote_addr, principal.get("id"), request.method,
-                        rule[:300], status, str(reason)[:40] if reason else None)
-    except Exception:   # never let the audit trail break an answer
+        recorder().note(
+            request.remote_addr,
+            principal.get("id"),
+            request.method,
+            rule[:300],
+            status,
+            str(reason)[:40] if reason else None,
+        )
+    except Exception:  # never let the audit trail break an answer
         log.exception("could not note a refused request")

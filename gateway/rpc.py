@@ -1,4 +1,5 @@
 """RPC from request handlers: the app's one ``RpcClient``, the request's caller context."""
+
 from __future__ import annotations
 
 from flask import current_app, g

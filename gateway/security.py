@@ -5,6 +5,7 @@ platform's context secret: nothing to store, nothing to send besides what the
 page already carries. Before sign-in, a random nonce cookie plays the part of
 the session token (double-submit cookie, bound by the same HMAC).
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,18 +16,20 @@ from urllib.parse import urlsplit
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -102,8 +105,9 @@ def origin_allowed(origin: str | None, own_url: str, public_url: str | None = No
     return presented in allowed
 
 
-def request_origin_allowed(origin: str | None, referer: str | None, own_url: str,
-                           public_url: str | None = None) -> bool:
+def request_origin_allowed(
+    origin: str | None, referer: str | None, own_url: str, public_url: str | None = None
+) -> bool:
     """``origin_allowed``, falling back on the ``Referer`` when there is no ``Origin``.
 
     Some browsers omit ``Origin`` on a form post; if they still send a ``Referer``, its

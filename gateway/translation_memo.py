@@ -14,6 +14,7 @@ change made through this process clears the memo; anything else ages out after
 ``ttl`` seconds (``PARVIS_TRANSLATION_MEMO_TTL``, 60 by default; 0 turns the
 memo off). Bounded to ``size`` entries, least recently used first out.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 
-def memo_key(kind: str, content_id: str, revision, target: str, source: str | None,
-             texts: Sequence[str]) -> tuple:
+def memo_key(
+    kind: str, content_id: str, revision, target: str, source: str | None, texts: Sequence[str]
+) -> tuple:
     digest = hashlib.sha256()
     for text in texts:
         digest.update(text.encode("utf-8"))
@@ -33,8 +35,7 @@ def memo_key(kind: str, content_id: str, revision, target: str, source: str | No
 
 
 class TranslationMemo:
-    def __init__(self, size: int = 4096, ttl: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, size: int = 4096, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.size = size
         self.ttl = ttl
         self._clock = clock

@@ -5,6 +5,7 @@ the matrix run against the real services (``tests/service/test_authz_matrix.py``
 validating, the API operations it names, and the expected answer of every
 (row, operation, actor, channel, state).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,17 @@ API_PREFIX = "/api/v1"
 #: Targets that are, or hang on, a post: the operations the "post deleted" state applies to.
 #: Raw request bodies an operation may send instead of JSON (an upload's bytes).
 RAW_BODIES = ("pdf",)
-POST_TARGETS = ("post", "comment", "fresh_post", "fresh_post_liked", "fresh_comment", "fresh_comment_liked",
-                "fresh_question", "announcement", "fresh_report")
+POST_TARGETS = (
+    "post",
+    "comment",
+    "fresh_post",
+    "fresh_post_liked",
+    "fresh_comment",
+    "fresh_comment_liked",
+    "fresh_question",
+    "announcement",
+    "fresh_report",
+)
 TARGET = re.compile(r"\$([a-z_]+)(?:\.([a-z_]+))?")
 PATH_PARAM = re.compile(r"{([^{}]+)}")
 
@@ -125,7 +135,7 @@ class Case:
 
     @property
     def id(self) -> str:
-        path = self.op.path[len(API_PREFIX):] if self.op.path.startswith(API_PREFIX) else self.op.path
+        path = self.op.path[len(API_PREFIX) :] if self.op.path.startswith(API_PREFIX) else self.op.path
         label = f"{self.op.method} {path}"
         if self.op.variant:
             label += f" ({self.op.variant})"
@@ -139,10 +149,51 @@ class RulesError(ValueError):
     pass
 
 
+#: the sections an installed plug-in's rules file adds to the core's
+MERGED_SECTIONS = ("rules", "other", "pending")
+
+
+def rule_files() -> list[Path]:
+    """The core's rules file, then each installed service plug-in's (``access_rules``)."""
+    from parvis_contracts.plugins import service_plugins
+
+    files = [RULES_FILE]
+    for plugin in service_plugins().values():
+        path = plugin.access_rules_path
+        if path is not None:
+            files.append(path)
+    return files
+
+
 @lru_cache(maxsize=1)
 def raw_rules() -> dict:
+    """The core's rules with every installed plug-in's rows, ``other``, ``pending`` and
+    ``builders`` merged in (a plug-in's file has the core's format)."""
     with open(RULES_FILE, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        merged = yaml.safe_load(handle)
+    merged.setdefault("builders", {})
+    for path in rule_files()[1:]:
+        with open(path, encoding="utf-8") as handle:
+            extra = yaml.safe_load(handle) or {}
+        if extra.get("version") != merged.get("version"):
+            raise RulesError(f"{path.name}: version {extra.get('version')} is not the core's")
+        for section in MERGED_SECTIONS:
+            merged[section] = list(merged.get(section) or []) + list(extra.get(section) or [])
+        for name, builder in (extra.get("builders") or {}).items():
+            if name in merged["builders"]:
+                raise RulesError(f"{path.name}: builder {name} is declared twice")
+            merged["builders"][name] = builder
+    return merged
+
+
+def builders() -> dict[str, dict]:
+    """Targets a plug-in makes through its own RPC: ``name -> {rpc, by, args}``."""
+    found = {}
+    for name, builder in (raw_rules().get("builders") or {}).items():
+        if set(builder) != {"rpc", "by", "args"} or "." not in str(builder["rpc"]):
+            raise RulesError(f"builder {name}: give rpc (service.method), by (a person) and args")
+        found[name] = builder
+    return found
 
 
 def parse_op(text: str) -> tuple[str, str]:
@@ -153,8 +204,21 @@ def parse_op(text: str) -> tuple[str, str]:
 
 
 def _operation(entry: dict, where: str) -> Operation:
-    known = {"op", "rpc", "access", "archived", "path", "query", "json", "rpc_args", "unknown",
-             "rpc_unknown", "items", "body", "variant"}
+    known = {
+        "op",
+        "rpc",
+        "access",
+        "archived",
+        "path",
+        "query",
+        "json",
+        "rpc_args",
+        "unknown",
+        "rpc_unknown",
+        "items",
+        "body",
+        "variant",
+    }
     extra = set(entry) - known
     if extra:
         raise RulesError(f"{where}: unknown keys {sorted(extra)}")
@@ -163,8 +227,7 @@ def _operation(entry: dict, where: str) -> Operation:
         raise RulesError(f"{where} {entry['op']}: rpc must be 'service.method'")
     params = dict(entry.get("path") or {})
     if set(params) != set(PATH_PARAM.findall(path)):
-        raise RulesError(f"{where} {entry['op']}: path parameters {sorted(params)} do not "
-                         f"match the template")
+        raise RulesError(f"{where} {entry['op']}: path parameters {sorted(params)} do not match the template")
     access = entry.get("access", "read")
     if access not in ("read", "write"):
         raise RulesError(f"{where} {entry['op']}: access is read or write")
@@ -174,12 +237,22 @@ def _operation(entry: dict, where: str) -> Operation:
         raise RulesError(f"{where} {entry['op']}: body is one of {RAW_BODIES} (raw bytes)")
     if entry.get("body") and entry.get("json") is not None:
         raise RulesError(f"{where} {entry['op']}: a raw body and a JSON body exclude each other")
-    return Operation(method=method, path=path, rpc=entry["rpc"], access=access,
-                     archived=entry.get("archived"), params=params, query=entry.get("query"),
-                     json=entry.get("json"), rpc_args=entry.get("rpc_args"),
-                     unknown=entry.get("unknown"), rpc_unknown=entry.get("rpc_unknown"),
-                     items=entry.get("items", "id"), body=entry.get("body"),
-                     variant=entry.get("variant"))
+    return Operation(
+        method=method,
+        path=path,
+        rpc=entry["rpc"],
+        access=access,
+        archived=entry.get("archived"),
+        params=params,
+        query=entry.get("query"),
+        json=entry.get("json"),
+        rpc_args=entry.get("rpc_args"),
+        unknown=entry.get("unknown"),
+        rpc_unknown=entry.get("rpc_unknown"),
+        items=entry.get("items", "id"),
+        body=entry.get("body"),
+        variant=entry.get("variant"),
+    )
 
 
 def _check_cell(value, where: str) -> None:
@@ -224,12 +297,22 @@ def rows() -> tuple[Row, ...]:
         if not ops:
             raise RulesError(f"{rid}: no operations")
         if "404" in expect.values() and not all(op.unknown_param for op in ops):
-            raise RulesError(f"{rid}: a 404 is compared with an unknown id's: every operation "
-                             f"needs a path parameter or `unknown`")
+            raise RulesError(
+                f"{rid}: a 404 is compared with an unknown id's: every operation "
+                f"needs a path parameter or `unknown`"
+            )
         if any(v in ("hidden",) for v in expect.values()) and not entry.get("field"):
             raise RulesError(f"{rid}: 'hidden' needs the field it is about")
-        result.append(Row(id=rid, authz=entry["authz"], community=entry.get("community"),
-                          expect=expect, operations=ops, field=entry.get("field")))
+        result.append(
+            Row(
+                id=rid,
+                authz=entry["authz"],
+                community=entry.get("community"),
+                expect=expect,
+                operations=ops,
+                field=entry.get("field"),
+            )
+        )
     return tuple(result)
 
 
@@ -273,15 +356,21 @@ def coverage_problems(api_operations: set[str]) -> list[str]:
     listed = listed_operations()
     problems = []
     for key in sorted(api_operations - set(listed)):
-        problems.append(f"{key} has no row in {RULES_FILE.name}: add it to a rule (or to "
-                        f"'other' as self/public, or to 'pending' with its issue number)")
+        problems.append(
+            f"{key} has no row in {RULES_FILE.name} (or a plug-in's rules file): "
+            f"add it to a rule (or to "
+            f"'other' as self/public, or to 'pending' with its issue number)"
+        )
     for key in sorted(set(listed) - api_operations):
-        problems.append(f"{key} is listed under '{listed[key]}' in {RULES_FILE.name} but is "
-                        f"not an operation of the API (any more)")
+        problems.append(
+            f"{key} is listed under '{listed[key]}' in {RULES_FILE.name} but is "
+            f"not an operation of the API (any more)"
+        )
     return problems
 
 
 # ------------------------------------------------------------------ expected answers
+
 
 def state_applies(state: str, row: Row, op: Operation, actor: str) -> bool:
     if state in ("archived", "guest_removed", "post_deleted") and row.community != "A":
@@ -322,6 +411,7 @@ def cases() -> list[Case]:
                     if state is not None and not state_applies(state, row, op, actor):
                         continue
                     for channel in CHANNELS:
-                        result.append(Case(row, op, actor, channel, state,
-                                           expected_in(state, row, op, actor)))
+                        result.append(
+                            Case(row, op, actor, channel, state, expected_in(state, row, op, actor))
+                        )
     return result

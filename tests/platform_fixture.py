@@ -10,6 +10,7 @@ This process never imports eventlet: the services run in their own processes.
 ``tests/e2e/conftest.py`` and ``tests/browser/conftest.py`` import the fixture
 from here.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,18 +21,20 @@ import pytest
 import requests
 
 from deploy.launcher import Platform, free_port
-from parvis_contracts.config import SERVICES
+from parvis_contracts.plugins import service_names
 from tests.support import Databases, Vhost
 
-START_TIMEOUT = 120.0       # seconds for every service and the gateway to answer
+SERVICES = service_names()
+
+START_TIMEOUT = 120.0  # seconds for every service and the gateway to answer
 HTTP_TIMEOUT = 15.0
 
 
 @dataclass
 class RunningPlatform:
     base_url: str
-    accounts: dict                      # key ("admin", "employee_fr", "guest", ...) -> account
-    organisations: dict                 # "host" / "supplier" -> organisation
+    accounts: dict  # key ("admin", "employee_fr", "guest", ...) -> account
+    organisations: dict  # "host" / "supplier" -> organisation
     platform: Platform
     vhost: Vhost
     _tokens: dict = field(default_factory=dict)
@@ -44,13 +47,15 @@ class RunningPlatform:
         account = self.accounts.get(key_or_email)
         email = account["email"] if account else key_or_email
         password = password if password is not None else account["password"]
-        response = requests.post(self.url("/api/v1/auth/sign-in"), timeout=HTTP_TIMEOUT,
-                                 json={"email": email, "password": password,
-                                       "issue_token": True})
+        response = requests.post(
+            self.url("/api/v1/auth/sign-in"),
+            timeout=HTTP_TIMEOUT,
+            json={"email": email, "password": password, "issue_token": True},
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
-    def api(self, key: str) -> "Api":
+    def api(self, key: str) -> Api:
         """A bearer-authenticated API client for a seeded account (one session per key)."""
         if key not in self._tokens:
             self._tokens[key] = self.sign_in(key)["token"]
@@ -105,16 +110,25 @@ def parvis(tmp_path_factory):
     platform = None
     try:
         db_urls = {name: databases.url(name) for name in SERVICES}
-        platform = Platform(tmp_path_factory.mktemp("e2e-var"), amqp_uri=vhost.uri,
-                            port=free_port(), db_urls=db_urls, metrics_base=None,
-                            bind_host="127.0.0.1")
+        platform = Platform(
+            tmp_path_factory.mktemp("e2e-var"),
+            amqp_uri=vhost.uri,
+            port=free_port(),
+            db_urls=db_urls,
+            metrics_base=None,
+            bind_host="127.0.0.1",
+        )
         platform.start(timeout=START_TIMEOUT)
         wait_for_healthz(platform.base_url)
         seeded = platform.seed()
         accounts = {account["key"]: account for account in seeded["accounts"]}
-        yield RunningPlatform(base_url=platform.base_url, accounts=accounts,
-                              organisations=seeded["organisations"], platform=platform,
-                              vhost=vhost)
+        yield RunningPlatform(
+            base_url=platform.base_url,
+            accounts=accounts,
+            organisations=seeded["organisations"],
+            platform=platform,
+            vhost=vhost,
+        )
     finally:
         if platform is not None:
             platform.stop()

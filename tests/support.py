@@ -5,6 +5,7 @@ Tests never touch a developer's running platform: each run gets its own vhost
 temporary SQLite files, or, with ``PARVIS_TEST_DB=postgresql``, fresh PostgreSQL
 databases created on ``PARVIS_TEST_PG_URL`` and dropped afterwards.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ import struct
 import time
 import uuid
 import zlib
+from datetime import UTC
 from urllib.parse import quote
 
 import requests
@@ -30,22 +32,28 @@ class Vhost:
         self.name = f"{prefix}-{uuid.uuid4().hex[:10]}"
         self.uri = f"amqp://guest:guest@127.0.0.1:5672/{quote(self.name, safe='')}"
 
-    def create(self) -> "Vhost":
+    def create(self) -> Vhost:
         vh = quote(self.name, safe="")
         r = requests.put(f"{MANAGEMENT}/vhosts/{vh}", auth=RABBIT_AUTH, timeout=10)
         r.raise_for_status()
-        r = requests.put(f"{MANAGEMENT}/permissions/{vh}/guest", auth=RABBIT_AUTH, timeout=10,
-                         json={"configure": ".*", "write": ".*", "read": ".*"})
+        r = requests.put(
+            f"{MANAGEMENT}/permissions/{vh}/guest",
+            auth=RABBIT_AUTH,
+            timeout=10,
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        )
         r.raise_for_status()
         return self
 
     def delete(self) -> None:
-        requests.delete(f"{MANAGEMENT}/vhosts/{quote(self.name, safe='')}", auth=RABBIT_AUTH,
-                        timeout=10)
+        requests.delete(f"{MANAGEMENT}/vhosts/{quote(self.name, safe='')}", auth=RABBIT_AUTH, timeout=10)
 
     def queue(self, name: str) -> dict:
-        r = requests.get(f"{MANAGEMENT}/queues/{quote(self.name, safe='')}/{quote(name, safe='')}",
-                         auth=RABBIT_AUTH, timeout=10)
+        r = requests.get(
+            f"{MANAGEMENT}/queues/{quote(self.name, safe='')}/{quote(name, safe='')}",
+            auth=RABBIT_AUTH,
+            timeout=10,
+        )
         r.raise_for_status()
         return r.json()
 
@@ -113,7 +121,7 @@ class FakeClock:
     def __init__(self, tick=None):
         from datetime import datetime, timedelta, timezone
 
-        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
         self.tick = tick or timedelta(0)
 
     def __call__(self):
@@ -208,9 +216,13 @@ class AccessTableWorld(UnitWorld):
         from parvis_contracts.context import KIND_PERSON, Caller
 
         def person(user_id, roles=("member",), guest=False):
-            return Caller(kind=KIND_PERSON, user_id=user_id,
-                          org_id="org-guest" if guest else "org-host",
-                          roles=frozenset(roles), guest=guest)
+            return Caller(
+                kind=KIND_PERSON,
+                user_id=user_id,
+                org_id="org-guest" if guest else "org-host",
+                roles=frozenset(roles),
+                guest=guest,
+            )
 
         super().__init__(Session, clock)
         self.version = 0
@@ -230,9 +242,13 @@ class AccessTableWorld(UnitWorld):
 
         from parvis_contracts.context import KIND_SYSTEM, Caller
 
-        return worker_factory(self.service_class, db=self.session(),
-                              caller=caller if caller is not None else Caller(kind=KIND_SYSTEM),
-                              clock=self.clock, **self.dependencies())
+        return worker_factory(
+            self.service_class,
+            db=self.session(),
+            caller=caller if caller is not None else Caller(kind=KIND_SYSTEM),
+            clock=self.clock,
+            **self.dependencies(),
+        )
 
     def deliver(self, event, data):
         from parvis_contracts.events import Envelope
@@ -245,27 +261,41 @@ class AccessTableWorld(UnitWorld):
         getattr(self.svc(), dict(HANDLER_METHODS)[event])(body)
         return body
 
-    def community(self, cid, visibility="private", archived=False, history=True,
-                  event=None, name=None):
+    def community(self, cid, visibility="private", archived=False, history=True, event=None, name=None):
         from parvis_contracts import events as ev
 
-        return self.deliver(event or ev.COMMUNITIES_COMMUNITY_CREATED, {
-            "community_id": cid, "name": name or f"Community {cid}", "kind": "team",
-            "visibility": visibility, "archived": archived, "newcomers_see_history": history,
-            "languages": ["en"], "allowed_org_ids": []})
+        return self.deliver(
+            event or ev.COMMUNITIES_COMMUNITY_CREATED,
+            {
+                "community_id": cid,
+                "name": name or f"Community {cid}",
+                "kind": "team",
+                "visibility": visibility,
+                "archived": archived,
+                "newcomers_see_history": history,
+                "languages": ["en"],
+                "allowed_org_ids": [],
+            },
+        )
 
     def join(self, cid, caller, role="member", joined_at=None):
         from parvis_contracts import events as ev
 
-        return self.deliver(ev.COMMUNITIES_MEMBER_ADDED, {
-            "community_id": cid, "user_id": caller.user_id, "role": role,
-            "guest": caller.guest, "joined_at": (joined_at or self.clock.now).isoformat()})
+        return self.deliver(
+            ev.COMMUNITIES_MEMBER_ADDED,
+            {
+                "community_id": cid,
+                "user_id": caller.user_id,
+                "role": role,
+                "guest": caller.guest,
+                "joined_at": (joined_at or self.clock.now).isoformat(),
+            },
+        )
 
     def leave(self, cid, caller):
         from parvis_contracts import events as ev
 
-        return self.deliver(ev.COMMUNITIES_MEMBER_REMOVED,
-                            {"community_id": cid, "user_id": caller.user_id})
+        return self.deliver(ev.COMMUNITIES_MEMBER_REMOVED, {"community_id": cid, "user_id": caller.user_id})
 
 
 def build_access_table(world: AccessTableWorld) -> AccessTableWorld:
@@ -290,25 +320,30 @@ def outbox_types(engine, metadata) -> list[str]:
 
     outbox = metadata.tables["outbox"]
     with engine.connect() as conn:
-        return [f"{r.source}.{r.event_type}"
-                for r in conn.execute(select(outbox.c.source, outbox.c.event_type)
-                                      .order_by(outbox.c.id))]
+        return [
+            f"{r.source}.{r.event_type}"
+            for r in conn.execute(select(outbox.c.source, outbox.c.event_type).order_by(outbox.c.id))
+        ]
 
 
 def png_bytes(scanline: bytes = b"\x00\xff\x00\x00") -> bytes:
     """A valid 1x1 RGB PNG; ``scanline`` is its one row (the filter byte, then the pixel)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(scanline)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(scanline))
+        + chunk(b"IEND", b"")
+    )
 
 
 def files_under(root) -> list[str]:
     """Every file below ``root`` as a sorted relative path ([] when ``root`` is absent)."""
     if not os.path.isdir(root):
         return []
-    return sorted(os.path.relpath(os.path.join(d, f), root)
-                  for d, _, names in os.walk(root) for f in names)
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, names in os.walk(root) for f in names)

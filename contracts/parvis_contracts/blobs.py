@@ -18,8 +18,10 @@ object to its content address (dropping it if those bytes are already
 stored) or ``discard`` removes it. ``blob_store(namespace)`` builds the store
 the configuration asks for (``PARVIS_BLOB_BACKEND``).
 """
+
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -29,9 +31,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from .errors import NotFound, PayloadTooLarge, ValidationFailed
 
@@ -53,8 +56,9 @@ def validate_sha256(value) -> str:
     friends never reach the file system.
     """
     if not isinstance(value, str) or not SHA256_RE.match(value):
-        raise ValidationFailed("Not a SHA-256 reference (64 lower-case hex digits).",
-                               {"sha256": ["Not a SHA-256 reference."]})
+        raise ValidationFailed(
+            "Not a SHA-256 reference (64 lower-case hex digits).", {"sha256": ["Not a SHA-256 reference."]}
+        )
     return value
 
 
@@ -66,8 +70,7 @@ def validate_staged_key(value) -> str:
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The file is larger than {max_bytes} bytes.",
-                           {"max_bytes": max_bytes})
+    return PayloadTooLarge(f"The file is larger than {max_bytes} bytes.", {"max_bytes": max_bytes})
 
 
 def _chunks(fileobj: BinaryIO, max_bytes: int, chunk_size: int = CHUNK_SIZE):
@@ -87,10 +90,16 @@ def _check_range(start: int, end: int | None, size: int) -> tuple[int, int]:
     """``(start, end)`` inclusive, within ``size``; ``ValidationFailed`` otherwise."""
     if end is None:
         end = size - 1
-    if not isinstance(start, int) or not isinstance(end, int) or start < 0 \
-            or (size and (start > end or end >= size)) or (not size and (start, end) != (0, -1)):
-        raise ValidationFailed("The byte range is outside the file.",
-                               {"range": [f"0 <= start <= end < {size}"]})
+    if (
+        not isinstance(start, int)
+        or not isinstance(end, int)
+        or start < 0
+        or (size and (start > end or end >= size))
+        or (not size and (start, end) != (0, -1))
+    ):
+        raise ValidationFailed(
+            "The byte range is outside the file.", {"range": [f"0 <= start <= end < {size}"]}
+        )
     return start, end
 
 
@@ -191,6 +200,7 @@ def _not_found() -> NotFound:
 
 # ====================================================================== local disk
 
+
 class LocalBlobStore(BlobStore):
     """Files on the local disk, ``<root>/<aa>/<bb>/<sha256>``, written atomically.
 
@@ -254,10 +264,8 @@ class LocalBlobStore(BlobStore):
                 yield chunk
 
     def delete(self, sha256: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.path(sha256).unlink()
-        except FileNotFoundError:
-            pass
 
     def list_blobs(self) -> Iterator[tuple[str, float]]:
         for first in sorted(self.root.iterdir()):
@@ -270,8 +278,9 @@ class LocalBlobStore(BlobStore):
                     if SHA256_RE.match(blob.name) and blob.is_file():
                         yield blob.name, blob.stat().st_mtime
 
-    def _write(self, fileobj: BinaryIO, max_bytes: int, target_dir: Path,
-               prefix: str) -> tuple[str, str, int]:
+    def _write(
+        self, fileobj: BinaryIO, max_bytes: int, target_dir: Path, prefix: str
+    ) -> tuple[str, str, int]:
         """Stream to a new file in ``target_dir``; ``(tmp path, sha256, size)``."""
         fd, tmp_name = tempfile.mkstemp(prefix=prefix, dir=target_dir)
         hasher, size = hashlib.sha256(), 0
@@ -285,16 +294,14 @@ class LocalBlobStore(BlobStore):
                 os.fsync(out.fileno())
             return tmp_name, hasher.hexdigest(), size
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
             raise
 
     def _promote(self, tmp_name: str, digest: str) -> None:
         target = self.path(digest)
         if target.is_file():
-            os.unlink(tmp_name)          # already stored: keep one copy
+            os.unlink(tmp_name)  # already stored: keep one copy
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(tmp_name, 0o644)
@@ -307,10 +314,8 @@ class LocalBlobStore(BlobStore):
         try:
             self._promote(tmp_name, digest)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
             raise
         return digest, size
 
@@ -343,10 +348,8 @@ class LocalBlobStore(BlobStore):
             self._promote(tmp_name, digest)
 
     def discard(self, key: str) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._staged_path(key).unlink()
-        except FileNotFoundError:
-            pass
 
     def staged_older_than(self, seconds: float) -> list[str]:
         limit = time.time() - seconds
@@ -365,6 +368,7 @@ class LocalBlobStore(BlobStore):
 
 
 # ====================================================================== memory
+
 
 class MemoryBlobStore(BlobStore):
     """Blobs in a dict: for unit tests, same rules as the disk store."""
@@ -397,8 +401,7 @@ class MemoryBlobStore(BlobStore):
     def open_range(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         data = self._get(sha256)
         start, end = _check_range(start, end, len(data))
-        return iter([data[i:min(i + CHUNK_SIZE, end + 1)]
-                     for i in range(start, end + 1, CHUNK_SIZE)])
+        return iter([data[i : min(i + CHUNK_SIZE, end + 1)] for i in range(start, end + 1, CHUNK_SIZE)])
 
     def delete(self, sha256: str) -> None:
         with self._lock:
@@ -447,6 +450,7 @@ class MemoryBlobStore(BlobStore):
 
 # ====================================================================== S3
 
+
 class _BodyReader(io.RawIOBase):
     """A botocore streaming body as a standard raw binary stream."""
 
@@ -458,7 +462,7 @@ class _BodyReader(io.RawIOBase):
 
     def readinto(self, buffer):
         data = self.body.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def close(self):
@@ -555,7 +559,7 @@ class S3BlobStore(BlobStore):
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents") or ():
-                yield item["Key"][len(prefix):], item["LastModified"].timestamp()
+                yield item["Key"][len(prefix) :], item["LastModified"].timestamp()
 
     def list_blobs(self) -> Iterator[tuple[str, float]]:
         for name, mtime in self._list(f"{self.prefix}blobs/"):
@@ -571,11 +575,11 @@ class S3BlobStore(BlobStore):
         def send_part() -> None:
             nonlocal upload_id
             if upload_id is None:
-                upload_id = self.client.create_multipart_upload(
-                    Bucket=self.bucket, Key=target)["UploadId"]
+                upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=target)["UploadId"]
             number = len(parts) + 1
-            answer = self.client.upload_part(Bucket=self.bucket, Key=target, UploadId=upload_id,
-                                             PartNumber=number, Body=bytes(buffer))
+            answer = self.client.upload_part(
+                Bucket=self.bucket, Key=target, UploadId=upload_id, PartNumber=number, Body=bytes(buffer)
+            )
             parts.append({"ETag": answer["ETag"], "PartNumber": number})
             buffer.clear()
 
@@ -592,15 +596,13 @@ class S3BlobStore(BlobStore):
                 if buffer:
                     send_part()
                 self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=target, UploadId=upload_id,
-                    MultipartUpload={"Parts": parts})
+                    Bucket=self.bucket, Key=target, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
         except BaseException:
             if upload_id is not None:
-                try:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=target,
-                                                       UploadId=upload_id)
-                except Exception:  # the sweep of incomplete uploads is the bucket's job
-                    pass
+                # the sweep of incomplete uploads is the bucket's job
+                with contextlib.suppress(Exception):
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=target, UploadId=upload_id)
             raise
         return Staged(key, hasher.hexdigest(), size)
 
@@ -637,17 +639,21 @@ class S3BlobStore(BlobStore):
 
     def staged_older_than(self, seconds: float) -> list[str]:
         limit = time.time() - seconds
-        return sorted(name for name, mtime in self._list(f"{self.prefix}staging/")
-                      if mtime < limit and STAGED_KEY_RE.match(name))
+        return sorted(
+            name
+            for name, mtime in self._list(f"{self.prefix}staging/")
+            if mtime < limit and STAGED_KEY_RE.match(name)
+        )
 
 
 # ====================================================================== factory
 
+
 def backend() -> str:
     """``PARVIS_BLOB_BACKEND``: ``local`` (default) or ``s3``."""
-    from .config import env
+    from . import settings
 
-    name = (env("PARVIS_BLOB_BACKEND", "local") or "local").strip().lower()
+    name = settings.value("PARVIS_BLOB_BACKEND").strip().lower()
     if name not in BACKENDS:
         raise ValueError(f"PARVIS_BLOB_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
     return name
@@ -655,32 +661,36 @@ def backend() -> str:
 
 def s3_settings() -> dict:
     """The S3 connection settings from the environment (``PARVIS_S3_*``)."""
-    from .config import env
+    from . import settings
 
-    bucket = env("PARVIS_S3_BUCKET")
+    bucket = settings.value("PARVIS_S3_BUCKET")
     if not bucket:
         raise ValueError("PARVIS_BLOB_BACKEND=s3 needs PARVIS_S3_BUCKET")
     return {
-        "endpoint_url": env("PARVIS_S3_ENDPOINT_URL"),
-        "region": env("PARVIS_S3_REGION", "us-east-1"),
-        "access_key_id": env("PARVIS_S3_ACCESS_KEY_ID"),
-        "secret_access_key": env("PARVIS_S3_SECRET_ACCESS_KEY"),
+        "endpoint_url": settings.value("PARVIS_S3_ENDPOINT_URL"),
+        "region": settings.value("PARVIS_S3_REGION"),
+        "access_key_id": settings.value("PARVIS_S3_ACCESS_KEY_ID"),
+        "secret_access_key": settings.value("PARVIS_S3_SECRET_ACCESS_KEY"),
         "bucket": bucket,
     }
 
 
 @functools.lru_cache(maxsize=8)
-def s3_client(endpoint_url: str | None, region: str, access_key_id: str | None,
-              secret_access_key: str | None):
+def s3_client(
+    endpoint_url: str | None, region: str, access_key_id: str | None, secret_access_key: str | None
+):
     """One boto3 client per setting (clients are thread-safe and costly to build)."""
     import boto3
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint_url, region_name=region,
-        aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
-        config=Config(retries={"max_attempts": 3, "mode": "standard"},
-                      s3={"addressing_style": "path"}))
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}, s3={"addressing_style": "path"}),
+    )
 
 
 def blob_store(namespace: str) -> BlobStore:
@@ -694,8 +704,12 @@ def blob_store(namespace: str) -> BlobStore:
         raise ValueError(f"bad blob namespace {namespace!r}")
     if backend() == "s3":
         settings = s3_settings()
-        client = s3_client(settings["endpoint_url"], settings["region"],
-                           settings["access_key_id"], settings["secret_access_key"])
+        client = s3_client(
+            settings["endpoint_url"],
+            settings["region"],
+            settings["access_key_id"],
+            settings["secret_access_key"],
+        )
         return S3BlobStore(client, settings["bucket"], namespace)
     from .config import blob_dir
 

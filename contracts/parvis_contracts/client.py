@@ -8,8 +8,10 @@ reuses it for every call. The caller context is set per call.
     client.call("identity", "get_profile", token, user_id="...")
     futures = [client.call_async("identity", "health", token) for ...]   # in parallel
 """
+
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import socket
@@ -18,15 +20,15 @@ import threading
 
 from amqp.exceptions import ChannelError as AmqpChannelError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
-from kombu.exceptions import OperationalError
-from nameko.exceptions import RpcTimeout, UnknownService
 from kombu import Connection, Queue
+from kombu.exceptions import OperationalError
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import MethodProxy
-from nameko.standalone.rpc import (ClusterRpcProxy, PollingQueueConsumer,
-                                   SingleThreadedReplyListener)
+from nameko.standalone.rpc import ClusterRpcProxy, PollingQueueConsumer, SingleThreadedReplyListener
 
-from .config import env_int, nameko_config
+from . import settings
+from .config import nameko_config
 from .context import CONTEXT_KEY
 from .errors import Unavailable
 
@@ -69,13 +71,24 @@ def publish_options(amqp_uri: str) -> tuple[dict, dict]:
     confirm, so a request never hangs on the broker. Every node of a ``;``-separated
     failover list is tried once.
     """
-    seconds = env_int("PARVIS_AMQP_CLIENT_TIMEOUT", 5)
+    seconds = settings.value("PARVIS_AMQP_CLIENT_TIMEOUT")
     nodes = max(1, len([uri for uri in amqp_uri.split(";") if uri.strip()]))
-    transport = {"connect_timeout": min(seconds, 2), "read_timeout": seconds,
-                 "write_timeout": seconds, "max_retries": nodes - 1, "interval_start": 0,
-                 "interval_step": 0.2, "interval_max": 0.2}
-    retry = {"max_retries": nodes, "interval_start": 0, "interval_step": 0.2,
-             "interval_max": 0.2, "errback": _no_resend_after_timeout}
+    transport = {
+        "connect_timeout": min(seconds, 2),
+        "read_timeout": seconds,
+        "write_timeout": seconds,
+        "max_retries": nodes - 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+    retry = {
+        "max_retries": nodes,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+        "errback": _no_resend_after_timeout,
+    }
     return transport, retry
 
 
@@ -89,12 +102,16 @@ class _BoundedReplyConsumer(PollingQueueConsumer):
             config = self.provider.container.config
             transport, _retry = publish_options(config[AMQP_URI_CONFIG_KEY])
             self.connection = Connection(
-                config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                config[AMQP_URI_CONFIG_KEY],
+                ssl=config.get(AMQP_SSL_CONFIG_KEY),
                 login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
-                connect_timeout=transport["connect_timeout"])
+                connect_timeout=transport["connect_timeout"],
+            )
             self._bounded = True
-            self._retries = {key: transport[key] for key in
-                             ("max_retries", "interval_start", "interval_step", "interval_max")}
+            self._retries = {
+                key: transport[key]
+                for key in ("max_retries", "interval_start", "interval_step", "interval_max")
+            }
         # connect here, bounded (kombu's lazy connect would wait 2 s before its one retry)
         self.connection.ensure_connection(**self._retries)
         super()._setup_consumer()
@@ -111,9 +128,13 @@ class _BoundedReplyListener(SingleThreadedReplyListener):
         original = self.queue_consumer.register_provider
 
         def register(provider):
-            provider.queue = Queue(provider.queue.name, exchange=provider.queue.exchange,
-                                   routing_key=provider.queue.routing_key, durable=False,
-                                   queue_arguments=provider.queue.queue_arguments)
+            provider.queue = Queue(
+                provider.queue.name,
+                exchange=provider.queue.exchange,
+                routing_key=provider.queue.routing_key,
+                durable=False,
+                queue_arguments=provider.queue.queue_arguments,
+            )
             original(provider)
 
         self.queue_consumer.register_provider = register
@@ -133,8 +154,8 @@ def _replies_alive(standalone) -> bool:
         return False
     try:
         connection.drain_events(timeout=0)
-    except socket.timeout:
-        return True                      # nothing pending: the usual case
+    except TimeoutError:
+        return True  # nothing pending: the usual case
     except CLIENT_BROKER_ERRORS:
         return False
     return True
@@ -143,7 +164,7 @@ def _replies_alive(standalone) -> bool:
 class RpcClient:
     def __init__(self, config: dict | None = None, timeout: float | None = None):
         self.config = config or nameko_config()
-        self.timeout = timeout if timeout is not None else env_int("PARVIS_RPC_TIMEOUT", 5)
+        self.timeout = timeout if timeout is not None else settings.value("PARVIS_RPC_TIMEOUT")
         self._local = threading.local()
         self._all: list[ClusterRpcProxy] = []
         self._lock = threading.Lock()
@@ -157,8 +178,9 @@ class RpcClient:
             self._reset()
             holder = None
         if holder is None:
-            standalone = ClusterRpcProxy(self.config, context_data={}, timeout=self.timeout,
-                                         reply_listener_cls=_BoundedReplyListener)
+            standalone = ClusterRpcProxy(
+                self.config, context_data={}, timeout=self.timeout, reply_listener_cls=_BoundedReplyListener
+            )
             proxy = standalone.start()
             holder = self._local.holder = (standalone, proxy)
             with self._lock:
@@ -188,9 +210,14 @@ class RpcClient:
         # what ``proxy.<service>.<method>`` builds, with a bounded publisher; a request
         # expires when its caller stops waiting (it never runs after a 504 or a restart)
         options = {"expiration": self.timeout} if self.timeout else {}
-        method_proxy = MethodProxy(standalone._worker_ctx, service, method,
-                                   standalone._reply_listener,
-                                   retry_policy=self._retry_policy, **options)
+        method_proxy = MethodProxy(
+            standalone._worker_ctx,
+            service,
+            method,
+            standalone._reply_listener,
+            retry_policy=self._retry_policy,
+            **options,
+        )
         method_proxy.publisher.transport_options = dict(self._transport_options)
         return method_proxy
 
@@ -219,8 +246,6 @@ class RpcClient:
         with self._lock:
             proxies, self._all = self._all, []
         for standalone in proxies:
-            try:
+            with contextlib.suppress(Exception):
                 standalone.stop()
-            except Exception:
-                pass
         self._local = threading.local()

@@ -1,13 +1,14 @@
 """The time source, a dependency so that tests can move the clock."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Clock(DependencyProvider):

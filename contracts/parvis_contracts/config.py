@@ -1,8 +1,10 @@
 """Configuration from environment variables, with working defaults.
 
-Every setting of the platform is read here so that one page lists them all
-(``docs/configuration.md`` documents the same names).
+The settings themselves (name, type, default, meaning) are declared once, in
+:mod:`parvis_contracts.settings` (``docs/configuration.md`` documents the same names);
+the functions here are the typed shortcuts the rest of the code has always imported.
 """
+
 from __future__ import annotations
 
 import functools
@@ -10,56 +12,60 @@ import os
 import secrets
 from pathlib import Path
 
-SERVICES = ("identity", "communities", "feed", "documents", "translation")
+from . import settings
 
 
 def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    """The text of any variable, ``default`` when unset or empty (prefer ``settings.value``)."""
+    value = settings.raw(name)
+    return value if value is not None else default
 
 
 def env_int(name: str, default: int) -> int:
-    return int(env(name, str(default)))
+    """``env`` as an int; a malformed value raises a ValueError naming the variable."""
+    value = settings.raw(name)
+    return default if value is None else settings.convert(name, settings.INT, value)
 
 
 def env_bool(name: str, default: bool) -> bool:
-    return (env(name, "1" if default else "0") or "").lower() in ("1", "true", "yes", "on")
+    """True for 1/true/yes/on (any case), False for any other non-empty value."""
+    value = settings.raw(name)
+    return default if value is None else value.lower() in settings.TRUE
 
 
 def var_dir() -> Path:
     """Where embedded state lives (SQLite files, blobs, generated secrets)."""
-    path = Path(env("PARVIS_VAR_DIR", str(Path.cwd() / "var")))
+    path = settings.value("PARVIS_VAR_DIR")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def blob_dir() -> Path:
     """Root of the local content-addressed blob store (``PARVIS_BLOB_DIR``)."""
-    explicit = env("PARVIS_BLOB_DIR")
-    path = Path(explicit) if explicit else var_dir() / "blobs"
+    path = settings.value("PARVIS_BLOB_DIR")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def amqp_uri() -> str:
-    return env("PARVIS_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    return settings.value("PARVIS_AMQP_URI")
 
 
 def db_url(service: str) -> str:
     """``PARVIS_<SERVICE>_DB_URL`` or an SQLite file per service under the var dir."""
-    explicit = env(f"PARVIS_{service.upper()}_DB_URL")
-    if explicit:
-        return explicit
-    return f"sqlite:///{var_dir() / (service + '.db')}"
+    name = f"PARVIS_{service.upper()}_DB_URL"
+    if not settings.is_set(name):
+        var_dir()  # the directory of the SQLite file
+    return settings.value(name)
 
 
 def context_secret() -> bytes:
     """The platform secret (cached: it is read on every RPC)."""
-    return _context_secret(env("PARVIS_CONTEXT_SECRET"), env("PARVIS_VAR_DIR"))
+    return _context_secret(settings.value("PARVIS_CONTEXT_SECRET"), settings.value("PARVIS_VAR_DIR"))
 
 
 @functools.lru_cache(maxsize=8)
-def _context_secret(value: str | None, _var_dir: str | None) -> bytes:
+def _context_secret(value: str | None, _var_dir: Path) -> bytes:
     """The key that signs caller contexts and event envelopes.
 
     ``PARVIS_CONTEXT_SECRET`` in production (from a Kubernetes Secret). On a
@@ -76,21 +82,16 @@ def _context_secret(value: str | None, _var_dir: str | None) -> bytes:
     return path.read_text().strip().encode()
 
 
-#: services whose worker limit differs from PARVIS_MAX_WORKERS's default: a translation
-#: worker holds an engine call for tens of milliseconds to seconds (see docs/services/translation.md)
-DEFAULT_MAX_WORKERS = {"translation": 4}
-
-
 def max_workers(service: str | None = None) -> int:
-    """``PARVIS_<SERVICE>_MAX_WORKERS``, else ``PARVIS_MAX_WORKERS``, else the default (10).
+    """``PARVIS_<SERVICE>_MAX_WORKERS``, else ``PARVIS_MAX_WORKERS``, else the default of the
+    service's plug-in declaration (10 unless it says otherwise; translation: 4).
 
     nameko also takes it as the RPC prefetch count: a saturated replica leaves the
     rest of its queue to the other replicas.
     """
-    default = env_int("PARVIS_MAX_WORKERS", DEFAULT_MAX_WORKERS.get(service or "", 10))
     if service:
-        return env_int(f"PARVIS_{service.upper()}_MAX_WORKERS", default)
-    return default
+        return settings.value(f"PARVIS_{service.upper()}_MAX_WORKERS")
+    return settings.value("PARVIS_MAX_WORKERS")
 
 
 def nameko_config(service: str | None = None) -> dict:
@@ -101,6 +102,6 @@ def nameko_config(service: str | None = None) -> dict:
         "parent_calls_tracked": 10,
         # a silent broker link is dropped after two missed intervals: 8 s notices it
         # within 20 s (py-amqp checks about once a second)
-        "HEARTBEAT": env_int("PARVIS_AMQP_HEARTBEAT", 8),
-        "PREFETCH_COUNT": env_int("PARVIS_PREFETCH_COUNT", 10),
+        "HEARTBEAT": settings.value("PARVIS_AMQP_HEARTBEAT"),
+        "PREFETCH_COUNT": settings.value("PARVIS_PREFETCH_COUNT"),
     }

@@ -8,6 +8,7 @@ runs; a call with no token, an expired one or a bad signature is refused with
 
 Token format: ``base64url(json payload) + "." + base64url(hmac)``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,13 +18,14 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from .config import context_secret, env_int
+from . import settings
+from .config import context_secret
 from .errors import Unauthenticated
 
 CONTEXT_KEY = "parvis_caller"
 
-ROLE_ADMIN = "admin"                      # network admin
-ROLE_GCM = "global_community_manager"     # global community manager
+ROLE_ADMIN = "admin"  # network admin
+ROLE_GCM = "global_community_manager"  # global community manager
 ROLE_MEMBER = "member"
 ROLES = (ROLE_ADMIN, ROLE_GCM, ROLE_MEMBER)
 
@@ -66,22 +68,38 @@ class Caller:
 
     def describe(self) -> dict:
         """What a service's ``whoami`` answers: the caller as it was verified."""
-        return {"kind": self.kind, "user_id": self.user_id, "org_id": self.org_id,
-                "roles": sorted(self.roles), "guest": self.guest}
+        return {
+            "kind": self.kind,
+            "user_id": self.user_id,
+            "org_id": self.org_id,
+            "roles": sorted(self.roles),
+            "guest": self.guest,
+        }
 
     def to_payload(self) -> dict:
         return {
-            "k": self.kind, "u": self.user_id, "o": self.org_id,
-            "r": sorted(self.roles), "g": self.guest, "s": self.session_id,
-            "l": self.lang, "e": self.expires_at,
+            "k": self.kind,
+            "u": self.user_id,
+            "o": self.org_id,
+            "r": sorted(self.roles),
+            "g": self.guest,
+            "s": self.session_id,
+            "l": self.lang,
+            "e": self.expires_at,
         }
 
     @classmethod
-    def from_payload(cls, data: dict) -> "Caller":
-        return cls(kind=data["k"], user_id=data.get("u"), org_id=data.get("o"),
-                   roles=frozenset(data.get("r") or ()), guest=bool(data.get("g")),
-                   session_id=data.get("s"), lang=data.get("l"),
-                   expires_at=int(data["e"]))
+    def from_payload(cls, data: dict) -> Caller:
+        return cls(
+            kind=data["k"],
+            user_id=data.get("u"),
+            org_id=data.get("o"),
+            roles=frozenset(data.get("r") or ()),
+            guest=bool(data.get("g")),
+            session_id=data.get("s"),
+            lang=data.get("l"),
+            expires_at=int(data["e"]),
+        )
 
 
 def _b64(raw: bytes) -> str:
@@ -99,7 +117,7 @@ def _mac(secret: bytes, body: str) -> str:
 def sign(caller: Caller, secret: bytes | None = None, ttl: int | None = None) -> str:
     """Sign ``caller``; ``ttl`` seconds from now unless it carries an expiry."""
     if not caller.expires_at:
-        ttl = ttl if ttl is not None else env_int("PARVIS_CONTEXT_TTL", 60)
+        ttl = ttl if ttl is not None else settings.value("PARVIS_CONTEXT_TTL")
         caller = Caller(**{**caller.__dict__, "expires_at": int(time.time()) + ttl})
     body = _b64(json.dumps(caller.to_payload(), separators=(",", ":")).encode())
     return body + "." + _mac(secret or context_secret(), body)

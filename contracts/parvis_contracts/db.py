@@ -11,15 +11,27 @@ SQLite (the default) runs in WAL mode with a busy timeout and foreign keys on;
 any other SQLAlchemy URL (PostgreSQL in production) comes from
 ``PARVIS_<SERVICE>_DB_URL``.
 """
+
 from __future__ import annotations
 
 import uuid
 import weakref
-from datetime import timezone
+from datetime import UTC
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table, TypeDecorator,
-                        create_engine, event, func)
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+    func,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,14 +54,14 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -66,6 +78,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -75,7 +88,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 def infrastructure_tables(metadata: MetaData) -> tuple[Table, Table]:
     """Add the ``outbox`` and ``processed_events`` tables to a service's metadata."""
     outbox = Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("id", Integer, primary_key=True, autoincrement=True),
         Column("event_id", String(36), nullable=False, unique=True),
         Column("source", String(40), nullable=False),
@@ -85,13 +99,13 @@ def infrastructure_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("published_at", DateTime(timezone=True), nullable=True, index=True),
     )
     processed = Table(
-        "processed_events", metadata,
+        "processed_events",
+        metadata,
         Column("event_id", String(36), primary_key=True),
         Column("handler", String(120), primary_key=True),
-        Column("status", String(10), nullable=False),        # done | failed
+        Column("status", String(10), nullable=False),  # done | failed
         Column("attempts", Integer, nullable=False, default=0),
-        Column("updated_at", DateTime(timezone=True), server_default=func.now(),
-               nullable=False),
+        Column("updated_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
     )
     return outbox, processed
 
@@ -106,9 +120,15 @@ class ServiceSession(Session):
         if self.outbox_table is None:
             raise RuntimeError("this service's metadata has no outbox table")
         env = Envelope.new(event, data)
-        self.execute(self.outbox_table.insert().values(
-            event_id=env.id, source=event.source, event_type=event.name,
-            occurred_at=env.occurred_at, payload=env.data))
+        self.execute(
+            self.outbox_table.insert().values(
+                event_id=env.id,
+                source=event.source,
+                event_type=event.name,
+                occurred_at=env.occurred_at,
+                payload=env.data,
+            )
+        )
         self.info["emitted"] = True
         return env
 
@@ -120,9 +140,11 @@ class ServiceSession(Session):
 
 def session_factory(engine: Engine, metadata: MetaData, on_events=None) -> sessionmaker:
     outbox = metadata.tables.get("outbox")
-    cls = type("BoundServiceSession", (ServiceSession,),
-               {"outbox_table": outbox,
-                "_on_events_committed": staticmethod(on_events) if on_events else None})
+    cls = type(
+        "BoundServiceSession",
+        (ServiceSession,),
+        {"outbox_table": outbox, "_on_events_committed": staticmethod(on_events) if on_events else None},
+    )
     return sessionmaker(engine, class_=cls, expire_on_commit=False)
 
 
@@ -133,7 +155,7 @@ class Database(DependencyProvider):
         self.metadata = metadata
         self.relay_enabled = relay and "outbox" in metadata.tables
         self.relay = None
-        self.sessions: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def setup(self):
         from .outbox import OutboxRelay
@@ -141,10 +163,8 @@ class Database(DependencyProvider):
         service = self.container.service_name
         self.engine = make_engine(self.container.config.get("DB_URL") or db_url(service))
         if self.relay_enabled:
-            self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"],
-                                     self.container.config)
-        self.Session = session_factory(self.engine, self.metadata,
-                                       self.relay.wake if self.relay else None)
+            self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"], self.container.config)
+        self.Session = session_factory(self.engine, self.metadata, self.relay.wake if self.relay else None)
 
     def start(self):
         if self.relay:

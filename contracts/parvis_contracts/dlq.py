@@ -17,6 +17,7 @@ Messages that arrive meanwhile are left alone (they are behind the ones it takes
 It prints ``{"examined": n, "dropped": n, "kept": n}``. Run it right after an erasure
 (docs/security.md, "Privacy (GDPR)"); ``count`` shows how many messages wait.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,7 @@ KEEP_TYPES = {IDENTITY_USER_ERASED.key}
 def _names(body: bytes, person_id: str) -> bool:
     if person_id.encode() in body:
         return True
-    try:             # a JSON body may escape characters of the id (e.g. "\u002d")
+    try:  # a JSON body may escape characters of the id (e.g. "\u002d")
         return person_id in json.dumps(json.loads(body), ensure_ascii=False)
     except (ValueError, UnicodeDecodeError):
         return False
@@ -75,18 +76,23 @@ def purge_person(person_id: str, uri: str | None = None, queue: str = DLQ_NAME) 
                 if message is None:
                     break
                 done["examined"] += 1
-                body = message.body if isinstance(message.body, bytes) else \
-                    str(message.body).encode()
+                body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
                 if _names(body, person_id) and _type(body) not in KEEP_TYPES:
                     done["dropped"] += 1
                 else:
                     # back at the end of the queue, as it was (confirmed before the ack)
                     properties = dict(message.properties)
                     headers = properties.pop("application_headers", None) or {}
-                    producer.publish(body, exchange="", routing_key=queue, headers=headers,
-                                     content_type=properties.pop("content_type", None),
-                                     content_encoding=properties.pop("content_encoding", None),
-                                     delivery_mode=2, retry=True)
+                    producer.publish(
+                        body,
+                        exchange="",
+                        routing_key=queue,
+                        headers=headers,
+                        content_type=properties.pop("content_type", None),
+                        content_encoding=properties.pop("content_encoding", None),
+                        delivery_mode=2,
+                        retry=True,
+                    )
                     done["kept"] += 1
                 channel.basic_ack(message.delivery_tag)
         finally:
@@ -95,11 +101,11 @@ def purge_person(person_id: str, uri: str | None = None, queue: str = DLQ_NAME) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m parvis_contracts.dlq",
-                                     description="The dead-letter queue and erased people.")
+    parser = argparse.ArgumentParser(
+        prog="python -m parvis_contracts.dlq", description="The dead-letter queue and erased people."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    purge = commands.add_parser("purge-person",
-                                help="drop the dead letters that name an erased person")
+    purge = commands.add_parser("purge-person", help="drop the dead letters that name an erased person")
     purge.add_argument("person_id")
     commands.add_parser("count", help="how many messages wait in the dead-letter queue")
     args = parser.parse_args(argv)
@@ -110,5 +116,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":       # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

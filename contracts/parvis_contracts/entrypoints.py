@@ -9,6 +9,7 @@ a direct RPC without the platform secret is refused everywhere.
 
 Inside a worker, :class:`CurrentCaller` gives the verified :class:`Caller`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -49,18 +50,24 @@ class TypedRpcConsumer(RpcConsumer):
         try:
             return super().handle_result(message, result, exc_info)
         except BROKER_ERRORS as exc:
-            log.warning("reply to %s not sent, the broker cannot be reached: %s",
-                        message.delivery_info.get("routing_key"), exc)
+            log.warning(
+                "reply to %s not sent, the broker cannot be reached: %s",
+                message.delivery_info.get("routing_key"),
+                exc,
+            )
             return result, exc_info
 
     def setup(self):
         arguments = queue_type_arguments()
         if self.queue is None and arguments:
             service_name = self.container.service_name
-            self.queue = Queue(RPC_QUEUE_TEMPLATE.format(service_name),
-                               exchange=get_rpc_exchange(self.container.config),
-                               routing_key=f"{service_name}.*", durable=True,
-                               queue_arguments=arguments)
+            self.queue = Queue(
+                RPC_QUEUE_TEMPLATE.format(service_name),
+                exchange=get_rpc_exchange(self.container.config),
+                routing_key=f"{service_name}.*",
+                durable=True,
+                queue_arguments=arguments,
+            )
             self.queue_consumer.register_provider(self)
             self._registered = True
         super().setup()
@@ -76,8 +83,13 @@ def transient(queue: Queue) -> Queue:
     node the service reconnects to. Replies in flight are lost either way (the caller
     times out).
     """
-    return Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key,
-                 durable=False, queue_arguments=queue.queue_arguments)
+    return Queue(
+        queue.name,
+        exchange=queue.exchange,
+        routing_key=queue.routing_key,
+        durable=False,
+        queue_arguments=queue.queue_arguments,
+    )
 
 
 class TransientReplyListener(ReplyListener):
@@ -149,17 +161,18 @@ class CurrentCaller(DependencyProvider):
 
 def transactional(fn):
     """Roll back whatever a failing call left in the session: never a half-written record."""
+
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
         try:
             return fn(self, *args, **kwargs)
         except IntegrityError:
             self.db.rollback()
-            raise Conflict("This change conflicts with existing data (it may already exist).") \
-                from None
+            raise Conflict("This change conflicts with existing data (it may already exist).") from None
         except BaseException:
             self.db.rollback()
             raise
+
     return wrapper
 
 
@@ -173,10 +186,10 @@ def dump(schema_cls, data, **kwargs):
     try:
         key = (schema_cls, tuple(sorted(kwargs.items())))
         schema = _DUMPERS.get(key)
-    except TypeError:       # an unhashable option (a list for ``only``): build one
+    except TypeError:  # an unhashable option (a list for ``only``): build one
         return schema_cls(**kwargs).dump(data)
     if schema is None:
         schema = schema_cls(**kwargs)
-        if len(_DUMPERS) < _DUMPERS_MAX:    # schema classes are module-level: a few dozen
+        if len(_DUMPERS) < _DUMPERS_MAX:  # schema classes are module-level: a few dozen
             _DUMPERS[key] = schema
     return schema.dump(data)

@@ -5,6 +5,7 @@ registered with ``deserialize_to_instance``, the caller gets the same class
 back with its arguments (message and details). The gateway maps them to HTTP
 with :data:`HTTP_STATUS` — the one table of the platform.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,20 +97,31 @@ class Unavailable(ParvisError):
 
 ERRORS = {
     cls.__name__: cls
-    for cls in (BadRequest, ValidationFailed, Unauthenticated, Forbidden, NotFound,
-                Conflict, PayloadTooLarge, TooManyRequests, Unavailable)
+    for cls in (
+        BadRequest,
+        ValidationFailed,
+        Unauthenticated,
+        Forbidden,
+        NotFound,
+        Conflict,
+        PayloadTooLarge,
+        TooManyRequests,
+        Unavailable,
+    )
 }
 
 #: The one table from error type to HTTP status. Anything not in it is a bug (500).
 HTTP_STATUS = {name: cls.status for name, cls in ERRORS.items()}
-HTTP_STATUS.update({
-    # nameko's own errors the gateway may see
-    "MethodNotFound": 501,
-    "IncorrectSignature": 400,
-    "MalformedRequest": 400,
-    "RpcTimeout": 504,
-    "UnknownService": 503,
-})
+HTTP_STATUS.update(
+    {
+        # nameko's own errors the gateway may see
+        "MethodNotFound": 501,
+        "IncorrectSignature": 400,
+        "MalformedRequest": 400,
+        "RpcTimeout": 504,
+        "UnknownService": 503,
+    }
+)
 
 
 def not_found(what: str = "resource") -> NotFound:

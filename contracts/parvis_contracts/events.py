@@ -4,6 +4,7 @@ An event is published by its source service to the topic exchange
 ``<source>.events`` with the event name as routing key — the same wiring as
 nameko's ``EventDispatcher`` — wrapped in a signed :class:`Envelope`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,12 +12,13 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
 from .config import context_secret
 from .errors import ValidationFailed
+from .vocabulary import COMMUNITY_VISIBILITIES, MEMBER_ROLES
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class EventType:
 
 
 # --- payload schemas -------------------------------------------------------
+
 
 class UserEventSchema(Schema):
     user_id = fields.String(required=True)
@@ -62,9 +65,9 @@ class OrganisationEventSchema(Schema):
 class MembershipEventSchema(Schema):
     community_id = fields.String(required=True)
     user_id = fields.String(required=True)
-    role = fields.String(load_default="member", validate=validate.OneOf(["member", "manager"]))
+    role = fields.String(load_default="member", validate=validate.OneOf(MEMBER_ROLES))
     guest = fields.Boolean(load_default=False)
-    joined_at = fields.String(load_default=None, allow_none=True)   # ISO 8601
+    joined_at = fields.String(load_default=None, allow_none=True)  # ISO 8601
     #: the community's version after this change (see parvis_contracts.membership);
     #: absent in events published before versions existed, read as 0
     version = fields.Integer(load_default=0, validate=validate.Range(min=0))
@@ -79,8 +82,7 @@ class CommunityStateSchema(CommunityEventSchema):
 
     name = fields.String(required=True)
     kind = fields.String(required=True)
-    visibility = fields.String(required=True,
-                               validate=validate.OneOf(["open", "private", "secret"]))
+    visibility = fields.String(required=True, validate=validate.OneOf(COMMUNITY_VISIBILITIES))
     archived = fields.Boolean(required=True)
     newcomers_see_history = fields.Boolean(required=True)
     languages = fields.List(fields.String(), load_default=list)
@@ -204,8 +206,18 @@ SCHEMAS: dict[EventType, type[Schema]] = {
 }
 
 
-def validate_payload(event: EventType, data: dict) -> dict:
+def schema_of(event: EventType) -> type[Schema] | None:
+    """The payload schema of a core event, or of an installed plug-in's."""
     schema = SCHEMAS.get(event)
+    if schema is None:
+        from .plugins import event_schemas  # the registry imports this module
+
+        schema = event_schemas().get(event)
+    return schema
+
+
+def validate_payload(event: EventType, data: dict) -> dict:
+    schema = schema_of(event)
     if schema is None:
         raise ValidationFailed(f"Unknown event {event.key}.")
     errors = schema().validate(data)
@@ -215,6 +227,7 @@ def validate_payload(event: EventType, data: dict) -> dict:
 
 
 # --- the envelope ----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -226,28 +239,41 @@ class Envelope:
     data: dict
 
     @classmethod
-    def new(cls, event: EventType, data: dict) -> "Envelope":
-        return cls(id=str(uuid.uuid4()), type=event.key,
-                   occurred_at=datetime.now(timezone.utc).isoformat(),
-                   data=validate_payload(event, data))
+    def new(cls, event: EventType, data: dict) -> Envelope:
+        return cls(
+            id=str(uuid.uuid4()),
+            type=event.key,
+            occurred_at=datetime.now(UTC).isoformat(),
+            data=validate_payload(event, data),
+        )
 
     def _mac(self, secret: bytes) -> str:
-        body = json.dumps([self.id, self.type, self.occurred_at, self.data],
-                          sort_keys=True, separators=(",", ":"))
+        body = json.dumps(
+            [self.id, self.type, self.occurred_at, self.data], sort_keys=True, separators=(",", ":")
+        )
         return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
 
     def to_message(self, secret: bytes | None = None) -> dict:
-        return {"id": self.id, "type": self.type, "occurred_at": self.occurred_at,
-                "data": self.data, "sig": self._mac(secret or context_secret())}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "occurred_at": self.occurred_at,
+            "data": self.data,
+            "sig": self._mac(secret or context_secret()),
+        }
 
     @classmethod
-    def from_message(cls, body, secret: bytes | None = None) -> "Envelope":
+    def from_message(cls, body, secret: bytes | None = None) -> Envelope:
         """Parse and authenticate a message body; raise ``ValidationFailed``."""
         if not isinstance(body, dict):
             raise ValidationFailed("Event body is not an envelope.")
         try:
-            env = cls(id=str(body["id"]), type=str(body["type"]),
-                      occurred_at=str(body["occurred_at"]), data=dict(body["data"]))
+            env = cls(
+                id=str(body["id"]),
+                type=str(body["type"]),
+                occurred_at=str(body["occurred_at"]),
+                data=dict(body["data"]),
+            )
             sig = str(body["sig"])
         except (KeyError, TypeError, ValueError):
             raise ValidationFailed("Event envelope is incomplete.") from None

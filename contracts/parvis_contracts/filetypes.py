@@ -17,6 +17,7 @@ company (images, PDF, office files, archives, audio/video, text). Rules:
   not anti-virus scanning: a real scanner (e.g. clamd) would be an optional hook
   beside this check; none is wired today.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -37,6 +38,7 @@ class FileType:
 
 
 # ---------------------------------------------------------------------- names
+
 
 def _invalid_name(message: str) -> ValidationFailed:
     return ValidationFailed(message, {"name": [message]})
@@ -79,8 +81,9 @@ def extension(name: str) -> str:
 
 # ---------------------------------------------------------------------- signatures
 
+
 def _at(offset: int, magic: bytes):
-    return lambda head: head[offset:offset + len(magic)] == magic
+    return lambda head: head[offset : offset + len(magic)] == magic
 
 
 def _any(*tests):
@@ -96,6 +99,7 @@ def _ftyp(*brands: bytes):
         if head[4:8] != b"ftyp":
             return False
         return not brands or head[8:12] in brands
+
     return test
 
 
@@ -155,12 +159,9 @@ BINARY_TYPES = {
     "avif": ("image/avif", ("heif",), False),
     "psd": ("image/vnd.adobe.photoshop", ("psd",), False),
     # office documents: OOXML and OpenDocument are zip files, the old formats OLE2
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             ("zip",), False),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             ("zip",), False),
-    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation",
-             ("zip",), False),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("zip",), False),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("zip",), False),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", ("zip",), False),
     "odt": ("application/vnd.oasis.opendocument.text", ("zip",), False),
     "ods": ("application/vnd.oasis.opendocument.spreadsheet", ("zip",), False),
     "odp": ("application/vnd.oasis.opendocument.presentation", ("zip",), False),
@@ -200,23 +201,83 @@ BINARY_TYPES = {
 
 #: extensions of text files: recorded and served as text/plain, attachment only.
 #: HTML, SVG, XML and scripts are here on purpose: browsers would run them.
-TEXT_EXTENSIONS = frozenset({
-    "txt", "text", "md", "markdown", "rst", "adoc", "csv", "tsv", "json", "jsonl", "ndjson",
-    "log", "ini", "cfg", "conf", "toml", "yaml", "yml", "properties", "env", "tex", "bib",
-    "srt", "vtt", "ics", "vcf", "diff", "patch", "sql", "py", "java", "c", "h", "cpp", "hpp",
-    "cs", "go", "rs", "rb", "php", "pl", "sh", "bat", "ps1", "kt", "swift", "ts", "css",
-    "scss", "less", "html", "htm", "xhtml", "shtml", "svg", "xml", "xsl", "xslt", "js",
-    "mjs", "cjs", "jsx", "tsx", "vue", "eml", "mbox",
-})
+TEXT_EXTENSIONS = frozenset(
+    {
+        "txt",
+        "text",
+        "md",
+        "markdown",
+        "rst",
+        "adoc",
+        "csv",
+        "tsv",
+        "json",
+        "jsonl",
+        "ndjson",
+        "log",
+        "ini",
+        "cfg",
+        "conf",
+        "toml",
+        "yaml",
+        "yml",
+        "properties",
+        "env",
+        "tex",
+        "bib",
+        "srt",
+        "vtt",
+        "ics",
+        "vcf",
+        "diff",
+        "patch",
+        "sql",
+        "py",
+        "java",
+        "c",
+        "h",
+        "cpp",
+        "hpp",
+        "cs",
+        "go",
+        "rs",
+        "rb",
+        "php",
+        "pl",
+        "sh",
+        "bat",
+        "ps1",
+        "kt",
+        "swift",
+        "ts",
+        "css",
+        "scss",
+        "less",
+        "html",
+        "htm",
+        "xhtml",
+        "shtml",
+        "svg",
+        "xml",
+        "xsl",
+        "xslt",
+        "js",
+        "mjs",
+        "cjs",
+        "jsx",
+        "tsx",
+        "vue",
+        "eml",
+        "mbox",
+    }
+)
 
 #: declared content types that stand for an extension when the name has none
-DECLARED_TYPES = {content_type: ext for ext, (content_type, _sig, _inline)
-                  in BINARY_TYPES.items()}
+DECLARED_TYPES = {content_type: ext for ext, (content_type, _sig, _inline) in BINARY_TYPES.items()}
 DECLARED_TYPES["text/plain"] = "txt"
 DECLARED_TYPES["image/jpg"] = "jpg"
 
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp",
-                          "application/pdf"})
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
 _TEXT_CONTROLS = frozenset(range(0, 32)) - {9, 10, 12, 13, 27}
 
@@ -260,8 +321,11 @@ def looks_like_eicar(head: bytes) -> bool:
     """Whether the file is the EICAR test file: it starts with the 68-byte string,
     only white space follows, and it is at most 128 bytes long (``head`` holds the
     whole file then, as every caller reads more than 128 bytes of head)."""
-    return (len(head) <= EICAR_MAX_SIZE and head.startswith(EICAR)
-            and not head[len(EICAR):].strip(b" \t\r\n\x1a"))
+    return (
+        len(head) <= EICAR_MAX_SIZE
+        and head.startswith(EICAR)
+        and not head[len(EICAR) :].strip(b" \t\r\n\x1a")
+    )
 
 
 def _malware() -> ValidationFailed:
@@ -270,10 +334,12 @@ def _malware() -> ValidationFailed:
 
 
 def _mismatch(ext: str, found: str | None) -> ValidationFailed:
-    message = (f"The content of this file does not match its extension .{ext}."
-               if ext else "The content of this file does not match its type.")
-    return ValidationFailed(message, {"file": [message], "extension": ext or None,
-                                      "detected": found})
+    message = (
+        f"The content of this file does not match its extension .{ext}."
+        if ext
+        else "The content of this file does not match its type."
+    )
+    return ValidationFailed(message, {"file": [message], "extension": ext or None, "detected": found})
 
 
 def sniff(head: bytes, filename: str, declared_type: str | None = None) -> FileType:

@@ -15,17 +15,19 @@ default) its message is rejected and RabbitMQ moves it to the dead-letter
 queue, while other messages keep flowing. A message whose envelope is forged
 or malformed goes to the dead-letter queue at once.
 """
+
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from nameko.events import EventHandler
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .config import env_int
+from . import settings
 from .db import Database, ServiceSession
 from .errors import ValidationFailed
 from .events import Envelope, EventType
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 class IdempotentEventHandler(EventHandler):
     def __init__(self, event: EventType, max_attempts: int | None = None, **kwargs):
         self.event = event
-        self.max_attempts = max_attempts or env_int("PARVIS_HANDLER_MAX_ATTEMPTS", 5)
+        self.max_attempts = max_attempts or settings.value("PARVIS_HANDLER_MAX_ATTEMPTS")
         super().__init__(event.source, event.name, requeue_on_error=True, **kwargs)
 
     @property
@@ -49,8 +51,9 @@ class IdempotentEventHandler(EventHandler):
         sub = find_subscription(self.event, self.container.service_name, self.method_name)
         if sub is None:
             raise RuntimeError(
-                f"{self.handler_name} handles {self.event.key} but is not listed in "
-                "parvis_contracts.topology.SUBSCRIPTIONS")
+                f"{self.handler_name} handles {self.event.key} but is not in the "
+                "handles of its plug-in declaration (parvis_contracts.topology.SUBSCRIPTIONS)"
+            )
         self.queue = handler_queue(sub)
 
     def _database(self) -> Database:
@@ -74,36 +77,45 @@ class IdempotentEventHandler(EventHandler):
             return
         attempts = self._record_failure(message.payload)
         if attempts >= self.max_attempts:
-            log.error("%s failed %d times on event %s: dead-lettered",
-                      self.handler_name, attempts, message.payload.get("id"))
+            log.error(
+                "%s failed %d times on event %s: dead-lettered",
+                self.handler_name,
+                attempts,
+                message.payload.get("id"),
+            )
             self._reject(message)
         else:
             self.queue_consumer.requeue_message(message)
 
     def _reject(self, message):
         if message.channel.connection:
-            try:
+            # the broker may have reclaimed it already
+            with contextlib.suppress(ConnectionError):
                 message.reject(requeue=False)
-            except ConnectionError:  # pragma: no cover - broker already reclaimed it
-                pass
 
     def _record_failure(self, body) -> int:
         event_id = str(body.get("id"))
         table = self._database().metadata.tables["processed_events"]
         engine = self._database().engine
         key = (table.c.event_id == event_id) & (table.c.handler == self.handler_name)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with engine.begin() as conn:
             row = conn.execute(select(table.c.attempts).where(key)).first()
             if row is None:
                 try:
-                    conn.execute(insert(table).values(event_id=event_id, handler=self.handler_name,
-                                                      status="failed", attempts=1, updated_at=now))
+                    conn.execute(
+                        insert(table).values(
+                            event_id=event_id,
+                            handler=self.handler_name,
+                            status="failed",
+                            attempts=1,
+                            updated_at=now,
+                        )
+                    )
                     return 1
                 except IntegrityError:
                     row = conn.execute(select(table.c.attempts).where(key)).first()
-            conn.execute(update(table).where(key).values(attempts=table.c.attempts + 1,
-                                                         updated_at=now))
+            conn.execute(update(table).where(key).values(attempts=table.c.attempts + 1, updated_at=now))
             return (row.attempts or 0) + 1
 
 
@@ -127,10 +139,13 @@ def idempotent_handler(event: EventType, **kwargs):
             if status == "done":
                 return "duplicate"
             result = fn(self, envelope)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             if status is None:
-                session.execute(insert(table).values(event_id=envelope.id, handler=name,
-                                                     status="done", attempts=0, updated_at=now))
+                session.execute(
+                    insert(table).values(
+                        event_id=envelope.id, handler=name, status="done", attempts=0, updated_at=now
+                    )
+                )
             else:
                 session.execute(update(table).where(key).values(status="done", updated_at=now))
             try:
@@ -140,7 +155,9 @@ def idempotent_handler(event: EventType, **kwargs):
                 session.rollback()
                 return "duplicate"
             return result
+
         return IdempotentEventHandler.decorator(event, **kwargs)(wrapper)
+
     return decorator
 
 

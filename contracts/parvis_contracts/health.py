@@ -1,4 +1,5 @@
 """The answer of every service's ``health`` RPC."""
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,13 @@ def health_report(service: str, session) -> dict:
         database = "ok"
     except Exception as exc:  # report, don't raise: health must answer
         database = f"error: {type(exc).__name__}"
-    return {"service": service, "status": "ok" if database == "ok" else "degraded",
-            "database": database, "dialect": session.get_bind().dialect.name,
-            "instance": f"{socket.gethostname()}:{os.getpid()}"}
+    return {
+        "service": service,
+        "status": "ok" if database == "ok" else "degraded",
+        "database": database,
+        "dialect": session.get_bind().dialect.name,
+        "instance": f"{socket.gethostname()}:{os.getpid()}",
+    }
 
 
 class PlatformEntrypoints:

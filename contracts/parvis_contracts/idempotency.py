@@ -32,6 +32,7 @@ and in the domain function, just before its ``session.commit()``::
 A replay returns the stored answer without running the domain function, so without
 re-checking access: it only ever gives a caller the answer that caller already got.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,25 +42,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import (JSON, Column, Index, MetaData, String, Table, Text, cast, delete,
-                        insert, select)
+from sqlalchemy import JSON, Column, Index, MetaData, String, Table, Text, cast, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .config import env_int
+from . import settings
 from .errors import ValidationFailed
 
 TABLE = "idempotency_keys"
 #: 1 to 128 printable ASCII characters (space to tilde)
 KEY_RE = re.compile(r"^[\x20-\x7e]{1,128}\Z")
 KEY_MAX = 128
-DEFAULT_TTL = 24 * 3600
+DEFAULT_TTL = settings.default("PARVIS_IDEMPOTENCY_TTL")
 #: expired rows deleted by one keyed write
 SWEEP_BATCH = 100
 _CLAIM = "parvis_idempotency_claim"
 
 
 def ttl_seconds() -> int:
-    return max(60, env_int("PARVIS_IDEMPOTENCY_TTL", DEFAULT_TTL))
+    return max(60, settings.value("PARVIS_IDEMPOTENCY_TTL"))
 
 
 def idempotency_table(metadata: MetaData) -> Table:
@@ -67,7 +67,8 @@ def idempotency_table(metadata: MetaData) -> Table:
     from .db import UtcDateTime
 
     return Table(
-        TABLE, metadata,
+        TABLE,
+        metadata,
         Column("caller_id", String(64), primary_key=True),
         Column("idem_key", String(KEY_MAX), primary_key=True),
         Column("operation", String(80), nullable=False),
@@ -92,8 +93,9 @@ def check_key(key) -> str:
 
 def fingerprint(operation: str, request: dict) -> str:
     """A digest of what the request asks (the same request gives the same digest)."""
-    text = json.dumps({"op": operation, "request": request}, sort_keys=True, default=str,
-                      separators=(",", ":"))
+    text = json.dumps(
+        {"op": operation, "request": request}, sort_keys=True, default=str, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -122,8 +124,13 @@ def _cutoff(now: datetime) -> datetime:
 def lookup(session, caller_id: str, key: str, now: datetime):
     """The live row of (caller, key), or None (absent or expired)."""
     t = _table(session)
-    return session.execute(select(t).where(t.c.caller_id == caller_id, t.c.idem_key == key,
-                                           t.c.created_at >= _cutoff(now))).mappings().first()
+    return (
+        session.execute(
+            select(t).where(t.c.caller_id == caller_id, t.c.idem_key == key, t.c.created_at >= _cutoff(now))
+        )
+        .mappings()
+        .first()
+    )
 
 
 def known(session, caller_id: str, key, operation: str, now: datetime) -> bool:
@@ -140,9 +147,17 @@ def _replay(row, operation: str, digest: str) -> dict:
     return row["result"]
 
 
-def once(session, caller_id: str, operation: str, key, request: dict, now: datetime,
-         action: Callable[[], dict], render: Callable[[dict], dict] = lambda item: item,
-         on_replay: Callable[[], None] | None = None):
+def once(
+    session,
+    caller_id: str,
+    operation: str,
+    key,
+    request: dict,
+    now: datetime,
+    action: Callable[[], dict],
+    render: Callable[[dict], dict] = lambda item: item,
+    on_replay: Callable[[], None] | None = None,
+):
     """Run ``action`` at most once per (caller, key); a retry gets the stored answer.
 
     ``action`` must call :func:`record` before it commits. Without a key, it just runs.
@@ -154,7 +169,7 @@ def once(session, caller_id: str, operation: str, key, request: dict, now: datet
     row = lookup(session, caller_id, key, now)
     if row is not None:
         result = _replay(row, operation, digest)
-        session.rollback()              # end the read transaction
+        session.rollback()  # end the read transaction
         if on_replay:
             on_replay()
         return result
@@ -183,28 +198,45 @@ def record(session, result_id: str, item: dict) -> None:
     if claim is None:
         return
     t, cutoff = claim.table, _cutoff(claim.now)
-    expired = session.execute(select(t.c.caller_id, t.c.idem_key)
-                              .where(t.c.created_at < cutoff)
-                              .order_by(t.c.created_at).limit(SWEEP_BATCH)).all()
+    expired = session.execute(
+        select(t.c.caller_id, t.c.idem_key)
+        .where(t.c.created_at < cutoff)
+        .order_by(t.c.created_at)
+        .limit(SWEEP_BATCH)
+    ).all()
     for caller_id, key in expired:
-        session.execute(delete(t).where(t.c.caller_id == caller_id, t.c.idem_key == key,
-                                        t.c.created_at < cutoff))
-    session.execute(delete(t).where(t.c.caller_id == claim.caller_id,
-                                    t.c.idem_key == claim.key, t.c.created_at < cutoff))
-    session.execute(insert(t).values(
-        caller_id=claim.caller_id, idem_key=claim.key, operation=claim.operation,
-        fingerprint=claim.fingerprint, result_id=str(result_id),
-        result=claim.render(item), created_at=claim.now))
+        session.execute(
+            delete(t).where(t.c.caller_id == caller_id, t.c.idem_key == key, t.c.created_at < cutoff)
+        )
+    session.execute(
+        delete(t).where(t.c.caller_id == claim.caller_id, t.c.idem_key == claim.key, t.c.created_at < cutoff)
+    )
+    session.execute(
+        insert(t).values(
+            caller_id=claim.caller_id,
+            idem_key=claim.key,
+            operation=claim.operation,
+            fingerprint=claim.fingerprint,
+            result_id=str(result_id),
+            result=claim.render(item),
+            created_at=claim.now,
+        )
+    )
 
 
 def sweep(session, now: datetime, batch: int = SWEEP_BATCH) -> int:
     """Delete up to ``batch`` expired keys and commit (for maintenance jobs and tests)."""
     t, cutoff = _table(session), _cutoff(now)
-    keys = session.execute(select(t.c.caller_id, t.c.idem_key).where(t.c.created_at < cutoff)
-                           .order_by(t.c.created_at).limit(batch)).all()
+    keys = session.execute(
+        select(t.c.caller_id, t.c.idem_key)
+        .where(t.c.created_at < cutoff)
+        .order_by(t.c.created_at)
+        .limit(batch)
+    ).all()
     for caller_id, key in keys:
-        session.execute(delete(t).where(t.c.caller_id == caller_id, t.c.idem_key == key,
-                                        t.c.created_at < cutoff))
+        session.execute(
+            delete(t).where(t.c.caller_id == caller_id, t.c.idem_key == key, t.c.created_at < cutoff)
+        )
     session.commit()
     return len(keys)
 
@@ -216,12 +248,23 @@ def forget_person(session, person_id: str) -> int:
     t = _table(session)
     gone = session.execute(delete(t).where(t.c.caller_id == person_id)).rowcount or 0
     needle = f"]({person_id})"
-    mentioning = session.execute(select(t.c.caller_id, t.c.idem_key).where(
-        cast(t.c.result, Text).contains(needle, autoescape=True))).all()
+    mentioning = session.execute(
+        select(t.c.caller_id, t.c.idem_key).where(cast(t.c.result, Text).contains(needle, autoescape=True))
+    ).all()
     for caller_id, key in mentioning:
         session.execute(delete(t).where(t.c.caller_id == caller_id, t.c.idem_key == key))
     return gone + len(mentioning)
 
 
-__all__ = ["KEY_RE", "check_key", "fingerprint", "forget_person", "idempotency_table", "known",
-           "once", "record", "sweep", "ttl_seconds"]
+__all__ = [
+    "KEY_RE",
+    "check_key",
+    "fingerprint",
+    "forget_person",
+    "idempotency_table",
+    "known",
+    "once",
+    "record",
+    "sweep",
+    "ttl_seconds",
+]

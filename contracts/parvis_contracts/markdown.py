@@ -11,6 +11,7 @@
   (the case-folded tag; the text keeps the author's case). Hashtags in code
   (spans and blocks) and inside links (their text and targets) stay text.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,25 @@ MENTION_RE = re.compile(r"@\[([^\[\]\n]{1,120})\]\(([A-Za-z0-9_-]{1,64})\)")
 HASHTAG_RE = re.compile(r"(?<![\w#&/])#(\w{2,50})(?!\w)")
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "strong", "em", "del", "code", "pre", "blockquote",
-    "ul", "ol", "li", "a", "h1", "h2", "h3", "h4", "h5", "h6",
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -67,7 +85,7 @@ def _hashtag_tokens(text: Token, found: list[str]) -> list[Token]:
         if tag not in found:
             found.append(tag)
         if match.start() > last:
-            out.append(Token("text", "", 0, content=text.content[last:match.start()]))
+            out.append(Token("text", "", 0, content=text.content[last : match.start()]))
         out.append(Token("link_open", "a", 1, attrs={"href": tag_url(match.group(1))}))
         out.append(Token("text", "", 0, content=match.group(0)))
         out.append(Token("link_close", "a", -1))
@@ -108,6 +126,11 @@ def to_html(source: str) -> str:
     tokens = _md.parse(MENTION_RE.sub(_mention_link, source), env)
     _link_hashtags(tokens)
     rendered = _md.renderer.render(tokens, _md.options, env)
-    return nh3.clean(rendered, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes=URL_SCHEMES, link_rel="nofollow noopener noreferrer",
-                     strip_comments=True)
+    return nh3.clean(
+        rendered,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )

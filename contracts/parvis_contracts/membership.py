@@ -32,11 +32,9 @@ Using it from a service
            db = Database(metadata)
            membership_model = MEMBERSHIP
 
-   and list its seven handlers in ``parvis_contracts.topology.SUBSCRIPTIONS``
-   (``HANDLER_METHODS`` below gives the event -> method pairs)::
+   and list its seven handlers in its plug-in declaration (``services/<name>/plugin.py``)::
 
-       Subscription(ev.COMMUNITIES_COMMUNITY_CREATED, "documents", "on_community_created"),
-       ... one line for each pair of HANDLER_METHODS
+       handles=(*MEMBERSHIP_HANDLES, ...)      # from parvis_contracts.plugins
 
 3. Access — on every call, from the signed caller::
 
@@ -76,14 +74,30 @@ Access rules (contracts/parvis_contracts/authz_rules.yaml, docs/security.md)
 * newcomers: when ``newcomers_see_history`` is false a member sees only what
   was created at or after their ``joined_at``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import (JSON, Boolean, Column, Index, Integer, MetaData, String, Table, and_,
-                        case, false, insert, or_, select, update)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    false,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
 
@@ -91,6 +105,7 @@ from . import events as ev
 from .db import UtcDateTime
 from .errors import Forbidden, Unauthenticated, not_found
 from .handlers import _session_of, idempotent_handler
+from .plugins import MEMBERSHIP_HANDLES
 from .schemas import load
 
 VISIBILITIES = ("open", "private", "secret")
@@ -101,6 +116,7 @@ STALE = "stale"
 
 
 # --- what the events carry (validated on the way in) ---------------------------
+
 
 def _id(**kwargs):
     return fields.String(validate=validate.Length(1, 64), **kwargs)
@@ -132,12 +148,12 @@ class MembershipIn(Schema):
     user_id = _id(required=True)
     role = fields.String(load_default="member", validate=validate.OneOf(ROLES))
     guest = fields.Boolean(load_default=False)
-    joined_at = fields.AwareDateTime(load_default=None, allow_none=True,
-                                     default_timezone=timezone.utc)
+    joined_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
     version = _version()
 
 
 # --- what access answers with ----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CommunityInfo:
@@ -218,13 +234,15 @@ class Access:
 
 # --- the read model ----------------------------------------------------------------
 
+
 class MembershipReadModel:
     """The ``communities`` and ``memberships`` tables in one service's metadata, the
     functions that apply the communities events to them, and access decisions."""
 
     def __init__(self, metadata: MetaData):
         self.communities = Table(
-            "communities", metadata,
+            "communities",
+            metadata,
             Column("id", String(64), primary_key=True),
             Column("name", String(200), nullable=False),
             Column("kind", String(40), nullable=False),
@@ -235,7 +253,8 @@ class MembershipReadModel:
             Column("version", Integer, nullable=False, default=0, server_default="0"),
         )
         self.memberships = Table(
-            "memberships", metadata,
+            "memberships",
+            metadata,
             Column("community_id", String(64), primary_key=True),
             Column("user_id", String(64), primary_key=True),
             Column("role", String(10), nullable=False, default="member"),
@@ -243,8 +262,7 @@ class MembershipReadModel:
             Column("joined_at", UtcDateTime, nullable=False),
             Column("version", Integer, nullable=False, default=0, server_default="0"),
             #: a tombstone: removed at ``version``; never a member for access
-            Column("removed", Boolean, nullable=False, default=False,
-                   server_default=false()),
+            Column("removed", Boolean, nullable=False, default=False, server_default=false()),
             Index("ix_memberships_user", "user_id", "community_id"),
         )
 
@@ -254,12 +272,16 @@ class MembershipReadModel:
         """community_created / _updated / _archived / _reopened: the whole state."""
         data = load(CommunityStateIn(), data, "Invalid community event.")
         t = self.communities
-        values = {"name": data["name"], "kind": data["kind"],
-                  "visibility": data["visibility"], "archived": data["archived"],
-                  "newcomers_see_history": data["newcomers_see_history"],
-                  "languages": list(data["languages"]), "version": data["version"]}
-        return self._upsert(session, t, {t.c.id: data["community_id"]}, values,
-                            {"id": data["community_id"]})
+        values = {
+            "name": data["name"],
+            "kind": data["kind"],
+            "visibility": data["visibility"],
+            "archived": data["archived"],
+            "newcomers_see_history": data["newcomers_see_history"],
+            "languages": list(data["languages"]),
+            "version": data["version"],
+        }
+        return self._upsert(session, t, {t.c.id: data["community_id"]}, values, {"id": data["community_id"]})
 
     def apply_member_added(self, session, data: dict, occurred_at: datetime) -> str:
         data = load(MembershipIn(), data, "Invalid membership event.")
@@ -279,15 +301,16 @@ class MembershipReadModel:
         key = event.key if event is not None else envelope.type
         if key in _STATE_EVENTS:
             return self.apply_community_state(session, envelope.data)
-        method = {ev.COMMUNITIES_MEMBER_ADDED.key: self.apply_member_added,
-                  ev.COMMUNITIES_MEMBER_ROLE_CHANGED.key: self.apply_member_role_changed,
-                  ev.COMMUNITIES_MEMBER_REMOVED.key: self.apply_member_removed}.get(key)
+        method = {
+            ev.COMMUNITIES_MEMBER_ADDED.key: self.apply_member_added,
+            ev.COMMUNITIES_MEMBER_ROLE_CHANGED.key: self.apply_member_role_changed,
+            ev.COMMUNITIES_MEMBER_REMOVED.key: self.apply_member_removed,
+        }.get(key)
         if method is None:
             raise ValueError(f"not a communities event: {key}")
         return method(session, envelope.data, datetime.fromisoformat(envelope.occurred_at))
 
-    def _member(self, session, data: dict, occurred_at: datetime, removed: bool,
-                role: bool) -> str:
+    def _member(self, session, data: dict, occurred_at: datetime, removed: bool, role: bool) -> str:
         t = self.memberships
         key = {t.c.community_id: data["community_id"], t.c.user_id: data["user_id"]}
         values = {"version": data["version"], "removed": removed}
@@ -298,11 +321,14 @@ class MembershipReadModel:
             values["joined_at"] = data["joined_at"]
         elif not removed:
             # an old event without joined_at: a return after a removal starts now
-            values["joined_at"] = case((t.c.removed.is_(True), occurred_at),
-                                       else_=t.c.joined_at)
-        fresh = {"community_id": data["community_id"], "user_id": data["user_id"],
-                 "role": data["role"], "guest": data["guest"],
-                 "joined_at": data["joined_at"] or occurred_at}
+            values["joined_at"] = case((t.c.removed.is_(True), occurred_at), else_=t.c.joined_at)
+        fresh = {
+            "community_id": data["community_id"],
+            "user_id": data["user_id"],
+            "role": data["role"],
+            "guest": data["guest"],
+            "joined_at": data["joined_at"] or occurred_at,
+        }
         return self._upsert(session, t, key, values, fresh)
 
     @staticmethod
@@ -314,20 +340,20 @@ class MembershipReadModel:
         """
         match = and_(*(col == value for col, value in key.items()))
         for _ in range(2):
-            done = session.execute(update(table).where(match, table.c.version <= values["version"])
-                                   .values(**values))
+            done = session.execute(
+                update(table).where(match, table.c.version <= values["version"]).values(**values)
+            )
             if done.rowcount:
                 return APPLIED
             if session.execute(select(table.c.version).where(match)).first() is not None:
                 return STALE
-            row = {**fresh, **{k: v for k, v in values.items()
-                               if not isinstance(v, ClauseElement)}}
+            row = {**fresh, **{k: v for k, v in values.items() if not isinstance(v, ClauseElement)}}
             try:
                 with session.begin_nested():
                     session.execute(insert(table).values(**row))
                 return APPLIED
             except IntegrityError:
-                continue    # inserted by a concurrent handler meanwhile: compare again
+                continue  # inserted by a concurrent handler meanwhile: compare again
         raise RuntimeError("could not apply the event to the read model")  # pragma: no cover
 
     # --- reading ------------------------------------------------------------------------
@@ -337,21 +363,33 @@ class MembershipReadModel:
         row = session.execute(select(t).where(t.c.id == community_id)).first()
         if row is None:
             return None
-        return CommunityInfo(id=row.id, name=row.name, kind=row.kind,
-                             visibility=row.visibility, archived=bool(row.archived),
-                             newcomers_see_history=bool(row.newcomers_see_history),
-                             languages=list(row.languages or []), version=row.version)
+        return CommunityInfo(
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            visibility=row.visibility,
+            archived=bool(row.archived),
+            newcomers_see_history=bool(row.newcomers_see_history),
+            languages=list(row.languages or []),
+            version=row.version,
+        )
 
     def member(self, session, community_id: str, user_id: str) -> MemberInfo | None:
         """The person's membership, or None (never a member, or removed)."""
         t = self.memberships
-        row = session.execute(select(t).where(t.c.community_id == community_id,
-                                              t.c.user_id == user_id,
-                                              t.c.removed.is_(False))).first()
+        row = session.execute(
+            select(t).where(t.c.community_id == community_id, t.c.user_id == user_id, t.c.removed.is_(False))
+        ).first()
         if row is None:
             return None
-        return MemberInfo(community_id=row.community_id, user_id=row.user_id, role=row.role,
-                          guest=bool(row.guest), joined_at=row.joined_at, version=row.version)
+        return MemberInfo(
+            community_id=row.community_id,
+            user_id=row.user_id,
+            role=row.role,
+            guest=bool(row.guest),
+            joined_at=row.joined_at,
+            version=row.version,
+        )
 
     def member_ids(self, session, community_id: str, among=None) -> list[str]:
         """Ids of the community's current members (only those in ``among`` if given)."""
@@ -364,8 +402,13 @@ class MembershipReadModel:
     def community_ids_of(self, session, user_id: str) -> list[str]:
         """The communities the person currently belongs to."""
         t = self.memberships
-        return list(session.scalars(select(t.c.community_id).where(
-            t.c.user_id == user_id, t.c.removed.is_(False)).order_by(t.c.community_id)))
+        return list(
+            session.scalars(
+                select(t.c.community_id)
+                .where(t.c.user_id == user_id, t.c.removed.is_(False))
+                .order_by(t.c.community_id)
+            )
+        )
 
     def access(self, session, viewer: Viewer, community_id: str) -> Access:
         """Read access to a community, or the ``NotFound`` of an unknown id."""
@@ -380,8 +423,9 @@ class MembershipReadModel:
         if viewer.admin:
             # admins see every community's card but do not silently read private content:
             # visible, so forbidden rather than not found (docs/security.md, "Access rules")
-            raise Forbidden("Network admins see this community's card, not its content, "
-                            "unless they are members.")
+            raise Forbidden(
+                "Network admins see this community's card, not its content, unless they are members."
+            )
         raise not_found("community")
 
     # --- the same rules inside one SELECT ------------------------------------------------
@@ -389,8 +433,7 @@ class MembershipReadModel:
     def viewer_membership(self, viewer: Viewer, community_id_column):
         """Join condition: the viewer's current membership of the row's community."""
         m = self.memberships
-        return and_(m.c.community_id == community_id_column, m.c.user_id == viewer.id,
-                    m.c.removed.is_(False))
+        return and_(m.c.community_id == community_id_column, m.c.user_id == viewer.id, m.c.removed.is_(False))
 
     def readable(self, viewer: Viewer, created_at_column, member_only: bool = False):
         """WHERE clause on (thing, communities joined, memberships outer-joined with
@@ -404,29 +447,28 @@ class MembershipReadModel:
         return or_(and_(member, history), and_(~member, open_to_me))
 
 
-_STATE_EVENTS = {e.key for e in (ev.COMMUNITIES_COMMUNITY_CREATED,
-                                 ev.COMMUNITIES_COMMUNITY_UPDATED,
-                                 ev.COMMUNITIES_COMMUNITY_ARCHIVED,
-                                 ev.COMMUNITIES_COMMUNITY_REOPENED)}
+_STATE_EVENTS = {
+    e.key
+    for e in (
+        ev.COMMUNITIES_COMMUNITY_CREATED,
+        ev.COMMUNITIES_COMMUNITY_UPDATED,
+        ev.COMMUNITIES_COMMUNITY_ARCHIVED,
+        ev.COMMUNITIES_COMMUNITY_REOPENED,
+    )
+}
 
 #: the event -> handler method pairs a service using :class:`MembershipEventHandlers`
-#: lists in ``parvis_contracts.topology.SUBSCRIPTIONS``
-HANDLER_METHODS: tuple[tuple[ev.EventType, str], ...] = (
-    (ev.COMMUNITIES_COMMUNITY_CREATED, "on_community_created"),
-    (ev.COMMUNITIES_COMMUNITY_UPDATED, "on_community_updated"),
-    (ev.COMMUNITIES_COMMUNITY_ARCHIVED, "on_community_archived"),
-    (ev.COMMUNITIES_COMMUNITY_REOPENED, "on_community_reopened"),
-    (ev.COMMUNITIES_MEMBER_ADDED, "on_member_added"),
-    (ev.COMMUNITIES_MEMBER_REMOVED, "on_member_removed"),
-    (ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "on_member_role_changed"),
-)
+#: lists in its plug-in declaration (``handles``)
+HANDLER_METHODS = MEMBERSHIP_HANDLES
 
 
 def _handler(event: ev.EventType, method: str):
     """The idempotent handler ``method`` of ``event``: apply it to ``membership_model``."""
+
     def handle(self, envelope):
         return self.membership_model.apply(_session_of(self), envelope, event)
-    handle.__name__ = handle.__qualname__ = method   # the name processed_events records
+
+    handle.__name__ = handle.__qualname__ = method  # the name processed_events records
     return idempotent_handler(event)(handle)
 
 
@@ -447,5 +489,4 @@ class MembershipEventHandlers:
     on_community_reopened = _handler(ev.COMMUNITIES_COMMUNITY_REOPENED, "on_community_reopened")
     on_member_added = _handler(ev.COMMUNITIES_MEMBER_ADDED, "on_member_added")
     on_member_removed = _handler(ev.COMMUNITIES_MEMBER_REMOVED, "on_member_removed")
-    on_member_role_changed = _handler(ev.COMMUNITIES_MEMBER_ROLE_CHANGED,
-                                      "on_member_role_changed")
+    on_member_role_changed = _handler(ev.COMMUNITIES_MEMBER_ROLE_CHANGED, "on_member_role_changed")

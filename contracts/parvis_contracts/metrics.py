@@ -3,6 +3,7 @@
 Add ``metrics = Metrics()`` to a service class; the runner exposes the
 registry over HTTP on ``PARVIS_METRICS_PORT`` (``/metrics``).
 """
+
 from __future__ import annotations
 
 import time
@@ -11,18 +12,19 @@ import weakref
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Histogram
 
-CALLS = Counter("parvis_rpc_calls_total", "Entrypoint calls handled",
-                ["service", "method", "outcome"])
-LATENCY = Histogram("parvis_rpc_duration_seconds", "Entrypoint handling time",
-                    ["service", "method"],
-                    buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-ERRORS = Counter("parvis_rpc_errors_total", "Entrypoint errors by type",
-                 ["service", "method", "error"])
+CALLS = Counter("parvis_rpc_calls_total", "Entrypoint calls handled", ["service", "method", "outcome"])
+LATENCY = Histogram(
+    "parvis_rpc_duration_seconds",
+    "Entrypoint handling time",
+    ["service", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ERRORS = Counter("parvis_rpc_errors_total", "Entrypoint errors by type", ["service", "method", "error"])
 
 
 class Metrics(DependencyProvider):
     def __init__(self):
-        self.started: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def worker_setup(self, worker_ctx):
         self.started[worker_ctx] = time.perf_counter()

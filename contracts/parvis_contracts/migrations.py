@@ -1,19 +1,18 @@
-"""Alembic, one history per service (``services/<name>/migrations``)."""
+"""Alembic, one history per service (the ``migrations`` of its plug-in declaration)."""
+
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
 from .config import db_url
-
+from .plugins import plugin
 
 
 def migrations_dir(service: str) -> Path:
-    package = importlib.import_module(f"services.{service}")
-    return Path(package.__file__).resolve().parent / "migrations"
+    return plugin(service).migrations_dir
 
 
 def alembic_config(service: str, url: str | None = None) -> Config:
@@ -36,15 +35,15 @@ def run_env(target_metadata) -> None:
 
     url = context.config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                          render_as_batch=True)
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=url.startswith("sqlite"))
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=url.startswith("sqlite")
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -6,17 +6,19 @@ a crashed predecessor may have left rows). A crash between publish and marking
 the row sent republishes the event: consumers are idempotent, so each event
 still has exactly one effect. Rows are published in id order.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kombu import Connection, Exchange, Producer
 from sqlalchemy import select, update
 
-from .config import amqp_uri, env_int
+from . import settings
+from .config import amqp_uri
 from .events import Envelope, EventType
 from .topology import declare_topology, event_exchange
 
@@ -28,8 +30,8 @@ class OutboxRelay:
         self.engine = engine
         self.table = table
         self.uri = (config or {}).get("AMQP_URI") or amqp_uri()
-        self.batch = env_int("PARVIS_OUTBOX_BATCH", 100)
-        self.poll = env_int("PARVIS_OUTBOX_POLL_MS", 500) / 1000
+        self.batch = settings.value("PARVIS_OUTBOX_BATCH")
+        self.poll = settings.value("PARVIS_OUTBOX_POLL_MS") / 1000
         self._wake = threading.Event()
         self._stopping = False
         self.published = 0
@@ -78,14 +80,21 @@ class OutboxRelay:
             producer = Producer(connection.default_channel)
             for row in rows:
                 event = EventType(row["source"], row["event_type"])
-                env = Envelope(id=row["event_id"], type=event.key,
-                               occurred_at=row["occurred_at"], data=row["payload"])
+                env = Envelope(
+                    id=row["event_id"], type=event.key, occurred_at=row["occurred_at"], data=row["payload"]
+                )
                 # confirm_publish makes this block until the broker has it
-                producer.publish(env.to_message(), exchange=event_exchange(event.source),
-                                 routing_key=event.name, serializer="json",
-                                 delivery_mode=2, retry=True)
-            conn.execute(update(t).where(t.c.id.in_([r["id"] for r in rows]))
-                         .values(published_at=datetime.now(timezone.utc)))
+                producer.publish(
+                    env.to_message(),
+                    exchange=event_exchange(event.source),
+                    routing_key=event.name,
+                    serializer="json",
+                    delivery_mode=2,
+                    retry=True,
+                )
+            conn.execute(
+                update(t).where(t.c.id.in_([r["id"] for r in rows])).values(published_at=datetime.now(UTC))
+            )
         self.published += len(rows)
         return len(rows)
 

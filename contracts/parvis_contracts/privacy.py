@@ -12,6 +12,7 @@ which exposes them as the ``export_person_data`` RPC and the handler of
 
 Identity erases accounts and answers for itself (its own module).
 """
+
 from __future__ import annotations
 
 import re
@@ -71,13 +72,18 @@ def scrub_outbox(session, user_id: str) -> int:
     """The outbox keeps the events it published (their bodies): rewrite the mentions of
     the person there too, so no copy of their name stays in the database. No commit."""
     table = session.outbox_table
-    rows = session.execute(select(table.c.id, table.c.payload).where(
-        cast(table.c.payload, Text).contains(f"]({user_id})", autoescape=True))).all()
+    rows = session.execute(
+        select(table.c.id, table.c.payload).where(
+            cast(table.c.payload, Text).contains(f"]({user_id})", autoescape=True)
+        )
+    ).all()
     changed = 0
     for row_id, payload in rows:
         payload = dict(payload or {})
-        fresh = {key: anonymise_mentions(value, user_id) if isinstance(value, str) else value
-                 for key, value in payload.items()}
+        fresh = {
+            key: anonymise_mentions(value, user_id) if isinstance(value, str) else value
+            for key, value in payload.items()
+        }
         if fresh != payload:
             session.execute(update(table).where(table.c.id == row_id).values(payload=fresh))
             changed += 1

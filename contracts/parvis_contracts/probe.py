@@ -5,13 +5,14 @@ metrics endpoint on 127.0.0.1 and looks for ``parvis_service_ready ... 1.0``
 (set by :mod:`parvis_contracts.runner`). An RPC would not do: replicas share
 their queue, so another replica could answer for a process that is stuck.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 import urllib.request
 
-from .config import env_int
+from . import settings
 
 
 def ready(metrics_text: str) -> bool:
@@ -28,7 +29,7 @@ def ready(metrics_text: str) -> bool:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=env_int("PARVIS_METRICS_PORT", 9100))
+    parser.add_argument("--port", type=int, default=settings.value("PARVIS_METRICS_PORT", caller="probe"))
     parser.add_argument("--timeout", type=float, default=3.0)
     args = parser.parse_args(argv)
     url = f"http://127.0.0.1:{args.port}/metrics"

@@ -9,6 +9,7 @@ its queues until it starts stopping: ``python -m parvis_contracts.probe``
 reads it (a container platform's readiness probe).
 Several processes of one service share its queues (competing consumers).
 """
+
 from __future__ import annotations
 
 import eventlet
@@ -23,7 +24,8 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from .config import env, env_int, nameko_config  # noqa: E402
+from . import settings  # noqa: E402
+from .config import nameko_config  # noqa: E402
 
 
 def load_class(path: str):
@@ -36,15 +38,18 @@ def main(argv=None) -> int:
     parser.add_argument("service", help="module:Class of the nameko service")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=env("PARVIS_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=settings.value("PARVIS_LOG_LEVEL"), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     cls = load_class(args.service)
     from prometheus_client import Gauge
+
     ready = Gauge("parvis_service_ready", "1 while the service consumes its queues", ["service"])
-    port = env_int("PARVIS_METRICS_PORT", 0)
+    port = settings.value("PARVIS_METRICS_PORT")
     if port:
         from prometheus_client import start_http_server
-        start_http_server(port, addr=env("PARVIS_METRICS_HOST", "127.0.0.1"))
+
+        start_http_server(port, addr=settings.value("PARVIS_METRICS_HOST"))
 
     runner = ServiceRunner(nameko_config(cls.name))
     runner.add_service(cls)
@@ -64,7 +69,7 @@ def main(argv=None) -> int:
         eventlet.sleep(0.2)
     ready.labels(cls.name).set(0)
     if stopping.ready():
-        with eventlet.Timeout(env_int("PARVIS_STOP_TIMEOUT", 25), False):
+        with eventlet.Timeout(settings.value("PARVIS_STOP_TIMEOUT"), False):
             runner.stop()
         runner.kill()
     return 0

@@ -1,4 +1,5 @@
 """The REST API under ``/api/v1``: flask-smorest blueprints, OpenAPI 3 at ``/api/v1/openapi.json``."""
+
 from __future__ import annotations
 
 from flask_smorest import Api
@@ -7,9 +8,19 @@ from .schemas import ErrorSchema
 
 
 class ParvisApi(Api):
-    """flask-smorest's ``Api`` documenting (and answering) the platform's one error shape."""
+    """flask-smorest's ``Api`` documenting (and answering) the platform's one error shape.
+
+    Every operation gets its stable ``operationId`` (``gateway/api/openapi_ids.py``)
+    as its blueprint is registered; one without an id, or sharing one, stops the app.
+    """
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, *, extra_plugins=None, **options):
+        from .openapi_ids import OperationIdPlugin
+
+        self.operation_ids = OperationIdPlugin()
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), self.operation_ids], **options)
 
     def handle_http_exception(self, error):
         from ..handlers import handle_error
@@ -23,7 +34,7 @@ SPEC_OPTIONS = {
             "The Parvis REST API. Authenticate with `POST /api/v1/auth/sign-in` and "
             "either keep the `parvis_session` cookie (then send `X-CSRF-Token` with every "
             "write) or ask for `issue_token` and send `Authorization: Bearer <token>`. "
-            "Every error answers `{\"error\": {\"status\", \"code\", \"message\", \"details\"}}`."
+            'Every error answers `{"error": {"status", "code", "message", "details"}}`.'
         ),
     },
     "servers": [{"url": "/"}],
@@ -57,6 +68,9 @@ def init_api(app) -> ParvisApi:
     from . import privacy
 
     api.register_blueprint(privacy.blp)
+    from ..extensions import init_api_extensions
+
+    init_api_extensions(api)  # installed plug-ins, after the core
     app.register_blueprint(docs.docs)
     app.extensions["parvis_api"] = api
     return api

@@ -1,4 +1,5 @@
 """``/api/v1/admin/people``: accounts, roles, guests (network admins)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -8,13 +9,23 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from .. import rpc
-from .schemas import (AdminCardPageSchema, AdminCardSchema, AdminCreatedSchema,
-                      AdminCreatePersonSchema, AdminPeopleQuerySchema, GuestExpirySchema,
-                      RolesSchema, Timestamp)
+from .schemas import (
+    AdminCardPageSchema,
+    AdminCardSchema,
+    AdminCreatedSchema,
+    AdminCreatePersonSchema,
+    AdminPeopleQuerySchema,
+    GuestExpirySchema,
+    RolesSchema,
+    Timestamp,
+)
 
-blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
-                description="Administration of people (admins; listing and the audit log also "
-                            "global community managers)")
+blp = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/api/v1/admin",
+    description="Administration of people (admins; listing and the audit log also global community managers)",
+)
 
 
 def invitation_url(token: str | None) -> str | None:
@@ -39,8 +50,7 @@ def create_person(data: dict) -> dict:
     kwargs = {key: value for key, value in data.items() if value is not None}
     result = rpc.call("identity", "admin_create_person", **kwargs)
     token = result.get("invitation_token")
-    return {"person": result["person"], "invitation_token": token,
-            "invitation_url": invitation_url(token)}
+    return {"person": result["person"], "invitation_token": token, "invitation_url": invitation_url(token)}
 
 
 @blp.route("/people")
@@ -92,49 +102,73 @@ class GuestExpiry(MethodView):
     @blp.response(200, AdminCardSchema)
     def put(self, data, person_id):
         """Set or clear the date a guest's access ends"""
-        return rpc.call("identity", "set_guest_expiry", person_id=person_id,
-                        guest_expires_at=data["guest_expires_at"])
+        return rpc.call(
+            "identity", "set_guest_expiry", person_id=person_id, guest_expires_at=data["guest_expires_at"]
+        )
 
 
 # ------------------------------------------------------------------ audit log
 
 #: the actions identity records (services/identity/audit.py ACTIONS; a unit test keeps both equal)
-AUDIT_ACTIONS = ("sign_in", "sign_in_failed", "sign_out", "password_changed",
-                 "invitation_accepted", "person_created", "guest_invited",
-                 "guest_added_to_community", "roles_changed", "person_deactivated",
-                 "person_reactivated", "guest_expiry_changed", "guest_expired", "person_erased",
-                 "access_refused")
+AUDIT_ACTIONS = (
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "password_changed",
+    "invitation_accepted",
+    "person_created",
+    "guest_invited",
+    "guest_added_to_community",
+    "roles_changed",
+    "person_deactivated",
+    "person_reactivated",
+    "guest_expiry_changed",
+    "guest_expired",
+    "person_erased",
+    "access_refused",
+)
 
 
 class AuditQuerySchema(ma.Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(min=1, max=100),
-                           metadata={"description": "`next_cursor` of the previous page"})
-    action = fields.String(validate=validate.OneOf(AUDIT_ACTIONS),
-                           metadata={"description": "Only this kind of event"})
-    subject = fields.String(validate=validate.Length(min=1, max=64),
-                            metadata={"description": "Only events by or about this person (id)"})
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
+    action = fields.String(
+        validate=validate.OneOf(AUDIT_ACTIONS), metadata={"description": "Only this kind of event"}
+    )
+    subject = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Only events by or about this person (id)"},
+    )
 
 
 class AuditEntrySchema(ma.Schema):
     id = fields.Integer(required=True)
     at = Timestamp(required=True)
     action = fields.String(required=True, metadata={"enum": list(AUDIT_ACTIONS)})
-    actor_id = fields.String(allow_none=True, metadata={"description": "Who acted (none: the "
-                                                        "platform, or a visitor)"})
+    actor_id = fields.String(
+        allow_none=True, metadata={"description": "Who acted (none: the platform, or a visitor)"}
+    )
     actor_name = fields.String(allow_none=True)
     subject_id = fields.String(allow_none=True, metadata={"description": "Whom it concerns"})
     subject_name = fields.String(allow_none=True)
-    count = fields.Integer(metadata={"description": "How many equal refusals the row counts "
-                                                    "(1 for every other event)"})
-    details = fields.Dict(metadata={"description": "What happened (IP, roles before and after, "
-                                                   "route refused...); never a secret"})
+    count = fields.Integer(
+        metadata={"description": "How many equal refusals the row counts (1 for every other event)"}
+    )
+    details = fields.Dict(
+        metadata={
+            "description": "What happened (IP, roles before and after, route refused...); never a secret"
+        }
+    )
 
 
 class AuditPageSchema(ma.Schema):
     items = fields.List(fields.Nested(AuditEntrySchema), required=True)
-    next_cursor = fields.String(allow_none=True,
-                                metadata={"description": "Pass as `cursor` for the next page"})
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "Pass as `cursor` for the next page"}
+    )
 
 
 def audit_kwargs(args: dict) -> dict:

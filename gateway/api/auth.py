@@ -1,4 +1,5 @@
 """``/api/v1/auth``: sign in and out, the current session, invitations."""
+
 from __future__ import annotations
 
 from flask import after_this_request, g, request
@@ -8,8 +9,9 @@ from flask_smorest import Blueprint
 from .. import auth, rpc, security
 from .schemas import AcceptInvitationSchema, InvitationSchema, SessionSchema, SignInSchema
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
-                description="Sign in and out, sessions and invitations")
+blp = Blueprint(
+    "auth", __name__, url_prefix="/api/v1/auth", description="Sign in and out, sessions and invitations"
+)
 
 PUBLIC_DOC = {"security": []}
 
@@ -24,8 +26,11 @@ def start_session(session: dict, issue_token: bool) -> dict:
         return response
 
     g.session_cookie_set = True
-    body = {"person": session["person"], "expires_at": session.get("expires_at"),
-            "csrf_token": security.csrf_token(auth.secret(), token)}
+    body = {
+        "person": session["person"],
+        "expires_at": session.get("expires_at"),
+        "csrf_token": security.csrf_token(auth.secret(), token),
+    }
     if issue_token:
         body["token"] = token
     return body
@@ -49,8 +54,13 @@ class SignIn(MethodView):
         Wrong e-mail or password: 401; too many failures: 429 with Retry-After.
         """
         session = rpc.call_anonymous(
-            "identity", "sign_in", email=data["email"], password=data["password"],
-            user_agent=(request.user_agent.string or None), ip=client_ip())
+            "identity",
+            "sign_in",
+            email=data["email"],
+            password=data["password"],
+            user_agent=(request.user_agent.string or None),
+            ip=client_ip(),
+        )
         return start_session(session, data["issue_token"])
 
 
@@ -88,6 +98,5 @@ class Invitation(MethodView):
     @blp.response(200, SessionSchema)
     def post(self, data, token):
         """Accept an invitation: choose a password, get signed in"""
-        session = rpc.call_anonymous("identity", "accept_invitation", token=token,
-                                     password=data["password"])
+        session = rpc.call_anonymous("identity", "accept_invitation", token=token, password=data["password"])
         return start_session(session, data["issue_token"])

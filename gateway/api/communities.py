@@ -1,20 +1,36 @@
 """``/api/v1/communities`` and ``/api/v1/me/invitations``: communities and their members."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import rpc
-from .schemas import (CommunityCreateSchema, CommunityInvitationListSchema,
-                      CommunityInvitationSchema, CommunityPageSchema, CommunityQuerySchema,
-                      CommunitySchema, CommunityUpdateSchema, InviteSchema,
-                      JoinRequestCreateSchema, JoinRequestListSchema, JoinRequestSchema,
-                      MemberPageSchema, MemberSchema, OutcomeSchema, PageQuerySchema,
-                      RoleSchema)
+from .schemas import (
+    CommunityCreateSchema,
+    CommunityInvitationListSchema,
+    CommunityInvitationSchema,
+    CommunityPageSchema,
+    CommunityQuerySchema,
+    CommunitySchema,
+    CommunityUpdateSchema,
+    InviteSchema,
+    JoinRequestCreateSchema,
+    JoinRequestListSchema,
+    JoinRequestSchema,
+    MemberPageSchema,
+    MemberSchema,
+    OutcomeSchema,
+    PageQuerySchema,
+    RoleSchema,
+)
 
-blp = Blueprint("communities", __name__, url_prefix="/api/v1",
-                description="Communities: directory, settings, membership, invitations, "
-                            "join requests")
+blp = Blueprint(
+    "communities",
+    __name__,
+    url_prefix="/api/v1",
+    description="Communities: directory, settings, membership, invitations, join requests",
+)
 
 PEOPLE_CARD_FIELDS = ("id", "display_name", "guest", "org_name", "initials", "photo")
 
@@ -25,8 +41,7 @@ def people_cards(person_ids) -> dict:
     if not ids:
         return {}
     cards = rpc.call("identity", "people_cards", person_ids=ids[:500])
-    return {pid: {k: card.get(k) for k in PEOPLE_CARD_FIELDS}
-            for pid, card in (cards or {}).items()}
+    return {pid: {k: card.get(k) for k in PEOPLE_CARD_FIELDS} for pid, card in (cards or {}).items()}
 
 
 def with_people(page: dict, *keys: str) -> dict:
@@ -76,8 +91,7 @@ class Community(MethodView):
     @blp.response(200, CommunitySchema)
     def patch(self, changes, community_id):
         """Change a community's settings (managers, admins)"""
-        return rpc.call("communities", "update_community", community_id=community_id,
-                        changes=changes)
+        return rpc.call("communities", "update_community", community_id=community_id, changes=changes)
 
 
 @blp.route("/communities/<string:community_id>/archive")
@@ -129,8 +143,7 @@ class MemberItem(MethodView):
     @blp.response(200, OutcomeSchema)
     def delete(self, community_id, user_id):
         """Remove a member (managers, admins)"""
-        return rpc.call("communities", "remove_member", community_id=community_id,
-                        user_id=user_id)
+        return rpc.call("communities", "remove_member", community_id=community_id, user_id=user_id)
 
 
 @blp.route("/communities/<string:community_id>/members/<string:user_id>/role")
@@ -139,8 +152,9 @@ class MemberRole(MethodView):
     @blp.response(200, MemberSchema)
     def put(self, data, community_id, user_id):
         """Appoint a manager or step one down (managers, admins)"""
-        return rpc.call("communities", "set_member_role", community_id=community_id,
-                        user_id=user_id, role=data["role"])
+        return rpc.call(
+            "communities", "set_member_role", community_id=community_id, user_id=user_id, role=data["role"]
+        )
 
 
 @blp.route("/communities/<string:community_id>/invitations")
@@ -149,8 +163,7 @@ class Invitations(MethodView):
     @blp.response(201, CommunityInvitationSchema)
     def post(self, data, community_id):
         """Invite an employee or a guest of an allowed organisation (managers, admins)"""
-        return rpc.call("communities", "invite", community_id=community_id,
-                        person_id=data["person_id"])
+        return rpc.call("communities", "invite", community_id=community_id, person_id=data["person_id"])
 
 
 @blp.route("/me/invitations")
@@ -189,8 +202,9 @@ class JoinRequests(MethodView):
     @blp.response(201, JoinRequestSchema)
     def post(self, data, community_id):
         """Ask to join a private community (employees)"""
-        return rpc.call("communities", "request_to_join", community_id=community_id,
-                        message=data.get("message"))
+        return rpc.call(
+            "communities", "request_to_join", community_id=community_id, message=data.get("message")
+        )
 
 
 @blp.route("/communities/<string:community_id>/join-requests/<string:user_id>/approve")
@@ -198,8 +212,7 @@ class ApproveJoinRequest(MethodView):
     @blp.response(200, MemberSchema)
     def post(self, community_id, user_id):
         """Approve a join request (managers, admins)"""
-        return rpc.call("communities", "approve_join_request", community_id=community_id,
-                        user_id=user_id)
+        return rpc.call("communities", "approve_join_request", community_id=community_id, user_id=user_id)
 
 
 @blp.route("/communities/<string:community_id>/join-requests/<string:user_id>/refuse")
@@ -207,5 +220,4 @@ class RefuseJoinRequest(MethodView):
     @blp.response(200, OutcomeSchema)
     def post(self, community_id, user_id):
         """Refuse a join request (managers, admins)"""
-        return rpc.call("communities", "refuse_join_request", community_id=community_id,
-                        user_id=user_id)
+        return rpc.call("communities", "refuse_join_request", community_id=community_id, user_id=user_id)

@@ -13,6 +13,7 @@ namespace belongs to the documents service (whose clean-up must never see a
 blob it does not reference) and the photos one to identity's profiles; a
 separate namespace keeps each owner's references and blobs together.
 """
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -35,25 +36,32 @@ TYPES = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "
 API_ENDPOINT = "community_pictures.CommunityPicture"
 WEB_ENDPOINT = "wall.settings"
 
-blp = Blueprint("community_pictures", __name__, url_prefix="/api/v1",
-                description="Community pictures (stored by the gateway, referenced by "
-                            "the communities service)")
+blp = Blueprint(
+    "community_pictures",
+    __name__,
+    url_prefix="/api/v1",
+    description="Community pictures (stored by the gateway, referenced by the communities service)",
+)
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 UPLOAD_BODY = {
     "required": True,
     "description": "The image (PNG, JPEG, GIF or WebP), at most `PARVIS_PHOTO_MAX_BYTES` "
-                   f"bytes: either a multipart form with the file in the field `{FIELD}`, "
-                   "or the raw bytes with their image content type.",
+    f"bytes: either a multipart form with the file in the field `{FIELD}`, "
+    "or the raw bytes with their image content type (a raw body must declare it: "
+    "`application/octet-stream` is refused with 422; a form part may leave it "
+    "undeclared, the bytes then decide).",
     "content": {
-        "multipart/form-data": {"schema": {"type": "object", "required": [FIELD],
-                                           "properties": {FIELD: _BINARY["schema"]}}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": [FIELD], "properties": {FIELD: _BINARY["schema"]}}
+        },
         **{kind: _BINARY for kind in TYPES.values()},
     },
 }
 
 
 # ------------------------------------------------------------------ configuration
+
 
 def init_pictures(app) -> None:
     """Build the store; check an upload's size before anything parses its body.
@@ -65,8 +73,11 @@ def init_pictures(app) -> None:
     made = app.config.get("PICTURE_BLOB_STORE")
     if made is None:
         given = app.config.get("BLOB_STORE")
-        made = (LocalBlobStore(given.root / NAMESPACE) if isinstance(given, LocalBlobStore)
-                else blob_store(NAMESPACE))
+        made = (
+            LocalBlobStore(given.root / NAMESPACE)
+            if isinstance(given, LocalBlobStore)
+            else blob_store(NAMESPACE)
+        )
     if not isinstance(made, BlobStore):
         raise TypeError("PICTURE_BLOB_STORE must be a parvis_contracts.blobs.BlobStore")
     app.extensions[EXTENSION] = made
@@ -86,8 +97,11 @@ def too_large() -> PayloadTooLarge:
 def is_upload() -> bool:
     if request.endpoint == API_ENDPOINT:
         return request.method == "PUT"
-    return (request.endpoint == WEB_ENDPOINT and request.method == "POST"
-            and request.mimetype == "multipart/form-data")
+    return (
+        request.endpoint == WEB_ENDPOINT
+        and request.method == "POST"
+        and request.mimetype == "multipart/form-data"
+    )
 
 
 def prepare_upload() -> None:
@@ -103,12 +117,16 @@ def prepare_upload() -> None:
 
 # ------------------------------------------------------------------ content checks
 
+
 def not_an_image(declared: str | None, found: str | None) -> ValidationFailed:
     return ValidationFailed(
         "The picture must be a PNG, JPEG, GIF or WebP image whose content matches its type.",
-        {FIELD: ["Not a PNG, JPEG, GIF or WebP image, or its content does not match "
-                 "its type."],
-         "declared_type": declared or None, "detected_type": found})
+        {
+            FIELD: ["Not a PNG, JPEG, GIF or WebP image, or its content does not match its type."],
+            "declared_type": declared or None,
+            "detected_type": found,
+        },
+    )
 
 
 def image_type(head: bytes) -> str | None:
@@ -120,8 +138,7 @@ def upload_source():
     if request.mimetype == "multipart/form-data":
         part = request.files.get(FIELD)
         if part is None or not part.filename:
-            raise ValidationFailed("Send the image in the form field 'picture'.",
-                                   {FIELD: ["Missing file."]})
+            raise ValidationFailed("Send the image in the form field 'picture'.", {FIELD: ["Missing file."]})
         return part.stream, photos.normalise_type(part.mimetype), True
     declared = photos.normalise_type(request.mimetype)
     if declared not in TYPES.values():
@@ -139,33 +156,32 @@ def manageable_card(community_id: str) -> dict:
     if card.get("my_role") != "manager" and not auth.is_admin():
         raise Forbidden("Only the community's managers (or a network admin) can do this.")
     if card.get("archived"):
-        raise Forbidden("This community is archived: it is read-only until a manager "
-                        "reopens it.")
+        raise Forbidden("This community is archived: it is read-only until a manager reopens it.")
     return card
 
 
 def store_picture(community_id: str) -> dict:
     """Check, store and reference the request's picture; returns the community."""
     manageable_card(community_id)
-    if request.content_length is not None and request.mimetype != "multipart/form-data" \
-            and request.content_length > photos.max_bytes():
+    if (
+        request.content_length is not None
+        and request.mimetype != "multipart/form-data"
+        and request.content_length > photos.max_bytes()
+    ):
         raise too_large()
     stream, declared, undeclared_ok = upload_source()
     head = photos._read_head(stream)
     if not head:
         raise ValidationFailed("The picture is empty.", {FIELD: ["Empty file."]})
     found = image_type(head)
-    if found is None or not (declared == found
-                             or (undeclared_ok and declared in photos.UNDECLARED)):
+    if found is None or not (declared == found or (undeclared_ok and declared in photos.UNDECLARED)):
         raise not_an_image(declared, found)
     sha256, _size = store().put_stream(photos._Prefixed(head, stream), photos.max_bytes())
-    return rpc.call("communities", "update_community", community_id=community_id,
-                    changes={"picture": sha256})
+    return rpc.call("communities", "update_community", community_id=community_id, changes={"picture": sha256})
 
 
 def clear_picture(community_id: str) -> dict:
-    return rpc.call("communities", "update_community", community_id=community_id,
-                    changes={"picture": None})
+    return rpc.call("communities", "update_community", community_id=community_id, changes={"picture": None})
 
 
 def no_picture() -> NotFound:
@@ -177,8 +193,10 @@ def picture_response(community_id: str):
     card = rpc.call("communities", "get_community", community_id=community_id)
     if card.get("access") != "full":
         # a network admin sees a private community's metadata, not its content
-        raise Forbidden("Network admins see the name, size and activity of a private "
-                        "community, not its content, unless they are members.")
+        raise Forbidden(
+            "Network admins see the name, size and activity of a private "
+            "community, not its content, unless they are members."
+        )
     sha256 = card.get("picture")
     if not sha256:
         raise no_picture()
@@ -187,13 +205,18 @@ def picture_response(community_id: str):
 
 # ------------------------------------------------------------------ API
 
+
 @blp.route("/communities/<string:community_id>/picture", endpoint="CommunityPicture")
 class CommunityPicture(MethodView):
-    @blp.doc(responses={
-        "200": {"description": "The image, with `ETag` (its SHA-256) and private caching",
-                "content": {kind: _BINARY for kind in TYPES.values()}},
-        "304": {"description": "Not modified (`If-None-Match` matched the ETag)"},
-    })
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The image, with `ETag` (its SHA-256) and private caching",
+                "content": {kind: _BINARY for kind in TYPES.values()},
+            },
+            "304": {"description": "Not modified (`If-None-Match` matched the ETag)"},
+        }
+    )
     @blp.alt_response(404, description="No such community, not visible to you, or no picture")
     def get(self, community_id):
         """The community's picture, if you may see its card"""
@@ -202,8 +225,7 @@ class CommunityPicture(MethodView):
     @blp.doc(requestBody=UPLOAD_BODY)
     @blp.response(200, CommunitySchema)
     @blp.alt_response(413, description="The picture is larger than the limit")
-    @blp.alt_response(422, description="Not a PNG, JPEG, GIF or WebP image, or not what it "
-                                       "claims")
+    @blp.alt_response(422, description="Not a PNG, JPEG, GIF or WebP image, or not what it claims")
     def put(self, community_id):
         """Set the community's picture (managers and network admins)"""
         return store_picture(community_id)

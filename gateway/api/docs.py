@@ -4,6 +4,7 @@ The assets are copied into ``gateway/static/vendor/swagger-ui/`` at install time
 (``gateway/install_assets.sh``); without them the page lists the operations of
 the spec as plain HTML instead of failing.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,10 +29,15 @@ def operations(spec: dict) -> list[dict]:
         for method in HTTP_METHODS:
             if method in item:
                 op = item[method]
-                rows.append({"method": method.upper(), "path": path,
-                             "summary": op.get("summary") or "",
-                             "tags": op.get("tags") or [],
-                             "public": op.get("security") == []})
+                rows.append(
+                    {
+                        "method": method.upper(),
+                        "path": path,
+                        "summary": op.get("summary") or "",
+                        "tags": op.get("tags") or [],
+                        "public": op.get("security") == [],
+                    }
+                )
     return rows
 
 
@@ -40,6 +46,10 @@ def operations(spec: dict) -> list[dict]:
 def api_docs():
     api = current_app.extensions["parvis_api"]
     spec = api.spec.to_dict()
-    return render_template("api_docs.html", swagger=swagger_available(),
-                           spec_url=url_for("api-docs.openapi_json"),
-                           operations=operations(spec), title=spec["info"]["title"])
+    return render_template(
+        "api_docs.html",
+        swagger=swagger_available(),
+        spec_url=url_for("api-docs.openapi_json"),
+        operations=operations(spec),
+        title=spec["info"]["title"],
+    )

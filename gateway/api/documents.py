@@ -12,6 +12,7 @@ time, old versions included) and streams the bytes from the store, with HTTP
 range requests, ``Content-Disposition: attachment`` (inline only for PNG, JPEG,
 GIF, WebP and PDF when asked), ``nosniff`` and a sandboxing CSP.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,9 +25,10 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
+from parvis_contracts import limits
 from parvis_contracts.blobs import BlobStore, blob_store
 from parvis_contracts.errors import PayloadTooLarge, ValidationFailed
-from parvis_contracts.filetypes import BINARY_TYPES, INLINE_TYPES, OCTET_STREAM, TEXT_PLAIN
+from parvis_contracts.filetypes import BINARY_TYPES, INLINE_TYPES, MAX_NAME_LENGTH, OCTET_STREAM, TEXT_PLAIN
 from parvis_contracts.schemas import MAX_NUMBER
 
 from .. import rpc
@@ -38,19 +40,23 @@ SERVICE = "documents"
 #: request body types a raw upload may not have: they would be parsed as forms
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 #: content types the gateway ever serves a document as (anything else: octet-stream)
-SERVABLE_TYPES = frozenset({t for t, _s, _i in BINARY_TYPES.values()}
-                           | {TEXT_PLAIN, OCTET_STREAM})
+SERVABLE_TYPES = frozenset({t for t, _s, _i in BINARY_TYPES.values()} | {TEXT_PLAIN, OCTET_STREAM})
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
 #: Chromium's PDF viewer does not run under ``sandbox``; nothing else is allowed either
 PDF_INLINE_CSP = "default-src 'none'; object-src 'self'; frame-ancestors 'self'"
 CACHE_CONTROL = "private, no-cache"
 
-blp = Blueprint("documents", __name__, url_prefix="/api/v1",
-                description="Documents (folders, versions, bin, streamed uploads and downloads) "
-                            "and pages (wiki with revisions) of communities")
+blp = Blueprint(
+    "documents",
+    __name__,
+    url_prefix="/api/v1",
+    description="Documents (folders, versions, bin, streamed uploads and downloads) "
+    "and pages (wiki with revisions) of communities",
+)
 
 
 # ------------------------------------------------------------------ the store
+
 
 def store() -> BlobStore:
     """The documents' blob store, built once per app (``DOCUMENT_BLOB_STORE`` injects one)."""
@@ -65,6 +71,7 @@ def store() -> BlobStore:
 
 
 # ------------------------------------------------------------------ schemas
+
 
 class FolderSchema(ma.Schema):
     id = fields.String(required=True)
@@ -110,8 +117,7 @@ class DocumentVersionSchema(ma.Schema):
 
 class DocumentDetailSchema(DocumentSchema):
     path = fields.List(fields.Nested(CrumbSchema), metadata={"description": "Folders, root first"})
-    versions = fields.List(fields.Nested(DocumentVersionSchema),
-                           metadata={"description": "Newest first"})
+    versions = fields.List(fields.Nested(DocumentVersionSchema), metadata={"description": "Newest first"})
     can_write = fields.Boolean()
     can_edit = fields.Boolean()
 
@@ -137,52 +143,63 @@ class DocumentDeletedSchema(ma.Schema):
     purge_at = Timestamp(allow_none=True, metadata={"description": "When the bin empties it"})
 
 
+_ID = validate.Length(min=1, max=limits.ID_MAX)
+#: a file or folder name (``parvis_contracts.filetypes.safe_filename`` checks the rest)
+_NAME = validate.Length(min=1, max=MAX_NAME_LENGTH)
+_COMMENT = validate.Length(max=limits.VERSION_COMMENT_MAX)
+
+
 class FolderQuerySchema(ma.Schema):
-    folder_id = fields.String(load_default=None)
+    folder_id = fields.String(load_default=None, validate=_ID)
 
 
 class FolderCreateSchema(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    parent_id = fields.String(load_default=None, allow_none=True)
+    name = fields.String(required=True, validate=_NAME)
+    parent_id = fields.String(load_default=None, allow_none=True, validate=_ID)
 
 
 class FolderUpdateSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    parent_id = fields.String(allow_none=True,
-                              metadata={"description": "Move under this folder (null: root)"})
+    name = fields.String(validate=_NAME)
+    parent_id = fields.String(
+        allow_none=True, validate=_ID, metadata={"description": "Move under this folder (null: root)"}
+    )
 
 
 class DocumentUpdateSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    folder_id = fields.String(allow_none=True,
-                              metadata={"description": "Move into this folder (null: root)"})
+    name = fields.String(validate=_NAME)
+    folder_id = fields.String(
+        allow_none=True, validate=_ID, metadata={"description": "Move into this folder (null: root)"}
+    )
 
 
 class UploadQuerySchema(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=1000),
-                         metadata={"description": "The file's name (its extension must match "
-                                                  "its content)"})
-    folder_id = fields.String(load_default=None)
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    name = fields.String(
+        required=True,
+        validate=_NAME,
+        metadata={"description": "The file's name (its extension must match its content)"},
+    )
+    folder_id = fields.String(load_default=None, validate=_ID)
+    comment = fields.String(load_default="", validate=_COMMENT)
 
 
 class VersionUploadQuerySchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=1000),
-                         metadata={"description": "The new version's file name (default: the "
-                                                  "document's name)"})
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    name = fields.String(
+        validate=_NAME, metadata={"description": "The new version's file name (default: the document's name)"}
+    )
+    comment = fields.String(load_default="", validate=_COMMENT)
 
 
 class VersionCommentSchema(ma.Schema):
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    comment = fields.String(load_default="", validate=_COMMENT)
 
 
 class DownloadQuerySchema(ma.Schema):
     version = fields.Integer(load_default=None, validate=validate.Range(1, MAX_NUMBER))
-    disposition = fields.String(load_default="attachment",
-                                validate=validate.OneOf(("attachment", "inline")),
-                                metadata={"description": "inline is honoured for PNG, JPEG, "
-                                                         "GIF, WebP and PDF only"})
+    disposition = fields.String(
+        load_default="attachment",
+        validate=validate.OneOf(("attachment", "inline")),
+        metadata={"description": "inline is honoured for PNG, JPEG, GIF, WebP and PDF only"},
+    )
 
 
 class WikiPageSummarySchema(ma.Schema):
@@ -209,8 +226,7 @@ class WikiBacklinkSchema(ma.Schema):
 
 class WikiPageSchema(WikiPageSummarySchema):
     body = fields.String()
-    html = fields.String(metadata={"description": "The body rendered (Markdown, [[links]]), "
-                                                  "sanitised"})
+    html = fields.String(metadata={"description": "The body rendered (Markdown, [[links]]), sanitised"})
     latest_revision = fields.Integer()
     links = fields.List(fields.Nested(WikiLinkSchema))
     backlinks = fields.List(fields.Nested(WikiBacklinkSchema))
@@ -223,14 +239,21 @@ class WikiPageListSchema(ma.Schema):
 
 
 class WikiPageCreateSchema(ma.Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    body = fields.String(load_default="", validate=validate.Length(max=200_000))
+    title = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=limits.PAGE_TITLE_MAX),
+        metadata={"description": "No [ ] | or control characters"},
+    )
+    body = fields.String(load_default="", validate=validate.Length(max=limits.PAGE_BODY_MAX))
 
 
 class WikiPageUpdateSchema(WikiPageCreateSchema):
-    base_revision = fields.Integer(required=True, validate=validate.Range(1, MAX_NUMBER), metadata={
-        "description": "The revision you edited: 409 if someone saved another since"})
-    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    base_revision = fields.Integer(
+        required=True,
+        validate=validate.Range(1, MAX_NUMBER),
+        metadata={"description": "The revision you edited: 409 if someone saved another since"},
+    )
+    comment = fields.String(load_default="", validate=_COMMENT)
 
 
 class PageRevisionQuerySchema(ma.Schema):
@@ -253,10 +276,8 @@ class PageRevisionListSchema(ma.Schema):
 
 
 class PageDiffQuerySchema(ma.Schema):
-    from_revision = fields.Integer(required=True, data_key="from",
-                                   validate=validate.Range(1, MAX_NUMBER))
-    to_revision = fields.Integer(required=True, data_key="to",
-                                 validate=validate.Range(1, MAX_NUMBER))
+    from_revision = fields.Integer(required=True, data_key="from", validate=validate.Range(1, MAX_NUMBER))
+    to_revision = fields.Integer(required=True, data_key="to", validate=validate.Range(1, MAX_NUMBER))
 
 
 class PageDiffLineSchema(ma.Schema):
@@ -294,14 +315,17 @@ def as_items(value) -> dict:
 
 # ------------------------------------------------------------------ uploads
 
+
 def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The file is larger than {limit} bytes.", {"max_bytes": limit})
 
 
 def _check_raw_body() -> int | None:
     if request.mimetype in FORM_TYPES:
-        raise ValidationFailed("Send the file's bytes as the request body, not a form.",
-                               {"file": ["Send the raw bytes as the body."]})
+        raise ValidationFailed(
+            "Send the file's bytes as the request body, not a form.",
+            {"file": ["Send the raw bytes as the body."]},
+        )
     declared = request.content_length
     if declared == 0:
         raise ValidationFailed("The file is empty.", {"file": ["The file is empty."]})
@@ -318,7 +342,7 @@ def receive_upload(prepare: dict, finish):
     prepared = rpc.call(SERVICE, "prepare_upload", size=declared, **prepare)
     limit = int(prepared["max_bytes"])
     if declared is not None and declared > limit:
-        raise too_large(limit)                       # before a byte of the body is read
+        raise too_large(limit)  # before a byte of the body is read
     # the app-wide body limit is for forms; this body may be as large as the service allows
     request.max_content_length = limit
     staged = store().stage(request.stream, limit)
@@ -329,30 +353,49 @@ def receive_upload(prepare: dict, finish):
         raise
 
 
-def upload_new_document(community_id: str, name: str, folder_id: str | None,
-                        comment: str = "", idempotency_key: str | None = None) -> dict:
+def upload_new_document(
+    community_id: str, name: str, folder_id: str | None, comment: str = "", idempotency_key: str | None = None
+) -> dict:
     """With a key, the retry of an upload that happened answers the same document (its
     bytes, staged again, are discarded)."""
     return receive_upload(
-        {"community_id": community_id, "folder_id": folder_id, "name": name,
-         **keyed(idempotency_key)},
-        lambda safe_name, staged: rpc.call(SERVICE, "create_document", community_id=community_id,
-                                           folder_id=folder_id, name=safe_name, staged=staged,
-                                           comment=comment or "", **keyed(idempotency_key)))
+        {"community_id": community_id, "folder_id": folder_id, "name": name, **keyed(idempotency_key)},
+        lambda safe_name, staged: rpc.call(
+            SERVICE,
+            "create_document",
+            community_id=community_id,
+            folder_id=folder_id,
+            name=safe_name,
+            staged=staged,
+            comment=comment or "",
+            **keyed(idempotency_key),
+        ),
+    )
 
 
 def upload_new_version(document_id: str, name: str | None = None, comment: str = "") -> dict:
     """A new version; its file name is ``name`` or the document's (the extension must match)."""
     document = rpc.call(SERVICE, "get_document", document_id=document_id)
     return receive_upload(
-        {"community_id": document["community_id"], "folder_id": document.get("folder_id"),
-         "name": name or document["name"], "document_id": document_id},
-        lambda safe_name, staged: rpc.call(SERVICE, "add_version", document_id=document_id,
-                                           staged=staged, comment=comment or "",
-                                           name=safe_name if name else None))
+        {
+            "community_id": document["community_id"],
+            "folder_id": document.get("folder_id"),
+            "name": name or document["name"],
+            "document_id": document_id,
+        },
+        lambda safe_name, staged: rpc.call(
+            SERVICE,
+            "add_version",
+            document_id=document_id,
+            staged=staged,
+            comment=comment or "",
+            name=safe_name if name else None,
+        ),
+    )
 
 
 # ------------------------------------------------------------------ downloads
+
 
 def _ascii_fallback(filename: str) -> str:
     cleaned = re.sub(r'[^\x20-\x7e]|["\\]', "_", filename).strip() or "download"
@@ -361,8 +404,7 @@ def _ascii_fallback(filename: str) -> str:
 
 def content_disposition(kind: str, filename: str) -> str:
     """``attachment; filename="..."; filename*=UTF-8''...`` (RFC 6266 / 5987)."""
-    return (f'{kind}; filename="{_ascii_fallback(filename)}"; '
-            f"filename*=UTF-8''{quote(filename, safe='')}")
+    return f"{kind}; filename=\"{_ascii_fallback(filename)}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def served_type(content_type: str | None) -> str:
@@ -381,15 +423,16 @@ def blob_response(info: dict, disposition: str = "attachment"):
     """Stream the blob ``info`` describes (``download_info``'s answer), with ranges."""
     sha256, size = info["sha256"], int(info["size"])
     content_type = served_type(info.get("content_type"))
-    inline = (disposition == "inline" and bool(info.get("inline"))
-              and content_type in INLINE_TYPES)
+    inline = disposition == "inline" and bool(info.get("inline")) and content_type in INLINE_TYPES
     headers = {
         "Content-Type": content_type,
-        "Content-Disposition": content_disposition("inline" if inline else "attachment",
-                                                   info.get("filename") or "download"),
+        "Content-Disposition": content_disposition(
+            "inline" if inline else "attachment", info.get("filename") or "download"
+        ),
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": (PDF_INLINE_CSP if inline and content_type == "application/pdf"
-                                    else ATTACHMENT_CSP),
+        "Content-Security-Policy": (
+            PDF_INLINE_CSP if inline and content_type == "application/pdf" else ATTACHMENT_CSP
+        ),
         "Cache-Control": CACHE_CONTROL,
         "ETag": f'"{sha256}"',
         "Accept-Ranges": "bytes",
@@ -400,7 +443,7 @@ def blob_response(info: dict, disposition: str = "attachment"):
         response.headers.update({k: v for k, v in headers.items() if k != "Content-Type"})
         return response
     status, start, end = 200, 0, size - 1
-    byte_range = request.range               # None when absent or malformed: whole file
+    byte_range = request.range  # None when absent or malformed: whole file
     if byte_range is not None and len(byte_range.ranges) == 1 and byte_range.units == "bytes":
         bounds = byte_range.range_for_length(size)
         if bounds is None:
@@ -426,15 +469,23 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 UPLOAD_BODY = {
     "required": True,
     "description": "The file's raw bytes as the body (not a form), with Content-Length. The "
-                   "size limit (default 100 MB) is checked against Content-Length before the "
-                   "body is read; the extension of `name` must match the content.",
-    "content": {"application/octet-stream": _BINARY, "*/*": _BINARY},
+    "size limit (default 100 MB) is checked against Content-Length before the "
+    "body is read; the extension of `name` must match the content. Send it as "
+    "`application/octet-stream` (any other type but a form is accepted too: "
+    "the bytes and the name decide, not the declared type).",
+    "content": {"application/octet-stream": _BINARY},
 }
 DOWNLOAD_RESPONSES = {
-    "200": {"description": "The file (attachment; `ETag` is its SHA-256)",
-            "content": {"application/octet-stream": _BINARY}},
-    "206": {"description": "The requested byte range (`Range: bytes=...`)",
-            "content": {"application/octet-stream": _BINARY}},
+    "200": {
+        "description": "The file (attachment; `ETag` is its SHA-256). Its Content-Type is "
+        "the document's when it is one the gateway serves as such, else "
+        "`application/octet-stream`",
+        "content": {"application/octet-stream": _BINARY},
+    },
+    "206": {
+        "description": "The requested byte range (`Range: bytes=...`)",
+        "content": {"application/octet-stream": _BINARY},
+    },
     "304": {"description": "Not modified (`If-None-Match` matched)"},
     "416": {"description": "The range is outside the file"},
 }
@@ -446,20 +497,21 @@ class CommunityDocuments(MethodView):
     @blp.response(200, FolderListingSchema)
     def get(self, args, community_id):
         """A folder of the community's documents (the root without folder_id)"""
-        return rpc.call(SERVICE, "list_folder", community_id=community_id,
-                        folder_id=args.get("folder_id"))
+        return rpc.call(SERVICE, "list_folder", community_id=community_id, folder_id=args.get("folder_id"))
 
     @blp.arguments(UploadQuerySchema, location="query")
     @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
     @blp.doc(requestBody=UPLOAD_BODY)
     @blp.response(201, DocumentSchema)
-    @blp.alt_response(413, description="Larger than the limit (refused before reading the "
-                                       "body when Content-Length says so)")
+    @blp.alt_response(
+        413, description="Larger than the limit (refused before reading the body when Content-Length says so)"
+    )
     @blp.alt_response(409, description="A document or folder of that name is in the folder")
     def post(self, args, community_id, idempotency_key=None):
         """Upload a new document: the raw bytes as the body, ?name=&folder_id=&comment="""
-        return upload_new_document(community_id, args["name"], args.get("folder_id"),
-                                   args.get("comment") or "", idempotency_key)
+        return upload_new_document(
+            community_id, args["name"], args.get("folder_id"), args.get("comment") or "", idempotency_key
+        )
 
 
 @blp.route("/communities/<string:community_id>/folders")
@@ -468,8 +520,13 @@ class CommunityFolders(MethodView):
     @blp.response(201, FolderSchema)
     def post(self, data, community_id):
         """Create a folder (at the root, or in parent_id)"""
-        return rpc.call(SERVICE, "create_folder", community_id=community_id,
-                        parent_id=data.get("parent_id"), name=data["name"])
+        return rpc.call(
+            SERVICE,
+            "create_folder",
+            community_id=community_id,
+            parent_id=data.get("parent_id"),
+            name=data["name"],
+        )
 
 
 @blp.route("/communities/<string:community_id>/folders/<string:folder_id>")
@@ -490,11 +547,9 @@ class Folder(MethodView):
         if "name" in data:
             result = rpc.call(SERVICE, "rename_folder", folder_id=folder_id, name=data["name"])
         if "parent_id" in data:
-            result = rpc.call(SERVICE, "move_folder", folder_id=folder_id,
-                              parent_id=data["parent_id"])
+            result = rpc.call(SERVICE, "move_folder", folder_id=folder_id, parent_id=data["parent_id"])
         if result is None:
-            raise ValidationFailed("Give a new name or a new parent.",
-                                   {"name": ["Give name or parent_id."]})
+            raise ValidationFailed("Give a new name or a new parent.", {"name": ["Give name or parent_id."]})
         return result
 
     @blp.response(200, RemovedItemSchema)
@@ -513,6 +568,7 @@ class Bin(MethodView):
 
 # ------------------------------------------------------------------ API: documents
 
+
 @blp.route("/documents/<string:document_id>")
 class Document(MethodView):
     @blp.response(200, DocumentDetailSchema)
@@ -526,14 +582,11 @@ class Document(MethodView):
         """Rename a document and/or move it to another folder (folder_id null: the root)"""
         result = None
         if "name" in data:
-            result = rpc.call(SERVICE, "rename_document", document_id=document_id,
-                              name=data["name"])
+            result = rpc.call(SERVICE, "rename_document", document_id=document_id, name=data["name"])
         if "folder_id" in data:
-            result = rpc.call(SERVICE, "move_document", document_id=document_id,
-                              folder_id=data["folder_id"])
+            result = rpc.call(SERVICE, "move_document", document_id=document_id, folder_id=data["folder_id"])
         if result is None:
-            raise ValidationFailed("Give a new name or a new folder.",
-                                   {"name": ["Give name or folder_id."]})
+            raise ValidationFailed("Give a new name or a new folder.", {"name": ["Give name or folder_id."]})
         return result
 
     @blp.response(200, DocumentDeletedSchema)
@@ -559,8 +612,13 @@ class RestoreVersion(MethodView):
     @blp.response(201, DocumentSchema)
     def post(self, data, document_id, number):
         """Make an old version the latest again (a new version with the same bytes)"""
-        return rpc.call(SERVICE, "restore_version", document_id=document_id, number=number,
-                        comment=data.get("comment") or "")
+        return rpc.call(
+            SERVICE,
+            "restore_version",
+            document_id=document_id,
+            number=number,
+            comment=data.get("comment") or "",
+        )
 
 
 @blp.route("/documents/<string:document_id>/restore")
@@ -582,6 +640,7 @@ class DocumentDownload(MethodView):
 
 # ------------------------------------------------------------------ API: pages
 
+
 @blp.route("/communities/<string:community_id>/pages")
 class CommunityPages(MethodView):
     @blp.response(200, WikiPageListSchema)
@@ -593,8 +652,9 @@ class CommunityPages(MethodView):
     @blp.response(201, WikiPageSchema)
     def post(self, data, community_id):
         """Create a page (Markdown; [[Page title]] links to another page)"""
-        return rpc.call(SERVICE, "create_page", community_id=community_id,
-                        title=data["title"], body=data["body"])
+        return rpc.call(
+            SERVICE, "create_page", community_id=community_id, title=data["title"], body=data["body"]
+        )
 
 
 @blp.route("/pages/<string:page_id>")
@@ -610,9 +670,15 @@ class Page(MethodView):
     @blp.alt_response(409, description="Someone saved a newer revision: reload and merge")
     def put(self, data, page_id):
         """Save a new revision of a page"""
-        return rpc.call(SERVICE, "update_page", page_id=page_id, title=data["title"],
-                        body=data["body"], base_revision=data["base_revision"],
-                        comment=data.get("comment") or "")
+        return rpc.call(
+            SERVICE,
+            "update_page",
+            page_id=page_id,
+            title=data["title"],
+            body=data["body"],
+            base_revision=data["base_revision"],
+            comment=data.get("comment") or "",
+        )
 
     @blp.response(200, RemovedItemSchema)
     def delete(self, page_id):
@@ -634,5 +700,10 @@ class PageDiff(MethodView):
     @blp.response(200, PageDiffSchema)
     def get(self, args, page_id):
         """Line differences between two revisions (?from=&to=)"""
-        return rpc.call(SERVICE, "diff_page", page_id=page_id,
-                        from_revision=args["from_revision"], to_revision=args["to_revision"])
+        return rpc.call(
+            SERVICE,
+            "diff_page",
+            page_id=page_id,
+            from_revision=args["from_revision"],
+            to_revision=args["to_revision"],
+        )

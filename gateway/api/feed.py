@@ -1,4 +1,5 @@
 """``/api/v1`` wall, posts, comments, likes, timeline, hashtags, mentions and reports."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -9,17 +10,39 @@ from parvis_contracts.idempotency import KEY_RE
 
 from .. import rpc
 from .communities import page_kwargs, with_people
-from .schemas import (AcceptedAnswerSchema, CommentCreateSchema, CommentEditSchema,
-                      CommentPageSchema, CommentSchema, DeletedSchema, LikerPageSchema,
-                      LikeSchema, PageQuerySchema, PostCreateSchema, PostEditSchema,
-                      PostPageSchema, PostSchema,
-                      ReadSchema, ReadsSchema, ReportCreateSchema, ReportPageSchema,
-                      ReportQuerySchema, ReportSchema, ResolveSchema, TimelineSchema,
-                      VersionListSchema, WallQuerySchema)
+from .schemas import (
+    AcceptedAnswerSchema,
+    CommentCreateSchema,
+    CommentEditSchema,
+    CommentPageSchema,
+    CommentSchema,
+    DeletedSchema,
+    LikerPageSchema,
+    LikeSchema,
+    PageQuerySchema,
+    PostCreateSchema,
+    PostEditSchema,
+    PostPageSchema,
+    PostSchema,
+    ReadSchema,
+    ReadsSchema,
+    ReportCreateSchema,
+    ReportPageSchema,
+    ReportQuerySchema,
+    ReportSchema,
+    ResolveSchema,
+    TimelineSchema,
+    VersionListSchema,
+    WallQuerySchema,
+)
 
-blp = Blueprint("feed", __name__, url_prefix="/api/v1",
-                description="Community walls: posts, comments, likes, questions, announcements, "
-                            "the home timeline, hashtags, mentions and reports")
+blp = Blueprint(
+    "feed",
+    __name__,
+    url_prefix="/api/v1",
+    description="Community walls: posts, comments, likes, questions, announcements, "
+    "the home timeline, hashtags, mentions and reports",
+)
 
 
 class IdempotencyHeaderSchema(ma.Schema):
@@ -31,12 +54,16 @@ class IdempotencyHeaderSchema(ma.Schema):
     idempotency_key = ma.fields.String(
         data_key="Idempotency-Key",
         validate=ma.validate.Regexp(KEY_RE, error="1 to 128 printable ASCII characters."),
-        metadata={"description": (
-            "Optional. A key you choose (1 to 128 printable ASCII characters), unique per "
-            "write you mean. Send the same request again with the same key (after a time-out, "
-            "a 503/504 or a broken connection) and it is written once: the retry answers "
-            "what the first answered. The same key with a different request answers 422. "
-            "Keys are kept 24 hours.")})
+        metadata={
+            "description": (
+                "Optional. A key you choose (1 to 128 printable ASCII characters), unique per "
+                "write you mean. Send the same request again with the same key (after a time-out, "
+                "a 503/504 or a broken connection) and it is written once: the retry answers "
+                "what the first answered. The same key with a different request answers 422. "
+                "Keys are kept 24 hours."
+            )
+        },
+    )
 
 
 #: ``@blp.arguments(*IDEMPOTENCY)``: the header, documented, as the view's keyword argument
@@ -89,8 +116,9 @@ class Wall(MethodView):
     @blp.response(200, PostPageSchema)
     def get(self, args, community_id):
         """A community's wall, newest first (kind filter, unanswered questions)"""
-        return with_people(rpc.call("feed", "community_wall", community_id=community_id,
-                                    **wall_kwargs(args)), "author_id")
+        return with_people(
+            rpc.call("feed", "community_wall", community_id=community_id, **wall_kwargs(args)), "author_id"
+        )
 
     @blp.arguments(PostCreateSchema)
     @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
@@ -103,9 +131,16 @@ class Wall(MethodView):
         of another community or one you cannot read answers the same 404 (nothing is
         written); 503 when the documents service cannot be reached.
         """
-        return rpc.call("feed", "create_post", community_id=community_id, body=data["body"],
-                        kind=data["kind"], language=data["language"],
-                        attachments=data["attachments"], **keyed(idempotency_key))
+        return rpc.call(
+            "feed",
+            "create_post",
+            community_id=community_id,
+            body=data["body"],
+            kind=data["kind"],
+            language=data["language"],
+            attachments=data["attachments"],
+            **keyed(idempotency_key),
+        )
 
 
 @blp.route("/posts/<string:post_id>")
@@ -185,9 +220,15 @@ class Comments(MethodView):
     @blp.response(201, CommentSchema)
     def post(self, data, post_id, idempotency_key=None):
         """Comment a post, or reply to a comment (members)"""
-        return rpc.call("feed", "create_comment", post_id=post_id, body=data["body"],
-                        parent_id=data.get("parent_id"), language=data.get("language"),
-                        **keyed(idempotency_key))
+        return rpc.call(
+            "feed",
+            "create_comment",
+            post_id=post_id,
+            body=data["body"],
+            parent_id=data.get("parent_id"),
+            language=data.get("language"),
+            **keyed(idempotency_key),
+        )
 
 
 @blp.route("/comments/<string:comment_id>")
@@ -210,8 +251,7 @@ class AcceptedAnswer(MethodView):
     @blp.response(200, PostSchema)
     def put(self, data, post_id):
         """Accept a comment as the answer of a question, or clear it with null"""
-        return rpc.call("feed", "accept_answer", post_id=post_id,
-                        comment_id=data["comment_id"])
+        return rpc.call("feed", "accept_answer", post_id=post_id, comment_id=data["comment_id"])
 
 
 @blp.route("/posts/<string:post_id>/read")
@@ -266,8 +306,9 @@ class CommunityReports(MethodView):
     @blp.response(200, ReportPageSchema)
     def get(self, args, community_id):
         """A community's reports queue, oldest first (moderators)"""
-        return rpc.call("feed", "report_queue", community_id=community_id,
-                        status=args["status"], **page_kwargs(args))
+        return rpc.call(
+            "feed", "report_queue", community_id=community_id, status=args["status"], **page_kwargs(args)
+        )
 
 
 @blp.route("/reports/<string:report_id>/resolve")

@@ -1,15 +1,24 @@
 """``/api/v1/organisations``: the host company and partner organisations."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import rpc
-from .schemas import (OrganisationCreateSchema, OrganisationListSchema, OrganisationSchema,
-                      OrganisationUpdateSchema)
+from .schemas import (
+    OrganisationCreateSchema,
+    OrganisationListSchema,
+    OrganisationSchema,
+    OrganisationUpdateSchema,
+)
 
-blp = Blueprint("organisations", __name__, url_prefix="/api/v1/organisations",
-                description="Organisations: employees see all, guests their own")
+blp = Blueprint(
+    "organisations",
+    __name__,
+    url_prefix="/api/v1/organisations",
+    description="Organisations: employees see all, guests their own",
+)
 
 
 def as_items(result) -> list:
@@ -30,8 +39,13 @@ class Organisations(MethodView):
     @blp.response(201, OrganisationSchema)
     def post(self, data):
         """Create a partner organisation (admins)"""
-        return rpc.call("identity", "create_organisation", name=data["name"], kind=data["kind"],
-                        country=data.get("country"))
+        return rpc.call(
+            "identity",
+            "create_organisation",
+            name=data["name"],
+            kind=data["kind"],
+            country=data.get("country"),
+        )
 
 
 @blp.route("/<string:org_id>")

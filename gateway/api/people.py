@@ -1,15 +1,26 @@
 """``/api/v1/me`` and ``/api/v1/people``: profiles and the directory."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import rpc
-from .schemas import (CardPageSchema, MeSchema, MeUpdateSchema, PasswordChangeSchema,
-                      PeopleQuerySchema, ProfileSchema)
+from .schemas import (
+    CardPageSchema,
+    MeSchema,
+    MeUpdateSchema,
+    PasswordChangeSchema,
+    PeopleQuerySchema,
+    ProfileSchema,
+)
 
-blp = Blueprint("people", __name__, url_prefix="/api/v1",
-                description="Your profile, other people's profiles, the directory")
+blp = Blueprint(
+    "people",
+    __name__,
+    url_prefix="/api/v1",
+    description="Your profile, other people's profiles, the directory",
+)
 
 
 def search_kwargs(args: dict) -> dict:
@@ -43,8 +54,12 @@ class MyPassword(MethodView):
     @blp.response(204)
     def put(self, data):
         """Change your password; your other sessions end"""
-        rpc.call("identity", "change_password", current_password=data["current_password"],
-                 new_password=data["new_password"])
+        rpc.call(
+            "identity",
+            "change_password",
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+        )
 
 
 @blp.route("/people")

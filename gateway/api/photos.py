@@ -6,6 +6,7 @@ reference (SHA-256 and content type). A download asks identity for the person
 as the caller (so a person the caller may not see answers the very 404 of an
 unknown id), then streams the file from the store.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,8 @@ from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from parvis_contracts import settings
 from parvis_contracts.blobs import BlobStore, default_store
-from parvis_contracts.config import env_int
 from parvis_contracts.errors import NotFound, PayloadTooLarge, ValidationFailed
 from parvis_contracts.filetypes import detect
 
@@ -23,7 +24,7 @@ from .. import rpc
 from .schemas import MeSchema
 
 EXTENSION = "parvis_blobs"
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_BYTES = settings.default("PARVIS_PHOTO_MAX_BYTES")
 #: room for the multipart boundaries, part headers and the CSRF field of a form
 MULTIPART_OVERHEAD = 64 * 1024
 FIELD = "photo"
@@ -34,18 +35,25 @@ UNDECLARED = ("", "application/octet-stream")
 HEAD_BYTES = 16
 CACHE_CONTROL = "private, max-age=3600"
 
-blp = Blueprint("photos", __name__, url_prefix="/api/v1",
-                description="Profile photos (stored by the gateway, referenced by identity)")
+blp = Blueprint(
+    "photos",
+    __name__,
+    url_prefix="/api/v1",
+    description="Profile photos (stored by the gateway, referenced by identity)",
+)
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 UPLOAD_BODY = {
     "required": True,
     "description": f"The image (PNG, JPEG or WebP), at most {DEFAULT_MAX_BYTES} bytes by "
-                   "default (`PARVIS_PHOTO_MAX_BYTES`): either a multipart form with the "
-                   f"file in the field `{FIELD}`, or the raw bytes with their image content type.",
+    "default (`PARVIS_PHOTO_MAX_BYTES`): either a multipart form with the "
+    f"file in the field `{FIELD}`, or the raw bytes with their image content type "
+    "(a raw body must declare it: `application/octet-stream` is refused with "
+    "422; a form part may leave it undeclared, the bytes then decide).",
     "content": {
-        "multipart/form-data": {"schema": {"type": "object", "required": [FIELD],
-                                           "properties": {FIELD: _BINARY["schema"]}}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": [FIELD], "properties": {FIELD: _BINARY["schema"]}}
+        },
         **{kind: _BINARY for kind in TYPES},
     },
 }
@@ -53,13 +61,14 @@ UPLOAD_BODY = {
 
 # ------------------------------------------------------------------ configuration
 
+
 def init_photos(app) -> None:
     """Build the blob store once and read the size limit (``BLOB_STORE`` injects one)."""
     store = app.config.get("BLOB_STORE") or default_store()
     if not isinstance(store, BlobStore):
         raise TypeError("BLOB_STORE must be a parvis_contracts.blobs.BlobStore")
     app.extensions[EXTENSION] = store
-    app.config.setdefault("PHOTO_MAX_BYTES", env_int("PARVIS_PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES))
+    app.config.setdefault("PHOTO_MAX_BYTES", settings.value("PARVIS_PHOTO_MAX_BYTES"))
 
 
 def store() -> BlobStore:
@@ -105,14 +114,12 @@ def sniff(head: bytes) -> str | None:
     return PHOTO_TYPES.get(detect(head) or "")
 
 
-def image_response(blob_store: BlobStore, sha256: str, missing, types: dict,
-                   content_type: str | None = None):
+def image_response(blob_store: BlobStore, sha256: str, missing, types: dict, content_type: str | None = None):
     """The stored image ``sha256``, inline, with its SHA-256 as ETag, private caching and
     ``nosniff``; 304 when ``If-None-Match`` matches. Without a recorded ``content_type`` the
     bytes decide (``types``: signature name -> type); anything else (absent, or bytes that
     are no such image) raises ``missing()``: never served."""
-    headers = {"ETag": f'"{sha256}"', "Cache-Control": CACHE_CONTROL,
-               "X-Content-Type-Options": "nosniff"}
+    headers = {"ETag": f'"{sha256}"', "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
     if request.if_none_match.contains_weak(sha256):
         response = current_app.response_class(status=304)
         response.headers.update(headers)
@@ -127,8 +134,7 @@ def image_response(blob_store: BlobStore, sha256: str, missing, types: dict,
         if content_type is None:
             fileobj.close()
             raise missing()
-    response = send_file(fileobj, mimetype=content_type, conditional=False, etag=False,
-                         max_age=None)
+    response = send_file(fileobj, mimetype=content_type, conditional=False, etag=False, max_age=None)
     response.headers.update(headers)
     response.headers["Content-Disposition"] = "inline"
     return response
@@ -142,8 +148,12 @@ def normalise_type(value: str | None) -> str:
 def not_an_image(declared: str, found: str | None) -> ValidationFailed:
     return ValidationFailed(
         "The photo must be a PNG, JPEG or WebP image whose content matches its type.",
-        {FIELD: ["Not a PNG, JPEG or WebP image, or its content does not match its type."],
-         "declared_type": declared or None, "detected_type": found})
+        {
+            FIELD: ["Not a PNG, JPEG or WebP image, or its content does not match its type."],
+            "declared_type": declared or None,
+            "detected_type": found,
+        },
+    )
 
 
 def check_type(declared: str, head: bytes, undeclared_ok: bool) -> str:
@@ -191,8 +201,7 @@ def upload_source():
     if request.mimetype == "multipart/form-data":
         part = request.files.get(FIELD)
         if part is None or not part.filename:
-            raise ValidationFailed("Send the image in the form field 'photo'.",
-                                   {FIELD: ["Missing file."]})
+            raise ValidationFailed("Send the image in the form field 'photo'.", {FIELD: ["Missing file."]})
         return part.stream, normalise_type(part.mimetype), True
     declared = normalise_type(request.mimetype)
     if declared not in TYPES:
@@ -202,8 +211,11 @@ def upload_source():
 
 def store_photo() -> dict:
     """Check, store and reference the request's photo; the caller's own profile."""
-    if request.content_length is not None and request.mimetype != "multipart/form-data" \
-            and request.content_length > max_bytes():
+    if (
+        request.content_length is not None
+        and request.mimetype != "multipart/form-data"
+        and request.content_length > max_bytes()
+    ):
         raise too_large()
     stream, declared, undeclared_ok = upload_source()
     head = _read_head(stream)
@@ -224,6 +236,7 @@ def no_photo() -> NotFound:
 
 # ------------------------------------------------------------------ API
 
+
 @blp.route("/me/photo", endpoint="MyPhoto")
 class MyPhoto(MethodView):
     @blp.doc(requestBody=UPLOAD_BODY)
@@ -242,11 +255,15 @@ class MyPhoto(MethodView):
 
 @blp.route("/people/<string:person_id>/photo", endpoint="PersonPhoto")
 class PersonPhoto(MethodView):
-    @blp.doc(responses={
-        "200": {"description": "The image, with `ETag` (its SHA-256) and private caching",
-                "content": {kind: _BINARY for kind in TYPES}},
-        "304": {"description": "Not modified (`If-None-Match` matched the ETag)"},
-    })
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The image, with `ETag` (its SHA-256) and private caching",
+                "content": {kind: _BINARY for kind in TYPES},
+            },
+            "304": {"description": "Not modified (`If-None-Match` matched the ETag)"},
+        }
+    )
     @blp.alt_response(404, description="No such person, not visible to you, or no photo")
     def get(self, person_id):
         """Someone's profile photo, if you may see their profile"""
@@ -255,5 +272,4 @@ class PersonPhoto(MethodView):
         if not sha256:
             raise no_photo()
         recorded = person.get("photo_content_type")
-        return image_response(store(), sha256, no_photo, PHOTO_TYPES,
-                              recorded if recorded in TYPES else None)
+        return image_response(store(), sha256, no_photo, PHOTO_TYPES, recorded if recorded in TYPES else None)

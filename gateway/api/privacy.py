@@ -16,13 +16,14 @@ service forgets what it holds. The gateway then deletes the photo's blob from it
 own store (unless another profile uses the same bytes) and, for one's own
 erasure, clears the session cookie. See docs/security.md, "Privacy (GDPR)".
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Response, current_app, g, stream_with_context
 from flask.views import MethodView
@@ -30,17 +31,29 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from parvis_contracts.errors import NotFound, ValidationFailed
+from parvis_contracts.plugins import person_data_services
 
 from .. import rpc
 from . import documents, photos
 
 log = logging.getLogger(__name__)
 
-blp = Blueprint("privacy", __name__, url_prefix="/api/v1",
-                description="Privacy: export your data, erase your account (admins: anyone's)")
+blp = Blueprint(
+    "privacy",
+    __name__,
+    url_prefix="/api/v1",
+    description="Privacy: export your data, erase your account (admins: anyone's)",
+)
 
-#: the services that answer ``export_person_data`` (identity first: it names the person)
-EXPORT_SERVICES = ("identity", "communities", "feed", "documents", "translation")
+#: the archive's part of each core service; an installed plug-in that keeps personal data
+#: (``person_data`` in its declaration) adds ``<name>.json``
+PART_NAMES = {
+    "identity": "profile.json",
+    "communities": "communities.json",
+    "feed": "feed.json",
+    "documents": "documents.json",
+    "translation": "translation.json",
+}
 FORMAT = "parvis-export/1"
 PHOTO_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -59,9 +72,12 @@ POLICY = (
 
 
 class EraseMeSchema(Schema):
-    password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(min=1, max=1024),
-                             metadata={"description": "Your current password (confirmation)"})
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "Your current password (confirmation)"},
+    )
 
 
 class ErasedSchema(Schema):
@@ -72,6 +88,7 @@ class ErasedSchema(Schema):
 
 # ------------------------------------------------------------------ export
 
+
 def safe_name(name: str | None, default: str = "file") -> str:
     """A file name safe inside an archive: no directory, no dot-file, ASCII letters,
     digits, ``.``, ``_`` and ``-`` only, at most 100 characters (the extension kept)."""
@@ -80,17 +97,18 @@ def safe_name(name: str | None, default: str = "file") -> str:
     if len(base) > MAX_NAME:
         stem, dot, ext = base.rpartition(".")
         ext = ext[:16] if dot else ""
-        base = (stem if dot else base)[:MAX_NAME - len(ext) - 1].rstrip("._") + (
-            "." + ext if ext else "")
+        base = (stem if dot else base)[: MAX_NAME - len(ext) - 1].rstrip("._") + ("." + ext if ext else "")
     return base
 
 
 def collect(person_id: str) -> dict:
     """Every service's ``export_person_data`` for the person, in parallel; the first
     failure is raised (a partial archive would look complete)."""
-    results = rpc.call_parallel({name: (name, "export_person_data", {"person_id": person_id})
-                                 for name in EXPORT_SERVICES})
-    for name in EXPORT_SERVICES:
+    services = person_data_services()
+    results = rpc.call_parallel(
+        {name: (name, "export_person_data", {"person_id": person_id}) for name in services}
+    )
+    for name in services:
         if isinstance(results[name], BaseException):
             raise results[name]
     return results
@@ -102,19 +120,28 @@ def archive_files(parts: dict) -> list[dict]:
     profile = parts["identity"].get("profile") or {}
     if profile.get("photo_sha256"):
         ext = PHOTO_EXTENSIONS.get(profile.get("photo_content_type"), "bin")
-        files.append({"path": f"files/profile-photo.{ext}", "store": "photos",
-                      "sha256": profile["photo_sha256"], "size": None})
+        files.append(
+            {
+                "path": f"files/profile-photo.{ext}",
+                "store": "photos",
+                "sha256": profile["photo_sha256"],
+                "size": None,
+            }
+        )
     used = set()
     for version in parts["documents"].get("versions_uploaded") or []:
         name = safe_name(version.get("filename") or version.get("document_name"))
-        path = f"files/documents/{safe_name(version['document_id'], 'document')}/" \
-               f"v{int(version['number'])}-{name}"
+        path = (
+            f"files/documents/{safe_name(version['document_id'], 'document')}/"
+            f"v{int(version['number'])}-{name}"
+        )
         if path in used:
             continue
         used.add(path)
         version["archive_path"] = path
-        files.append({"path": path, "store": "documents", "sha256": version["sha256"],
-                      "size": version.get("size")})
+        files.append(
+            {"path": path, "store": "documents", "sha256": version["sha256"], "size": version.get("size")}
+        )
     return files
 
 
@@ -145,10 +172,8 @@ def stream_archive(person_id: str, parts: dict, files: list[dict], stores: dict)
     """The ZIP archive, chunk by chunk (a generator)."""
     sink = _Sink()
     archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED)
-    names = {"identity": "profile.json", "communities": "communities.json",
-             "feed": "feed.json", "documents": "documents.json",
-             "translation": "translation.json"}
-    for service in EXPORT_SERVICES:
+    names = {service: PART_NAMES.get(service, f"{service}.json") for service in parts}
+    for service in parts:
         archive.writestr(names[service], _json(parts[service]))
         yield sink.take()
     missing = []
@@ -160,10 +185,10 @@ def stream_archive(person_id: str, parts: dict, files: list[dict], stores: dict)
         except (NotFound, ValidationFailed, OSError):
             missing.append(item["path"])
             continue
-        info = zipfile.ZipInfo(item["path"], date_time=datetime.now(timezone.utc).timetuple()[:6])
-        info.compress_type = zipfile.ZIP_STORED      # files are stored as they are
+        info = zipfile.ZipInfo(item["path"], date_time=datetime.now(UTC).timetuple()[:6])
+        info.compress_type = zipfile.ZIP_STORED  # files are stored as they are
         if item.get("size") is not None:
-            info.file_size = int(item["size"])          # decides ZIP64 for very large files
+            info.file_size = int(item["size"])  # decides ZIP64 for very large files
         with archive.open(info, "w", force_zip64=item.get("size") is None) as entry:
             entry.write(first)
             yield sink.take()
@@ -171,12 +196,20 @@ def stream_archive(person_id: str, parts: dict, files: list[dict], stores: dict)
                 entry.write(chunk)
                 yield sink.take()
         yield sink.take()
-    archive.writestr("manifest.json", _json({
-        "format": FORMAT, "person_id": person_id,
-        "generated_at": datetime.now(timezone.utc).isoformat(),
-        "parts": [names[s] for s in EXPORT_SERVICES],
-        "files": [f["path"] for f in files if f["path"] not in missing],
-        "missing_files": missing, "policy": POLICY}))
+    archive.writestr(
+        "manifest.json",
+        _json(
+            {
+                "format": FORMAT,
+                "person_id": person_id,
+                "generated_at": datetime.now(UTC).isoformat(),
+                "parts": [names[s] for s in parts],
+                "files": [f["path"] for f in files if f["path"] not in missing],
+                "missing_files": missing,
+                "policy": POLICY,
+            }
+        ),
+    )
     archive.close()
     yield sink.take()
 
@@ -185,17 +218,17 @@ def export_response(person_id: str) -> Response:
     parts = collect(person_id)
     files = archive_files(parts)
     stores = {"photos": photos.store(), "documents": documents.store()}
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     body = stream_with_context(stream_archive(person_id, parts, files, stores))
     response = current_app.response_class(body, mimetype="application/zip")
-    response.headers["Content-Disposition"] = \
-        f'attachment; filename="parvis-export-{stamp}.zip"'
+    response.headers["Content-Disposition"] = f'attachment; filename="parvis-export-{stamp}.zip"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 # ------------------------------------------------------------------ erasure
+
 
 def forget_photo(result: dict) -> None:
     """Delete the erased profile's photo blob (identity says whether it is unshared)."""
@@ -204,7 +237,7 @@ def forget_photo(result: dict) -> None:
         return
     try:
         photos.store().delete(sha256)
-    except Exception:       # the reference is gone already; the bytes wait for a cleanup
+    except Exception:  # the reference is gone already; the bytes wait for a cleanup
         log.exception("could not delete the photo blob of an erased account")
 
 
@@ -233,9 +266,11 @@ def erase_person(person_id: str) -> dict:
     return result
 
 
-_ZIP = {"description": "A ZIP archive: profile.json, communities.json, feed.json, "
-                       "documents.json, translation.json, files/ and manifest.json",
-        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+_ZIP = {
+    "description": "A ZIP archive: profile.json, communities.json, feed.json, "
+    "documents.json, translation.json, files/ and manifest.json",
+    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+}
 
 
 @blp.route("/me/export", endpoint="MyExport")

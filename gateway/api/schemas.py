@@ -1,4 +1,12 @@
-"""Marshmallow schemas of every request and response of the REST API."""
+"""Marshmallow schemas of every request and response of the REST API.
+
+A request field states the constraints of the service field it is passed to: the
+numbers come from ``parvis_contracts.limits`` (the services' schemas use the same), the
+language and country codes are the contracts' ``LanguageCode`` and ``Country``, so the
+OpenAPI document says what is really accepted. ``tests/contracts/test_schema_drift.py``
+compares every request schema with its service counterpart.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,13 +14,21 @@ import datetime as dt
 import marshmallow as ma
 from marshmallow import fields, validate
 
-VISIBILITY_CHOICES = ("everyone", "employees", "private")
-ROLE_CHOICES = ("admin", "global_community_manager", "member")
-ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "customer")
+from parvis_contracts import limits
+from parvis_contracts.schemas import CURSOR_MAX, Country, LanguageCode
+from parvis_contracts.vocabulary import (
+    COMMUNITY_KINDS,
+    COMMUNITY_VISIBILITIES,
+    MEMBER_ROLES,
+    ORG_KINDS,
+    POST_KINDS,
+)
+from parvis_contracts.vocabulary import FIELD_VISIBILITIES as VISIBILITY_CHOICES
+from parvis_contracts.vocabulary import PERSON_ROLES as ROLE_CHOICES
+
 CREATABLE_ORG_KINDS = tuple(k for k in ORG_KINDS if k != "host")
-LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
-                                error="Not a language code (e.g. fr, en, pt-BR).")
-COUNTRY_CODE = validate.Regexp(r"^[A-Z]{2}$", error="Not an ISO 3166 country code (e.g. FR).")
+PERSON_STATUSES = ("active", "invited", "deactivated", "erased")
+_ID = validate.Length(min=1, max=limits.ID_MAX)
 
 
 class IsoDate(fields.Date):
@@ -49,12 +65,28 @@ def _nullable_str(**kwargs):
     return fields.String(allow_none=True, **kwargs)
 
 
+def _cursor(**kwargs):
+    return fields.String(
+        validate=validate.Length(min=1, max=CURSOR_MAX),
+        metadata={"description": "The `next_cursor` of the previous page"},
+        **kwargs,
+    )
+
+
+def _limit(default: int, most: int = 100):
+    return fields.Integer(load_default=default, validate=validate.Range(min=1, max=most))
+
+
+def _max(most: int):
+    return validate.Length(max=most)
+
+
 # ----------------------------------------------------------------- errors
+
 
 class ErrorBodySchema(ma.Schema):
     status = fields.Integer(required=True, metadata={"description": "HTTP status"})
-    code = fields.String(required=True,
-                         metadata={"description": "Stable machine code, e.g. not_found"})
+    code = fields.String(required=True, metadata={"description": "Stable machine code, e.g. not_found"})
     message = fields.String(required=True, metadata={"description": "Human-readable message"})
     details = fields.Dict(required=True, metadata={"description": "Field errors or extra data"})
 
@@ -64,6 +96,7 @@ class ErrorSchema(ma.Schema):
 
 
 # ----------------------------------------------------------------- people
+
 
 class VisibilitySchema(ma.Schema):
     birth_date = fields.String(validate=validate.OneOf(VISIBILITY_CHOICES))
@@ -88,9 +121,12 @@ class CardSchema(ma.Schema):
     guest = fields.Boolean()
     status = fields.String(metadata={"enum": ["active", "invited", "deactivated"]})
     initials = fields.String()
-    photo = _nullable_str(metadata={
-        "description": "SHA-256 of the profile photo (its ETag), or null; the image is at "
-                       "/api/v1/people/{id}/photo"})
+    photo = _nullable_str(
+        metadata={
+            "description": "SHA-256 of the profile photo (its ETag), or null; the image is at "
+            "/api/v1/people/{id}/photo"
+        }
+    )
 
 
 class ProfileSchema(CardSchema):
@@ -106,8 +142,9 @@ class MeSchema(ProfileSchema):
     roles = fields.List(fields.String())
     guest_expires_at = IsoDate(allow_none=True)
     visibility = fields.Nested(VisibilitySchema)
-    auto_translate = fields.Boolean(metadata={
-        "description": "Translate posts, comments and pages into my preferred language"})
+    auto_translate = fields.Boolean(
+        metadata={"description": "Translate posts, comments and pages into my preferred language"}
+    )
 
 
 class PrincipalSchema(ma.Schema):
@@ -128,57 +165,85 @@ class CardPageSchema(ma.Schema):
 
 
 class PeopleQuerySchema(ma.Schema):
-    q = fields.String(validate=validate.Length(max=200),
-                      metadata={"description": "Words of the name"})
-    skill = fields.String(validate=validate.Length(max=100))
-    department = fields.String(validate=validate.Length(max=200))
-    country = fields.String(validate=validate.Length(max=2))
-    language = fields.String(validate=validate.Length(max=12))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(validate=validate.Length(max=500))
+    q = fields.String(validate=_max(limits.PEOPLE_QUERY_MAX), metadata={"description": "Words of the name"})
+    skill = fields.String(validate=_max(limits.SKILL_MAX))
+    department = fields.String(validate=_max(limits.DEPARTMENT_MAX))
+    country = Country(metadata={"description": "ISO 3166-1 alpha-2 (e.g. FR)"})
+    language = LanguageCode(metadata={"description": "ISO 639-1 (e.g. fr)"})
+    limit = _limit(20)
+    cursor = _cursor()
+
+
+def _password(**kwargs):
+    return fields.String(
+        load_only=True, validate=validate.Length(min=limits.PASSWORD_MIN, max=limits.PASSWORD_MAX), **kwargs
+    )
+
+
+def _person_languages(**kwargs):
+    return fields.List(
+        LanguageCode(),
+        validate=_max(limits.PERSON_LANGUAGES_MAX),
+        metadata={"description": "ISO 639-1 codes (e.g. fr, en)"},
+        **kwargs,
+    )
+
+
+def _preferred_language(**kwargs):
+    return fields.String(validate=validate.OneOf(limits.PREFERRED_LANGUAGES), **kwargs)
 
 
 class MeUpdateSchema(ma.Schema):
-    # the limits are the identity service's (services/identity/schemas.py), so that the
-    # API reference states what is really accepted
-    display_name = fields.String(validate=validate.Length(min=1, max=120))
-    job_title = fields.String(allow_none=True, validate=validate.Length(max=120))
-    department = fields.String(allow_none=True, validate=validate.Length(max=120))
-    country = fields.String(allow_none=True, validate=COUNTRY_CODE)
-    languages = fields.List(fields.String(validate=LANGUAGE_CODE),
-                            validate=validate.Length(max=20))
-    preferred_language = fields.String(validate=LANGUAGE_CODE)
-    skills = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
-                         validate=validate.Length(max=30))
-    about = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    display_name = fields.String(validate=validate.Length(min=1, max=limits.DISPLAY_NAME_MAX))
+    job_title = fields.String(allow_none=True, validate=_max(limits.JOB_TITLE_MAX))
+    department = fields.String(allow_none=True, validate=_max(limits.DEPARTMENT_MAX))
+    country = Country(allow_none=True)
+    languages = _person_languages()
+    preferred_language = _preferred_language()
+    skills = fields.List(
+        fields.String(validate=validate.Length(min=1, max=limits.SKILL_MAX)), validate=_max(limits.SKILLS_MAX)
+    )
+    about = fields.String(allow_none=True, validate=_max(limits.ABOUT_MAX))
     birth_date = IsoDate(allow_none=True)
-    education = fields.String(allow_none=True, validate=validate.Length(max=500))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    education = fields.String(allow_none=True, validate=_max(limits.EDUCATION_MAX))
+    phone = fields.String(
+        allow_none=True,
+        validate=[
+            _max(limits.PHONE_MAX),
+            validate.Regexp(limits.PHONE_PATTERN, error="Only digits, spaces and + - ( ) are allowed."),
+        ],
+    )
     visibility = fields.Nested(VisibilitySchema)
     auto_translate = fields.Boolean()
 
 
 class PasswordChangeSchema(ma.Schema):
-    current_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, load_only=True,
-                                 validate=validate.Length(min=8, max=1000))
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=limits.PASSWORD_MAX)
+    )
+    new_password = _password(required=True)
 
 
 # ----------------------------------------------------------------- auth
 
+
 class SignInSchema(ma.Schema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=320))
-    password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(min=1, max=1000))
-    issue_token = fields.Boolean(load_default=False, metadata={
-        "description": "Also return the session token, for use as a bearer token"})
+    email = fields.String(required=True, validate=validate.Length(min=1, max=limits.EMAIL_MAX))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=limits.PASSWORD_MAX)
+    )
+    issue_token = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also return the session token, for use as a bearer token"},
+    )
 
 
 class SessionSchema(ma.Schema):
     person = fields.Nested(PrincipalSchema, required=True)
     expires_at = Timestamp(allow_none=True)
-    csrf_token = fields.String(metadata={
-        "description": "Send it as X-CSRF-Token with cookie-authenticated writes"})
+    csrf_token = fields.String(
+        metadata={"description": "Send it as X-CSRF-Token with cookie-authenticated writes"}
+    )
     token = fields.String(metadata={"description": "Bearer token (only with issue_token)"})
 
 
@@ -188,12 +253,12 @@ class InvitationSchema(ma.Schema):
 
 
 class AcceptInvitationSchema(ma.Schema):
-    password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(min=8, max=1000))
+    password = _password(required=True)
     issue_token = fields.Boolean(load_default=False)
 
 
 # ----------------------------------------------------------------- organisations
+
 
 class OrganisationSchema(ma.Schema):
     id = fields.String(required=True)
@@ -208,19 +273,23 @@ class OrganisationListSchema(ma.Schema):
     items = fields.List(fields.Nested(OrganisationSchema), required=True)
 
 
+_ORGANISATION_NAME = validate.Length(min=1, max=limits.ORGANISATION_NAME_MAX)
+
+
 class OrganisationCreateSchema(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=_ORGANISATION_NAME)
     kind = fields.String(required=True, validate=validate.OneOf(CREATABLE_ORG_KINDS))
-    country = fields.String(allow_none=True, load_default=None, validate=COUNTRY_CODE)
+    country = Country(required=True, metadata={"description": "ISO 3166-1 alpha-2 (e.g. DE)"})
 
 
 class OrganisationUpdateSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=_ORGANISATION_NAME)
     kind = fields.String(validate=validate.OneOf(CREATABLE_ORG_KINDS))
-    country = fields.String(allow_none=True, validate=COUNTRY_CODE)
+    country = Country()
 
 
 # ----------------------------------------------------------------- admin
+
 
 class AdminCardSchema(CardSchema):
     email = fields.String()
@@ -234,28 +303,35 @@ class AdminCardPageSchema(ma.Schema):
 
 
 class AdminPeopleQuerySchema(ma.Schema):
-    q = fields.String(validate=validate.Length(max=200))
-    org_id = fields.String(validate=validate.Length(max=64))
+    q = fields.String(
+        validate=_max(limits.ADMIN_PEOPLE_QUERY_MAX),
+        metadata={"description": "Words of the name, or the e-mail address"},
+    )
+    org_id = fields.String(validate=_ID)
     guest = fields.Boolean()
-    status = fields.String(validate=validate.OneOf(("active", "invited", "deactivated",
-                                                    "erased")))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500))
+    status = fields.String(validate=validate.OneOf(PERSON_STATUSES))
+    limit = _limit(50)
+    cursor = _cursor()
+
+
+def _roles(**kwargs):
+    return fields.List(
+        fields.String(validate=validate.OneOf(ROLE_CHOICES)), validate=_max(limits.ROLES_MAX), **kwargs
+    )
 
 
 class AdminCreatePersonSchema(ma.Schema):
-    email = fields.Email(required=True)
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    org_id = fields.String(allow_none=True, load_default=None)
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLE_CHOICES)))
+    email = fields.Email(required=True, validate=_max(limits.EMAIL_MAX))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=limits.DISPLAY_NAME_MAX))
+    org_id = fields.String(allow_none=True, load_default=None, validate=_ID)
+    roles = _roles(allow_none=True, metadata={"description": "Everyone is a member"})
     guest_expires_at = IsoDate(allow_none=True)
-    password = fields.String(allow_none=True, load_only=True,
-                             validate=validate.Length(min=8, max=1000))
-    preferred_language = fields.String(load_default="en", validate=LANGUAGE_CODE)
-    job_title = fields.String(allow_none=True, validate=validate.Length(max=200))
-    department = fields.String(allow_none=True, validate=validate.Length(max=200))
-    country = fields.String(allow_none=True, validate=COUNTRY_CODE)
-    languages = fields.List(fields.String(validate=LANGUAGE_CODE))
+    password = _password(allow_none=True, metadata={"description": "None: the person is invited and sets it"})
+    preferred_language = _preferred_language(load_default="en")
+    job_title = fields.String(allow_none=True, validate=_max(limits.JOB_TITLE_MAX))
+    department = fields.String(allow_none=True, validate=_max(limits.DEPARTMENT_MAX))
+    country = Country(allow_none=True)
+    languages = _person_languages(allow_none=True)
 
 
 class AdminCreatedSchema(ma.Schema):
@@ -265,7 +341,7 @@ class AdminCreatedSchema(ma.Schema):
 
 
 class RolesSchema(ma.Schema):
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLE_CHOICES)), required=True)
+    roles = _roles(required=True)
 
 
 class GuestExpirySchema(ma.Schema):
@@ -274,11 +350,7 @@ class GuestExpirySchema(ma.Schema):
 
 # ----------------------------------------------------------------- communities
 
-COMMUNITY_KINDS = ("team", "project", "support", "ideas", "trade", "interest")
-COMMUNITY_VISIBILITIES = ("open", "private", "secret")
-MEMBER_ROLES = ("member", "manager")
-POST_KINDS = ("message", "question", "announcement")
-_ID = validate.Length(min=1, max=64)
+_COMMUNITY_NAME = validate.Length(min=limits.COMMUNITY_NAME_MIN, max=limits.COMMUNITY_NAME_MAX)
 
 
 class PersonNameSchema(ma.Schema):
@@ -291,9 +363,11 @@ class PersonNameSchema(ma.Schema):
 
 
 def _people_field():
-    return fields.Dict(keys=fields.String(), values=fields.Nested(PersonNameSchema),
-                       metadata={"description": "The people the items name, by id "
-                                                "(those you may see)"})
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(PersonNameSchema),
+        metadata={"description": "The people the items name, by id (those you may see)"},
+    )
 
 
 class CommunitySchema(ma.Schema):
@@ -322,39 +396,55 @@ class CommunityPageSchema(ma.Schema):
 
 
 class CommunityQuerySchema(ma.Schema):
-    query = fields.String(validate=validate.Length(max=200))
+    query = fields.String(
+        validate=_max(limits.COMMUNITY_QUERY_MAX), metadata={"description": "Part of the name"}
+    )
     kind = fields.String(validate=validate.OneOf(COMMUNITY_KINDS))
     visibility = fields.String(validate=validate.OneOf(COMMUNITY_VISIBILITIES))
     mine = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(validate=validate.Length(max=500))
+    limit = _limit(20)
+    cursor = _cursor()
+
+
+def _community_languages(**kwargs):
+    return fields.List(
+        LanguageCode(),
+        validate=_max(limits.COMMUNITY_LANGUAGES_MAX),
+        metadata={"description": "ISO 639-1 codes (e.g. fr, en)"},
+        **kwargs,
+    )
+
+
+def _allowed_org_ids(**kwargs):
+    return fields.List(fields.String(validate=_ID), validate=_max(limits.COMMUNITY_ORGS_MAX), **kwargs)
+
+
+def _picture(**kwargs):
+    return fields.String(allow_none=True, validate=validate.Length(min=1, max=limits.PICTURE_MAX), **kwargs)
 
 
 class CommunityCreateSchema(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True, validate=_COMMUNITY_NAME, metadata={"description": "Blanks are collapsed first"}
+    )
     kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_KINDS))
-    visibility = fields.String(load_default="open",
-                               validate=validate.OneOf(COMMUNITY_VISIBILITIES))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
-    languages = fields.List(fields.String(validate=LANGUAGE_CODE),
-                            validate=validate.Length(max=30))
-    picture = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    visibility = fields.String(load_default="open", validate=validate.OneOf(COMMUNITY_VISIBILITIES))
+    description = fields.String(load_default="", validate=_max(limits.COMMUNITY_DESCRIPTION_MAX))
+    languages = _community_languages()
+    picture = _picture()
     newcomers_see_history = fields.Boolean()
-    allowed_org_ids = fields.List(fields.String(validate=_ID),
-                                  validate=validate.Length(max=200))
+    allowed_org_ids = _allowed_org_ids()
 
 
 class CommunityUpdateSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=_COMMUNITY_NAME, metadata={"description": "Blanks are collapsed first"})
     kind = fields.String(validate=validate.OneOf(COMMUNITY_KINDS))
     visibility = fields.String(validate=validate.OneOf(COMMUNITY_VISIBILITIES))
-    description = fields.String(validate=validate.Length(max=2000))
-    languages = fields.List(fields.String(validate=LANGUAGE_CODE),
-                            validate=validate.Length(max=30))
-    picture = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=_max(limits.COMMUNITY_DESCRIPTION_MAX))
+    languages = _community_languages()
+    picture = _picture()
     newcomers_see_history = fields.Boolean()
-    allowed_org_ids = fields.List(fields.String(validate=_ID),
-                                  validate=validate.Length(max=200))
+    allowed_org_ids = _allowed_org_ids()
 
 
 class MemberSchema(ma.Schema):
@@ -373,8 +463,8 @@ class MemberPageSchema(ma.Schema):
 
 
 class PageQuerySchema(ma.Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(validate=validate.Length(max=500))
+    limit = _limit(20)
+    cursor = _cursor()
 
 
 class RoleSchema(ma.Schema):
@@ -400,8 +490,7 @@ class CommunityInvitationListSchema(ma.Schema):
 
 
 class JoinRequestCreateSchema(ma.Schema):
-    message = fields.String(allow_none=True, load_default=None,
-                            validate=validate.Length(max=500))
+    message = fields.String(allow_none=True, load_default=None, validate=_max(limits.JOIN_MESSAGE_MAX))
 
 
 class JoinRequestSchema(ma.Schema):
@@ -419,6 +508,7 @@ class JoinRequestListSchema(ma.Schema):
 
 class OutcomeSchema(ma.Schema):
     """The small acknowledgements of the services (``{left: true}``, ``{removed: true}``...)."""
+
     left = fields.Boolean()
     removed = fields.Boolean()
     refused = fields.Boolean()
@@ -427,13 +517,19 @@ class OutcomeSchema(ma.Schema):
 
 # ----------------------------------------------------------------- feed
 
-ATTACHMENTS_MAX = 10
+ATTACHMENTS_MAX = limits.ATTACHMENTS_MAX
+_POST_BODY = validate.Length(min=1, max=limits.POST_BODY_MAX)
 
 
 def _stated_language(**kwargs):
-    return fields.String(allow_none=True, validate=validate.Length(min=2, max=3), metadata={
-        "description": "The language of the text as stated by its author (ISO 639-1, e.g. "
-                       "fr); null: not stated (the translation service detects it)"}, **kwargs)
+    return LanguageCode(
+        allow_none=True,
+        metadata={
+            "description": "The language of the text as stated by its author (ISO 639-1, e.g. "
+            "fr); null: not stated (the translation service detects it)"
+        },
+        **kwargs,
+    )
 
 
 class AttachmentSchema(ma.Schema):
@@ -444,10 +540,15 @@ class AttachmentSchema(ma.Schema):
 
 
 def _attachment_ids(**kwargs):
-    return fields.List(fields.String(validate=_ID), validate=validate.Length(
-        max=ATTACHMENTS_MAX), metadata={
-        "description": f"Ids of documents of the post's community (at most "
-                       f"{ATTACHMENTS_MAX}); each must be readable by you"}, **kwargs)
+    return fields.List(
+        fields.String(validate=_ID),
+        validate=validate.Length(max=ATTACHMENTS_MAX),
+        metadata={
+            "description": f"Ids of documents of the post's community (at most "
+            f"{ATTACHMENTS_MAX}); each must be readable by you"
+        },
+        **kwargs,
+    )
 
 
 class PostSchema(ma.Schema):
@@ -492,14 +593,14 @@ class WallQuerySchema(PageQuerySchema):
 
 
 class PostCreateSchema(ma.Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    body = fields.String(required=True, validate=_POST_BODY)
     kind = fields.String(load_default="message", validate=validate.OneOf(POST_KINDS))
     language = _stated_language(load_default=None)
     attachments = _attachment_ids(load_default=list)
 
 
 class BodySchema(ma.Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    body = fields.String(required=True, validate=_POST_BODY)
 
 
 class PostEditSchema(BodySchema):
@@ -611,7 +712,7 @@ class ReadsSchema(ma.Schema):
 class ReportCreateSchema(ma.Schema):
     target_type = fields.String(required=True, validate=validate.OneOf(("post", "comment")))
     target_id = fields.String(required=True, validate=_ID)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=limits.REPORT_REASON_MAX))
 
 
 class ReportSchema(ma.Schema):
@@ -637,8 +738,7 @@ class ReportPageSchema(ma.Schema):
 
 
 class ReportQuerySchema(PageQuerySchema):
-    status = fields.String(load_default="open",
-                           validate=validate.OneOf(("open", "hidden", "restored")))
+    status = fields.String(load_default="open", validate=validate.OneOf(("open", "hidden", "restored")))
 
 
 class ResolveSchema(ma.Schema):

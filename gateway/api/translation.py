@@ -12,6 +12,7 @@ revision translated again into the same language within a minute is answered
 from this process's memo (``gateway.translation_memo``) after the read, which
 saves the call to ``translation``; the read itself is never skipped.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,24 +25,28 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 from nameko.exceptions import RpcTimeout
 
-from parvis_contracts import markdown
+from parvis_contracts import limits, markdown, settings
 from parvis_contracts.client import RpcClient
-from parvis_contracts.config import env_int
 from parvis_contracts.errors import Unavailable
 from parvis_contracts.schemas import LanguageCode
 
 from .. import rpc
 from ..translation_memo import TranslationMemo, memo_key
 
-blp = Blueprint("translation", __name__, url_prefix="/api/v1",
-                description="Translate posts, comments and pages you can read; the language "
-                            "pairs this network serves; the glossary")
+blp = Blueprint(
+    "translation",
+    __name__,
+    url_prefix="/api/v1",
+    description="Translate posts, comments and pages you can read; the language "
+    "pairs this network serves; the glossary",
+)
 
 KINDS = ("post", "comment", "page")
 _CLIENTS_LOCK = threading.Lock()
 
 
 # --- RPC with the translation's own time limits ----------------------------------------
+
 
 def _client(timeout: float) -> RpcClient:
     """A pooled client whose calls give up after ``timeout`` seconds (one per limit).
@@ -69,17 +74,18 @@ def _close_with(base, client: RpcClient) -> None:
             client.close()
         finally:
             close()
+
     base.close = close_both
 
 
 def call_timeout() -> float:
     """One translation asked for by a reader: longer than the engine's own limit (15 s)."""
-    return float(env_int("PARVIS_TRANSLATION_RPC_TIMEOUT", 20))
+    return float(settings.value("PARVIS_TRANSLATION_RPC_TIMEOUT"))
 
 
 def page_timeout() -> float:
     """A whole page translated automatically: short, the originals are shown after it."""
-    return float(env_int("PARVIS_TRANSLATION_PAGE_TIMEOUT", 3))
+    return float(settings.value("PARVIS_TRANSLATION_PAGE_TIMEOUT"))
 
 
 def translation_call(method: str, timeout: float, **kwargs):
@@ -88,8 +94,9 @@ def translation_call(method: str, timeout: float, **kwargs):
     try:
         return _client(timeout).call("translation", method, token, **kwargs)
     except RpcTimeout:
-        raise Unavailable("The translation engine is too slow right now; try again later.",
-                          {"reason": "timeout"}) from None
+        raise Unavailable(
+            "The translation engine is too slow right now; try again later.", {"reason": "timeout"}
+        ) from None
     except Exception as exc:
         rpc._record("translation", method, exc)
         raise
@@ -111,8 +118,7 @@ def quiet() -> bool:
 
 
 def note_failure() -> None:
-    current_app.extensions["parvis_translation_quiet_until"] = \
-        time.monotonic() + QUIET_AFTER_FAILURE
+    current_app.extensions["parvis_translation_quiet_until"] = time.monotonic() + QUIET_AFTER_FAILURE
 
 
 def served_pairs(timeout: float | None = None) -> dict | None:
@@ -120,8 +126,7 @@ def served_pairs(timeout: float | None = None) -> dict | None:
 
     Cached only while every engine answers: after an outage the next page asks again.
     """
-    cache = current_app.extensions.setdefault("parvis_translation_pairs",
-                                              {"at": 0.0, "value": None})
+    cache = current_app.extensions.setdefault("parvis_translation_pairs", {"at": 0.0, "value": None})
     now = time.monotonic()
     if cache["value"] is not None and now - cache["at"] < PAIRS_TTL:
         return cache["value"]
@@ -129,7 +134,7 @@ def served_pairs(timeout: float | None = None) -> dict | None:
         return None
     try:
         value = translation_call("pairs", timeout or page_timeout())
-    except Exception:   # the page still renders; the control says it cannot tell
+    except Exception:  # the page still renders; the control says it cannot tell
         note_failure()
         return None
     if all(engine.get("status") == "ok" for engine in value.get("engines") or []):
@@ -146,8 +151,7 @@ def pair_served(pairs: dict | None, source: str | None, target: str) -> bool | N
         return None
     if source == target:
         return True
-    if any(p.get("source") == source and p.get("target") == target
-           for p in pairs.get("pairs") or []):
+    if any(p.get("source") == source and p.get("target") == target for p in pairs.get("pairs") or []):
         return True
     if any(engine.get("status") != "ok" for engine in pairs.get("engines") or []):
         return None
@@ -155,6 +159,7 @@ def pair_served(pairs: dict | None, source: str | None, target: str) -> bool | N
 
 
 # --- fetching what the caller may read, then translating it ---------------------------
+
 
 def fetch_content(kind: str, content_id: str) -> dict:
     """The text(s) of a content, read with the caller's own rights (NotFound otherwise).
@@ -172,8 +177,12 @@ def fetch_content(kind: str, content_id: str) -> dict:
         item = rpc.call("documents", "get_page", page_id=content_id)
         texts = [item.get("body") or "", item.get("title") or ""]
     revision = item.get("revision") if kind == "page" else item.get("version")
-    return {"texts": texts, "language": item.get("language"), "revision": revision,
-            "content": {"kind": kind, "id": content_id, "revision": revision}}
+    return {
+        "texts": texts,
+        "language": item.get("language"),
+        "revision": revision,
+        "content": {"kind": kind, "id": content_id, "revision": revision},
+    }
 
 
 def memo() -> TranslationMemo:
@@ -183,18 +192,25 @@ def memo() -> TranslationMemo:
         with _CLIENTS_LOCK:
             found = current_app.extensions.get("parvis_translation_memo")
             if found is None:
-                found = TranslationMemo(size=env_int("PARVIS_TRANSLATION_MEMO_SIZE", 4096),
-                                        ttl=float(env_int("PARVIS_TRANSLATION_MEMO_TTL", 60)))
+                found = TranslationMemo(
+                    size=settings.value("PARVIS_TRANSLATION_MEMO_SIZE"),
+                    ttl=float(settings.value("PARVIS_TRANSLATION_MEMO_TTL")),
+                )
                 current_app.extensions["parvis_translation_memo"] = found
     return found
 
 
-def translate_content(kind: str, content_id: str, target: str) -> dict:
+def translate_content(kind: str, content_id: str, target: str, source: str | None = None) -> dict:
     """Read the content with the caller's rights, then translate it (or reuse the
-    translation this process served for the same revision, text and target)."""
+    translation this process served for the same revision, text and target).
+
+    ``source``: the language of the text as the reader knows it; without it, the language
+    its author stated, else the one the translation service detects.
+    """
     found = fetch_content(kind, content_id)
-    key = memo_key(kind, content_id, found["revision"], target, found["language"],
-                   found["texts"])
+    if source:
+        found["language"] = source
+    key = memo_key(kind, content_id, found["revision"], target, found["language"], found["texts"])
     remembered = memo().get(key)
     if remembered is not None:
         return dict(remembered, cached=True)
@@ -204,18 +220,38 @@ def translate_content(kind: str, content_id: str, target: str) -> dict:
 
 
 def _translate_found(kind: str, content_id: str, target: str, found: dict) -> dict:
-    first = translation_call("translate", call_timeout(), text=found["texts"][0], target=target,
-                             source=found["language"], content=found["content"])
-    result = {"kind": kind, "id": content_id, "revision": found["revision"],
-              "markdown": first["text"], "html": markdown.to_html(first["text"]),
-              "source": first["source"], "target": first["target"],
-              "detected": first.get("detected", False), "engine": first["engine"],
-              "via": first["via"], "cached": first["cached"]}
+    first = translation_call(
+        "translate",
+        call_timeout(),
+        text=found["texts"][0],
+        target=target,
+        source=found["language"],
+        content=found["content"],
+    )
+    result = {
+        "kind": kind,
+        "id": content_id,
+        "revision": found["revision"],
+        "markdown": first["text"],
+        "html": markdown.to_html(first["text"]),
+        "source": first["source"],
+        "target": first["target"],
+        "detected": first.get("detected", False),
+        "engine": first["engine"],
+        "via": first["via"],
+        "cached": first["cached"],
+    }
     if kind == "page":
         title = found["texts"][1]
         if title.strip():
-            out = translation_call("translate", call_timeout(), text=title, target=target,
-                                   source=first["source"], content=found["content"])
+            out = translation_call(
+                "translate",
+                call_timeout(),
+                text=title,
+                target=target,
+                source=first["source"],
+                content=found["content"],
+            )
             result["title"] = out["text"]
         else:
             result["title"] = title
@@ -229,11 +265,25 @@ def my_language() -> str:
 
 # --- schemas ----------------------------------------------------------------------------
 
+
 class TranslateRequestSchema(ma.Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    target = LanguageCode(load_default=None, allow_none=True, metadata={
-        "description": "ISO 639-1; your preferred language when absent"})
+    id = fields.String(required=True, validate=validate.Length(min=1, max=limits.ID_MAX))
+    target = LanguageCode(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "ISO 639-1; your preferred language when absent"},
+    )
+    source = LanguageCode(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "ISO 639-1: the language the text is written in. When absent, the "
+            "language its author stated, else the detected one; give it when "
+            "the answer is 422 with `details.source` (the language could not "
+            "be detected)"
+        },
+    )
 
 
 class TranslationResultSchema(ma.Schema):
@@ -241,8 +291,9 @@ class TranslationResultSchema(ma.Schema):
     id = fields.String()
     revision = fields.Integer(allow_none=True)
     markdown = fields.String(metadata={"description": "The translated Markdown"})
-    html = fields.String(metadata={"description": "The translated Markdown rendered and "
-                                                  "sanitised by the gateway"})
+    html = fields.String(
+        metadata={"description": "The translated Markdown rendered and sanitised by the gateway"}
+    )
     title = fields.String(metadata={"description": "Pages only: the translated title"})
     source = fields.String()
     target = fields.String()
@@ -272,7 +323,8 @@ class PairsSchema(ma.Schema):
     max_chars = fields.Integer()
 
 
-_TERM = validate.Length(min=1, max=200)
+_TERM = validate.Length(min=1, max=limits.TERM_MAX)
+_NOTE = validate.Length(max=limits.TERM_NOTE_MAX)
 
 
 class TermSchema(ma.Schema):
@@ -294,23 +346,24 @@ class TermPageSchema(ma.Schema):
 
 
 class TermQuerySchema(ma.Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(validate=validate.Length(max=600))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=limits.GLOSSARY_PAGE_MAX))
+    cursor = fields.String(validate=validate.Length(max=limits.GLOSSARY_CURSOR_MAX))
 
 
 class TermCreateSchema(ma.Schema):
     term = fields.String(required=True, validate=_TERM)
-    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM),
-                               load_default=dict)
+    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM), load_default=dict)
     source_language = LanguageCode(load_default=None, allow_none=True)
     case_sensitive = fields.Boolean(load_default=False)
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = fields.String(load_default="", validate=_NOTE)
 
 
 class TermUpdateSchema(ma.Schema):
-    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM))
-    case_sensitive = fields.Boolean()
-    note = fields.String(validate=validate.Length(max=500))
+    """A field left out (or null) stays as it is."""
+
+    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM), allow_none=True)
+    case_sensitive = fields.Boolean(allow_none=True)
+    note = fields.String(allow_none=True, validate=_NOTE)
 
 
 class TermRemovedSchema(ma.Schema):
@@ -319,6 +372,7 @@ class TermRemovedSchema(ma.Schema):
 
 
 # --- endpoints --------------------------------------------------------------------------
+
 
 @blp.route("/translations")
 class Translations(MethodView):
@@ -329,11 +383,16 @@ class Translations(MethodView):
 
         The text is read with your rights first: a content you cannot read answers
         404, exactly like an unknown id. `target` defaults to your preferred
-        language. 422 `unsupported_pair` when this network cannot translate between
-        the two languages (see `GET /api/v1/translation/pairs`), 413 over the size
-        limit, 503 when the engine is down or too slow (nothing is cached then).
+        language; `source` defaults to the language the author stated, else the
+        detected one. 422 with `details.source` when the language cannot be detected
+        and `source` was not given; 422 `unsupported_pair` when this network cannot
+        translate between the two languages (see `GET /api/v1/translation/pairs`), 413
+        over the size limit, 503 when the engine is down or too slow (nothing is cached
+        then).
         """
-        return translate_content(data["kind"], data["id"], data.get("target") or my_language())
+        return translate_content(
+            data["kind"], data["id"], data.get("target") or my_language(), source=data.get("source")
+        )
 
 
 @blp.route("/translation/pairs")
@@ -351,8 +410,7 @@ class Glossary(MethodView):
     def get(self, args):
         """The glossary: terms never translated, or forced per language (admins, global
         community managers)"""
-        return rpc.call("translation", "glossary_list", limit=args["limit"],
-                        cursor=args.get("cursor"))
+        return rpc.call("translation", "glossary_list", limit=args["limit"], cursor=args.get("cursor"))
 
     @blp.arguments(TermCreateSchema)
     @blp.response(201, TermSchema)

@@ -1,38 +1,63 @@
 """The web UI: server-rendered, translated pages (no build step, no inline script)."""
+
 from __future__ import annotations
 
-from flask import (Blueprint, flash, g, make_response, redirect, render_template, request,
-                   url_for)
+import contextlib
+
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-
 from nameko.exceptions import RpcTimeout, UnknownService
 
-from parvis_contracts.errors import (Conflict, Forbidden, NotFound, PayloadTooLarge,
-                                     TooManyRequests, Unauthenticated, Unavailable,
-                                     ValidationFailed)
+from parvis_contracts import limits
+from parvis_contracts.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthenticated,
+    Unavailable,
+    ValidationFailed,
+)
 
 from .. import auth, i18n, rpc
-from .forms import new_form_key
-from ..errors import map_exception
+from ..api import photos
 from ..api.admin import create_person, invitation_url
 from ..api.organisations import as_items
-from ..api import photos
 from ..api.people import search_kwargs
-from ..api.schemas import (AdminCreatePersonSchema, AdminPeopleQuerySchema, GuestExpirySchema,
-                           MeUpdateSchema, OrganisationCreateSchema, PeopleQuerySchema,
-                           RolesSchema, ROLE_CHOICES, VISIBILITY_CHOICES)
+from ..api.schemas import (
+    ROLE_CHOICES,
+    VISIBILITY_CHOICES,
+    AdminCreatePersonSchema,
+    AdminPeopleQuerySchema,
+    GuestExpirySchema,
+    MeUpdateSchema,
+    OrganisationCreateSchema,
+    PeopleQuerySchema,
+    RolesSchema,
+)
+from ..errors import map_exception
+from .forms import new_form_key
 
 web = Blueprint("web", __name__)
 
-PROFILE_TEXT_FIELDS = ("display_name", "job_title", "department", "country", "about",
-                       "education", "phone", "birth_date")
-NULLABLE_FIELDS = ("job_title", "department", "country", "about", "education", "phone",
-                   "birth_date")
+PROFILE_TEXT_FIELDS = (
+    "display_name",
+    "job_title",
+    "department",
+    "country",
+    "about",
+    "education",
+    "phone",
+    "birth_date",
+)
+NULLABLE_FIELDS = ("job_title", "department", "country", "about", "education", "phone", "birth_date")
 PERSONAL_FIELDS = ("birth_date", "education", "phone")
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: ``/people`` yes, ``//evil.example`` or ``http://...`` no."""
@@ -102,10 +127,11 @@ def profile_form_changes(form) -> dict:
         raw["languages"] = [lang.lower() for lang in split_list(form.get("languages"))]
     if form.get("preferred_language"):
         raw["preferred_language"] = form["preferred_language"]
-    if "auto_translate_shown" in form:   # an unticked box sends nothing: the marker tells
+    if "auto_translate_shown" in form:  # an unticked box sends nothing: the marker tells
         raw["auto_translate"] = form.get("auto_translate") in ("on", "1", "true")
-    visibility = {name: form.get(f"visibility_{name}") for name in PERSONAL_FIELDS
-                  if form.get(f"visibility_{name}")}
+    visibility = {
+        name: form.get(f"visibility_{name}") for name in PERSONAL_FIELDS if form.get(f"visibility_{name}")
+    }
     if visibility:
         raw["visibility"] = visibility
     return MeUpdateSchema().load(raw)
@@ -127,6 +153,7 @@ def me_as_form(me: dict) -> dict:
 
 
 # ------------------------------------------------------------------ pages
+
 
 @web.route("/")
 def home():
@@ -155,8 +182,13 @@ def sign_in():
     else:
         try:
             session = rpc.call_anonymous(
-                "identity", "sign_in", email=email, password=password,
-                user_agent=request.user_agent.string or None, ip=request.remote_addr)
+                "identity",
+                "sign_in",
+                email=email,
+                password=password,
+                user_agent=request.user_agent.string or None,
+                ip=request.remote_addr,
+            )
         except Unauthenticated:
             error, status = _("Wrong e-mail address or password."), 401
         except TooManyRequests as exc:
@@ -168,11 +200,9 @@ def sign_in():
             response = redirect(target)
             auth.set_session_cookie(response, session["session_token"], session.get("expires_at"))
             g.session_cookie_set = True
-            flash(_("Welcome, %(name)s!", name=session["person"].get("display_name") or email),
-                  "success")
+            flash(_("Welcome, %(name)s!", name=session["person"].get("display_name") or email), "success")
             return response
-    response = make_response(render_template("sign_in.html", next=target, email=email,
-                                             error=error), status)
+    response = make_response(render_template("sign_in.html", next=target, email=email, error=error), status)
     if status == 429:
         response.headers["Retry-After"] = retry_after
     return response
@@ -180,10 +210,8 @@ def sign_in():
 
 @web.route("/sign-out", methods=["POST"])
 def sign_out():
-    try:
+    with contextlib.suppress(Unauthenticated):
         rpc.call_anonymous("identity", "sign_out", session_token=g.session_token)
-    except Unauthenticated:
-        pass
     g.clear_session_cookie = True
     flash(_("You are signed out."), "success")
     return redirect(url_for("web.sign_in"))
@@ -194,8 +222,15 @@ def sign_out():
 def language():
     chosen = i18n.normalise_language(request.form.get("lang")) or i18n.DEFAULT_LANGUAGE
     response = redirect(safe_next(request.form.get("next")))
-    response.set_cookie(auth.LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
-                        httponly=True, secure=auth.cookie_secure(), path="/")
+    response.set_cookie(
+        auth.LANG_COOKIE,
+        chosen,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=auth.cookie_secure(),
+        path="/",
+    )
     return response
 
 
@@ -209,17 +244,22 @@ def my_profile():
 def edit_profile():
     if request.method == "GET":
         me = rpc.call("identity", "get_me")
-        return render_template("profile_edit.html", values=me_as_form(me), errors={}, me=me,
-                               photo_limit_mb=_photo_limit_mb())
+        return render_template(
+            "profile_edit.html", values=me_as_form(me), errors={}, me=me, photo_limit_mb=_photo_limit_mb()
+        )
     try:
         changes = profile_form_changes(request.form)
         rpc.call("identity", "update_me", changes=changes)
     except (ValidationError, ValidationFailed) as exc:
         values = request.form.to_dict()
         flash(_("Some fields need your attention."), "error")
-        return render_template("profile_edit.html", values=values,
-                               errors=field_errors(exc), me=None,
-                               photo_limit_mb=_photo_limit_mb()), 422
+        return render_template(
+            "profile_edit.html",
+            values=values,
+            errors=field_errors(exc),
+            me=None,
+            photo_limit_mb=_photo_limit_mb(),
+        ), 422
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("web.my_profile"))
 
@@ -233,8 +273,7 @@ def upload_photo():
     try:
         photos.store_photo()
     except PayloadTooLarge:
-        flash(_("This image is too large (at most %(size)s MB).", size=_photo_limit_mb()),
-              "error")
+        flash(_("This image is too large (at most %(size)s MB).", size=_photo_limit_mb()), "error")
     except ValidationFailed:
         flash(_("Choose a PNG, JPEG or WebP image."), "error")
     else:
@@ -256,8 +295,8 @@ def change_password():
     current = request.form.get("current_password") or ""
     new = request.form.get("new_password") or ""
     errors = {}
-    if len(new) < 8:
-        errors["new_password"] = [_("At least 8 characters.")]
+    if len(new) < limits.PASSWORD_MIN:
+        errors["new_password"] = [_("At least %(count)d characters.", count=limits.PASSWORD_MIN)]
     elif new != request.form.get("confirm_password"):
         errors["confirm_password"] = [_("The two passwords differ.")]
     if not errors:
@@ -273,15 +312,18 @@ def change_password():
 
 @web.route("/people")
 def people():
+    """The directory: the form's fields are the API's query parameters (``q`` for the name,
+    ``skill``, ``department``, ``country``, ``language``, ``limit``, ``cursor``;
+    ``PeopleQuerySchema``). An unknown or invalid one, refused here or by the identity
+    service, answers 422 with the form and its errors and no results: never a page of
+    everyone that looks filtered."""
     args = clean(request.args)
     args.pop("lang", None)
     try:
         query = PeopleQuerySchema().load(args)
-    except ValidationError as exc:
-        return render_template("people.html", page=None, args=args,
-                               errors=field_errors(exc)), 422
-    query["limit"] = min(query.get("limit") or 20, 100)
-    page = rpc.call("identity", "search_people", **search_kwargs(query))
+        page = rpc.call("identity", "search_people", **search_kwargs(query))
+    except (ValidationError, ValidationFailed) as exc:
+        return render_template("people.html", page=None, args=args, errors=field_errors(exc)), 422
     next_url = None
     if page.get("next_cursor"):
         next_args = {k: v for k, v in args.items() if k != "cursor"}
@@ -292,8 +334,9 @@ def people():
 @web.route("/people/<string:person_id>")
 def person(person_id):
     profile = rpc.call("identity", "get_person", person_id=person_id)
-    return render_template("profile.html", person=profile,
-                           is_me=profile.get("id") == (g.principal or {}).get("id"))
+    return render_template(
+        "profile.html", person=profile, is_me=profile.get("id") == (g.principal or {}).get("id")
+    )
 
 
 @web.route("/invitations/<string:token>", methods=["GET", "POST"])
@@ -303,29 +346,27 @@ def invitation(token):
     errors = {}
     if request.method == "POST":
         password = request.form.get("password") or ""
-        if len(password) < 8:
-            errors["password"] = [_("At least 8 characters.")]
+        if len(password) < limits.PASSWORD_MIN:
+            errors["password"] = [_("At least %(count)d characters.", count=limits.PASSWORD_MIN)]
         elif password != request.form.get("confirm_password"):
             errors["confirm_password"] = [_("The two passwords differ.")]
         else:
             try:
-                session = rpc.call_anonymous("identity", "accept_invitation", token=token,
-                                             password=password)
+                session = rpc.call_anonymous("identity", "accept_invitation", token=token, password=password)
             except ValidationFailed as exc:
                 errors = field_errors(exc)
             else:
                 response = redirect(url_for("web.home"))
-                auth.set_session_cookie(response, session["session_token"],
-                                        session.get("expires_at"))
+                auth.set_session_cookie(response, session["session_token"], session.get("expires_at"))
                 g.session_cookie_set = True
                 flash(_("Welcome to Parvis! Your password is set."), "success")
                 return response
     status = 422 if errors else 200
-    return render_template("invitation.html", invitation=invite, token=token,
-                           errors=errors), status
+    return render_template("invitation.html", invitation=invite, token=token, errors=errors), status
 
 
 # ------------------------------------------------------------------ admin
+
 
 @web.route("/admin")
 def admin_home():
@@ -341,18 +382,21 @@ def admin_people():
     try:
         query = AdminPeopleQuerySchema().load(args)
     except ValidationError as exc:
-        return render_template("admin/people.html", page=None, args=args, orgs=[],
-                               errors=field_errors(exc)), 422
+        return render_template(
+            "admin/people.html", page=None, args=args, orgs=[], errors=field_errors(exc)
+        ), 422
     kwargs = {"limit": query["limit"]}
     if query.get("q"):
         kwargs["query"] = query["q"]
     for name in ("org_id", "guest", "status", "cursor"):
         if name in query:
             kwargs[name] = query[name]
-    results = rpc.call_parallel({
-        "page": ("identity", "admin_list_people", kwargs),
-        "orgs": ("identity", "list_organisations", {}),
-    })
+    results = rpc.call_parallel(
+        {
+            "page": ("identity", "admin_list_people", kwargs),
+            "orgs": ("identity", "list_organisations", {}),
+        }
+    )
     for value in results.values():
         if isinstance(value, BaseException):
             raise value
@@ -361,9 +405,15 @@ def admin_people():
     if page.get("next_cursor"):
         next_args = {k: v for k, v in args.items() if k != "cursor"}
         next_url = url_for("web.admin_people", **next_args, cursor=page["next_cursor"])
-    return render_template("admin/people.html", page=page, args=args,
-                           orgs=as_items(results["orgs"]), errors={}, next_url=next_url,
-                           role_choices=ROLE_CHOICES)
+    return render_template(
+        "admin/people.html",
+        page=page,
+        args=args,
+        orgs=as_items(results["orgs"]),
+        errors={},
+        next_url=next_url,
+        role_choices=ROLE_CHOICES,
+    )
 
 
 def _person_form_data(form) -> dict:
@@ -390,20 +440,28 @@ def admin_new_person():
     require_admin()
     orgs = organisations()
     if request.method == "GET":
-        return render_template("admin/person_new.html", orgs=orgs, values={"roles": ["member"]},
-                               errors={}, role_choices=ROLE_CHOICES)
+        return render_template(
+            "admin/person_new.html",
+            orgs=orgs,
+            values={"roles": ["member"]},
+            errors={},
+            role_choices=ROLE_CHOICES,
+        )
     try:
         created = create_person(_person_form_data(request.form))
     except (ValidationError, ValidationFailed, Conflict) as exc:
-        errors = field_errors(exc) if not isinstance(exc, Conflict) else {
-            "email": [_("Someone already has this e-mail address.")]}
+        errors = (
+            field_errors(exc)
+            if not isinstance(exc, Conflict)
+            else {"email": [_("Someone already has this e-mail address.")]}
+        )
         values = request.form.to_dict()
         values["roles"] = request.form.getlist("roles")
         flash(_("The account was not created."), "error")
-        return render_template("admin/person_new.html", orgs=orgs, values=values,
-                               errors=errors, role_choices=ROLE_CHOICES), 422
-    flash(_("Account created for %(name)s.", name=created["person"].get("display_name")),
-          "success")
+        return render_template(
+            "admin/person_new.html", orgs=orgs, values=values, errors=errors, role_choices=ROLE_CHOICES
+        ), 422
+    flash(_("Account created for %(name)s.", name=created["person"].get("display_name")), "success")
     return render_template("admin/person_created.html", created=created)
 
 
@@ -444,10 +502,10 @@ def admin_roles(person_id):
 def admin_guest_expiry(person_id):
     require_admin()
     try:
-        data = GuestExpirySchema().load(
-            {"guest_expires_at": request.form.get("guest_expires_at") or None})
-        rpc.call("identity", "set_guest_expiry", person_id=person_id,
-                 guest_expires_at=data["guest_expires_at"])
+        data = GuestExpirySchema().load({"guest_expires_at": request.form.get("guest_expires_at") or None})
+        rpc.call(
+            "identity", "set_guest_expiry", person_id=person_id, guest_expires_at=data["guest_expires_at"]
+        )
     except (ValidationError, ValidationFailed):
         flash(_("This date is not valid."), "error")
     else:
@@ -465,10 +523,13 @@ def admin_organisations():
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            data = OrganisationCreateSchema().load({
-                "name": (values.get("name") or "").strip(),
-                "kind": values.get("kind") or "",
-                "country": (values.get("country") or "").strip().upper() or None})
+            data = OrganisationCreateSchema().load(
+                {
+                    "name": (values.get("name") or "").strip(),
+                    "kind": values.get("kind") or "",
+                    "country": (values.get("country") or "").strip().upper() or None,
+                }
+            )
             rpc.call("identity", "create_organisation", **data)
         except (ValidationError, ValidationFailed) as exc:
             errors, status = field_errors(exc), 422
@@ -479,11 +540,13 @@ def admin_organisations():
         else:
             flash(_("Organisation created."), "success")
             return redirect(url_for("web.admin_organisations"))
-    return render_template("admin/organisations.html", orgs=organisations(), errors=errors,
-                           values=values), status
+    return render_template(
+        "admin/organisations.html", orgs=organisations(), errors=errors, values=values
+    ), status
 
 
 # ------------------------------------------------------------------ wiring
+
 
 def _template_globals():
     principal = g.get("principal")
@@ -497,6 +560,7 @@ def _template_globals():
         "language_names": i18n.LANGUAGE_NAMES,
         "visibility_choices": VISIBILITY_CHOICES,
         "invitation_url": invitation_url,
+        "password_min": limits.PASSWORD_MIN,
     }
 
 
@@ -519,6 +583,9 @@ def init_web(app) -> None:
     from .audit import audit_web
 
     app.register_blueprint(audit_web)
+    from ..extensions import init_web_extensions
+
+    init_web_extensions(app)  # installed plug-ins' pages, after the core
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.jinja_env.globals["new_form_key"] = new_form_key
     app.context_processor(_template_globals)

@@ -5,12 +5,13 @@ file as the request body, with a progress bar); every other action is a plain
 form. Downloads go through :func:`gateway.api.documents.download` (streamed,
 range requests, attachment unless an image or PDF preview asks for inline).
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from parvis_contracts import markdown
+from parvis_contracts import limits, markdown
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .. import auth, rpc
@@ -20,12 +21,17 @@ from ..api.communities import people_cards
 documents_web = Blueprint("documents_web", __name__)
 
 SERVICE = api.SERVICE
-TITLE_MAX = 200
-BODY_MAX = 200_000
-COMMENT_MAX = 1000
+TITLE_MAX = limits.PAGE_TITLE_MAX
+BODY_MAX = limits.PAGE_BODY_MAX
+COMMENT_MAX = limits.VERSION_COMMENT_MAX
+
+
+def title_error() -> str:
+    return _("Give the page a title (at most %(most)d characters).", most=TITLE_MAX)
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def _me() -> str | None:
     return (g.get("principal") or {}).get("id")
@@ -43,19 +49,26 @@ def _raise_failed(results: dict, *names: str) -> None:
 
 def _with_community(community_id: str, calls: dict) -> dict:
     """The community (for the header) and this page's calls, in parallel; 404s first."""
-    results = rpc.call_parallel({
-        "community": ("communities", "get_community", {"community_id": community_id}),
-        **calls,
-    })
+    results = rpc.call_parallel(
+        {
+            "community": ("communities", "get_community", {"community_id": community_id}),
+            **calls,
+        }
+    )
     _raise_failed(results, "community", *calls)
     return results
 
 
 def _header(community: dict, tab: str) -> dict:
     is_manager = community.get("my_role") == "manager"
-    return {"community": community, "tab": tab, "is_manager": is_manager,
-            "can_moderate": is_manager or (auth.is_admin() and bool(community.get("my_role"))),
-            "is_employee": _is_employee(), "me": _me()}
+    return {
+        "community": community,
+        "tab": tab,
+        "is_manager": is_manager,
+        "can_moderate": is_manager or (auth.is_admin() and bool(community.get("my_role"))),
+        "is_employee": _is_employee(),
+        "me": _me(),
+    }
 
 
 def _flash_refusal(exc) -> None:
@@ -90,9 +103,9 @@ def _folder_url(community_id: str, folder_id: str | None) -> str:
 
 def _upload_limit_mb() -> str:
     """Shown next to the upload zone (the service decides; this is the documented default)."""
-    from parvis_contracts.config import env_int
+    from parvis_contracts import settings
 
-    return f"{env_int('PARVIS_DOCUMENTS_MAX_BYTES', 100 * 1024 * 1024) / (1024 * 1024):g}"
+    return f"{settings.value('PARVIS_DOCUMENTS_MAX_BYTES') / (1024 * 1024):g}"
 
 
 def _int_arg(name: str) -> int | None:
@@ -110,28 +123,36 @@ def _int_arg(name: str) -> int | None:
 
 # ------------------------------------------------------------------ folders
 
+
 @documents_web.route("/communities/<string:community_id>/documents")
 @documents_web.route("/communities/<string:community_id>/documents/folders/<string:folder_id>")
 def folder(community_id, folder_id=None):
-    results = _with_community(community_id, {
-        "listing": (SERVICE, "list_folder", {"community_id": community_id,
-                                              "folder_id": folder_id}),
-    })
+    results = _with_community(
+        community_id,
+        {
+            "listing": (SERVICE, "list_folder", {"community_id": community_id, "folder_id": folder_id}),
+        },
+    )
     listing = results["listing"]
     documents = listing.get("documents") or []
     return render_template(
-        "documents/folder.html", listing=listing, folder=listing.get("folder"),
+        "documents/folder.html",
+        listing=listing,
+        folder=listing.get("folder"),
         people=people_cards(d.get("updated_by") for d in documents),
-        upload_limit_mb=_upload_limit_mb(), **_header(results["community"], "documents"))
+        upload_limit_mb=_upload_limit_mb(),
+        **_header(results["community"], "documents"),
+    )
 
 
 @documents_web.route("/communities/<string:community_id>/documents/folders", methods=["POST"])
 def create_folder(community_id):
     parent_id = request.form.get("parent_id") or None
     name = _text("name", TITLE_MAX + 1)
-    _attempt(lambda: rpc.call(SERVICE, "create_folder", community_id=community_id,
-                              parent_id=parent_id, name=name),
-             _("Folder created."))
+    _attempt(
+        lambda: rpc.call(SERVICE, "create_folder", community_id=community_id, parent_id=parent_id, name=name),
+        _("Folder created."),
+    )
     return redirect(_folder_url(community_id, parent_id))
 
 
@@ -139,34 +160,38 @@ def create_folder(community_id):
 def rename_folder(folder_id):
     community_id = request.form.get("community_id") or ""
     name = _text("name", TITLE_MAX + 1)
-    _attempt(lambda: rpc.call(SERVICE, "rename_folder", folder_id=folder_id, name=name),
-             _("Folder renamed."))
-    return redirect(_folder_url(community_id, folder_id) if community_id else url_for(
-        "community.directory"))
+    _attempt(lambda: rpc.call(SERVICE, "rename_folder", folder_id=folder_id, name=name), _("Folder renamed."))
+    return redirect(_folder_url(community_id, folder_id) if community_id else url_for("community.directory"))
 
 
 @documents_web.route("/folders/<string:folder_id>/delete", methods=["POST"])
 def delete_folder(folder_id):
     community_id = request.form.get("community_id") or ""
     parent_id = request.form.get("parent_id") or None
-    if _attempt(lambda: rpc.call(SERVICE, "delete_folder", folder_id=folder_id),
-                _("Folder deleted.")):
+    if _attempt(lambda: rpc.call(SERVICE, "delete_folder", folder_id=folder_id), _("Folder deleted.")):
         return redirect(_folder_url(community_id, parent_id))
     return redirect(_folder_url(community_id, folder_id))
 
 
 @documents_web.route("/communities/<string:community_id>/documents/bin")
 def bin_page(community_id):
-    results = _with_community(community_id, {
-        "bin": (SERVICE, "list_bin", {"community_id": community_id}),
-    })
+    results = _with_community(
+        community_id,
+        {
+            "bin": (SERVICE, "list_bin", {"community_id": community_id}),
+        },
+    )
     items = api.as_items(results["bin"])["items"]
-    return render_template("documents/bin.html", items=items,
-                           people=people_cards(d.get("deleted_by") for d in items),
-                           **_header(results["community"], "documents"))
+    return render_template(
+        "documents/bin.html",
+        items=items,
+        people=people_cards(d.get("deleted_by") for d in items),
+        **_header(results["community"], "documents"),
+    )
 
 
 # ------------------------------------------------------------------ documents
+
 
 @documents_web.route("/documents/<string:document_id>")
 def document(document_id):
@@ -180,10 +205,15 @@ def document(document_id):
             listing = rpc.call(SERVICE, "list_folder", community_id=doc["community_id"])
         except (NotFound, Forbidden):
             listing = None
-    return render_template("documents/document.html", doc=doc, versions=versions,
-                           people=people, root_folders=(listing or {}).get("folders") or [],
-                           upload_limit_mb=_upload_limit_mb(),
-                           **_header(results["community"], "documents"))
+    return render_template(
+        "documents/document.html",
+        doc=doc,
+        versions=versions,
+        people=people,
+        root_folders=(listing or {}).get("folders") or [],
+        upload_limit_mb=_upload_limit_mb(),
+        **_header(results["community"], "documents"),
+    )
 
 
 @documents_web.route("/documents/<string:document_id>/download")
@@ -193,38 +223,43 @@ def download(document_id):
     return api.download(document_id, version, disposition)
 
 
-@documents_web.route("/documents/<string:document_id>/versions/<int:number>/restore",
-                     methods=["POST"])
+@documents_web.route("/documents/<string:document_id>/versions/<int:number>/restore", methods=["POST"])
 def restore_version(document_id, number):
     comment = _text("comment", COMMENT_MAX)
-    _attempt(lambda: rpc.call(SERVICE, "restore_version", document_id=document_id,
-                              number=number, comment=comment),
-             _("Version %(number)s is the latest again.", number=number))
+    _attempt(
+        lambda: rpc.call(SERVICE, "restore_version", document_id=document_id, number=number, comment=comment),
+        _("Version %(number)s is the latest again.", number=number),
+    )
     return redirect(url_for("documents_web.document", document_id=document_id))
 
 
 @documents_web.route("/documents/<string:document_id>/rename", methods=["POST"])
 def rename_document(document_id):
     name = _text("name", TITLE_MAX + 1)
-    _attempt(lambda: rpc.call(SERVICE, "rename_document", document_id=document_id, name=name),
-             _("Document renamed."))
+    _attempt(
+        lambda: rpc.call(SERVICE, "rename_document", document_id=document_id, name=name),
+        _("Document renamed."),
+    )
     return redirect(url_for("documents_web.document", document_id=document_id))
 
 
 @documents_web.route("/documents/<string:document_id>/move", methods=["POST"])
 def move_document(document_id):
     folder_id = request.form.get("folder_id") or None
-    _attempt(lambda: rpc.call(SERVICE, "move_document", document_id=document_id,
-                              folder_id=folder_id),
-             _("Document moved."))
+    _attempt(
+        lambda: rpc.call(SERVICE, "move_document", document_id=document_id, folder_id=folder_id),
+        _("Document moved."),
+    )
     return redirect(url_for("documents_web.document", document_id=document_id))
 
 
 @documents_web.route("/documents/<string:document_id>/delete", methods=["POST"])
 def delete_document(document_id):
     doc = rpc.call(SERVICE, "get_document", document_id=document_id)
-    if _attempt(lambda: rpc.call(SERVICE, "delete_document", document_id=document_id),
-                _("The document is in the bin.")):
+    if _attempt(
+        lambda: rpc.call(SERVICE, "delete_document", document_id=document_id),
+        _("The document is in the bin."),
+    ):
         return redirect(_folder_url(doc["community_id"], doc.get("folder_id")))
     return redirect(url_for("documents_web.document", document_id=document_id))
 
@@ -232,44 +267,60 @@ def delete_document(document_id):
 @documents_web.route("/documents/<string:document_id>/restore", methods=["POST"])
 def restore_document(document_id):
     community_id = request.form.get("community_id") or ""
-    if _attempt(lambda: rpc.call(SERVICE, "restore_document", document_id=document_id),
-                _("The document is back.")):
+    if _attempt(
+        lambda: rpc.call(SERVICE, "restore_document", document_id=document_id), _("The document is back.")
+    ):
         return redirect(url_for("documents_web.document", document_id=document_id))
-    return redirect(url_for("documents_web.bin_page", community_id=community_id)
-                    if community_id else url_for("community.directory"))
+    return redirect(
+        url_for("documents_web.bin_page", community_id=community_id)
+        if community_id
+        else url_for("community.directory")
+    )
 
 
 # ------------------------------------------------------------------ pages
+
 
 @documents_web.route("/communities/<string:community_id>/pages", methods=["GET", "POST"])
 def pages(community_id):
     errors, values, status = {}, {}, 200
     if request.method == "POST":
-        values = {"title": _text("title", TITLE_MAX + 1),
-                  "body": (request.form.get("body") or "")[:BODY_MAX + 1]}
+        values = {
+            "title": _text("title", TITLE_MAX + 1),
+            "body": (request.form.get("body") or "")[: BODY_MAX + 1],
+        }
         try:
             created = rpc.call(SERVICE, "create_page", community_id=community_id, **values)
         except (ValidationFailed, Conflict, Forbidden) as exc:
-            status = 409 if isinstance(exc, Conflict) else 422 if isinstance(
-                exc, ValidationFailed) else 403
-            errors = {"title": [_("A page with this title exists already.")]} if isinstance(
-                exc, Conflict) else {"title": [_("Give the page a title (at most 200 characters).")]}
+            status = 409 if isinstance(exc, Conflict) else 422 if isinstance(exc, ValidationFailed) else 403
+            errors = (
+                {"title": [_("A page with this title exists already.")]}
+                if isinstance(exc, Conflict)
+                else {"title": [title_error()]}
+            )
             if isinstance(exc, Forbidden):
                 errors = {}
                 flash(_("You are not allowed to do this."), "error")
         else:
             flash(_("Page created."), "success")
             return redirect(url_for("documents_web.page", page_id=created["id"]))
-    results = _with_community(community_id, {
-        "pages": (SERVICE, "list_pages", {"community_id": community_id}),
-    })
+    results = _with_community(
+        community_id,
+        {
+            "pages": (SERVICE, "list_pages", {"community_id": community_id}),
+        },
+    )
     listing = api.as_items(results["pages"])
     if not values and request.args.get("title"):
         values = {"title": request.args["title"][:TITLE_MAX], "body": ""}
-    return render_template("documents/pages.html", listing=listing, errors=errors,
-                           values=values, people=people_cards(
-                               p.get("updated_by") for p in listing["items"]),
-                           **_header(results["community"], "pages")), status
+    return render_template(
+        "documents/pages.html",
+        listing=listing,
+        errors=errors,
+        values=values,
+        people=people_cards(p.get("updated_by") for p in listing["items"]),
+        **_header(results["community"], "pages"),
+    ), status
 
 
 @documents_web.route("/pages/<string:page_id>")
@@ -277,38 +328,59 @@ def page(page_id):
     revision = _int_arg("revision")
     wiki = rpc.call(SERVICE, "get_page", page_id=page_id, revision=revision)
     results = _with_community(wiki["community_id"], {})
-    return render_template("documents/page.html", wiki=wiki,
-                           people=people_cards([wiki.get("updated_by")]),
-                           **_header(results["community"], "pages"))
+    return render_template(
+        "documents/page.html",
+        wiki=wiki,
+        people=people_cards([wiki.get("updated_by")]),
+        **_header(results["community"], "pages"),
+    )
 
 
 @documents_web.route("/pages/<string:page_id>/edit", methods=["GET", "POST"])
 def edit_page(page_id):
     wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
-    values = {"title": wiki.get("title") or "", "body": wiki.get("body") or "",
-              "base_revision": wiki.get("revision"), "comment": ""}
+    values = {
+        "title": wiki.get("title") or "",
+        "body": wiki.get("body") or "",
+        "base_revision": wiki.get("revision"),
+        "comment": "",
+    }
     errors, preview, status = {}, None, 200
     if request.method == "POST":
-        values = {"title": _text("title", TITLE_MAX + 1),
-                  "body": (request.form.get("body") or "")[:BODY_MAX + 1],
-                  "comment": _text("comment", COMMENT_MAX),
-                  "base_revision": request.form.get("base_revision", type=int)}
+        values = {
+            "title": _text("title", TITLE_MAX + 1),
+            "body": (request.form.get("body") or "")[: BODY_MAX + 1],
+            "comment": _text("comment", COMMENT_MAX),
+            "base_revision": request.form.get("base_revision", type=int),
+        }
         if request.form.get("action") == "preview":
             preview = markdown.to_html(values["body"])
         else:
             try:
-                rpc.call(SERVICE, "update_page", page_id=page_id, title=values["title"],
-                         body=values["body"], base_revision=values["base_revision"] or 0,
-                         comment=values["comment"])
+                rpc.call(
+                    SERVICE,
+                    "update_page",
+                    page_id=page_id,
+                    title=values["title"],
+                    body=values["body"],
+                    base_revision=values["base_revision"] or 0,
+                    comment=values["comment"],
+                )
             except Conflict:
                 status = 409
-                errors = {"body": [_("Someone saved this page while you were editing. Your "
-                                     "text is below: compare with the latest revision, then "
-                                     "save again.")]}
+                errors = {
+                    "body": [
+                        _(
+                            "Someone saved this page while you were editing. Your "
+                            "text is below: compare with the latest revision, then "
+                            "save again."
+                        )
+                    ]
+                }
                 values["base_revision"] = wiki.get("revision")
             except ValidationFailed:
                 status = 422
-                errors = {"title": [_("Give the page a title (at most 200 characters).")]}
+                errors = {"title": [title_error()]}
             except Forbidden:
                 flash(_("You are not allowed to do this."), "error")
                 return redirect(url_for("documents_web.page", page_id=page_id))
@@ -316,9 +388,14 @@ def edit_page(page_id):
                 flash(_("Page saved."), "success")
                 return redirect(url_for("documents_web.page", page_id=page_id))
     results = _with_community(wiki["community_id"], {})
-    return render_template("documents/page_edit.html", wiki=wiki, values=values,
-                           errors=errors, preview=preview,
-                           **_header(results["community"], "pages")), status
+    return render_template(
+        "documents/page_edit.html",
+        wiki=wiki,
+        values=values,
+        errors=errors,
+        preview=preview,
+        **_header(results["community"], "pages"),
+    ), status
 
 
 @documents_web.route("/pages/<string:page_id>/history")
@@ -327,9 +404,13 @@ def page_history(page_id):
     wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
     results = _with_community(wiki["community_id"], {})
     items = api.as_items(history)["items"]
-    return render_template("documents/page_history.html", wiki=wiki, items=items,
-                           people=people_cards(i.get("author_id") for i in items),
-                           **_header(results["community"], "pages"))
+    return render_template(
+        "documents/page_history.html",
+        wiki=wiki,
+        items=items,
+        people=people_cards(i.get("author_id") for i in items),
+        **_header(results["community"], "pages"),
+    )
 
 
 @documents_web.route("/pages/<string:page_id>/diff")
@@ -338,19 +419,24 @@ def page_diff(page_id):
     latest = int(wiki.get("revision") or 1)
     to_revision = _int_arg("to") or latest
     from_revision = _int_arg("from") or max(1, to_revision - 1)
-    diff = rpc.call(SERVICE, "diff_page", page_id=page_id, from_revision=from_revision,
-                    to_revision=to_revision)
+    diff = rpc.call(
+        SERVICE, "diff_page", page_id=page_id, from_revision=from_revision, to_revision=to_revision
+    )
     results = _with_community(wiki["community_id"], {})
-    return render_template("documents/page_diff.html", wiki=wiki, diff=diff,
-                           from_revision=from_revision, to_revision=to_revision,
-                           **_header(results["community"], "pages"))
+    return render_template(
+        "documents/page_diff.html",
+        wiki=wiki,
+        diff=diff,
+        from_revision=from_revision,
+        to_revision=to_revision,
+        **_header(results["community"], "pages"),
+    )
 
 
 @documents_web.route("/pages/<string:page_id>/delete", methods=["POST"])
 def delete_page(page_id):
     wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
-    if _attempt(lambda: rpc.call(SERVICE, "delete_page", page_id=page_id),
-                _("Page deleted.")):
+    if _attempt(lambda: rpc.call(SERVICE, "delete_page", page_id=page_id), _("Page deleted.")):
         return redirect(url_for("documents_web.pages", community_id=wiki["community_id"]))
     return redirect(url_for("documents_web.page", page_id=page_id))
 

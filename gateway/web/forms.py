@@ -5,6 +5,7 @@ the handler passes it to the service as ``idempotency_key`` (``form_key``). The 
 submitted twice (a double click, the browser sending it again after a dropped
 connection) writes once: the service answers the second with the first one's result.
 """
+
 from __future__ import annotations
 
 import secrets

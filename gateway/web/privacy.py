@@ -5,6 +5,7 @@ asks for the password and an explicit confirmation (no script needed), then sign
 the person out; ``/admin/people/<id>/erase`` shows a confirmation page to a network
 admin, then erases the account.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -37,8 +38,7 @@ def erase_my_account():
     errors = {}
     password = request.form.get("password") or ""
     if request.form.get(CONFIRM_FIELD) != "yes":
-        errors[CONFIRM_FIELD] = [_("Tick the box to confirm that you want your account "
-                                   "deleted.")]
+        errors[CONFIRM_FIELD] = [_("Tick the box to confirm that you want your account deleted.")]
     if not password:
         errors["password"] = [_("Enter your password.")]
     if not errors:
@@ -47,14 +47,13 @@ def erase_my_account():
         except ValidationFailed:
             errors["password"] = [_("Your password is not right.")]
         except TooManyRequests:
-            errors["password"] = [_("Too many failed attempts. Wait a few minutes and try "
-                                    "again.")]
+            errors["password"] = [_("Too many failed attempts. Wait a few minutes and try again.")]
         except Conflict:
-            errors["_schema"] = [_("You are the network's only admin: appoint another admin "
-                                   "before you delete your account.")]
+            errors["_schema"] = [
+                _("You are the network's only admin: appoint another admin before you delete your account.")
+            ]
         else:
-            flash(_("Your account is deleted. Thank you for having been part of the network."),
-                  "success")
+            flash(_("Your account is deleted. Thank you for having been part of the network."), "success")
             return redirect(url_for("web.sign_in"))
     return render_template("privacy/erase.html", errors=errors), 422
 
@@ -71,11 +70,13 @@ def admin_erase(person_id):
             try:
                 privacy.erase_person(person_id)
             except Conflict:
-                errors["_schema"] = [_("This is the network's only active admin: appoint "
-                                       "another admin first.")]
+                errors["_schema"] = [
+                    _("This is the network's only active admin: appoint another admin first.")
+                ]
             except Forbidden:
-                errors["_schema"] = [_("Delete your own account from your profile settings, "
-                                       "with your password.")]
+                errors["_schema"] = [
+                    _("Delete your own account from your profile settings, with your password.")
+                ]
             else:
                 flash(_("The account is erased."), "success")
                 return redirect(url_for("web.admin_people"))

@@ -16,6 +16,7 @@ shows and, with ONE call to the translation service:
 Templates read the outcome through the ``translation_state(kind, item)`` global.
 Translated Markdown is rendered and sanitised here (``parvis_contracts.markdown``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,28 +24,38 @@ import threading
 from collections import OrderedDict
 
 from babel import Locale
-from flask import (Blueprint, flash, g, redirect, render_template, request,
-                   url_for)
-from flask import before_render_template
+from flask import Blueprint, before_render_template, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from marshmallow import ValidationError
 
 from parvis_contracts import markdown
-from parvis_contracts.errors import (Conflict, Forbidden, NotFound, ParvisError, Unavailable,
-                                     ValidationFailed)
+from parvis_contracts.errors import Conflict, Forbidden, NotFound, ParvisError, Unavailable, ValidationFailed
 
 from .. import auth, rpc
-from ..api.translation import (TermCreateSchema, TermUpdateSchema, note_failure, page_timeout,
-                               pair_served, quiet, served_pairs, translation_call)
+from ..api.translation import (
+    TermCreateSchema,
+    TermUpdateSchema,
+    note_failure,
+    page_timeout,
+    pair_served,
+    quiet,
+    served_pairs,
+    translation_call,
+)
 
 log = logging.getLogger(__name__)
 
 translation_web = Blueprint("translation_web", __name__)
 
 #: templates that show posts, comments or pages
-PAGES_WITH_TEXTS = {"home.html", "communities/page.html", "feed/post.html", "feed/list.html",
-                    "documents/page.html"}
+PAGES_WITH_TEXTS = {
+    "home.html",
+    "communities/page.html",
+    "feed/post.html",
+    "feed/list.html",
+    "documents/page.html",
+}
 BATCH_MAX_ITEMS = 100
 BATCH_MAX_CHARS = 90_000
 DETECTED_MAX = 20_000
@@ -56,18 +67,20 @@ _DETECTED_LOCK = threading.Lock()
 
 # ------------------------------------------------------------------ language names
 
+
 def language_name(code: str | None) -> str:
     """The language's name in the reader's language ("French", "français", "Französisch")."""
     if not code:
         return ""
     try:
         name = Locale.parse(g.get("lang") or "en").languages.get(code)
-    except Exception:   # an unknown locale: the code itself
+    except Exception:  # an unknown locale: the code itself
         name = None
     return name or code
 
 
 # ------------------------------------------------------------------ what a page shows
+
 
 def _texts_of(context: dict) -> list[dict]:
     """Every post, comment and page the template will show: ``{kind, id, body, revision,
@@ -81,8 +94,15 @@ def _texts_of(context: dict) -> list[dict]:
         if (kind, item["id"]) in seen:
             return
         seen.add((kind, item["id"]))
-        found.append({"kind": kind, "id": item["id"], "body": item["body"],
-                      "revision": item.get(revision_key), "language": item.get("language")})
+        found.append(
+            {
+                "kind": kind,
+                "id": item["id"],
+                "body": item["body"],
+                "revision": item.get(revision_key),
+                "language": item.get("language"),
+            }
+        )
 
     add("post", context.get("post"))
     for post in context.get("posts") or []:
@@ -139,20 +159,24 @@ def _known_language(text: dict) -> str | None:
 
 
 def _detect(texts: list[dict]) -> None:
-    missing = [t for t in texts if _known_language(t) is None
-               and (t["kind"], t["id"], t["revision"]) not in _DETECTED][:BATCH_MAX_ITEMS]
+    missing = [
+        t
+        for t in texts
+        if _known_language(t) is None and (t["kind"], t["id"], t["revision"]) not in _DETECTED
+    ][:BATCH_MAX_ITEMS]
     if not missing or quiet():
         return
     try:
         # the first characters tell the language: a short request whatever the posts' length
-        found = translation_call("detect_batch", page_timeout(),
-                                 texts=[t["body"][:DETECT_CHARS] for t in missing])
-    except ParvisError as exc:   # refused (e.g. limits): no label; the page still renders
+        found = translation_call(
+            "detect_batch", page_timeout(), texts=[t["body"][:DETECT_CHARS] for t in missing]
+        )
+    except ParvisError as exc:  # refused (e.g. limits): no label; the page still renders
         if isinstance(exc, Unavailable):
             note_failure()
         log.info("language detection refused for a page: %s", exc)
         return
-    except Exception as exc:   # not answering: no label, and pages stop asking a moment
+    except Exception as exc:  # not answering: no label, and pages stop asking a moment
         log.info("language detection unavailable for a page: %s", exc)
         note_failure()
         return
@@ -168,20 +192,25 @@ def _batch(texts: list[dict], target: str) -> tuple[dict, str | None]:
             break
         total += len(text["body"])
         chosen.append(text)
-        items.append({"text": text["body"], "source": text["language"],
-                      "content": {"kind": text["kind"], "id": text["id"],
-                                  "revision": text["revision"]}})
+        items.append(
+            {
+                "text": text["body"],
+                "source": text["language"],
+                "content": {"kind": text["kind"], "id": text["id"], "revision": text["revision"]},
+            }
+        )
     if not items:
         return {}, None
     try:
-        results = translation_call("translate_batch", page_timeout(), items=items,
-                                   target=target, partial=True)
+        results = translation_call(
+            "translate_batch", page_timeout(), items=items, target=target, partial=True
+        )
     except Unavailable:
         return {}, "unavailable"
-    except ParvisError as exc:   # e.g. an unknown target code in ?translate=
+    except ParvisError as exc:  # e.g. an unknown target code in ?translate=
         log.info("page translation refused: %s", exc)
         return {}, "refused"
-    except Exception as exc:    # broker trouble: the originals, with the notice
+    except Exception as exc:  # broker trouble: the originals, with the notice
         log.warning("page translation failed: %s", exc)
         return {}, "unavailable"
     out, notice = {}, None
@@ -200,8 +229,13 @@ def prepare_page(sender, template, context, **extra) -> None:
         return
     texts = _texts_of(context)
     target = _auto_target()
-    view = {"target": target or _reader_target(), "auto": target is not None,
-            "results": {}, "notice": None, "pairs": None}
+    view = {
+        "target": target or _reader_target(),
+        "auto": target is not None,
+        "results": {},
+        "notice": None,
+        "pairs": None,
+    }
     g.translation_view = view
     if not texts:
         return
@@ -214,10 +248,16 @@ def prepare_page(sender, template, context, **extra) -> None:
 
 # ------------------------------------------------------------------ for the templates
 
+
 def translation_state(kind: str, item: dict) -> dict:
     """What the templates show for one post, comment or page."""
-    view = g.get("translation_view") or {"target": _reader_target(), "auto": False,
-                                         "results": {}, "notice": None, "pairs": None}
+    view = g.get("translation_view") or {
+        "target": _reader_target(),
+        "auto": False,
+        "results": {},
+        "notice": None,
+        "pairs": None,
+    }
     target = view["target"]
     result = view["results"].get((kind, item.get("id"))) if isinstance(item, dict) else None
     revision = item.get("revision" if kind == "page" else "version")
@@ -225,21 +265,30 @@ def translation_state(kind: str, item: dict) -> dict:
     if not source:
         with _DETECTED_LOCK:
             source = _DETECTED.get((kind, item.get("id"), revision))
-    state = {"kind": kind, "id": item.get("id"), "source": source,
-             "source_name": language_name(source), "target": target,
-             "target_name": language_name(target), "translated": None, "notice": None,
-             "served": pair_served(view["pairs"], source, target),
-             "needs_translation": source != target}
+    state = {
+        "kind": kind,
+        "id": item.get("id"),
+        "source": source,
+        "source_name": language_name(source),
+        "target": target,
+        "target_name": language_name(target),
+        "translated": None,
+        "notice": None,
+        "served": pair_served(view["pairs"], source, target),
+        "needs_translation": source != target,
+    }
     if result and "error" not in result:
         if result.get("source") != target and result.get("engine") != "none":
-            state["translated"] = {"html": Markup(markdown.to_html(result["text"])),
-                                   "engine": result.get("engine")}
+            state["translated"] = {
+                "html": Markup(markdown.to_html(result["text"])),
+                "engine": result.get("engine"),
+            }
     elif result and view["auto"]:
         details = result["error"].get("details") or {}
         if details.get("code") == "unsupported_pair":
             state["served"] = False
     if view["auto"] and view["notice"] == "unavailable" and not g.get("translation_notice_done"):
-        g.translation_notice_done = True     # once per page, on the first text
+        g.translation_notice_done = True  # once per page, on the first text
         state["notice"] = "unavailable"
     return state
 
@@ -264,6 +313,7 @@ def translation_link(kind: str, item: dict, target: str) -> str:
 
 # ------------------------------------------------------------------ admin screen
 
+
 def _require_glossary_admin() -> None:
     if not auth.can_list_people():
         raise Forbidden("Administrators and global community managers only.")
@@ -272,16 +322,19 @@ def _require_glossary_admin() -> None:
 def _pairs_table(pairs: dict | None) -> dict:
     """Served pairs grouped by source; the languages with no pair at all, e.g. German."""
     if not pairs:
-        return {"by_source": [], "languages": [], "engines": [], "missing": [],
-                "missing_names": []}
+        return {"by_source": [], "languages": [], "engines": [], "missing": [], "missing_names": []}
     by_source: dict = {}
     for pair in pairs.get("pairs") or []:
         by_source.setdefault(pair["source"], []).append(pair)
     known = set(pairs.get("languages") or [])
     missing = [code for code in pairs.get("detect_languages") or [] if code not in known]
-    return {"by_source": sorted(by_source.items()), "languages": sorted(known),
-            "engines": pairs.get("engines") or [], "missing": missing,
-            "missing_names": [f"{language_name(code)} ({code})" for code in missing]}
+    return {
+        "by_source": sorted(by_source.items()),
+        "languages": sorted(known),
+        "engines": pairs.get("engines") or [],
+        "missing": missing,
+        "missing_names": [f"{language_name(code)} ({code})" for code in missing],
+    }
 
 
 @translation_web.route("/admin/translation")
@@ -303,10 +356,16 @@ def _render_admin(values: dict, errors: dict, status: int = 200):
         raise
     except Exception:
         glossary, glossary_error = {"items": []}, True
-    return render_template("admin/translation.html", pairs=_pairs_table(pairs),
-                           pairs_error=pairs_error, glossary=glossary,
-                           glossary_error=glossary_error, values=values, errors=errors,
-                           active="translation"), status
+    return render_template(
+        "admin/translation.html",
+        pairs=_pairs_table(pairs),
+        pairs_error=pairs_error,
+        glossary=glossary,
+        glossary_error=glossary_error,
+        values=values,
+        errors=errors,
+        active="translation",
+    ), status
 
 
 def _term_form(form, with_term: bool) -> dict:
@@ -370,8 +429,10 @@ def glossary_remove(term_id):
 
 def init_translation_web(app) -> None:
     app.register_blueprint(translation_web)
-    app.jinja_env.globals.update(translation_state=translation_state,
-                                 translate_script=translate_script,
-                                 translation_link=translation_link,
-                                 language_name=language_name)
+    app.jinja_env.globals.update(
+        translation_state=translation_state,
+        translate_script=translate_script,
+        translation_link=translation_link,
+        language_name=language_name,
+    )
     before_render_template.connect(prepare_page, app)

@@ -5,32 +5,39 @@ lists, community settings and the Markdown preview (server-rendered, no inline s
 Editing someone else's text is refused here even to moderators: they hide
 (through the report queue) or delete, they do not put words in others' mouths.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from parvis_contracts import markdown
+from parvis_contracts import limits, markdown
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
 from .. import auth, rpc
 from ..api.communities import people_cards
-from .communities import (ATTACHMENTS_MAX, attachable_call, attachable_documents,
-                          attachment_refusal, attachments_from_form, language_from_form)
-from ..api.schemas import (COMMUNITY_KINDS, COMMUNITY_VISIBILITIES, CommunityUpdateSchema,
-                           PageQuerySchema)
+from ..api.schemas import COMMUNITY_KINDS, COMMUNITY_VISIBILITIES, CommunityUpdateSchema, PageQuerySchema
+from .communities import (
+    ATTACHMENTS_MAX,
+    attachable_call,
+    attachable_documents,
+    attachment_refusal,
+    attachments_from_form,
+    language_from_form,
+)
 
 wall_web = Blueprint("wall", __name__)
 
 LIST_PAGE = 20
 COMMENTS_ON_POST_PAGE = 100
-BODY_MAX = 20_000
-REASON_MAX = 1000
+BODY_MAX = limits.POST_BODY_MAX
+REASON_MAX = limits.REPORT_REASON_MAX
 REPORT_STATUSES = ("open", "hidden", "restored")
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def _me() -> str | None:
     return (g.get("principal") or {}).get("id")
@@ -60,8 +67,7 @@ def _field_errors(exc) -> dict:
 
 def _can_moderate(community: dict) -> bool:
     """Managers, and admins who can read the community (the feed's own rule)."""
-    return community.get("my_role") == "manager" or (
-        auth.is_admin() and community.get("access") == "full")
+    return community.get("my_role") == "manager" or (auth.is_admin() and community.get("access") == "full")
 
 
 def _post_url(post: dict) -> str:
@@ -93,8 +99,7 @@ def _page_args() -> tuple[dict, dict]:
     """(query args without the empty ones and lang, RPC paging kwargs)."""
     args = {k: v for k, v in request.args.items() if v not in ("", None) and k != "lang"}
     try:
-        query = PageQuerySchema().load({k: v for k, v in args.items()
-                                        if k in ("limit", "cursor")})
+        query = PageQuerySchema().load({k: v for k, v in args.items() if k in ("limit", "cursor")})
     except ValidationError:
         abort(400)
     kwargs = {"limit": min(query.get("limit") or LIST_PAGE, 100)}
@@ -120,24 +125,34 @@ def _threads(comments: list) -> list:
 
 # ------------------------------------------------------------------ one post
 
+
 @wall_web.route("/posts/<string:post_id>")
 def post_page(post_id):
     post = rpc.call("feed", "get_post", post_id=post_id)
-    results = rpc.call_parallel({
-        "community": ("communities", "get_community", {"community_id": post["community_id"]}),
-        "comments": ("feed", "list_comments", {"post_id": post_id,
-                                               "limit": COMMENTS_ON_POST_PAGE}),
-    })
+    results = rpc.call_parallel(
+        {
+            "community": ("communities", "get_community", {"community_id": post["community_id"]}),
+            "comments": ("feed", "list_comments", {"post_id": post_id, "limit": COMMENTS_ON_POST_PAGE}),
+        }
+    )
     _raise_failed(results, "community", "comments")
     community = results["community"]
     comments = results["comments"].get("items") or []
     people = people_cards([post.get("author_id")] + [c.get("author_id") for c in comments])
-    return render_template("feed/post.html", post=post, community=community,
-                           threads={post["id"]: _threads(comments)}, people=people, me=_me(),
-                           can_moderate=_can_moderate(community), is_employee=_is_employee())
+    return render_template(
+        "feed/post.html",
+        post=post,
+        community=community,
+        threads={post["id"]: _threads(comments)},
+        people=people,
+        me=_me(),
+        can_moderate=_can_moderate(community),
+        is_employee=_is_employee(),
+    )
 
 
 # ------------------------------------------------------------------ edit and history
+
 
 def _require_author(item: dict) -> None:
     if item.get("author_id") != _me():
@@ -159,7 +174,8 @@ def edit_post(post_id):
     _require_author(post)
     attachable = attachable_documents(
         rpc.call_parallel({"docs": attachable_call(post["community_id"])}).get("docs"),
-        keep=post.get("attachments") or [])
+        keep=post.get("attachments") or [],
+    )
     error, status, body = None, 200, post.get("body") or ""
     language = post.get("language") or ""
     attached_ids = [a.get("id") for a in post.get("attachments") or []]
@@ -169,8 +185,13 @@ def edit_post(post_id):
         attached_ids = attachments_from_form(request.form)
         if not error:
             try:
-                rpc.call("feed", "edit_post", post_id=post_id, body=body,
-                         **_edit_changes(request.form, with_attachments=True))
+                rpc.call(
+                    "feed",
+                    "edit_post",
+                    post_id=post_id,
+                    body=body,
+                    **_edit_changes(request.form, with_attachments=True),
+                )
             except (ValidationFailed, ValidationError, NotFound, Unavailable) as exc:
                 error = attachment_refusal(exc)
                 if error is None and isinstance(exc, (NotFound, Unavailable)):
@@ -183,11 +204,19 @@ def edit_post(post_id):
                 flash(_("Your changes are saved."), "success")
                 return redirect(_back(_wall_url(post["community_id"], post_id)))
         status = 422
-    return render_template("feed/edit.html", item=post, item_type="post", body=body,
-                           error=error, language_value=language, attachable=attachable,
-                           attached_ids=attached_ids, attachments_max=ATTACHMENTS_MAX,
-                           action=url_for("wall.edit_post", post_id=post_id),
-                           cancel=_wall_url(post["community_id"], post_id)), status
+    return render_template(
+        "feed/edit.html",
+        item=post,
+        item_type="post",
+        body=body,
+        error=error,
+        language_value=language,
+        attachable=attachable,
+        attached_ids=attached_ids,
+        attachments_max=ATTACHMENTS_MAX,
+        action=url_for("wall.edit_post", post_id=post_id),
+        cancel=_wall_url(post["community_id"], post_id),
+    ), status
 
 
 @wall_web.route("/comments/<string:comment_id>/edit", methods=["GET", "POST"])
@@ -202,8 +231,13 @@ def edit_comment(comment_id):
         language = language_from_form(request.form) or ""
         if not error:
             try:
-                rpc.call("feed", "edit_comment", comment_id=comment_id, body=body,
-                         **_edit_changes(request.form, with_attachments=False))
+                rpc.call(
+                    "feed",
+                    "edit_comment",
+                    comment_id=comment_id,
+                    body=body,
+                    **_edit_changes(request.form, with_attachments=False),
+                )
             except (ValidationFailed, ValidationError) as exc:
                 error = _refusal_message(exc)
             except (Forbidden, Conflict):
@@ -213,41 +247,53 @@ def edit_comment(comment_id):
                 flash(_("Your changes are saved."), "success")
                 return redirect(_back(back))
         status = 422
-    return render_template("feed/edit.html", item=comment, item_type="comment", body=body,
-                           error=error, language_value=language, attachable=[],
-                           attached_ids=[], attachments_max=ATTACHMENTS_MAX,
-                           action=url_for("wall.edit_comment", comment_id=comment_id),
-                           cancel=back), status
+    return render_template(
+        "feed/edit.html",
+        item=comment,
+        item_type="comment",
+        body=body,
+        error=error,
+        language_value=language,
+        attachable=[],
+        attached_ids=[],
+        attachments_max=ATTACHMENTS_MAX,
+        action=url_for("wall.edit_comment", comment_id=comment_id),
+        cancel=back,
+    ), status
 
 
 def _history(item: dict, item_type: str, versions: dict):
     items = list(reversed(versions.get("items") or []))  # newest first
     people = people_cards([item.get("author_id")] + [v.get("replaced_by") for v in items])
-    return render_template("feed/history.html", item=item, item_type=item_type,
-                           versions=items, people=people)
+    return render_template("feed/history.html", item=item, item_type=item_type, versions=items, people=people)
 
 
 @wall_web.route("/posts/<string:post_id>/history")
 def post_history(post_id):
-    results = rpc.call_parallel({
-        "post": ("feed", "get_post", {"post_id": post_id}),
-        "versions": ("feed", "post_versions", {"post_id": post_id}),
-    })
+    results = rpc.call_parallel(
+        {
+            "post": ("feed", "get_post", {"post_id": post_id}),
+            "versions": ("feed", "post_versions", {"post_id": post_id}),
+        }
+    )
     _raise_failed(results, "post", "versions")
     return _history(results["post"], "post", results["versions"])
 
 
 @wall_web.route("/comments/<string:comment_id>/history")
 def comment_history(comment_id):
-    results = rpc.call_parallel({
-        "comment": ("feed", "get_comment", {"comment_id": comment_id}),
-        "versions": ("feed", "comment_versions", {"comment_id": comment_id}),
-    })
+    results = rpc.call_parallel(
+        {
+            "comment": ("feed", "get_comment", {"comment_id": comment_id}),
+            "versions": ("feed", "comment_versions", {"comment_id": comment_id}),
+        }
+    )
     _raise_failed(results, "comment", "versions")
     return _history(results["comment"], "comment", results["versions"])
 
 
 # ------------------------------------------------------------------ delete a comment
+
 
 @wall_web.route("/comments/<string:comment_id>/delete", methods=["POST"])
 def delete_comment(comment_id):
@@ -264,6 +310,7 @@ def delete_comment(comment_id):
 
 # ------------------------------------------------------------------ reports
 
+
 @wall_web.route("/<any(posts, comments):kind>/<string:target_id>/report", methods=["POST"])
 def report(kind, target_id):
     target_type = "post" if kind == "posts" else "comment"
@@ -277,8 +324,7 @@ def report(kind, target_id):
         target = rpc.call("feed", "get_comment", comment_id=target_id)
         back = _wall_url(target["community_id"], target["post_id"])
     try:
-        rpc.call("feed", "report_content", target_type=target_type, target_id=target_id,
-                 reason=reason)
+        rpc.call("feed", "report_content", target_type=target_type, target_id=target_id, reason=reason)
     except Conflict:
         flash(_("You have already reported this."), "error")
     except (Forbidden, ValidationFailed):
@@ -294,41 +340,50 @@ def report_queue(community_id):
     if status not in REPORT_STATUSES:
         status = "open"
     args, kwargs = _page_args()
-    results = rpc.call_parallel({
-        "community": ("communities", "get_community", {"community_id": community_id}),
-        "reports": ("feed", "report_queue", {"community_id": community_id, "status": status,
-                                             **kwargs}),
-    })
+    results = rpc.call_parallel(
+        {
+            "community": ("communities", "get_community", {"community_id": community_id}),
+            "reports": ("feed", "report_queue", {"community_id": community_id, "status": status, **kwargs}),
+        }
+    )
     _raise_failed(results, "community", "reports")  # a plain member: 403, an outsider: 404
     community = results["community"]
     page = results["reports"]
     items = page.get("items") or []
-    people = people_cards([r.get("reporter_id") for r in items]
-                          + [r.get("target_author_id") for r in items])
-    return render_template("communities/reports.html", community=community, reports=items,
-                           people=people, status=status, statuses=REPORT_STATUSES,
-                           next_url=_next_url("wall.report_queue", args, page,
-                                              community_id=community_id),
-                           tab="reports", is_manager=community.get("my_role") == "manager",
-                           can_moderate=True, me=_me(), is_employee=_is_employee())
+    people = people_cards([r.get("reporter_id") for r in items] + [r.get("target_author_id") for r in items])
+    return render_template(
+        "communities/reports.html",
+        community=community,
+        reports=items,
+        people=people,
+        status=status,
+        statuses=REPORT_STATUSES,
+        next_url=_next_url("wall.report_queue", args, page, community_id=community_id),
+        tab="reports",
+        is_manager=community.get("my_role") == "manager",
+        can_moderate=True,
+        me=_me(),
+        is_employee=_is_employee(),
+    )
 
 
 @wall_web.route("/reports/<string:report_id>/<any(hide, restore):action>", methods=["POST"])
 def resolve_report(report_id, action):
     community_id = (request.form.get("community_id") or "").strip()
-    default = (url_for("wall.report_queue", community_id=community_id) if community_id
-               else url_for("web.home"))
+    default = url_for("wall.report_queue", community_id=community_id) if community_id else url_for("web.home")
     try:
         rpc.call("feed", "resolve_report", report_id=report_id, action=action)
     except (Forbidden, Conflict, ValidationFailed):
         flash(_("You are not allowed to do this."), "error")
     else:
-        flash(_("The content is hidden.") if action == "hide" else
-              _("The content is visible again."), "success")
+        flash(
+            _("The content is hidden.") if action == "hide" else _("The content is visible again."), "success"
+        )
     return redirect(_back(default))
 
 
 # ------------------------------------------------------------------ hashtags, mentions
+
 
 @wall_web.route("/tags/<string:tag>")
 def tag_page(tag):
@@ -336,15 +391,28 @@ def tag_page(tag):
     try:
         page = rpc.call("feed", "hashtag_posts", tag=tag, **kwargs)
     except ValidationFailed:
-        return render_template("feed/list.html", heading="#" + tag, list_kind="tag",
-                               posts=[], people={}, next_url=None, invalid=True,
-                               tag=tag), 422
+        return render_template(
+            "feed/list.html",
+            heading="#" + tag,
+            list_kind="tag",
+            posts=[],
+            people={},
+            next_url=None,
+            invalid=True,
+            tag=tag,
+        ), 422
     posts = page.get("items") or []
     clean_tag = tag.strip().lstrip("#").casefold()
-    return render_template("feed/list.html", heading="#" + clean_tag, list_kind="tag",
-                           posts=posts, people=people_cards(p.get("author_id") for p in posts),
-                           next_url=_next_url("wall.tag_page", args, page, tag=tag),
-                           invalid=False, tag=clean_tag)
+    return render_template(
+        "feed/list.html",
+        heading="#" + clean_tag,
+        list_kind="tag",
+        posts=posts,
+        people=people_cards(p.get("author_id") for p in posts),
+        next_url=_next_url("wall.tag_page", args, page, tag=tag),
+        invalid=False,
+        tag=clean_tag,
+    )
 
 
 @wall_web.route("/mentions")
@@ -352,13 +420,20 @@ def mentions():
     args, kwargs = _page_args()
     page = rpc.call("feed", "mentions_of_me", **kwargs)
     posts = page.get("items") or []
-    return render_template("feed/list.html", heading=_("Mentions of me"), list_kind="mentions",
-                           posts=posts, people=people_cards(p.get("author_id") for p in posts),
-                           next_url=_next_url("wall.mentions", args, page), invalid=False,
-                           tag=None)
+    return render_template(
+        "feed/list.html",
+        heading=_("Mentions of me"),
+        list_kind="mentions",
+        posts=posts,
+        people=people_cards(p.get("author_id") for p in posts),
+        next_url=_next_url("wall.mentions", args, page),
+        invalid=False,
+        tag=None,
+    )
 
 
 # ------------------------------------------------------------------ community settings
+
 
 def _settings_values(community: dict) -> dict:
     return {
@@ -405,24 +480,29 @@ def settings(community_id):
                 pictures.clear_picture(community_id)
                 flash(_("The community's picture is removed."), "success")
         except PayloadTooLarge:
-            flash(_("This image is too large (at most %(size)s MB).",
-                    size=round(pictures.photos.max_bytes() / (1024 * 1024), 1)), "error")
+            flash(
+                _(
+                    "This image is too large (at most %(size)s MB).",
+                    size=round(pictures.photos.max_bytes() / (1024 * 1024), 1),
+                ),
+                "error",
+            )
         except ValidationFailed:
             flash(_("Choose a PNG, JPEG, GIF or WebP image."), "error")
         except (Forbidden, Conflict):
             flash(_("You are not allowed to do this."), "error")
         return redirect(url_for("wall.settings", community_id=community_id))
     if request.method == "POST":
-        values = {**request.form.to_dict(),
-                  "newcomers_see_history": request.form.get("newcomers_see_history") == "true"}
+        values = {
+            **request.form.to_dict(),
+            "newcomers_see_history": request.form.get("newcomers_see_history") == "true",
+        }
         try:
             changes = _settings_changes(request.form)
-            rpc.call("communities", "update_community", community_id=community_id,
-                     changes=changes)
+            rpc.call("communities", "update_community", community_id=community_id, changes=changes)
         except (ValidationError, ValidationFailed) as exc:
             # the service names its fields under "changes": changes_name -> name
-            errors = {key.removeprefix("changes_"): value
-                      for key, value in _field_errors(exc).items()}
+            errors = {key.removeprefix("changes_"): value for key, value in _field_errors(exc).items()}
             status = 422
             flash(_("Some fields need your attention."), "error")
         except (Forbidden, Conflict):
@@ -431,14 +511,23 @@ def settings(community_id):
         else:
             flash(_("Settings saved."), "success")
             return redirect(url_for("wall.settings", community_id=community_id))
-    return render_template("communities/settings.html", community=community, values=values,
-                           errors=errors, kinds=COMMUNITY_KINDS,
-                           visibilities=COMMUNITY_VISIBILITIES, tab="settings",
-                           is_manager=community.get("my_role") == "manager",
-                           can_moderate=True, me=_me(), is_employee=_is_employee()), status
+    return render_template(
+        "communities/settings.html",
+        community=community,
+        values=values,
+        errors=errors,
+        kinds=COMMUNITY_KINDS,
+        visibilities=COMMUNITY_VISIBILITIES,
+        tab="settings",
+        is_manager=community.get("my_role") == "manager",
+        can_moderate=True,
+        me=_me(),
+        is_employee=_is_employee(),
+    ), status
 
 
 # ------------------------------------------------------------------ Markdown preview
+
 
 @wall_web.route("/preview", methods=["POST"])
 def preview():
@@ -458,11 +547,14 @@ def preview():
     target = safe_next(request.form.get("target"), "")
     if not target:
         abort(400)
-    hidden = {name: request.form.get(name)
-              for name in ("kind", "community_id", "parent_id", "language")
-              if request.form.get(name)}
-    return render_template("feed/preview.html", html=html, body=body, error=error,
-                           target=target, hidden=hidden), 422 if error else 200
+    hidden = {
+        name: request.form.get(name)
+        for name in ("kind", "community_id", "parent_id", "language")
+        if request.form.get(name)
+    }
+    return render_template(
+        "feed/preview.html", html=html, body=body, error=error, target=target, hidden=hidden
+    ), 422 if error else 200
 
 
 __all__ = ["wall_web"]

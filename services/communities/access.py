@@ -11,6 +11,7 @@ Every rule starts from :class:`Seen`: the community, the caller's membership of 
   who can see the community get ``Forbidden``; people who cannot see it, ``NotFound``;
 - an archived community is read-only for everyone; only reopening is allowed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,7 @@ class Seen:
     @property
     def listed(self) -> bool:
         """The name shows in the caller's directory (private names are listed to employees)."""
-        return self.metadata or (self.caller.is_employee
-                                 and self.community.visibility == "private")
+        return self.metadata or (self.caller.is_employee and self.community.visibility == "private")
 
     @property
     def may_manage(self) -> bool:
@@ -88,8 +88,7 @@ def lock(session, community_id: str) -> None:
     write that ends up changing nothing rolls back, version included.
     """
     table = Community.__table__
-    session.execute(update(table).where(table.c.id == community_id)
-                    .values(version=table.c.version + 1))
+    session.execute(update(table).where(table.c.id == community_id).values(version=table.c.version + 1))
 
 
 def locate(session, caller: Caller, community_id: str, for_write: bool = False) -> Seen:
@@ -101,8 +100,7 @@ def locate(session, caller: Caller, community_id: str, for_write: bool = False) 
         raise not_found("community")
     membership = None
     if caller.user_id:
-        membership = session.get(Membership, {"community_id": community_id,
-                                               "user_id": caller.user_id})
+        membership = session.get(Membership, {"community_id": community_id, "user_id": caller.user_id})
     return Seen(caller, community, membership)
 
 
@@ -116,8 +114,10 @@ def require_content(seen: Seen) -> Seen:
     if seen.content:
         return seen
     if seen.caller.is_admin:
-        raise Forbidden("Network admins see the name, size and activity of a private "
-                        "community, not its content, unless they are members.")
+        raise Forbidden(
+            "Network admins see the name, size and activity of a private "
+            "community, not its content, unless they are members."
+        )
     raise not_found("community")
 
 

@@ -1,4 +1,5 @@
 """Membership: joining, join requests, invitations, leaving, removal, managers."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,21 +9,24 @@ from sqlalchemy import and_, case, func, or_, select
 from parvis_contracts import events as ev
 from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed, not_found
 
-from .access import (lock, locate, require_content, require_manager, require_person,
-                     require_writable)
+from .access import locate, lock, require_content, require_manager, require_person, require_writable
 from .communities import member_event, view
 from .models import Community, Invitation, JoinRequest, Membership
 
-LAST_MANAGER = ("A community needs at least one manager: appoint another manager "
-                "before the last one leaves or steps down.")
+LAST_MANAGER = (
+    "A community needs at least one manager: appoint another manager "
+    "before the last one leaves or steps down."
+)
 
 
-def _add_member(session, community: Community, user_id: str, guest: bool, org_id, now,
-                role: str = "member") -> Membership:
-    membership = Membership(community_id=community.id, user_id=user_id, role=role, guest=guest,
-                            org_id=org_id, joined_at=now)
+def _add_member(
+    session, community: Community, user_id: str, guest: bool, org_id, now, role: str = "member"
+) -> Membership:
+    membership = Membership(
+        community_id=community.id, user_id=user_id, role=role, guest=guest, org_id=org_id, joined_at=now
+    )
     session.add(membership)
-    community.member_count = Community.member_count + 1     # atomic in SQL
+    community.member_count = Community.member_count + 1  # atomic in SQL
     for stale in (Invitation, JoinRequest):
         key = "person_id" if stale is Invitation else "user_id"
         row = session.get(stale, {"community_id": community.id, key: user_id})
@@ -46,8 +50,11 @@ def _remove_member(session, community: Community, membership: Membership) -> Non
 def _managers(session, community_id: str) -> int:
     """How many managers the community has. Only meaningful after ``lock``: the
     count and the change it allows must not interleave with another's."""
-    return session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.community_id == community_id, Membership.role == "manager"))
+    return session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.community_id == community_id, Membership.role == "manager")
+    )
 
 
 def _member_of(session, community_id: str, user_id: str) -> Membership | None:
@@ -55,11 +62,18 @@ def _member_of(session, community_id: str, user_id: str) -> Membership | None:
 
 
 def member_view(m: Membership) -> dict:
-    return {"community_id": m.community_id, "user_id": m.user_id, "role": m.role,
-            "guest": m.guest, "org_id": m.org_id, "joined_at": m.joined_at}
+    return {
+        "community_id": m.community_id,
+        "user_id": m.user_id,
+        "role": m.role,
+        "guest": m.guest,
+        "org_id": m.org_id,
+        "joined_at": m.joined_at,
+    }
 
 
 # --- joining -----------------------------------------------------------------
+
 
 def join(session, caller, now: datetime, community_id: str) -> dict:
     """Open communities, employees only. Joining again answers ``Conflict``."""
@@ -92,22 +106,35 @@ def request_to_join(session, caller, now: datetime, community_id: str, message=N
         raise Forbidden("This community takes new members by invitation only.")
     if session.get(JoinRequest, {"community_id": community_id, "user_id": user_id}):
         raise Conflict("You have already asked to join this community.")
-    request = JoinRequest(community_id=community_id, user_id=user_id, org_id=caller.org_id,
-                          message=(message or "").strip() or None, created_at=now)
+    request = JoinRequest(
+        community_id=community_id,
+        user_id=user_id,
+        org_id=caller.org_id,
+        message=(message or "").strip() or None,
+        created_at=now,
+    )
     session.add(request)
     session.commit()
     return request_view(request)
 
 
 def request_view(r: JoinRequest) -> dict:
-    return {"community_id": r.community_id, "user_id": r.user_id, "org_id": r.org_id,
-            "message": r.message, "created_at": r.created_at}
+    return {
+        "community_id": r.community_id,
+        "user_id": r.user_id,
+        "org_id": r.org_id,
+        "message": r.message,
+        "created_at": r.created_at,
+    }
 
 
 def list_requests(session, caller, community_id: str) -> list[dict]:
     require_manager(locate(session, caller, community_id), writable=False)
-    rows = session.scalars(select(JoinRequest).where(JoinRequest.community_id == community_id)
-                           .order_by(JoinRequest.created_at, JoinRequest.user_id))
+    rows = session.scalars(
+        select(JoinRequest)
+        .where(JoinRequest.community_id == community_id)
+        .order_by(JoinRequest.created_at, JoinRequest.user_id)
+    )
     return [request_view(r) for r in rows]
 
 
@@ -135,8 +162,8 @@ def refuse_request(session, caller, community_id: str, user_id: str) -> dict:
 
 # --- invitations ---------------------------------------------------------------
 
-def invite(session, caller, now: datetime, community_id: str, person_id: str,
-           lookup_card) -> dict:
+
+def invite(session, caller, now: datetime, community_id: str, person_id: str, lookup_card) -> dict:
     """``lookup_card(person_id)`` asks identity for the person's card (None if unknown)."""
     seen = require_manager(locate(session, caller, community_id))
     if _member_of(session, community_id, person_id):
@@ -153,28 +180,44 @@ def invite(session, caller, now: datetime, community_id: str, person_id: str,
     guest = bool(card.get("guest"))
     org_id = card.get("org_id")
     if guest and org_id not in (seen.community.allowed_org_ids or []):
-        raise Conflict("Guests of this organisation are not allowed in this community: a "
-                       "manager must add the organisation to the allowed organisations first.",
-                       {"org_id": org_id})
-    invitation = Invitation(community_id=community_id, person_id=person_id, guest=guest,
-                            org_id=org_id, invited_by=caller.user_id, created_at=now)
+        raise Conflict(
+            "Guests of this organisation are not allowed in this community: a "
+            "manager must add the organisation to the allowed organisations first.",
+            {"org_id": org_id},
+        )
+    invitation = Invitation(
+        community_id=community_id,
+        person_id=person_id,
+        guest=guest,
+        org_id=org_id,
+        invited_by=caller.user_id,
+        created_at=now,
+    )
     session.add(invitation)
     session.commit()
     return invitation_view(invitation, seen.community)
 
 
 def invitation_view(i: Invitation, community: Community) -> dict:
-    return {"community_id": i.community_id, "person_id": i.person_id, "guest": i.guest,
-            "org_id": i.org_id, "invited_by": i.invited_by, "created_at": i.created_at,
-            "community": view(community, None, False)}
+    return {
+        "community_id": i.community_id,
+        "person_id": i.person_id,
+        "guest": i.guest,
+        "org_id": i.org_id,
+        "invited_by": i.invited_by,
+        "created_at": i.created_at,
+        "community": view(community, None, False),
+    }
 
 
 def my_invitations(session, caller) -> list[dict]:
     user_id = require_person(caller)
-    rows = session.execute(select(Invitation, Community)
-                           .join(Community, Community.id == Invitation.community_id)
-                           .where(Invitation.person_id == user_id)
-                           .order_by(Invitation.created_at, Invitation.community_id)).all()
+    rows = session.execute(
+        select(Invitation, Community)
+        .join(Community, Community.id == Invitation.community_id)
+        .where(Invitation.person_id == user_id)
+        .order_by(Invitation.created_at, Invitation.community_id)
+    ).all()
     return [invitation_view(i, c) for i, c in rows]
 
 
@@ -190,12 +233,12 @@ def accept_invitation(session, caller, now: datetime, community_id: str) -> dict
     lock(session, community_id)
     invitation, community = _my_invitation(session, caller, community_id)
     if community.archived:
-        raise Forbidden("This community is archived: it is read-only until a manager "
-                        "reopens it.")
+        raise Forbidden("This community is archived: it is read-only until a manager reopens it.")
     if invitation.guest and invitation.org_id not in (community.allowed_org_ids or []):
         raise Conflict("Guests of your organisation are no longer allowed in this community.")
-    membership = _add_member(session, community, invitation.person_id, invitation.guest,
-                             invitation.org_id, now)
+    membership = _add_member(
+        session, community, invitation.person_id, invitation.guest, invitation.org_id, now
+    )
     session.commit()
     return member_view(membership)
 
@@ -208,6 +251,7 @@ def decline_invitation(session, caller, community_id: str) -> dict:
 
 
 # --- leaving, removal, managers ---------------------------------------------------
+
 
 def leave(session, caller, community_id: str) -> dict:
     require_person(caller)
@@ -240,8 +284,9 @@ def set_role(session, caller, community_id: str, user_id: str, role: str) -> dic
         raise not_found("member")
     if membership.role != role:
         if role == "manager" and membership.guest:
-            raise ValidationFailed("The request is not valid.",
-                                   {"role": ["A guest cannot manage a community."]})
+            raise ValidationFailed(
+                "The request is not valid.", {"role": ["A guest cannot manage a community."]}
+            )
         if role == "member" and _managers(session, community_id) <= 1:
             raise Conflict(LAST_MANAGER)
         membership.role = role
@@ -252,6 +297,7 @@ def set_role(session, caller, community_id: str, user_id: str, role: str) -> dic
 
 
 # --- reading -------------------------------------------------------------------
+
 
 def members(session, caller, community_id: str, limit: int, cursor=None) -> dict:
     """Managers first, then members; keyset-paged on (rank, user id)."""
@@ -274,8 +320,9 @@ def _encode(m: Membership) -> str:
 
 def _decode(cursor: str) -> tuple[int, str]:
     if len(cursor) < 3 or cursor[:2] not in ("0:", "1:"):
-        raise ValidationFailed("The request is not valid.",
-                               {"cursor": ["This cursor is not one the member list gave."]})
+        raise ValidationFailed(
+            "The request is not valid.", {"cursor": ["This cursor is not one the member list gave."]}
+        )
     return int(cursor[0]), cursor[2:]
 
 
@@ -286,10 +333,11 @@ def memberships_of(session, caller, user_id=None) -> list[dict]:
         raise ValidationFailed("The request is not valid.", {"user_id": ["Missing data."]})
     if user_id != caller.user_id and not caller.is_admin:
         raise Forbidden("You can only list your own memberships.")
-    rows = session.execute(select(Membership, Community)
-                           .join(Community, Community.id == Membership.community_id)
-                           .where(Membership.user_id == user_id)
-                           .order_by(Community.sort_name, Community.id)).all()
+    rows = session.execute(
+        select(Membership, Community)
+        .join(Community, Community.id == Membership.community_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Community.sort_name, Community.id)
+    ).all()
     own = user_id == caller.user_id
-    return [{**member_view(m), "community": view(c, m.role if own else None, own)}
-            for m, c in rows]
+    return [{**member_view(m), "community": view(c, m.role if own else None, own)} for m, c in rows]

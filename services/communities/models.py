@@ -1,4 +1,5 @@
 """Tables of the communities service (its own database; nobody else reads it)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from parvis_contracts import vocabulary
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
 
-KINDS = ("team", "project", "support", "ideas", "trade", "interest")
-VISIBILITIES = ("open", "private", "secret")
-ROLES = ("member", "manager")
+KINDS = vocabulary.COMMUNITY_KINDS
+VISIBILITIES = vocabulary.COMMUNITY_VISIBILITIES
+ROLES = vocabulary.MEMBER_ROLES
 
 
 class Base(DeclarativeBase):
@@ -56,7 +58,8 @@ class Membership(Base):
     __tablename__ = "memberships"
 
     community_id: Mapped[str] = mapped_column(
-        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     role: Mapped[str] = mapped_column(String(10), default="member")
     guest: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -70,7 +73,8 @@ class Invitation(Base):
     __tablename__ = "invitations"
 
     community_id: Mapped[str] = mapped_column(
-        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     guest: Mapped[bool] = mapped_column(Boolean, default=False)
     org_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
@@ -84,7 +88,8 @@ class JoinRequest(Base):
     __tablename__ = "join_requests"
 
     community_id: Mapped[str] = mapped_column(
-        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     org_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     message: Mapped[str | None] = mapped_column(String(500), nullable=True)

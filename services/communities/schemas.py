@@ -1,25 +1,30 @@
 """Marshmallow schemas: every RPC input is loaded with one, every output dumped."""
+
 from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
+from parvis_contracts import limits
 from parvis_contracts.schemas import LanguageCode, PageArgsSchema, limit_field, page_of
 
 from .models import KINDS, ROLES, VISIBILITIES
 
-NAME_MIN, NAME_MAX, DESCRIPTION_MAX = 3, 80, 2000
-MAX_LANGUAGES, MAX_ORGS = 30, 200
+# the limits are the platform's (parvis_contracts.limits): the gateway's schemas use them too
+NAME_MIN, NAME_MAX = limits.COMMUNITY_NAME_MIN, limits.COMMUNITY_NAME_MAX
+DESCRIPTION_MAX = limits.COMMUNITY_DESCRIPTION_MAX
+MAX_LANGUAGES, MAX_ORGS = limits.COMMUNITY_LANGUAGES_MAX, limits.COMMUNITY_ORGS_MAX
+PICTURE_MAX = limits.PICTURE_MAX
 
 
 class Name(fields.String):
-    """Blanks collapsed, then 3..80 characters."""
+    """Blanks collapsed, then ``NAME_MIN``..``NAME_MAX`` characters."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         return " ".join(super()._deserialize(value, attr, data, **kwargs).split())
 
 
 def _id(**kwargs):
-    return fields.String(validate=validate.Length(1, 64), **kwargs)
+    return fields.String(validate=validate.Length(1, limits.ID_MAX), **kwargs)
 
 
 def _unique(values):
@@ -43,7 +48,7 @@ class SettingsSchema(Strict):
     kind = fields.String(validate=validate.OneOf(KINDS))
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
     languages = fields.List(LanguageCode(), validate=validate.Length(max=MAX_LANGUAGES))
-    picture = fields.String(allow_none=True, validate=validate.Length(1, 200))
+    picture = fields.String(allow_none=True, validate=validate.Length(1, PICTURE_MAX))
     newcomers_see_history = fields.Boolean()
     allowed_org_ids = fields.List(_id(), validate=validate.Length(max=MAX_ORGS))
 
@@ -62,9 +67,8 @@ class CreateSchema(SettingsSchema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     visibility = fields.String(load_default="open", validate=validate.OneOf(VISIBILITIES))
     description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
-    languages = fields.List(LanguageCode(), load_default=list,
-                            validate=validate.Length(max=MAX_LANGUAGES))
-    picture = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    languages = fields.List(LanguageCode(), load_default=list, validate=validate.Length(max=MAX_LANGUAGES))
+    picture = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, PICTURE_MAX))
     newcomers_see_history = fields.Boolean(load_default=True)
     allowed_org_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=MAX_ORGS))
 
@@ -96,8 +100,9 @@ class SetRoleSchema(UserInCommunitySchema):
 
 
 class JoinRequestInputSchema(CommunityIdSchema):
-    message = fields.String(load_default=None, allow_none=True,
-                            validate=validate.Length(max=500))
+    message = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=limits.JOIN_MESSAGE_MAX)
+    )
 
 
 class MembersInputSchema(CommunityIdSchema, PageArgsSchema):
@@ -105,10 +110,11 @@ class MembersInputSchema(CommunityIdSchema, PageArgsSchema):
 
 
 class ListSchema(PageArgsSchema):
-    query = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    query = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=limits.COMMUNITY_QUERY_MAX)
+    )
     kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(KINDS))
-    visibility = fields.String(load_default=None, allow_none=True,
-                               validate=validate.OneOf(VISIBILITIES))
+    visibility = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(VISIBILITIES))
     mine = fields.Boolean(load_default=False)
 
 
@@ -120,6 +126,7 @@ class MembershipsOfSchema(Strict):
 # A community is dumped with ``access`` "full" (member, or any employee for an open
 # community) or "metadata" (what admins and private-name listings see): the fields
 # below the line are only present with full access.
+
 
 class CommunitySchema(Schema):
     id = fields.String()

@@ -4,6 +4,7 @@ The rules live in ``access`` (who sees what), ``communities`` (settings, archive
 state, directory) and ``membership`` (joining, invitations, requests, managers).
 The RPC interface is documented in docs/services/communities.md.
 """
+
 from __future__ import annotations
 
 from nameko.exceptions import UnknownService
@@ -25,7 +26,7 @@ from .models import metadata
 
 class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     name = "communities"
-    person_data = privacy        # export_person_data, on_user_erased (GDPR)
+    person_data = privacy  # export_person_data, on_user_erased (GDPR)
 
     db = Database(metadata)
     caller = CurrentCaller()
@@ -48,17 +49,31 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
 
     @rpc
     @transactional
-    def create_community(self, name, kind, visibility="open", description="", languages=None,
-                         picture=None, newcomers_see_history=True, allowed_org_ids=None):
-        raw = {"name": name, "kind": kind, "visibility": visibility, "description": description,
-               "picture": picture, "newcomers_see_history": newcomers_see_history}
+    def create_community(
+        self,
+        name,
+        kind,
+        visibility="open",
+        description="",
+        languages=None,
+        picture=None,
+        newcomers_see_history=True,
+        allowed_org_ids=None,
+    ):
+        raw = {
+            "name": name,
+            "kind": kind,
+            "visibility": visibility,
+            "description": description,
+            "picture": picture,
+            "newcomers_see_history": newcomers_see_history,
+        }
         if languages is not None:
             raw["languages"] = languages
         if allowed_org_ids is not None:
             raw["allowed_org_ids"] = allowed_org_ids
         data = load(s.CreateSchema(), raw)
-        return dump(s.CommunitySchema,
-                    communities.create(self.db, self._caller(), self.clock(), **data))
+        return dump(s.CommunitySchema, communities.create(self.db, self._caller(), self.clock(), **data))
 
     @rpc
     @transactional
@@ -70,29 +85,34 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @transactional
     def update_community(self, community_id, changes):
         data = load(s.UpdateSchema(), {"community_id": community_id, "changes": changes})
-        return dump(s.CommunitySchema,
-                    communities.update(self.db, self._caller(), self.clock(), **data))
+        return dump(s.CommunitySchema, communities.update(self.db, self._caller(), self.clock(), **data))
 
     @rpc
     @transactional
     def archive_community(self, community_id):
         data = load(s.CommunityIdSchema(), {"community_id": community_id})
-        return dump(s.CommunitySchema,
-                    communities.archive(self.db, self._caller(), self.clock(), **data))
+        return dump(s.CommunitySchema, communities.archive(self.db, self._caller(), self.clock(), **data))
 
     @rpc
     @transactional
     def reopen_community(self, community_id):
         data = load(s.CommunityIdSchema(), {"community_id": community_id})
-        return dump(s.CommunitySchema,
-                    communities.reopen(self.db, self._caller(), self.clock(), **data))
+        return dump(s.CommunitySchema, communities.reopen(self.db, self._caller(), self.clock(), **data))
 
     @rpc
     @transactional
-    def list_communities(self, query=None, kind=None, visibility=None, mine=False, limit=20,
-                         cursor=None):
-        data = load(s.ListSchema(), {"query": query, "kind": kind, "visibility": visibility,
-                                     "mine": mine, "limit": limit, "cursor": cursor})
+    def list_communities(self, query=None, kind=None, visibility=None, mine=False, limit=20, cursor=None):
+        data = load(
+            s.ListSchema(),
+            {
+                "query": query,
+                "kind": kind,
+                "visibility": visibility,
+                "mine": mine,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
         return dump(s.CommunityPageSchema, communities.listing(self.db, self._caller(), **data))
 
     # --- membership ----------------------------------------------------------
@@ -100,8 +120,7 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @rpc
     @transactional
     def list_members(self, community_id, limit=50, cursor=None):
-        data = load(s.MembersInputSchema(), {"community_id": community_id, "limit": limit,
-                                             "cursor": cursor})
+        data = load(s.MembersInputSchema(), {"community_id": community_id, "limit": limit, "cursor": cursor})
         return dump(s.MemberPageSchema, membership.members(self.db, self._caller(), **data))
 
     @rpc
@@ -115,8 +134,7 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @transactional
     def join_community(self, community_id):
         data = load(s.CommunityIdSchema(), {"community_id": community_id})
-        return dump(s.MemberSchema,
-                    membership.join(self.db, self._caller(), self.clock(), **data))
+        return dump(s.MemberSchema, membership.join(self.db, self._caller(), self.clock(), **data))
 
     @rpc
     @transactional
@@ -127,10 +145,10 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @rpc
     @transactional
     def request_to_join(self, community_id, message=None):
-        data = load(s.JoinRequestInputSchema(), {"community_id": community_id,
-                                                 "message": message})
-        return dump(s.JoinRequestSchema,
-                    membership.request_to_join(self.db, self._caller(), self.clock(), **data))
+        data = load(s.JoinRequestInputSchema(), {"community_id": community_id, "message": message})
+        return dump(
+            s.JoinRequestSchema, membership.request_to_join(self.db, self._caller(), self.clock(), **data)
+        )
 
     @rpc
     @transactional
@@ -143,8 +161,7 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @transactional
     def approve_join_request(self, community_id, user_id):
         data = load(s.UserInCommunitySchema(), {"community_id": community_id, "user_id": user_id})
-        return dump(s.MemberSchema, membership.approve_request(self.db, self._caller(),
-                                                               self.clock(), **data))
+        return dump(s.MemberSchema, membership.approve_request(self.db, self._caller(), self.clock(), **data))
 
     @rpc
     @transactional
@@ -155,10 +172,11 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @rpc
     @transactional
     def invite(self, community_id, person_id):
-        data = load(s.PersonInCommunitySchema(), {"community_id": community_id,
-                                                  "person_id": person_id})
-        return dump(s.InvitationSchema, membership.invite(
-            self.db, self._caller(), self.clock(), lookup_card=self._card, **data))
+        data = load(s.PersonInCommunitySchema(), {"community_id": community_id, "person_id": person_id})
+        return dump(
+            s.InvitationSchema,
+            membership.invite(self.db, self._caller(), self.clock(), lookup_card=self._card, **data),
+        )
 
     @rpc
     @transactional
@@ -170,8 +188,9 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @transactional
     def accept_invitation(self, community_id):
         data = load(s.CommunityIdSchema(), {"community_id": community_id})
-        return dump(s.MemberSchema, membership.accept_invitation(self.db, self._caller(),
-                                                                 self.clock(), **data))
+        return dump(
+            s.MemberSchema, membership.accept_invitation(self.db, self._caller(), self.clock(), **data)
+        )
 
     @rpc
     @transactional
@@ -188,7 +207,5 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
     @rpc
     @transactional
     def set_member_role(self, community_id, user_id, role):
-        data = load(s.SetRoleSchema(), {"community_id": community_id, "user_id": user_id,
-                                        "role": role})
+        data = load(s.SetRoleSchema(), {"community_id": community_id, "user_id": user_id, "role": role})
         return dump(s.MemberSchema, membership.set_role(self.db, self._caller(), **data))
-

@@ -6,6 +6,7 @@ service's own read model of communities and membership (fed by the communities
 events). Everything is re-read on every call: a member removed a second ago is
 refused now, for old versions as for the latest.
 """
+
 from __future__ import annotations
 
 from parvis_contracts.membership import Access, Viewer, viewer_of

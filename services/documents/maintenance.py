@@ -14,9 +14,10 @@
 Every step works in bounded batches and may be repeated: running it twice, or on
 two replicas at once, changes nothing more than running it once.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from sqlalchemy import delete, select
@@ -31,14 +32,18 @@ SCAN_CHUNK = 500
 
 
 def purge_bin(session, now: datetime, batch: int = BATCH) -> int:
-    ids = list(session.scalars(select(Document.id).where(
-        Document.deleted_at.is_not(None), Document.deleted_at <= bin_limit(now))
-        .order_by(Document.deleted_at).limit(batch)))
+    ids = list(
+        session.scalars(
+            select(Document.id)
+            .where(Document.deleted_at.is_not(None), Document.deleted_at <= bin_limit(now))
+            .order_by(Document.deleted_at)
+            .limit(batch)
+        )
+    )
     if not ids:
         return 0
     session.execute(delete(DocumentVersion).where(DocumentVersion.document_id.in_(ids)))
-    session.execute(delete(Document).where(Document.id.in_(ids),
-                                           Document.deleted_at.is_not(None)))
+    session.execute(delete(Document).where(Document.id.in_(ids), Document.deleted_at.is_not(None)))
     session.commit()
     return len(ids)
 
@@ -52,21 +57,29 @@ def sweep_staged(store, batch: int = BATCH, grace: int = GRACE_SECONDS) -> int:
 
 def _as_datetime(mtime) -> datetime:
     if isinstance(mtime, datetime):
-        return mtime if mtime.tzinfo else mtime.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(float(mtime), tz=timezone.utc)
+        return mtime if mtime.tzinfo else mtime.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(mtime), tz=UTC)
 
 
 def _referenced(session, digests) -> set[str]:
-    return set(session.scalars(select(DocumentVersion.sha256).distinct()
-                               .where(DocumentVersion.sha256.in_(list(digests)))))
+    return set(
+        session.scalars(
+            select(DocumentVersion.sha256).distinct().where(DocumentVersion.sha256.in_(list(digests)))
+        )
+    )
 
 
-def delete_orphans(session, store, now: datetime, batch: int = BATCH,
-                   grace: int = GRACE_SECONDS) -> int:
+def delete_orphans(session, store, now: datetime, batch: int = BATCH, grace: int = GRACE_SECONDS) -> int:
     """Delete the blobs recorded as orphans at least ``grace`` seconds ago, if still so."""
     cutoff = now - timedelta(seconds=grace)
-    digests = list(session.scalars(select(OrphanBlob.sha256).where(
-        OrphanBlob.first_seen_at <= cutoff).order_by(OrphanBlob.first_seen_at).limit(batch)))
+    digests = list(
+        session.scalars(
+            select(OrphanBlob.sha256)
+            .where(OrphanBlob.first_seen_at <= cutoff)
+            .order_by(OrphanBlob.first_seen_at)
+            .limit(batch)
+        )
+    )
     session.rollback()
     deleted = 0
     for digest in digests:
@@ -76,13 +89,12 @@ def delete_orphans(session, store, now: datetime, batch: int = BATCH,
                 store.delete(digest)
                 deleted += 1
             session.commit()
-        except OperationalError:            # lock timeout: try again at the next sweep
+        except OperationalError:  # lock timeout: try again at the next sweep
             session.rollback()
     return deleted
 
 
-def record_orphans(session, store, now: datetime, limit: int = 5 * BATCH,
-                   grace: int = GRACE_SECONDS) -> int:
+def record_orphans(session, store, now: datetime, limit: int = 5 * BATCH, grace: int = GRACE_SECONDS) -> int:
     """Record blobs older than ``grace`` that no version references (at most ``limit``)."""
     cutoff = now - timedelta(seconds=grace)
     recorded = 0
@@ -90,14 +102,13 @@ def record_orphans(session, store, now: datetime, limit: int = 5 * BATCH,
 
     def flush(chunk) -> int:
         refs = _referenced(session, chunk)
-        known = set(session.scalars(select(OrphanBlob.sha256)
-                                    .where(OrphanBlob.sha256.in_(chunk))))
-        new = [d for d in chunk if d not in refs and d not in known][:limit - recorded]
+        known = set(session.scalars(select(OrphanBlob.sha256).where(OrphanBlob.sha256.in_(chunk))))
+        new = [d for d in chunk if d not in refs and d not in known][: limit - recorded]
         for digest in new:
             session.add(OrphanBlob(sha256=digest, first_seen_at=now))
         try:
             session.commit()
-        except IntegrityError:              # another replica recorded them first
+        except IntegrityError:  # another replica recorded them first
             session.rollback()
             return 0
         return len(new)
@@ -118,7 +129,9 @@ def record_orphans(session, store, now: datetime, limit: int = 5 * BATCH,
 
 def run(session, store, now: datetime) -> dict:
     """One maintenance pass; returns what it did (logged by the timer)."""
-    return {"purged": purge_bin(session, now),
-            "staged_discarded": sweep_staged(store),
-            "blobs_deleted": delete_orphans(session, store, now),
-            "orphans_recorded": record_orphans(session, store, now)}
+    return {
+        "purged": purge_bin(session, now),
+        "staged_discarded": sweep_staged(store),
+        "blobs_deleted": delete_orphans(session, store, now),
+        "orphans_recorded": record_orphans(session, store, now),
+    }

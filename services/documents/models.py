@@ -13,6 +13,7 @@ Names are unique per folder, case-insensitively (``name_key``), among live
 items only: a document in the bin has ``live_key`` NULL, so a new document may
 take its name (restoring it then answers ``Conflict``).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,7 @@ from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
 from parvis_contracts.idempotency import idempotency_table
 from parvis_contracts.membership import MembershipReadModel
 
-ROOT = ""          # the folder key of a community's root folder
+ROOT = ""  # the folder key of a community's root folder
 
 
 class Base(DeclarativeBase):
@@ -46,9 +47,7 @@ def name_key(name: str) -> str:
 
 class Folder(Base):
     __tablename__ = "folders"
-    __table_args__ = (
-        UniqueConstraint("community_id", "parent_key", "name_key", name="uq_folders_name"),
-    )
+    __table_args__ = (UniqueConstraint("community_id", "parent_key", "name_key", name="uq_folders_name"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     community_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -93,8 +92,7 @@ class DocumentVersion(Base):
     __tablename__ = "document_versions"
     __table_args__ = (Index("ix_document_versions_sha256", "sha256"),)
 
-    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -140,8 +138,7 @@ class Page(Base):
 class PageRevision(Base):
     __tablename__ = "page_revisions"
 
-    page_id: Mapped[str] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    page_id: Mapped[str] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -156,8 +153,7 @@ class PageLink(Base):
     __tablename__ = "page_links"
     __table_args__ = (Index("ix_page_links_target", "community_id", "target_key"),)
 
-    page_id: Mapped[str] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    page_id: Mapped[str] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True)
     target_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     community_id: Mapped[str] = mapped_column(String(64))
     target_title: Mapped[str] = mapped_column(String(200))

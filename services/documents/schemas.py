@@ -1,23 +1,26 @@
 """Marshmallow schemas: every RPC input is loaded with one, every output dumped."""
+
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import UTC
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from parvis_contracts import limits
 from parvis_contracts.schemas import MAX_NUMBER
 
-PAGE_BODY_MAX = 100_000
-TITLE_MAX = 200
-COMMENT_MAX = 1000
+# the limits are the platform's (parvis_contracts.limits): the gateway's schemas use them too
+PAGE_BODY_MAX = limits.PAGE_BODY_MAX
+TITLE_MAX = limits.PAGE_TITLE_MAX
+COMMENT_MAX = limits.VERSION_COMMENT_MAX
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 STAGED_KEY_RE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 _TITLE_FORBIDDEN_RE = re.compile(r"[\[\]|\x00-\x1f\x7f]")
 
 
 def _id(**kwargs):
-    return fields.String(validate=validate.Length(1, 64), **kwargs)
+    return fields.String(validate=validate.Length(1, limits.ID_MAX), **kwargs)
 
 
 def _number(**kwargs):
@@ -59,12 +62,14 @@ class StagedSchema(Strict):
     """The reference of a staged upload, as the blob store's ``stage`` returned it."""
 
     key = fields.String(required=True, validate=validate.Regexp(STAGED_KEY_RE))
-    sha256 = fields.String(required=True, validate=validate.Regexp(
-        SHA256_RE, error="Not a SHA-256 (64 lower-case hex digits)."))
+    sha256 = fields.String(
+        required=True, validate=validate.Regexp(SHA256_RE, error="Not a SHA-256 (64 lower-case hex digits).")
+    )
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
 
 # --- inputs: folders and documents ----------------------------------------------
+
 
 class CommunityIdSchema(Strict):
     community_id = _id(required=True)
@@ -79,8 +84,7 @@ class PrepareUploadSchema(Strict):
     community_id = _id(required=True)
     folder_id = _id(load_default=None, allow_none=True)
     name = fields.String(required=True)
-    size = fields.Integer(load_default=None, allow_none=True, strict=True,
-                          validate=validate.Range(min=0))
+    size = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
     document_id = _id(load_default=None, allow_none=True)
 
 
@@ -144,6 +148,7 @@ class DescribeSchema(Strict):
 
 # --- inputs: pages --------------------------------------------------------------
 
+
 class PageBody(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -180,8 +185,9 @@ class DiffSchema(PageIdSchema):
 
 # --- outputs --------------------------------------------------------------------
 
+
 def _dt(**kwargs):
-    return fields.AwareDateTime(default_timezone=timezone.utc, **kwargs)
+    return fields.AwareDateTime(default_timezone=UTC, **kwargs)
 
 
 class PathItemSchema(Schema):

@@ -6,15 +6,15 @@ communities and membership and its event handlers); this class only wires them
 to RPC, events and the maintenance timer. The interface is documented in
 docs/services/documents.md.
 """
+
 from __future__ import annotations
 
 import logging
 
 from nameko.timer import timer
 
-from parvis_contracts import idempotency
+from parvis_contracts import idempotency, settings
 from parvis_contracts.clock import Clock
-from parvis_contracts.config import env_int
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
 from parvis_contracts.health import PlatformEntrypoints
@@ -32,14 +32,14 @@ from .storage import DocumentBlobs
 log = logging.getLogger(__name__)
 
 #: seconds between two maintenance passes (bin purge, sweep of staged and orphan blobs)
-SWEEP_INTERVAL = env_int("PARVIS_DOCUMENTS_SWEEP_INTERVAL", 300)
+SWEEP_INTERVAL = settings.value("PARVIS_DOCUMENTS_SWEEP_INTERVAL")
 
 
 class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
     """The communities events keep ``MEMBERSHIP`` through the inherited handlers."""
 
     name = "documents"
-    person_data = privacy        # export_person_data, on_user_erased (GDPR)
+    person_data = privacy  # export_person_data, on_user_erased (GDPR)
     membership_model = MEMBERSHIP
 
     db = Database(metadata)
@@ -60,7 +60,7 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
             if isinstance(key, str) and s.STAGED_KEY_RE.match(key):
                 try:
                     self.blobs.discard(key)
-                except Exception:           # the gateway discards it too; the sweep later
+                except Exception:  # the gateway discards it too; the sweep later
                     log.exception("could not discard staged upload %s", key)
             raise
 
@@ -68,7 +68,7 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
         """A retried upload answered from its key: its bytes are already stored."""
         try:
             self.blobs.discard(key)
-        except Exception:               # the sweep takes stale staged uploads later
+        except Exception:  # the sweep takes stale staged uploads later
             log.exception("could not discard staged upload %s", key)
 
     # --- folders -----------------------------------------------------------------
@@ -77,16 +77,16 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     @transactional
     def list_folder(self, community_id, folder_id=None):
         viewer = self._viewer()
-        data = load(s.ListFolderSchema(), {"community_id": community_id,
-                                           "folder_id": folder_id})
+        data = load(s.ListFolderSchema(), {"community_id": community_id, "folder_id": folder_id})
         return dump(s.FolderListingSchema, bank.list_folder(self.db, viewer, **data))
 
     @rpc
     @transactional
     def create_folder(self, community_id, parent_id, name):
         viewer = self._viewer()
-        data = load(s.CreateFolderSchema(), {"community_id": community_id,
-                                             "parent_id": parent_id, "name": name})
+        data = load(
+            s.CreateFolderSchema(), {"community_id": community_id, "parent_id": parent_id, "name": name}
+        )
         return dump(s.FolderSchema, bank.create_folder(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -114,34 +114,56 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
 
     @rpc
     @transactional
-    def prepare_upload(self, community_id, folder_id, name, size=None, document_id=None,
-                       idempotency_key=None):
+    def prepare_upload(
+        self, community_id, folder_id, name, size=None, document_id=None, idempotency_key=None
+    ):
         viewer = self._viewer()
-        data = load(s.PrepareUploadSchema(), {"community_id": community_id,
-                                              "folder_id": folder_id, "name": name,
-                                              "size": size, "document_id": document_id})
+        data = load(
+            s.PrepareUploadSchema(),
+            {
+                "community_id": community_id,
+                "folder_id": folder_id,
+                "name": name,
+                "size": size,
+                "document_id": document_id,
+            },
+        )
         retry = document_id is None and idempotency.known(
-            self.db, viewer.id, idempotency_key, "documents.create_document", self.clock())
+            self.db, viewer.id, idempotency_key, "documents.create_document", self.clock()
+        )
         return bank.prepare_upload(self.db, viewer, check_name=not retry, **data)
 
     @rpc
     @transactional
-    def create_document(self, community_id, folder_id, name, staged, comment="",
-                        idempotency_key=None):
+    def create_document(self, community_id, folder_id, name, staged, comment="", idempotency_key=None):
         def action():
             viewer = self._viewer()
-            data = load(s.CreateDocumentSchema(), {
-                "community_id": community_id, "folder_id": folder_id, "name": name,
-                "staged": staged, "comment": comment})
+            data = load(
+                s.CreateDocumentSchema(),
+                {
+                    "community_id": community_id,
+                    "folder_id": folder_id,
+                    "name": name,
+                    "staged": staged,
+                    "comment": comment,
+                },
+            )
             # the same bytes under the same name, wherever they were staged
             asked = {**data, "staged": {k: data["staged"][k] for k in ("sha256", "size")}}
             return idempotency.once(
-                self.db, viewer.id, "documents.create_document", idempotency_key, asked,
+                self.db,
+                viewer.id,
+                "documents.create_document",
+                idempotency_key,
+                asked,
                 self.clock(),
-                lambda: dump(s.DocumentSchema, bank.create_document(
-                    self.db, self.blobs, viewer, self.clock(), **data)),
+                lambda: dump(
+                    s.DocumentSchema, bank.create_document(self.db, self.blobs, viewer, self.clock(), **data)
+                ),
                 render=lambda item: dump(s.DocumentSchema, item),
-                on_replay=lambda: self._discard_staged(data["staged"]["key"]))
+                on_replay=lambda: self._discard_staged(data["staged"]["key"]),
+            )
+
         return self._with_staged(staged, action)
 
     @rpc
@@ -149,20 +171,22 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     def add_version(self, document_id, staged, comment="", name=None):
         def action():
             viewer = self._viewer()
-            data = load(s.AddVersionSchema(), {"document_id": document_id, "staged": staged,
-                                               "comment": comment, "name": name})
-            return dump(s.DocumentSchema, bank.add_version(
-                self.db, self.blobs, viewer, self.clock(), **data))
+            data = load(
+                s.AddVersionSchema(),
+                {"document_id": document_id, "staged": staged, "comment": comment, "name": name},
+            )
+            return dump(s.DocumentSchema, bank.add_version(self.db, self.blobs, viewer, self.clock(), **data))
+
         return self._with_staged(staged, action)
 
     @rpc
     @transactional
     def restore_version(self, document_id, number, comment=""):
         viewer = self._viewer()
-        data = load(s.RestoreVersionSchema(), {"document_id": document_id, "number": number,
-                                               "comment": comment})
-        return dump(s.DocumentSchema, bank.restore_version(self.db, viewer, self.clock(),
-                                                           **data))
+        data = load(
+            s.RestoreVersionSchema(), {"document_id": document_id, "number": number, "comment": comment}
+        )
+        return dump(s.DocumentSchema, bank.restore_version(self.db, viewer, self.clock(), **data))
 
     @rpc
     @transactional
@@ -182,8 +206,7 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     @transactional
     def describe_documents(self, community_id, document_ids):
         viewer = self._viewer()
-        data = load(s.DescribeSchema(), {"community_id": community_id,
-                                         "document_ids": document_ids})
+        data = load(s.DescribeSchema(), {"community_id": community_id, "document_ids": document_ids})
         return dump(s.DocumentSchema, bank.describe(self.db, viewer, **data), many=True)
 
     @rpc
@@ -191,15 +214,13 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     def rename_document(self, document_id, name):
         viewer = self._viewer()
         data = load(s.RenameDocumentSchema(), {"document_id": document_id, "name": name})
-        return dump(s.DocumentSchema, bank.rename_document(self.db, self.blobs, viewer,
-                                                           self.clock(), **data))
+        return dump(s.DocumentSchema, bank.rename_document(self.db, self.blobs, viewer, self.clock(), **data))
 
     @rpc
     @transactional
     def move_document(self, document_id, folder_id):
         viewer = self._viewer()
-        data = load(s.MoveDocumentSchema(), {"document_id": document_id,
-                                             "folder_id": folder_id})
+        data = load(s.MoveDocumentSchema(), {"document_id": document_id, "folder_id": folder_id})
         return dump(s.DocumentSchema, bank.move_document(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -207,8 +228,7 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     def delete_document(self, document_id):
         viewer = self._viewer()
         data = load(s.DocumentIdSchema(), {"document_id": document_id})
-        return dump(s.DeletedSchema, bank.delete_document(self.db, viewer, self.clock(),
-                                                          **data))
+        return dump(s.DeletedSchema, bank.delete_document(self.db, viewer, self.clock(), **data))
 
     @rpc
     @transactional
@@ -222,8 +242,7 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     def restore_document(self, document_id):
         viewer = self._viewer()
         data = load(s.DocumentIdSchema(), {"document_id": document_id})
-        return dump(s.DocumentSchema, bank.restore_document(self.db, viewer, self.clock(),
-                                                            **data))
+        return dump(s.DocumentSchema, bank.restore_document(self.db, viewer, self.clock(), **data))
 
     # --- pages -------------------------------------------------------------------
 
@@ -238,8 +257,7 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     @transactional
     def create_page(self, community_id, title, body):
         viewer = self._viewer()
-        data = load(s.CreatePageSchema(), {"community_id": community_id, "title": title,
-                                           "body": body})
+        data = load(s.CreatePageSchema(), {"community_id": community_id, "title": title, "body": body})
         return dump(s.PageSchema, pages.create(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -253,9 +271,16 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     @transactional
     def update_page(self, page_id, title, body, base_revision, comment=""):
         viewer = self._viewer()
-        data = load(s.UpdatePageSchema(), {"page_id": page_id, "title": title, "body": body,
-                                           "base_revision": base_revision,
-                                           "comment": comment})
+        data = load(
+            s.UpdatePageSchema(),
+            {
+                "page_id": page_id,
+                "title": title,
+                "body": body,
+                "base_revision": base_revision,
+                "comment": comment,
+            },
+        )
         return dump(s.PageSchema, pages.update(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -269,8 +294,9 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
     @transactional
     def diff_page(self, page_id, from_revision, to_revision):
         viewer = self._viewer()
-        data = load(s.DiffSchema(), {"page_id": page_id, "from_revision": from_revision,
-                                     "to_revision": to_revision})
+        data = load(
+            s.DiffSchema(), {"page_id": page_id, "from_revision": from_revision, "to_revision": to_revision}
+        )
         return dump(s.DiffOutSchema, pages.diff(self.db, viewer, **data))
 
     @rpc

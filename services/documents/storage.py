@@ -4,6 +4,7 @@ Documents use the ``documents`` namespace of the configured store (local disk
 by default, S3-compatible by configuration: ``parvis_contracts.blobs``), so the
 documents sweep never touches other blobs. Unit tests inject an in-memory store.
 """
+
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider

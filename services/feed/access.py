@@ -7,6 +7,7 @@ feed's own: access to a post. Nothing here calls another service, and
 everything is re-read on every call, so a member removed a second ago is
 refused now. See contracts/parvis_contracts/authz_rules.yaml and docs/services/feed.md.
 """
+
 from __future__ import annotations
 
 from parvis_contracts.errors import NotFound, not_found

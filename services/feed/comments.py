@@ -1,4 +1,5 @@
 """Comments (one level of replies): write, list, edit (with history), delete, like."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,18 +18,27 @@ from .posts import check_mentions, require_author_or_moderator
 
 
 def event_data(comment: Comment) -> dict:
-    return {"comment_id": comment.id, "post_id": comment.post_id,
-            "community_id": comment.community_id, "author_id": comment.author_id,
-            "language": comment.language, "mentions": list(comment.mentions or []),
-            "body": comment.body, "revision": comment.version}
+    return {
+        "comment_id": comment.id,
+        "post_id": comment.post_id,
+        "community_id": comment.community_id,
+        "author_id": comment.author_id,
+        "language": comment.language,
+        "mentions": list(comment.mentions or []),
+        "body": comment.body,
+        "revision": comment.version,
+    }
 
 
 def _index_mentions(session, comment: Comment) -> None:
     """Who the comment mentions, for "posts that mention me" (rebuilt at every edit)."""
     session.execute(delete(CommentMention).where(CommentMention.comment_id == comment.id))
     for pid in comment.mentions:
-        session.add(CommentMention(comment_id=comment.id, user_id=pid, post_id=comment.post_id,
-                                   created_at=comment.created_at))
+        session.add(
+            CommentMention(
+                comment_id=comment.id, user_id=pid, post_id=comment.post_id, created_at=comment.created_at
+            )
+        )
 
 
 def comment_access(session, viewer: Viewer, comment_id: str) -> tuple[Comment, Post, Access]:
@@ -45,28 +55,39 @@ def comment_access(session, viewer: Viewer, comment_id: str) -> tuple[Comment, P
     return comment, post, access
 
 
-def create(session, viewer: Viewer, now: datetime, post_id: str, body: str,
-           parent_id=None, language=None) -> dict:
+def create(
+    session, viewer: Viewer, now: datetime, post_id: str, body: str, parent_id=None, language=None
+) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
     if parent_id is not None:
         parent = session.get(Comment, parent_id)
-        if (parent is None or parent.post_id != post.id or parent.deleted_at is not None
-                or parent.hidden):
+        if parent is None or parent.post_id != post.id or parent.deleted_at is not None or parent.hidden:
             raise not_found("comment")
         if parent.parent_id is not None:
-            raise ValidationFailed("The request is not valid.", {"parent_id": [
-                "Reply to the top comment: replies go one level deep."]})
+            raise ValidationFailed(
+                "The request is not valid.",
+                {"parent_id": ["Reply to the top comment: replies go one level deep."]},
+            )
     mentions = check_mentions(session, post.community_id, body)
-    comment = Comment(post_id=post.id, community_id=post.community_id, parent_id=parent_id,
-                      author_id=viewer.id, body=body, html=render.to_html(body),
-                      mentions=mentions, created_at=now, version=1, like_count=0,
-                      hidden=False, language=language)
+    comment = Comment(
+        post_id=post.id,
+        community_id=post.community_id,
+        parent_id=parent_id,
+        author_id=viewer.id,
+        body=body,
+        html=render.to_html(body),
+        mentions=mentions,
+        created_at=now,
+        version=1,
+        like_count=0,
+        hidden=False,
+        language=language,
+    )
     session.add(comment)
     session.flush()
     _index_mentions(session, comment)
-    session.execute(update(Post).where(Post.id == post.id)
-                    .values(comment_count=Post.comment_count + 1))
+    session.execute(update(Post).where(Post.id == post.id).values(comment_count=Post.comment_count + 1))
     session.emit(ev.FEED_COMMENT_CREATED, event_data(comment))
     item = views.comment_item(comment, False, False)
     idempotency.record(session, comment.id, item)
@@ -76,14 +97,15 @@ def create(session, viewer: Viewer, now: datetime, post_id: str, body: str,
 
 def listing(session, viewer: Viewer, post_id: str, limit: int, cursor) -> dict:
     post, _ = post_access(session, viewer, post_id)
-    query = select(Comment).where(Comment.post_id == post.id, Comment.deleted_at.is_(None),
-                                  Comment.hidden.is_(False))
-    query, _extra = paging.keyset(query, Comment.created_at, Comment.id, limit, cursor,
-                                  newest_first=False)
-    rows, next_cursor = paging.split(list(session.scalars(query)), limit,
-                                     lambda c: (c.created_at, c.id))
-    return {"items": views.comment_items(session, viewer.id, rows, post.accepted_comment_id),
-            "next_cursor": next_cursor}
+    query = select(Comment).where(
+        Comment.post_id == post.id, Comment.deleted_at.is_(None), Comment.hidden.is_(False)
+    )
+    query, _extra = paging.keyset(query, Comment.created_at, Comment.id, limit, cursor, newest_first=False)
+    rows, next_cursor = paging.split(list(session.scalars(query)), limit, lambda c: (c.created_at, c.id))
+    return {
+        "items": views.comment_items(session, viewer.id, rows, post.accepted_comment_id),
+        "next_cursor": next_cursor,
+    }
 
 
 def get(session, viewer: Viewer, comment_id: str) -> dict:
@@ -91,8 +113,7 @@ def get(session, viewer: Viewer, comment_id: str) -> dict:
     return views.comment_items(session, viewer.id, [comment], post.accepted_comment_id)[0]
 
 
-def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str,
-         **changes) -> dict:
+def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str, **changes) -> dict:
     """New text; ``language`` changes only when given."""
     comment, post, access = comment_access(session, viewer, comment_id)
     require_author_or_moderator(access, comment.author_id)

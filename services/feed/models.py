@@ -16,19 +16,20 @@ call to the documents service.
 Like and comment counts are denormalised on the post/comment row and changed in
 the same transaction as the like or comment, so reading them costs nothing.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from parvis_contracts import vocabulary
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
 from parvis_contracts.idempotency import idempotency_table
 from parvis_contracts.membership import MembershipReadModel
 
-POST_KINDS = ("message", "question", "announcement")
+POST_KINDS = vocabulary.POST_KINDS
 REPORT_TARGETS = ("post", "comment")
 REPORT_STATUSES = ("open", "hidden", "restored")
 
@@ -61,6 +62,7 @@ class Membership(Base):
 
 
 # --- content -----------------------------------------------------------------
+
 
 class Post(Base):
     __tablename__ = "posts"

@@ -1,37 +1,25 @@
 """Keyset pagination on (timestamp, id): never OFFSET, no gap and no duplicate.
 
-A cursor is ``base64url(json([iso timestamp, id, *extra]))``; it is opaque to
-callers and checked when it comes back.
+A cursor is ``[timestamp, id, *extra]`` in the one codec (``parvis_contracts.cursors``);
+it is opaque to callers and checked when it comes back.
 """
+
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 
 from sqlalchemy import and_, or_
 
-from parvis_contracts.errors import ValidationFailed
+from parvis_contracts import cursors
 
 
 def encode(stamp: datetime, row_id: str, *extra) -> str:
-    raw = json.dumps([stamp.isoformat(), row_id, *extra], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return cursors.encode(stamp, row_id, *extra)
 
 
 def decode(cursor: str) -> tuple[datetime, str, list]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, row_id, *extra = json.loads(raw)
-        if not isinstance(stamp, str) or not isinstance(row_id, str):
-            raise ValueError
-        parsed = datetime.fromisoformat(stamp)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, row_id, extra
-    except (ValueError, TypeError):
-        raise ValidationFailed("The request is not valid.",
-                               {"cursor": ["This cursor is not one the feed gave."]}) from None
+    stamp, row_id, *extra = cursors.decode(cursor, (datetime, str), "the feed", extra=True)
+    return stamp, row_id, extra
 
 
 def keyset(query, stamp_col, id_col, limit: int, cursor: str | None, newest_first: bool):

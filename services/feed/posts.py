@@ -1,4 +1,5 @@
 """Posts: write, read, edit (with history), delete, like, questions, announcements."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,8 +14,16 @@ from parvis_contracts.errors import ValidationFailed, not_found
 
 from . import reactions, views
 from .access import Access, Viewer, community_access, post_access
-from .models import (MEMBERSHIP, AnnouncementRead, Comment, Post, PostHashtag, PostLike,
-                     PostMention, PostVersion)
+from .models import (
+    MEMBERSHIP,
+    AnnouncementRead,
+    Comment,
+    Post,
+    PostHashtag,
+    PostLike,
+    PostMention,
+    PostVersion,
+)
 
 #: ``describe(community_id, document_ids)``: the documents' descriptions (the documents
 #: service's ``describe_documents``, checked with the caller's rights), or an error
@@ -29,9 +38,10 @@ def check_mentions(session, community_id: str, body: str) -> list[str]:
     members = set(MEMBERSHIP.member_ids(session, community_id, among=ids))
     missing = [pid for pid in ids if pid not in members]
     if missing:
-        raise ValidationFailed("The request is not valid.", {"body": [
-            "You can only mention people who can see this community."],
-            "mentions": missing})
+        raise ValidationFailed(
+            "The request is not valid.",
+            {"body": ["You can only mention people who can see this community."], "mentions": missing},
+        )
     return ids
 
 
@@ -45,9 +55,16 @@ def require_author_or_moderator(access: Access, author_id: str) -> None:
 
 
 def event_data(post: Post) -> dict:
-    return {"post_id": post.id, "community_id": post.community_id, "author_id": post.author_id,
-            "kind": post.kind, "language": post.language, "mentions": list(post.mentions or []),
-            "body": post.body, "revision": post.version}
+    return {
+        "post_id": post.id,
+        "community_id": post.community_id,
+        "author_id": post.author_id,
+        "kind": post.kind,
+        "language": post.language,
+        "mentions": list(post.mentions or []),
+        "body": post.body,
+        "revision": post.version,
+    }
 
 
 def _index(session, post: Post) -> None:
@@ -65,23 +82,51 @@ def snapshots(describe: Describe, community_id: str, ids: list[str]) -> list[dic
     if not ids:
         return []
     described = {d["id"]: d for d in describe(community_id, ids)}
-    return [{"id": i, "name": described[i].get("name") or "",
-             "content_type": described[i].get("content_type"),
-             "size": described[i].get("size")} for i in ids]
+    return [
+        {
+            "id": i,
+            "name": described[i].get("name") or "",
+            "content_type": described[i].get("content_type"),
+            "size": described[i].get("size"),
+        }
+        for i in ids
+    ]
 
 
-def create(session, viewer: Viewer, now: datetime, community_id: str, body: str,
-           kind: str, language=None, attachments=(), describe: Describe | None = None) -> dict:
+def create(
+    session,
+    viewer: Viewer,
+    now: datetime,
+    community_id: str,
+    body: str,
+    kind: str,
+    language=None,
+    attachments=(),
+    describe: Describe | None = None,
+) -> dict:
     access = community_access(session, viewer, community_id)
     access.require_write()
     if kind == "announcement":
         access.require_manager_or_admin_member()
     mentions = check_mentions(session, community_id, body)
     attached = snapshots(describe, community_id, list(attachments)) if attachments else []
-    post = Post(community_id=community_id, author_id=viewer.id, kind=kind, body=body,
-                html=render.to_html(body), mentions=mentions, hashtags=render.hashtags(body),
-                created_at=now, version=1, like_count=0, comment_count=0, read_count=0,
-                hidden=False, language=language, attachments=attached)
+    post = Post(
+        community_id=community_id,
+        author_id=viewer.id,
+        kind=kind,
+        body=body,
+        html=render.to_html(body),
+        mentions=mentions,
+        hashtags=render.hashtags(body),
+        created_at=now,
+        version=1,
+        like_count=0,
+        comment_count=0,
+        read_count=0,
+        hidden=False,
+        language=language,
+        attachments=attached,
+    )
     session.add(post)
     session.flush()
     _index(session, post)
@@ -97,8 +142,7 @@ def get(session, viewer: Viewer, post_id: str) -> dict:
     return views.single_post(session, viewer.id, post, access.community.name)
 
 
-def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str, describe=None,
-         **changes) -> dict:
+def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str, describe=None, **changes) -> dict:
     """New text; ``language`` and ``attachments`` change only when given. Documents
     already attached keep their snapshot; only the new ones are described."""
     post, access = post_access(session, viewer, post_id)
@@ -139,6 +183,7 @@ def remove(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
 
 # --- likes -------------------------------------------------------------------
 
+
 def like(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
@@ -158,16 +203,17 @@ def likers(session, viewer: Viewer, post_id: str, limit: int, cursor) -> dict:
 
 # --- questions -----------------------------------------------------------------
 
+
 def accept_answer(session, viewer: Viewer, post_id: str, comment_id) -> dict:
     post, access = post_access(session, viewer, post_id)
     if post.kind != "question":
-        raise ValidationFailed("The request is not valid.",
-                               {"post_id": ["Only a question has an accepted answer."]})
+        raise ValidationFailed(
+            "The request is not valid.", {"post_id": ["Only a question has an accepted answer."]}
+        )
     require_author_or_moderator(access, post.author_id)
     if comment_id is not None:
         comment = session.get(Comment, comment_id)
-        if (comment is None or comment.post_id != post.id or comment.deleted_at is not None
-                or comment.hidden):
+        if comment is None or comment.post_id != post.id or comment.deleted_at is not None or comment.hidden:
             raise not_found("comment")
     post.accepted_comment_id = comment_id
     session.commit()
@@ -176,11 +222,13 @@ def accept_answer(session, viewer: Viewer, post_id: str, comment_id) -> dict:
 
 # --- announcements -------------------------------------------------------------
 
+
 def _announcement(session, viewer: Viewer, post_id: str):
     post, access = post_access(session, viewer, post_id)
     if post.kind != "announcement":
-        raise ValidationFailed("The request is not valid.",
-                               {"post_id": ["This post is not an announcement."]})
+        raise ValidationFailed(
+            "The request is not valid.", {"post_id": ["This post is not an announcement."]}
+        )
     return post, access
 
 
@@ -190,8 +238,7 @@ def mark_read(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
     if session.get(AnnouncementRead, (post.id, viewer.id)) is None:
         session.add(AnnouncementRead(post_id=post.id, user_id=viewer.id, read_at=now))
         session.flush()
-        session.execute(update(Post).where(Post.id == post.id)
-                        .values(read_count=Post.read_count + 1))
+        session.execute(update(Post).where(Post.id == post.id).values(read_count=Post.read_count + 1))
         session.commit()
         session.refresh(post)
     return {"post_id": post.id, "read": True, "read_count": post.read_count}
@@ -200,13 +247,19 @@ def mark_read(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
 def reads(session, viewer: Viewer, post_id: str) -> dict:
     post, access = _announcement(session, viewer, post_id)
     access.require_moderator()
-    done = list(session.execute(select(AnnouncementRead.user_id, AnnouncementRead.read_at)
-                                .where(AnnouncementRead.post_id == post.id)
-                                .order_by(AnnouncementRead.read_at, AnnouncementRead.user_id)))
+    done = list(
+        session.execute(
+            select(AnnouncementRead.user_id, AnnouncementRead.read_at)
+            .where(AnnouncementRead.post_id == post.id)
+            .order_by(AnnouncementRead.read_at, AnnouncementRead.user_id)
+        )
+    )
     readers = {uid for uid, _ in done}
     members = MEMBERSHIP.member_ids(session, post.community_id)
-    return {"post_id": post.id,
-            "read": [{"user_id": uid, "read_at": at} for uid, at in done],
-            "unread": [uid for uid in members if uid not in readers],
-            "read_count": len(done), "member_count": len(members)}
-
+    return {
+        "post_id": post.id,
+        "read": [{"user_id": uid, "read_at": at} for uid, at in done],
+        "unread": [uid for uid in members if uid not in readers],
+        "read_count": len(done),
+        "member_count": len(members),
+    }

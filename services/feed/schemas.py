@@ -1,16 +1,19 @@
 """Marshmallow schemas: every RPC input is loaded with one, every output dumped."""
+
 from __future__ import annotations
 
 import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from parvis_contracts import limits
 from parvis_contracts.schemas import LanguageCode, PageArgsSchema, page_of
 
 from .models import POST_KINDS, REPORT_STATUSES, REPORT_TARGETS
 
-BODY_MAX = 20_000
-ATTACHMENTS_MAX = 10
+# the limits are the platform's (parvis_contracts.limits): the gateway's schemas use them too
+BODY_MAX = limits.POST_BODY_MAX
+ATTACHMENTS_MAX = limits.ATTACHMENTS_MAX
 TAG_RE = re.compile(r"^\w{2,50}$")
 
 
@@ -35,7 +38,7 @@ class Tag(fields.String):
 
 
 def _id(**kwargs):
-    return fields.String(validate=validate.Length(1, 64), **kwargs)
+    return fields.String(validate=validate.Length(1, limits.ID_MAX), **kwargs)
 
 
 def _language(**kwargs):
@@ -67,6 +70,7 @@ class Strict(Schema):
 
 
 # --- inputs ----------------------------------------------------------------
+
 
 class CreatePostSchema(Strict):
     community_id = _id(required=True)
@@ -138,8 +142,12 @@ class AcceptAnswerSchema(Strict):
 class ReportSchema(Strict):
     target_type = fields.String(required=True, validate=validate.OneOf(REPORT_TARGETS))
     target_id = _id(required=True)
-    reason = fields.String(required=True, validate=validate.And(
-        validate.Length(1, 1000), validate.Predicate("strip", error="Say why.")))
+    reason = fields.String(
+        required=True,
+        validate=validate.And(
+            validate.Length(1, limits.REPORT_REASON_MAX), validate.Predicate("strip", error="Say why.")
+        ),
+    )
 
 
 class QueueSchema(PageArgsSchema):
@@ -159,6 +167,7 @@ class CommunityIdSchema(Strict):
 # --- events (the read model) -------------------------------------------------
 
 # --- outputs -----------------------------------------------------------------
+
 
 class AttachmentSchema(Schema):
     """What the documents service said of an attached document when it was attached."""

@@ -6,15 +6,15 @@ model of communities and membership, its event handlers and the generic access
 rules); this class only wires them to RPC and events. The interface is
 documented in docs/services/feed.md.
 """
+
 from __future__ import annotations
 
 import eventlet
 from nameko.exceptions import UnknownService
 
-from parvis_contracts import idempotency
+from parvis_contracts import idempotency, settings
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
-from parvis_contracts.config import env_int
 from parvis_contracts.entrypoints import CurrentCaller, RpcProxy, dump, rpc, transactional
 from parvis_contracts.errors import NotFound, Unavailable, ValidationFailed
 from parvis_contracts.health import PlatformEntrypoints
@@ -35,7 +35,7 @@ KEEP = object()
 def documents_timeout() -> float:
     """Seconds to wait for the documents service: less than the gateway waits for us, so
     the person gets our clear ``Unavailable`` rather than a gateway timeout."""
-    return max(1, env_int("PARVIS_RPC_TIMEOUT", 5) - 1)
+    return max(1, settings.value("PARVIS_RPC_TIMEOUT") - 1)
 
 
 def given(**values) -> dict:
@@ -47,7 +47,7 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     membership) through the handlers inherited from ``MembershipEventHandlers``."""
 
     name = "feed"
-    person_data = privacy        # export_person_data, on_user_erased (GDPR)
+    person_data = privacy  # export_person_data, on_user_erased (GDPR)
     membership_model = MEMBERSHIP
 
     db = Database(metadata)
@@ -66,34 +66,51 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
         readable by the caller: the same ``NotFound``, naming the field."""
         try:
             with eventlet.Timeout(documents_timeout()):
-                return self.documents.describe_documents(community_id=community_id,
-                                                         document_ids=document_ids)
+                return self.documents.describe_documents(community_id=community_id, document_ids=document_ids)
         except (UnknownService, eventlet.Timeout):
-            raise Unavailable("The documents service is not available: "
-                              "try attaching documents again later.",
-                              {"field": "attachments"}) from None
+            raise Unavailable(
+                "The documents service is not available: try attaching documents again later.",
+                {"field": "attachments"},
+            ) from None
         except NotFound:
-            raise NotFound("This document does not exist or you cannot see it.",
-                           {"field": "attachments"}) from None
+            raise NotFound(
+                "This document does not exist or you cannot see it.", {"field": "attachments"}
+            ) from None
         except ValidationFailed:
-            raise ValidationFailed("The request is not valid.", {
-                "attachments": ["These are not document ids."]}) from None
+            raise ValidationFailed(
+                "The request is not valid.", {"attachments": ["These are not document ids."]}
+            ) from None
 
     # --- posts -----------------------------------------------------------------
 
     @rpc
     @transactional
-    def create_post(self, community_id, body, kind="message", language=None, attachments=None,
-                    idempotency_key=None):
+    def create_post(
+        self, community_id, body, kind="message", language=None, attachments=None, idempotency_key=None
+    ):
         viewer = self._viewer()
-        data = load(s.CreatePostSchema(), {"community_id": community_id, "body": body,
-                                           "kind": kind, "language": language,
-                                           "attachments": attachments or []})
+        data = load(
+            s.CreatePostSchema(),
+            {
+                "community_id": community_id,
+                "body": body,
+                "kind": kind,
+                "language": language,
+                "attachments": attachments or [],
+            },
+        )
         return idempotency.once(
-            self.db, viewer.id, "feed.create_post", idempotency_key, data, self.clock(),
-            lambda: dump(s.PostSchema, posts.create(self.db, viewer, self.clock(),
-                                                    describe=self._describe, **data)),
-            render=lambda item: dump(s.PostSchema, item))
+            self.db,
+            viewer.id,
+            "feed.create_post",
+            idempotency_key,
+            data,
+            self.clock(),
+            lambda: dump(
+                s.PostSchema, posts.create(self.db, viewer, self.clock(), describe=self._describe, **data)
+            ),
+            render=lambda item: dump(s.PostSchema, item),
+        )
 
     @rpc
     @transactional
@@ -106,10 +123,11 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     @transactional
     def edit_post(self, post_id, body, language=KEEP, attachments=KEEP):
         viewer = self._viewer()
-        data = load(s.EditPostSchema(), {"post_id": post_id, "body": body,
-                                         **given(language=language, attachments=attachments)})
-        return dump(s.PostSchema, posts.edit(self.db, viewer, self.clock(),
-                                             describe=self._describe, **data))
+        data = load(
+            s.EditPostSchema(),
+            {"post_id": post_id, "body": body, **given(language=language, attachments=attachments)},
+        )
+        return dump(s.PostSchema, posts.edit(self.db, viewer, self.clock(), describe=self._describe, **data))
 
     @rpc
     @transactional
@@ -130,9 +148,15 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     def like_post(self, post_id, idempotency_key=None):
         viewer = self._viewer()
         data = load(s.PostIdSchema(), {"post_id": post_id})
-        return idempotency.once(self.db, viewer.id, "feed.like_post", idempotency_key, data,
-                                self.clock(),
-                                lambda: posts.like(self.db, viewer, self.clock(), **data))
+        return idempotency.once(
+            self.db,
+            viewer.id,
+            "feed.like_post",
+            idempotency_key,
+            data,
+            self.clock(),
+            lambda: posts.like(self.db, viewer, self.clock(), **data),
+        )
 
     @rpc
     @transactional
@@ -173,15 +197,22 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
 
     @rpc
     @transactional
-    def create_comment(self, post_id, body, parent_id=None, language=None,
-                       idempotency_key=None):
+    def create_comment(self, post_id, body, parent_id=None, language=None, idempotency_key=None):
         viewer = self._viewer()
-        data = load(s.CreateCommentSchema(), {"post_id": post_id, "body": body,
-                                              "parent_id": parent_id, "language": language})
+        data = load(
+            s.CreateCommentSchema(),
+            {"post_id": post_id, "body": body, "parent_id": parent_id, "language": language},
+        )
         return idempotency.once(
-            self.db, viewer.id, "feed.create_comment", idempotency_key, data, self.clock(),
+            self.db,
+            viewer.id,
+            "feed.create_comment",
+            idempotency_key,
+            data,
+            self.clock(),
             lambda: dump(s.CommentSchema, comments.create(self.db, viewer, self.clock(), **data)),
-            render=lambda item: dump(s.CommentSchema, item))
+            render=lambda item: dump(s.CommentSchema, item),
+        )
 
     @rpc
     @transactional
@@ -201,8 +232,9 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     @transactional
     def edit_comment(self, comment_id, body, language=KEEP):
         viewer = self._viewer()
-        data = load(s.EditCommentSchema(), {"comment_id": comment_id, "body": body,
-                                            **given(language=language)})
+        data = load(
+            s.EditCommentSchema(), {"comment_id": comment_id, "body": body, **given(language=language)}
+        )
         return dump(s.CommentSchema, comments.edit(self.db, viewer, self.clock(), **data))
 
     @rpc
@@ -224,9 +256,15 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     def like_comment(self, comment_id, idempotency_key=None):
         viewer = self._viewer()
         data = load(s.CommentIdSchema(), {"comment_id": comment_id})
-        return idempotency.once(self.db, viewer.id, "feed.like_comment", idempotency_key, data,
-                                self.clock(),
-                                lambda: comments.like(self.db, viewer, self.clock(), **data))
+        return idempotency.once(
+            self.db,
+            viewer.id,
+            "feed.like_comment",
+            idempotency_key,
+            data,
+            self.clock(),
+            lambda: comments.like(self.db, viewer, self.clock(), **data),
+        )
 
     @rpc
     @transactional
@@ -239,8 +277,7 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     @transactional
     def comment_likers(self, comment_id, limit=20, cursor=None):
         viewer = self._viewer()
-        data = load(s.CommentPageSchema(), {"comment_id": comment_id, "limit": limit,
-                                            "cursor": cursor})
+        data = load(s.CommentPageSchema(), {"comment_id": comment_id, "limit": limit, "cursor": cursor})
         return dump(s.LikersPageSchema, comments.likers(self.db, viewer, **data))
 
     # --- lists -----------------------------------------------------------------
@@ -256,9 +293,16 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     @transactional
     def community_wall(self, community_id, kind=None, unanswered=False, limit=20, cursor=None):
         viewer = self._viewer()
-        data = load(s.WallSchema(), {"community_id": community_id, "kind": kind,
-                                     "unanswered": unanswered, "limit": limit,
-                                     "cursor": cursor})
+        data = load(
+            s.WallSchema(),
+            {
+                "community_id": community_id,
+                "kind": kind,
+                "unanswered": unanswered,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
         return dump(s.PostListSchema, timeline.wall(self.db, viewer, **data))
 
     @rpc
@@ -281,16 +325,17 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     @transactional
     def report_content(self, target_type, target_id, reason):
         viewer = self._viewer()
-        data = load(s.ReportSchema(), {"target_type": target_type, "target_id": target_id,
-                                       "reason": reason})
+        data = load(s.ReportSchema(), {"target_type": target_type, "target_id": target_id, "reason": reason})
         return dump(s.ReportOutSchema, moderation.report(self.db, viewer, self.clock(), **data))
 
     @rpc
     @transactional
     def report_queue(self, community_id, status="open", limit=20, cursor=None):
         viewer = self._viewer()
-        data = load(s.QueueSchema(), {"community_id": community_id, "status": status,
-                                      "limit": limit, "cursor": cursor})
+        data = load(
+            s.QueueSchema(),
+            {"community_id": community_id, "status": status, "limit": limit, "cursor": cursor},
+        )
         return dump(s.ReportPageSchema, moderation.queue(self.db, viewer, **data))
 
     @rpc
@@ -299,4 +344,3 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
         viewer = self._viewer()
         data = load(s.ResolveReportSchema(), {"report_id": report_id, "action": action})
         return dump(s.ReportOutSchema, moderation.resolve(self.db, viewer, self.clock(), **data))
-

@@ -4,6 +4,7 @@ The signed caller context says who the gateway authenticated; the identity
 service re-reads that person from its own tables on every call, so a person
 deactivated (or a guest whose access expired) a second ago is refused now.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,8 +22,7 @@ ADMIN, GCM, MEMBER = "admin", "global_community_manager", "member"
 
 def guest_expired(person: Person, now: datetime) -> bool:
     """A guest's access lasts through the whole (UTC) day of ``guest_expires_at``."""
-    return bool(person.guest and person.guest_expires_at is not None
-                and person.guest_expires_at < now.date())
+    return bool(person.guest and person.guest_expires_at is not None and person.guest_expires_at < now.date())
 
 
 def can_sign_in(person: Person, now: datetime) -> bool:
@@ -41,8 +41,9 @@ def roles_of(session, person_id: str) -> list[str]:
 def roles_by_person(session, ids) -> dict[str, list[str]]:
     result: dict[str, set] = {pid: {MEMBER} for pid in ids}
     if ids:
-        rows = session.execute(select(PersonRole.person_id, PersonRole.role)
-                               .where(PersonRole.person_id.in_(list(ids))))
+        rows = session.execute(
+            select(PersonRole.person_id, PersonRole.role).where(PersonRole.person_id.in_(list(ids)))
+        )
         for pid, role in rows:
             result.setdefault(pid, {MEMBER}).add(role)
     return {pid: sorted(roles) for pid, roles in result.items()}
@@ -116,9 +117,11 @@ def visible_people_clause(viewer: Viewer):
         return None
     mine = aliased(SharedCommunity)
     theirs = aliased(SharedCommunity)
-    shares = exists(select(mine.community_id).join(
-        theirs, and_(theirs.community_id == mine.community_id))
-        .where(mine.user_id == viewer.id, theirs.user_id == Person.id))
+    shares = exists(
+        select(mine.community_id)
+        .join(theirs, and_(theirs.community_id == mine.community_id))
+        .where(mine.user_id == viewer.id, theirs.user_id == Person.id)
+    )
     return or_(Person.id == viewer.id, shares)
 
 

@@ -19,21 +19,21 @@ flood of 401s therefore writes a bounded number of rows.
 The maintenance timer (:func:`maintain`) deletes rows older than
 ``PARVIS_AUDIT_RETENTION_DAYS`` and expires guests inactive for ``PARVIS_GUEST_INACTIVE_DAYS``.
 """
+
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import datetime, timedelta
 
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import delete, exists, func, select, update
 
+from parvis_contracts import cursors, settings
 from parvis_contracts import events as ev
-from parvis_contracts.config import env_int
-from parvis_contracts.errors import Forbidden, ValidationFailed
+from parvis_contracts.errors import Forbidden
 
-from .access import Viewer
 from . import people as people_module
+from .access import Viewer
 from .models import AuditEvent, Person, SessionRecord
 
 # --- actions ------------------------------------------------------------------
@@ -54,14 +54,26 @@ GUEST_EXPIRED = "guest_expired"
 PERSON_ERASED = "person_erased"
 ACCESS_REFUSED = "access_refused"
 
-ACTIONS = (SIGN_IN, SIGN_IN_FAILED, SIGN_OUT, PASSWORD_CHANGED, INVITATION_ACCEPTED,
-           PERSON_CREATED, GUEST_INVITED, GUEST_ADDED_TO_COMMUNITY, ROLES_CHANGED,
-           PERSON_DEACTIVATED, PERSON_REACTIVATED, GUEST_EXPIRY_CHANGED, GUEST_EXPIRED,
-           PERSON_ERASED, ACCESS_REFUSED)
+ACTIONS = (
+    SIGN_IN,
+    SIGN_IN_FAILED,
+    SIGN_OUT,
+    PASSWORD_CHANGED,
+    INVITATION_ACCEPTED,
+    PERSON_CREATED,
+    GUEST_INVITED,
+    GUEST_ADDED_TO_COMMUNITY,
+    ROLES_CHANGED,
+    PERSON_DEACTIVATED,
+    PERSON_REACTIVATED,
+    GUEST_EXPIRY_CHANGED,
+    GUEST_EXPIRED,
+    PERSON_ERASED,
+    ACCESS_REFUSED,
+)
 
 #: a key containing one of these words is dropped from ``details``
-SECRET_WORDS = ("password", "token", "session", "cookie", "csrf", "secret", "authorization",
-                "hash")
+SECRET_WORDS = ("password", "token", "session", "cookie", "csrf", "secret", "authorization", "hash")
 MAX_TEXT = 300
 MAX_ITEMS = 50
 BATCH = 200
@@ -70,18 +82,19 @@ REFUSALS_PER_CALL = 500
 
 
 def retention_days() -> int:
-    return max(1, env_int("PARVIS_AUDIT_RETENTION_DAYS", 365))
+    return max(1, settings.value("PARVIS_AUDIT_RETENTION_DAYS"))
 
 
 def guest_inactive_days() -> int:
-    return max(1, env_int("PARVIS_GUEST_INACTIVE_DAYS", 90))
+    return max(1, settings.value("PARVIS_GUEST_INACTIVE_DAYS"))
 
 
 def refusals_per_minute() -> int:
-    return max(1, env_int("PARVIS_AUDIT_REFUSALS_PER_MINUTE", 200))
+    return max(1, settings.value("PARVIS_AUDIT_REFUSALS_PER_MINUTE"))
 
 
 # --- writing ------------------------------------------------------------------
+
 
 def _secret_key(key) -> bool:
     lowered = str(key).lower()
@@ -93,8 +106,9 @@ def scrub(value, depth: int = 0):
     if depth > 4:
         return None
     if isinstance(value, dict):
-        return {str(k)[:60]: scrub(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]
-                if not _secret_key(k)}
+        return {
+            str(k)[:60]: scrub(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS] if not _secret_key(k)
+        }
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
         return [scrub(v, depth + 1) for v in list(items)[:MAX_ITEMS]]
@@ -107,19 +121,33 @@ def scrub(value, depth: int = 0):
     return str(value)[:MAX_TEXT]
 
 
-def record(session, now: datetime, action: str, actor_id: str | None, subject_id: str | None,
-           details: dict | None = None) -> AuditEvent:
+def record(
+    session,
+    now: datetime,
+    action: str,
+    actor_id: str | None,
+    subject_id: str | None,
+    details: dict | None = None,
+) -> AuditEvent:
     """Add one event to the session (the caller commits it with its own change)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    row = AuditEvent(at=now, action=action, actor_id=actor_id, subject_id=subject_id,
-                     details=scrub(details or {}), count=1)
+    row = AuditEvent(
+        at=now, action=action, actor_id=actor_id, subject_id=subject_id, details=scrub(details or {}), count=1
+    )
     session.add(row)
     return row
 
 
-def record_counted(session, now: datetime, action: str, actor_id: str | None,
-                   subject_id: str | None, details: dict, key: tuple) -> AuditEvent:
+def record_counted(
+    session,
+    now: datetime,
+    action: str,
+    actor_id: str | None,
+    subject_id: str | None,
+    details: dict,
+    key: tuple,
+) -> AuditEvent:
     """Like :func:`record`, but equal events (same action and ``key``) of the same minute
     share one row whose ``count`` grows: for events anyone can cause in bulk."""
     minute = now.replace(second=0, microsecond=0)
@@ -136,14 +164,17 @@ def record_counted(session, now: datetime, action: str, actor_id: str | None,
 
 # --- refused access, aggregated -------------------------------------------------
 
+
 class RefusalSchema(Schema):
     class Meta:
         unknown = RAISE
 
     ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     user_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    method = fields.String(required=True, validate=validate.OneOf(
-        ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*")))
+    method = fields.String(
+        required=True,
+        validate=validate.OneOf(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*")),
+    )
     route = fields.String(required=True, validate=validate.Length(1, 300))
     status = fields.Integer(required=True, strict=True, validate=validate.OneOf((401, 403)))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
@@ -154,13 +185,13 @@ class RecordRefusalsSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    refusals = fields.List(fields.Nested(RefusalSchema), required=True,
-                           validate=validate.Length(max=REFUSALS_PER_CALL))
+    refusals = fields.List(
+        fields.Nested(RefusalSchema), required=True, validate=validate.Length(max=REFUSALS_PER_CALL)
+    )
 
 
 def _bucket(*parts) -> str:
-    return hashlib.sha256("|".join("" if p is None else str(p) for p in parts)
-                          .encode()).hexdigest()
+    return hashlib.sha256("|".join("" if p is None else str(p) for p in parts).encode()).hexdigest()
 
 
 def _add_to_bucket(session, minute: datetime, bucket: str, count: int, make) -> None:
@@ -180,12 +211,25 @@ def record_refusals(session, viewer: Viewer, now: datetime, refusals: list[dict]
         raise Forbidden("Only the platform itself records refused requests.")
     minute = now.replace(second=0, microsecond=0)
     cap = refusals_per_minute()
-    rows = session.scalar(select(func.count(AuditEvent.id)).where(
-        AuditEvent.action == ACCESS_REFUSED, AuditEvent.at == minute)) or 0
+    rows = (
+        session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.action == ACCESS_REFUSED, AuditEvent.at == minute
+            )
+        )
+        or 0
+    )
     recorded = overflow = 0
     for item in refusals:
-        bucket = _bucket(minute.isoformat(), item["ip"], item["user_id"], item["method"],
-                         item["route"], item["status"], item["reason"])
+        bucket = _bucket(
+            minute.isoformat(),
+            item["ip"],
+            item["user_id"],
+            item["method"],
+            item["route"],
+            item["status"],
+            item["reason"],
+        )
         exists_already = session.scalar(select(AuditEvent.id).where(AuditEvent.bucket == bucket))
         if exists_already is None and rows >= cap:
             overflow += item["count"]
@@ -194,23 +238,44 @@ def record_refusals(session, viewer: Viewer, now: datetime, refusals: list[dict]
             rows += 1
 
         def make(item=item):
-            return AuditEvent(at=minute, action=ACCESS_REFUSED, actor_id=item["user_id"],
-                              subject_id=None,
-                              details=scrub({"ip": item["ip"], "method": item["method"],
-                                             "route": item["route"], "status": item["status"],
-                                             "reason": item["reason"]}))
+            return AuditEvent(
+                at=minute,
+                action=ACCESS_REFUSED,
+                actor_id=item["user_id"],
+                subject_id=None,
+                details=scrub(
+                    {
+                        "ip": item["ip"],
+                        "method": item["method"],
+                        "route": item["route"],
+                        "status": item["status"],
+                        "reason": item["reason"],
+                    }
+                ),
+            )
+
         _add_to_bucket(session, minute, bucket, item["count"], make)
         recorded += item["count"]
     if overflow:
-        _add_to_bucket(session, minute, _bucket(minute.isoformat(), "overflow"), overflow,
-                       lambda: AuditEvent(at=minute, action=ACCESS_REFUSED, actor_id=None,
-                                          subject_id=None,
-                                          details={"overflow": True, "route": "*"}))
+        _add_to_bucket(
+            session,
+            minute,
+            _bucket(minute.isoformat(), "overflow"),
+            overflow,
+            lambda: AuditEvent(
+                at=minute,
+                action=ACCESS_REFUSED,
+                actor_id=None,
+                subject_id=None,
+                details={"overflow": True, "route": "*"},
+            ),
+        )
     session.commit()
     return {"recorded": recorded, "overflow": overflow}
 
 
 # --- reading ---------------------------------------------------------------------
+
 
 class AuditLogSchema(Schema):
     class Meta:
@@ -242,28 +307,28 @@ class AuditPageSchema(Schema):
 def require_reader(viewer: Viewer) -> None:
     """The audit log is read by network admins and global community managers (access table)."""
     if not viewer.is_global_manager:
-        raise Forbidden("Only a network admin or a global community manager can read the "
-                        "audit log.")
+        raise Forbidden("Only a network admin or a global community manager can read the audit log.")
 
 
 def encode_cursor(row_id: int) -> str:
-    return base64.urlsafe_b64encode(f"audit:{row_id}".encode()).decode().rstrip("=")
+    return cursors.encode("audit", row_id)
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, value = raw.split(":", 1)
-        if prefix != "audit":
-            raise ValueError(prefix)
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("The request is not valid.",
-                               {"cursor": ["This cursor is not one the audit log gave."]}) from None
+    kind, row_id = cursors.decode(cursor, (str, int), "the audit log")
+    if kind != "audit":
+        cursors.refuse("the audit log")
+    return row_id
 
 
-def listing(session, viewer: Viewer, limit: int = 50, cursor: str | None = None,
-            action: str | None = None, subject: str | None = None) -> dict:
+def listing(
+    session,
+    viewer: Viewer,
+    limit: int = 50,
+    cursor: str | None = None,
+    action: str | None = None,
+    subject: str | None = None,
+) -> dict:
     """Newest first; ``subject`` matches the person acted upon or the actor."""
     require_reader(viewer)
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
@@ -277,24 +342,44 @@ def listing(session, viewer: Viewer, limit: int = 50, cursor: str | None = None,
     more = len(rows) > limit
     rows = rows[:limit]
     ids = {pid for row in rows for pid in (row.actor_id, row.subject_id) if pid}
-    names = {pid: name for pid, name in session.execute(
-        select(Person.id, Person.display_name).where(Person.id.in_(ids)))} if ids else {}
-    items = [{"id": row.id, "at": row.at, "action": row.action, "actor_id": row.actor_id,
-              "actor_name": names.get(row.actor_id), "subject_id": row.subject_id,
-              "subject_name": names.get(row.subject_id), "count": row.count or 1,
-              "details": row.details or {}} for row in rows]
+    names = (
+        {
+            pid: name
+            for pid, name in session.execute(select(Person.id, Person.display_name).where(Person.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    items = [
+        {
+            "id": row.id,
+            "at": row.at,
+            "action": row.action,
+            "actor_id": row.actor_id,
+            "actor_name": names.get(row.actor_id),
+            "subject_id": row.subject_id,
+            "subject_name": names.get(row.subject_id),
+            "count": row.count or 1,
+            "details": row.details or {},
+        }
+        for row in rows
+    ]
     return {"items": items, "next_cursor": encode_cursor(rows[-1].id) if more and rows else None}
 
 
 # --- maintenance -------------------------------------------------------------------
+
 
 def sweep(session, now: datetime, days: int | None = None, batch: int = 1000) -> int:
     """Delete rows older than the retention period, in bounded batches."""
     limit = now - timedelta(days=days or retention_days())
     total = 0
     for _ in range(MAX_BATCHES):
-        ids = list(session.scalars(select(AuditEvent.id).where(AuditEvent.at < limit)
-                                   .order_by(AuditEvent.id).limit(batch)))
+        ids = list(
+            session.scalars(
+                select(AuditEvent.id).where(AuditEvent.at < limit).order_by(AuditEvent.id).limit(batch)
+            )
+        )
         if not ids:
             break
         session.execute(delete(AuditEvent).where(AuditEvent.id.in_(ids)))
@@ -306,23 +391,35 @@ def sweep(session, now: datetime, days: int | None = None, batch: int = 1000) ->
 def last_active(session, person: Person) -> datetime:
     """The last time a person was seen (a session's last request) or their account changed
     (creation, reactivation, profile or access change)."""
-    seen = session.scalar(select(func.max(SessionRecord.last_seen_at))
-                          .where(SessionRecord.person_id == person.id))
+    seen = session.scalar(
+        select(func.max(SessionRecord.last_seen_at)).where(SessionRecord.person_id == person.id)
+    )
     return max(filter(None, (person.updated_at, person.created_at, seen)))
 
 
 def inactive_guests(session, now: datetime, days: int, batch: int = BATCH) -> list[Person]:
     cutoff = now - timedelta(days=days)
-    seen_since = exists(select(SessionRecord.id).where(
-        SessionRecord.person_id == Person.id, SessionRecord.last_seen_at >= cutoff))
-    return list(session.scalars(
-        select(Person).where(Person.guest.is_(True), Person.status.in_(("active", "invited")),
-                             Person.updated_at < cutoff, ~seen_since)
-        .order_by(Person.updated_at, Person.id).limit(batch)))
+    seen_since = exists(
+        select(SessionRecord.id).where(
+            SessionRecord.person_id == Person.id, SessionRecord.last_seen_at >= cutoff
+        )
+    )
+    return list(
+        session.scalars(
+            select(Person)
+            .where(
+                Person.guest.is_(True),
+                Person.status.in_(("active", "invited")),
+                Person.updated_at < cutoff,
+                ~seen_since,
+            )
+            .order_by(Person.updated_at, Person.id)
+            .limit(batch)
+        )
+    )
 
 
-def expire_inactive_guests(session, now: datetime, days: int | None = None,
-                           batch: int = BATCH) -> list[str]:
+def expire_inactive_guests(session, now: datetime, days: int | None = None, batch: int = BATCH) -> list[str]:
     """Deactivate guests not seen for ``days``: sessions revoked, sign-in refused, the
     ``user_deactivated`` event published, an audit row each. An admin reactivates them
     with the usual reactivation."""
@@ -336,16 +433,24 @@ def expire_inactive_guests(session, now: datetime, days: int | None = None,
             since = last_active(session, person)
             # conditional: another replica's timer may have expired them a moment ago
             taken = session.execute(
-                update(Person).where(Person.id == person.id,
-                                     Person.status.in_(("active", "invited")))
-                .values(status="deactivated", updated_at=now)).rowcount
+                update(Person)
+                .where(Person.id == person.id, Person.status.in_(("active", "invited")))
+                .values(status="deactivated", updated_at=now)
+            ).rowcount
             if taken != 1:
                 continue
             people_module.revoke_sessions(session, person.id, now)
-            session.emit(ev.IDENTITY_USER_DEACTIVATED,
-                         {"user_id": person.id, "org_id": person.org_id, "guest": True})
-            record(session, now, GUEST_EXPIRED, None, person.id,
-                   {"reason": "inactive", "inactive_days": days, "last_active_at": since})
+            session.emit(
+                ev.IDENTITY_USER_DEACTIVATED, {"user_id": person.id, "org_id": person.org_id, "guest": True}
+            )
+            record(
+                session,
+                now,
+                GUEST_EXPIRED,
+                None,
+                person.id,
+                {"reason": "inactive", "inactive_days": days, "last_active_at": since},
+            )
             expired.append(person.id)
         session.commit()
     return expired

@@ -1,4 +1,5 @@
 """Sign-in, throttling, sessions, invitations and password changes."""
+
 from __future__ import annotations
 
 import math
@@ -6,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
 
-from parvis_contracts.config import env_int
+from parvis_contracts import settings
 from parvis_contracts.errors import TooManyRequests, Unauthenticated, ValidationFailed, not_found
 
 from . import audit, views
@@ -25,26 +26,34 @@ DEAD_SESSION = "Your session has ended. Sign in again."
 
 # --- throttling --------------------------------------------------------------
 
+
 def check_throttle(session, key: str, now: datetime) -> None:
     """Refuse once MAX_FAILURES failures exist within the window for this e-mail."""
-    times = list(session.scalars(
-        select(SignInFailure.at)
-        .where(SignInFailure.email_key == key, SignInFailure.at > now - FAILURE_WINDOW)
-        .order_by(SignInFailure.at)))
+    times = list(
+        session.scalars(
+            select(SignInFailure.at)
+            .where(SignInFailure.email_key == key, SignInFailure.at > now - FAILURE_WINDOW)
+            .order_by(SignInFailure.at)
+        )
+    )
     if len(times) >= MAX_FAILURES:
         # the block lifts when enough failures have left the window
         frees_at = times[len(times) - MAX_FAILURES] + FAILURE_WINDOW
         retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
         minutes = math.ceil(retry_after / 60)
         raise TooManyRequests(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute"
-            f"{'s' if minutes > 1 else ''}.", {"retry_after": retry_after})
+            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            {"retry_after": retry_after},
+        )
 
 
 def record_failure(session, key: str, now: datetime) -> None:
     """Remember a failed attempt (committed at once: the caller raises next)."""
-    session.execute(delete(SignInFailure).where(SignInFailure.email_key == key,
-                                                SignInFailure.at < now - FAILURE_RETENTION))
+    session.execute(
+        delete(SignInFailure).where(
+            SignInFailure.email_key == key, SignInFailure.at < now - FAILURE_RETENTION
+        )
+    )
     session.add(SignInFailure(email_key=key, at=now))
     session.commit()
 
@@ -59,28 +68,39 @@ _SESSION_BY_HASH = select(SessionRecord).where(SessionRecord.token_hash == bindp
 _SESSION_AND_PERSON_BY_HASH = (
     select(SessionRecord, Person)
     .outerjoin(Person, Person.id == SessionRecord.person_id)
-    .where(SessionRecord.token_hash == bindparam("token_hash")))
+    .where(SessionRecord.token_hash == bindparam("token_hash"))
+)
+
 
 def _lifetime(person: Person) -> timedelta:
     if person.guest:
-        return timedelta(hours=env_int("PARVIS_GUEST_SESSION_HOURS", 8))
-    return timedelta(hours=env_int("PARVIS_SESSION_HOURS", 12))
+        return timedelta(hours=settings.value("PARVIS_GUEST_SESSION_HOURS"))
+    return timedelta(hours=settings.value("PARVIS_SESSION_HOURS"))
 
 
 def _idle() -> timedelta:
-    return timedelta(minutes=env_int("PARVIS_SESSION_IDLE_MINUTES", 120))
+    return timedelta(minutes=settings.value("PARVIS_SESSION_IDLE_MINUTES"))
 
 
 def open_session(session, person: Person, now: datetime, user_agent=None, ip=None) -> dict:
     """Create a session (and commit); the token is returned once, only its hash is kept."""
     token = new_token()
-    record = SessionRecord(token_hash=token_hash(token), person_id=person.id, created_at=now,
-                           expires_at=now + _lifetime(person), last_seen_at=now,
-                           user_agent=user_agent, ip=ip)
+    record = SessionRecord(
+        token_hash=token_hash(token),
+        person_id=person.id,
+        created_at=now,
+        expires_at=now + _lifetime(person),
+        last_seen_at=now,
+        user_agent=user_agent,
+        ip=ip,
+    )
     session.add(record)
     session.commit()
-    return {"session_token": token, "expires_at": record.expires_at,
-            "person": views.principal(session, person)}
+    return {
+        "session_token": token,
+        "expires_at": record.expires_at,
+        "person": views.principal(session, person),
+    }
 
 
 def sign_in(session, now: datetime, email: str, password: str, user_agent=None, ip=None) -> dict:
@@ -90,28 +110,25 @@ def sign_in(session, now: datetime, email: str, password: str, user_agent=None, 
     # unknown e-mail and invited people verify against a dummy hash: same cost
     ok = verify_password(person.password_hash if person else None, password)
     if not ok or person is None or not can_sign_in(person, now):
-        reason = ("unknown_email" if person is None else "bad_credentials" if not ok
-                  else "not_allowed")
+        reason = "unknown_email" if person is None else "bad_credentials" if not ok else "not_allowed"
         # never the typed e-mail (it may be a password typed in the wrong field); attempts
         # on unknown addresses (anyone can make many) share one row per minute and IP
         if person is None:
-            audit.record_counted(session, now, audit.SIGN_IN_FAILED, None, None,
-                                 {"ip": ip, "reason": reason}, key=(ip, reason))
+            audit.record_counted(
+                session, now, audit.SIGN_IN_FAILED, None, None, {"ip": ip, "reason": reason}, key=(ip, reason)
+            )
         else:
-            audit.record(session, now, audit.SIGN_IN_FAILED, None, person.id,
-                         {"ip": ip, "reason": reason})
+            audit.record(session, now, audit.SIGN_IN_FAILED, None, person.id, {"ip": ip, "reason": reason})
         record_failure(session, key, now)
         raise Unauthenticated(BAD_CREDENTIALS)
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
-    audit.record(session, now, audit.SIGN_IN, person.id, person.id,
-                 {"ip": ip, "user_agent": user_agent})
+    audit.record(session, now, audit.SIGN_IN, person.id, person.id, {"ip": ip, "user_agent": user_agent})
     return open_session(session, person, now, user_agent, ip)
 
 
 def resolve(session, now: datetime, session_token: str) -> dict:
-    row = session.execute(_SESSION_AND_PERSON_BY_HASH,
-                          {"token_hash": token_hash(session_token)}).first()
+    row = session.execute(_SESSION_AND_PERSON_BY_HASH, {"token_hash": token_hash(session_token)}).first()
     record, person = row if row is not None else (None, None)
     if record is None or record.revoked_at is not None:
         raise Unauthenticated(DEAD_SESSION)
@@ -124,13 +141,15 @@ def resolve(session, now: datetime, session_token: str) -> dict:
     if now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
         record.last_seen_at = now
         session.commit()
-    return {"session_id": record.id, "expires_at": record.expires_at,
-            "person": views.principal(session, person)}
+    return {
+        "session_id": record.id,
+        "expires_at": record.expires_at,
+        "person": views.principal(session, person),
+    }
 
 
 def sign_out(session, now: datetime, session_token: str) -> dict:
-    record = session.scalars(_SESSION_BY_HASH,
-                             {"token_hash": token_hash(session_token)}).first()
+    record = session.scalars(_SESSION_BY_HASH, {"token_hash": token_hash(session_token)}).first()
     if record is not None and record.revoked_at is None:
         record.revoked_at = now
         audit.record(session, now, audit.SIGN_OUT, record.person_id, record.person_id, {})
@@ -138,35 +157,45 @@ def sign_out(session, now: datetime, session_token: str) -> dict:
     return {"signed_out": True}
 
 
-def change_password(session, viewer: Viewer, now: datetime, current_password: str,
-                    new_password: str, session_id: str | None) -> dict:
+def change_password(
+    session, viewer: Viewer, now: datetime, current_password: str, new_password: str, session_id: str | None
+) -> dict:
     person = require_person(viewer)
     check_throttle(session, person.email_key, now)
     if not verify_password(person.password_hash, current_password):
         record_failure(session, person.email_key, now)
-        raise ValidationFailed("The request is not valid.",
-                               {"current_password": ["The current password is incorrect."]})
+        raise ValidationFailed(
+            "The request is not valid.", {"current_password": ["The current password is incorrect."]}
+        )
     if current_password == new_password:
-        raise ValidationFailed("The request is not valid.",
-                               {"new_password": ["Choose a password different from the current one."]})
+        raise ValidationFailed(
+            "The request is not valid.",
+            {"new_password": ["Choose a password different from the current one."]},
+        )
     person.password_hash = hash_password(new_password)
     person.updated_at = now
     revoked = revoke_sessions(session, person.id, now, keep=session_id)
-    audit.record(session, now, audit.PASSWORD_CHANGED, person.id, person.id,
-                 {"signed_out_elsewhere": revoked})
+    audit.record(
+        session, now, audit.PASSWORD_CHANGED, person.id, person.id, {"signed_out_elsewhere": revoked}
+    )
     session.commit()
     return {"changed": True, "revoked_sessions": revoked}
 
 
 # --- invitations -------------------------------------------------------------
 
+
 def _open_invitation(session, token: str, now: datetime) -> tuple[Invitation, Person]:
-    invitation = session.scalars(select(Invitation).where(
-        Invitation.token_hash == token_hash(token))).first()
+    invitation = session.scalars(select(Invitation).where(Invitation.token_hash == token_hash(token))).first()
     person = session.get(Person, invitation.person_id) if invitation else None
-    if (invitation is None or person is None or invitation.used_at is not None
-            or now >= invitation.expires_at or person.status != "invited"
-            or guest_expired(person, now)):
+    if (
+        invitation is None
+        or person is None
+        or invitation.used_at is not None
+        or now >= invitation.expires_at
+        or person.status != "invited"
+        or guest_expired(person, now)
+    ):
         raise not_found("invitation")
     return invitation, person
 

@@ -1,12 +1,10 @@
 """The people directory: search, admin listing, keyset pagination, guest read model."""
-from __future__ import annotations
 
-import base64
-import json
+from __future__ import annotations
 
 from sqlalchemy import and_, delete, or_, select
 
-from parvis_contracts.errors import ValidationFailed
+from parvis_contracts import cursors
 
 from . import views
 from .access import Viewer, require_global_manager, visible_people_clause
@@ -14,27 +12,18 @@ from .models import Person, SharedCommunity
 
 
 def encode_cursor(person: Person) -> str:
-    raw = json.dumps([person.sort_name, person.id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return cursors.encode(person.sort_name, person.id)
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, pid = json.loads(raw)
-        if not isinstance(name, str) or not isinstance(pid, str):
-            raise ValueError
-        return name, pid
-    except (ValueError, TypeError):
-        raise ValidationFailed("The request is not valid.",
-                               {"cursor": ["This cursor is not one the directory gave."]}) from None
+    name, pid = cursors.decode(cursor, (str, str), "the directory")
+    return name, pid
 
 
 def _page(session, query, limit: int, cursor: str | None):
     if cursor:
         name, pid = decode_cursor(cursor)
-        query = query.where(or_(Person.sort_name > name,
-                                and_(Person.sort_name == name, Person.id > pid)))
+        query = query.where(or_(Person.sort_name > name, and_(Person.sort_name == name, Person.id > pid)))
     rows = list(session.scalars(query.order_by(Person.sort_name, Person.id).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -45,8 +34,17 @@ def _contains(column, text: str):
     return column.icontains(text, autoescape=True)
 
 
-def search(session, viewer: Viewer, query=None, skill=None, department=None, country=None,
-           language=None, limit=20, cursor=None) -> dict:
+def search(
+    session,
+    viewer: Viewer,
+    query=None,
+    skill=None,
+    department=None,
+    country=None,
+    language=None,
+    limit=20,
+    cursor=None,
+) -> dict:
     q = select(Person).where(Person.status == "active")
     clause = visible_people_clause(viewer)
     if clause is not None:
@@ -57,9 +55,11 @@ def search(session, viewer: Viewer, query=None, skill=None, department=None, cou
         tag = " ".join(skill.split()).lower()
         q = q.where(Person.skills_text.contains(f",{tag},", autoescape=True))
     if department:
-        q = q.where(Person.department.ilike(department.replace("\\", "\\\\")
-                                            .replace("%", "\\%").replace("_", "\\_"),
-                                            escape="\\"))
+        q = q.where(
+            Person.department.ilike(
+                department.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"), escape="\\"
+            )
+        )
     if country:
         q = q.where(Person.country == country)
     if language:
@@ -68,13 +68,19 @@ def search(session, viewer: Viewer, query=None, skill=None, department=None, cou
     return {"items": views.cards(session, people), "next_cursor": next_cursor}
 
 
-def admin_list(session, viewer: Viewer, query=None, org_id=None, guest=None, status=None,
-               limit=50, cursor=None) -> dict:
+def admin_list(
+    session, viewer: Viewer, query=None, org_id=None, guest=None, status=None, limit=50, cursor=None
+) -> dict:
     require_global_manager(viewer)
     q = select(Person)
     if query:
-        q = q.where(or_(_contains(Person.display_name, query), _contains(Person.email, query),
-                        _contains(Person.job_title, query)))
+        q = q.where(
+            or_(
+                _contains(Person.display_name, query),
+                _contains(Person.email, query),
+                _contains(Person.job_title, query),
+            )
+        )
     if org_id:
         q = q.where(Person.org_id == org_id)
     if guest is not None:
@@ -87,6 +93,7 @@ def admin_list(session, viewer: Viewer, query=None, org_id=None, guest=None, sta
 
 # --- the shared-community read model (fed by communities' events) ----------
 
+
 def member_added(session, community_id: str, user_id: str) -> None:
     key = {"community_id": community_id, "user_id": user_id}
     if session.get(SharedCommunity, key) is None:
@@ -95,5 +102,8 @@ def member_added(session, community_id: str, user_id: str) -> None:
 
 
 def member_removed(session, community_id: str, user_id: str) -> None:
-    session.execute(delete(SharedCommunity).where(SharedCommunity.community_id == community_id,
-                                                  SharedCommunity.user_id == user_id))
+    session.execute(
+        delete(SharedCommunity).where(
+            SharedCommunity.community_id == community_id, SharedCommunity.user_id == user_id
+        )
+    )

@@ -1,12 +1,13 @@
 """Tables of the identity service (its own database; nobody else reads it)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
-                        false)
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from parvis_contracts import vocabulary
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
 
 
@@ -17,9 +18,9 @@ class Base(DeclarativeBase):
 metadata = Base.metadata
 infrastructure_tables(metadata)
 
-ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "customer")
+ORG_KINDS = vocabulary.ORG_KINDS
 STATUSES = ("invited", "active", "deactivated", "erased")
-VISIBILITIES = ("everyone", "employees", "private")
+VISIBILITIES = vocabulary.FIELD_VISIBILITIES
 PERSONAL_FIELDS = ("birth_date", "education", "phone")
 PHOTO_TYPES = ("image/png", "image/jpeg", "image/webp")
 
@@ -61,8 +62,7 @@ class Person(Base):
     languages_text: Mapped[str] = mapped_column(String(400), default=",")
     preferred_language: Mapped[str] = mapped_column(String(2), default="en")
     #: translate posts, comments and pages into ``preferred_language`` automatically
-    auto_translate: Mapped[bool] = mapped_column(Boolean, default=False,
-                                                 server_default=false())
+    auto_translate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     skills: Mapped[list] = mapped_column(JSON, default=list)
     #: ",python,project management," — same trick for skills (commas are refused in tags)
     skills_text: Mapped[str] = mapped_column(Text, default=",")
@@ -86,8 +86,7 @@ class Person(Base):
 class PersonRole(Base):
     __tablename__ = "person_roles"
 
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
@@ -97,8 +96,7 @@ class SessionRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     #: SHA-256 of the opaque token; the token itself is never stored
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
-                                           index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -112,8 +110,7 @@ class Invitation(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"),
-                                           index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -146,8 +143,10 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_action_id", "action", "id"),
-                      Index("ix_audit_log_subject_id", "subject_id", "id"))
+    __table_args__ = (
+        Index("ix_audit_log_action_id", "action", "id"),
+        Index("ix_audit_log_subject_id", "subject_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -1,4 +1,5 @@
 """Organisations: exactly one host company, and the partner organisations."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,16 +22,24 @@ def host(session) -> Organisation | None:
 
 
 def view(org: Organisation, people_count: int) -> dict:
-    return {"id": org.id, "name": org.name, "kind": org.kind, "country": org.country,
-            "is_host": org.kind == "host", "people_count": people_count}
+    return {
+        "id": org.id,
+        "name": org.name,
+        "kind": org.kind,
+        "country": org.country,
+        "is_host": org.kind == "host",
+        "people_count": people_count,
+    }
 
 
 def _counts(session, ids) -> dict[str, int]:
     if not ids:
         return {}
-    rows = session.execute(select(Person.org_id, func.count(Person.id))
-                           .where(Person.org_id.in_(list(ids)), Person.status != "deactivated")
-                           .group_by(Person.org_id))
+    rows = session.execute(
+        select(Person.org_id, func.count(Person.id))
+        .where(Person.org_id.in_(list(ids)), Person.status != "deactivated")
+        .group_by(Person.org_id)
+    )
     return dict(rows.all())
 
 
@@ -58,8 +67,7 @@ def add(session, name: str, kind: str, country: str, now: datetime) -> Organisat
     org = Organisation(name=name, name_key=key, kind=kind, country=country, created_at=now)
     session.add(org)
     session.flush()
-    session.emit(ev.IDENTITY_ORGANISATION_CREATED,
-                 {"org_id": org.id, "name": org.name, "kind": org.kind})
+    session.emit(ev.IDENTITY_ORGANISATION_CREATED, {"org_id": org.id, "name": org.name, "kind": org.kind})
     return org
 
 
@@ -77,8 +85,10 @@ def update(session, viewer: Viewer, org_id: str, changes: dict) -> dict:
         raise not_found("organisation")
     if "kind" in changes and changes["kind"] != org.kind:
         if org.kind == "host" or changes["kind"] == "host":
-            raise ValidationFailed("The request is not valid.", {
-                "kind": ["The host company stays the host; no other organisation can become it."]})
+            raise ValidationFailed(
+                "The request is not valid.",
+                {"kind": ["The host company stays the host; no other organisation can become it."]},
+            )
         org.kind = changes["kind"]
     if "name" in changes:
         name = " ".join(changes["name"].split())

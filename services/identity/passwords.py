@@ -4,29 +4,34 @@
 anything else uses argon2-cffi's defaults (RFC 9106 low-memory profile).
 Hashes made with other parameters are upgraded at the next successful sign-in.
 """
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from parvis_contracts.config import env
+from parvis_contracts import settings
 
 _hashers: dict[str, PasswordHasher] = {}
 _dummies: dict[str, str] = {}
 
 
 def _profile() -> str:
-    return "test" if env("PARVIS_ARGON2_PROFILE") == "test" else "default"
+    return "test" if settings.value("PARVIS_ARGON2_PROFILE") == "test" else "default"
 
 
 def hasher() -> PasswordHasher:
     profile = _profile()
     if profile not in _hashers:
-        _hashers[profile] = (PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-                             if profile == "test" else PasswordHasher())
+        _hashers[profile] = (
+            PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+            if profile == "test"
+            else PasswordHasher()
+        )
     return _hashers[profile]
 
 
@@ -42,10 +47,8 @@ def verify_password(stored: str | None, password: str) -> bool:
         if profile not in _dummies:
             _dummies[profile] = ph.hash(secrets.token_urlsafe(16))
         stored = _dummies[profile]
-        try:
+        with contextlib.suppress(VerificationError, VerifyMismatchError, InvalidHashError):
             ph.verify(stored, password)
-        except (VerificationError, VerifyMismatchError, InvalidHashError):
-            pass
         return False
     try:
         return ph.verify(stored, password)

@@ -1,4 +1,5 @@
 """People administration: creation (employees, guests, invitations), status, roles."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -40,16 +41,30 @@ def get(session, person_id: str) -> Person:
 
 
 def revoke_sessions(session, person_id: str, now: datetime, keep: str | None = None) -> int:
-    query = (update(SessionRecord)
-             .where(SessionRecord.person_id == person_id, SessionRecord.revoked_at.is_(None)))
+    query = update(SessionRecord).where(
+        SessionRecord.person_id == person_id, SessionRecord.revoked_at.is_(None)
+    )
     if keep:
         query = query.where(SessionRecord.id != keep)
     return session.execute(query.values(revoked_at=now)).rowcount
 
 
-def add_person(session, now: datetime, *, email: str, display_name: str, org: Organisation,
-               roles=None, guest_expires_at=None, password=None, preferred_language="en",
-               job_title=None, department=None, country=None, languages=None):
+def add_person(
+    session,
+    now: datetime,
+    *,
+    email: str,
+    display_name: str,
+    org: Organisation,
+    roles=None,
+    guest_expires_at=None,
+    password=None,
+    preferred_language="en",
+    job_title=None,
+    department=None,
+    country=None,
+    languages=None,
+):
     """Insert a person and their user_created event (no commit); -> (person, invitation token)."""
     key = email_key(email)
     if session.scalars(select(Person.id).where(Person.email_key == key)).first():
@@ -62,15 +77,27 @@ def add_person(session, now: datetime, *, email: str, display_name: str, org: Or
         raise invalid("guest_expires_at", "Only guests have an access expiry date.")
     languages = list(languages or [])
     name = " ".join(display_name.split())
-    person = Person(email=email.strip(), email_key=key, org_id=org.id, guest=guest,
-                    status="active" if password else "invited",
-                    guest_expires_at=guest_expires_at,
-                    password_hash=hash_password(password) if password else None,
-                    display_name=name, sort_name=sort_key(name), job_title=job_title,
-                    department=department, country=country, languages=languages,
-                    languages_text="," + "".join(f"{code}," for code in languages),
-                    preferred_language=preferred_language, skills=[], skills_text=",",
-                    created_at=now, updated_at=now)
+    person = Person(
+        email=email.strip(),
+        email_key=key,
+        org_id=org.id,
+        guest=guest,
+        status="active" if password else "invited",
+        guest_expires_at=guest_expires_at,
+        password_hash=hash_password(password) if password else None,
+        display_name=name,
+        sort_name=sort_key(name),
+        job_title=job_title,
+        department=department,
+        country=country,
+        languages=languages,
+        languages_text="," + "".join(f"{code}," for code in languages),
+        preferred_language=preferred_language,
+        skills=[],
+        skills_text=",",
+        created_at=now,
+        updated_at=now,
+    )
     session.add(person)
     session.flush()
     for role in roles:
@@ -79,11 +106,18 @@ def add_person(session, now: datetime, *, email: str, display_name: str, org: Or
     token = None
     if not password:
         token = new_token()
-        session.add(Invitation(token_hash=token_hash(token), person_id=person.id, created_at=now,
-                               expires_at=now + timedelta(days=INVITATION_DAYS)))
+        session.add(
+            Invitation(
+                token_hash=token_hash(token),
+                person_id=person.id,
+                created_at=now,
+                expires_at=now + timedelta(days=INVITATION_DAYS),
+            )
+        )
     session.flush()
-    session.emit(ev.IDENTITY_USER_CREATED, {**_event_data(person),
-                                            "preferred_language": person.preferred_language})
+    session.emit(
+        ev.IDENTITY_USER_CREATED, {**_event_data(person), "preferred_language": person.preferred_language}
+    )
     return person, token
 
 
@@ -98,11 +132,20 @@ def admin_create(session, viewer: Viewer, now: datetime, *, org_id=None, **data)
         if org is None:
             raise not_found("organisation")
     person, token = add_person(session, now, org=org, **data)
-    audit.record(session, now, audit.GUEST_INVITED if person.guest else audit.PERSON_CREATED,
-                 viewer.id, person.id,
-                 {"org_id": org.id, "guest": person.guest, "invited": token is not None,
-                  "roles": roles_of(session, person.id),
-                  "guest_expires_at": person.guest_expires_at})
+    audit.record(
+        session,
+        now,
+        audit.GUEST_INVITED if person.guest else audit.PERSON_CREATED,
+        viewer.id,
+        person.id,
+        {
+            "org_id": org.id,
+            "guest": person.guest,
+            "invited": token is not None,
+            "roles": roles_of(session, person.id),
+            "guest_expires_at": person.guest_expires_at,
+        },
+    )
     session.commit()
     return {"person": views.admin_item(session, person), "invitation_token": token}
 
@@ -115,9 +158,13 @@ def not_erased(person: Person) -> Person:
 
 
 def _active_admins(session) -> list[str]:
-    return list(session.scalars(
-        select(Person.id).join(PersonRole, PersonRole.person_id == Person.id)
-        .where(PersonRole.role == ADMIN, Person.status == "active")))
+    return list(
+        session.scalars(
+            select(Person.id)
+            .join(PersonRole, PersonRole.person_id == Person.id)
+            .where(PersonRole.role == ADMIN, Person.status == "active")
+        )
+    )
 
 
 def deactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
@@ -145,8 +192,7 @@ def reactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         person.status = "active" if person.password_hash else "invited"
         person.updated_at = now
         session.emit(ev.IDENTITY_USER_REACTIVATED, _event_data(person))
-        audit.record(session, now, audit.PERSON_REACTIVATED, viewer.id, person.id,
-                     {"status": person.status})
+        audit.record(session, now, audit.PERSON_REACTIVATED, viewer.id, person.id, {"status": person.status})
         session.commit()
     return views.admin_item(session, person)
 
@@ -167,14 +213,12 @@ def set_roles(session, viewer: Viewer, now: datetime, person_id: str, roles: lis
         person.updated_at = now
         session.flush()
         session.emit(ev.IDENTITY_USER_ROLES_CHANGED, {**_event_data(person), "roles": roles})
-        audit.record(session, now, audit.ROLES_CHANGED, viewer.id, person.id,
-                     {"from": before, "to": roles})
+        audit.record(session, now, audit.ROLES_CHANGED, viewer.id, person.id, {"from": before, "to": roles})
         session.commit()
     return views.admin_item(session, person)
 
 
-def set_guest_expiry(session, viewer: Viewer, now: datetime, person_id: str,
-                     guest_expires_at) -> dict:
+def set_guest_expiry(session, viewer: Viewer, now: datetime, person_id: str, guest_expires_at) -> dict:
     require_admin(viewer)
     person = not_erased(get(session, person_id))
     if not person.guest:
@@ -182,14 +226,29 @@ def set_guest_expiry(session, viewer: Viewer, now: datetime, person_id: str,
     before = person.guest_expires_at
     person.guest_expires_at = guest_expires_at
     person.updated_at = now
-    audit.record(session, now, audit.GUEST_EXPIRY_CHANGED, viewer.id, person.id,
-                 {"from": before, "to": guest_expires_at})
+    audit.record(
+        session,
+        now,
+        audit.GUEST_EXPIRY_CHANGED,
+        viewer.id,
+        person.id,
+        {"from": before, "to": guest_expires_at},
+    )
     session.commit()
     return views.admin_item(session, person)
 
 
-def bootstrap(session, viewer: Viewer, now: datetime, *, host_name, host_country, admin_email,
-              admin_password, admin_name) -> dict:
+def bootstrap(
+    session,
+    viewer: Viewer,
+    now: datetime,
+    *,
+    host_name,
+    host_country,
+    admin_email,
+    admin_password,
+    admin_name,
+) -> dict:
     """Create the host company and the first admin if absent; return both (idempotent)."""
     if not viewer.system:
         raise Forbidden("Only the platform itself can bootstrap the network.")
@@ -200,11 +259,22 @@ def bootstrap(session, viewer: Viewer, now: datetime, *, host_name, host_country
         created["organisation"] = True
     admin = session.scalars(select(Person).where(Person.email_key == email_key(admin_email))).first()
     if admin is None:
-        admin, _ = add_person(session, now, email=admin_email, display_name=admin_name, org=org,
-                              roles=[ADMIN, MEMBER], password=admin_password)
+        admin, _ = add_person(
+            session,
+            now,
+            email=admin_email,
+            display_name=admin_name,
+            org=org,
+            roles=[ADMIN, MEMBER],
+            password=admin_password,
+        )
         created["admin"] = True
     session.commit()
-    count = session.scalar(select(func.count(Person.id)).where(
-        Person.org_id == org.id, Person.status != "deactivated"))
-    return {"organisation": organisations.view(org, count), "admin": views.admin_item(session, admin),
-            "created": created}
+    count = session.scalar(
+        select(func.count(Person.id)).where(Person.org_id == org.id, Person.status != "deactivated")
+    )
+    return {
+        "organisation": organisations.view(org, count),
+        "admin": views.admin_item(session, admin),
+        "created": created,
+    }

@@ -16,6 +16,7 @@ sign in again). ``identity.user_erased`` is published in the same transaction:
 every other service drops what it holds (see docs/security.md, "Privacy (GDPR)").
 Erasing twice changes nothing and publishes nothing the second time.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -28,8 +29,15 @@ from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed
 
 from .access import ADMIN, Viewer, require_person, roles_of
 from .auth import check_throttle, record_failure
-from .models import (Invitation, Organisation, Person, PersonRole, SessionRecord,
-                     SharedCommunity, SignInFailure)
+from .models import (
+    Invitation,
+    Organisation,
+    Person,
+    PersonRole,
+    SessionRecord,
+    SharedCommunity,
+    SignInFailure,
+)
 from .passwords import verify_password
 from .people import get, sort_key
 
@@ -47,12 +55,31 @@ ERASED = "erased"
 #: what an erased person's sign-in key becomes: unique, never a valid e-mail address
 ERASED_KEY_PREFIX = "erased:"
 
-PROFILE_FIELDS = ("display_name", "email", "job_title", "department", "country",
-                  "languages", "preferred_language", "auto_translate", "skills", "about",
-                  "birth_date", "education", "phone", "birth_date_visibility",
-                  "education_visibility", "phone_visibility", "photo_sha256",
-                  "photo_content_type", "guest", "status", "guest_expires_at",
-                  "created_at", "updated_at")
+PROFILE_FIELDS = (
+    "display_name",
+    "email",
+    "job_title",
+    "department",
+    "country",
+    "languages",
+    "preferred_language",
+    "auto_translate",
+    "skills",
+    "about",
+    "birth_date",
+    "education",
+    "phone",
+    "birth_date_visibility",
+    "education_visibility",
+    "phone_visibility",
+    "photo_sha256",
+    "photo_content_type",
+    "guest",
+    "status",
+    "guest_expires_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def _plain(value):
@@ -72,32 +99,53 @@ def require_self_or_admin(viewer: Viewer, person_id: str) -> None:
 
 # --- export ------------------------------------------------------------------------
 
+
 def export(session, viewer: Viewer, person_id: str) -> dict:
     require_self_or_admin(viewer, person_id)
     person = get(session, person_id)
     org = session.get(Organisation, person.org_id)
     profile = {"id": person.id}
     profile.update({name: _plain(getattr(person, name)) for name in PROFILE_FIELDS})
-    sessions = session.scalars(select(SessionRecord).where(SessionRecord.person_id == person.id)
-                               .order_by(SessionRecord.created_at, SessionRecord.id))
-    invitations = session.scalars(select(Invitation).where(Invitation.person_id == person.id)
-                                  .order_by(Invitation.created_at, Invitation.id))
-    failures = session.scalars(select(SignInFailure.at)
-                               .where(SignInFailure.email_key == person.email_key)
-                               .order_by(SignInFailure.at))
+    sessions = session.scalars(
+        select(SessionRecord)
+        .where(SessionRecord.person_id == person.id)
+        .order_by(SessionRecord.created_at, SessionRecord.id)
+    )
+    invitations = session.scalars(
+        select(Invitation)
+        .where(Invitation.person_id == person.id)
+        .order_by(Invitation.created_at, Invitation.id)
+    )
+    failures = session.scalars(
+        select(SignInFailure.at).where(SignInFailure.email_key == person.email_key).order_by(SignInFailure.at)
+    )
     return {
         "service": "identity",
         "person_id": person.id,
         "profile": profile,
         "roles": roles_of(session, person.id),
-        "organisation": ({"id": org.id, "name": org.name, "kind": org.kind,
-                          "country": org.country} if org else None),
-        "sessions": [{"created_at": _plain(s.created_at), "expires_at": _plain(s.expires_at),
-                      "last_seen_at": _plain(s.last_seen_at),
-                      "revoked_at": _plain(s.revoked_at), "user_agent": s.user_agent,
-                      "ip": s.ip} for s in sessions],
-        "invitations": [{"created_at": _plain(i.created_at), "expires_at": _plain(i.expires_at),
-                         "used_at": _plain(i.used_at)} for i in invitations],
+        "organisation": (
+            {"id": org.id, "name": org.name, "kind": org.kind, "country": org.country} if org else None
+        ),
+        "sessions": [
+            {
+                "created_at": _plain(s.created_at),
+                "expires_at": _plain(s.expires_at),
+                "last_seen_at": _plain(s.last_seen_at),
+                "revoked_at": _plain(s.revoked_at),
+                "user_agent": s.user_agent,
+                "ip": s.ip,
+            }
+            for s in sessions
+        ],
+        "invitations": [
+            {
+                "created_at": _plain(i.created_at),
+                "expires_at": _plain(i.expires_at),
+                "used_at": _plain(i.used_at),
+            }
+            for i in invitations
+        ],
         "failed_sign_ins": [_plain(at) for at in failures],
         "security_events": _audit_events(session, person.id),
     }
@@ -106,16 +154,28 @@ def export(session, viewer: Viewer, person_id: str) -> dict:
 def _audit_rows(session, person_id: str):
     if AuditEvent is None:
         return []
-    return list(session.scalars(select(AuditEvent).where(
-        or_(AuditEvent.actor_id == person_id, AuditEvent.subject_id == person_id))
-        .order_by(AuditEvent.id)))
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(or_(AuditEvent.actor_id == person_id, AuditEvent.subject_id == person_id))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def _audit_events(session, person_id: str) -> list[dict]:
     """The audit log's events by or about the person (ids of others only)."""
-    return [{"at": _plain(row.at), "action": row.action, "actor_id": row.actor_id,
-             "subject_id": row.subject_id, "count": row.count, "details": row.details or {}}
-            for row in _audit_rows(session, person_id)]
+    return [
+        {
+            "at": _plain(row.at),
+            "action": row.action,
+            "actor_id": row.actor_id,
+            "subject_id": row.subject_id,
+            "count": row.count,
+            "details": row.details or {},
+        }
+        for row in _audit_rows(session, person_id)
+    ]
 
 
 def _scrub_audit(session, person_id: str) -> int:
@@ -131,10 +191,13 @@ def _scrub_audit(session, person_id: str) -> int:
 
 # --- erasure -----------------------------------------------------------------------
 
+
 def _other_active_admins(session, person_id: str) -> int:
-    rows = session.scalars(select(Person.id).join(PersonRole, PersonRole.person_id == Person.id)
-                           .where(PersonRole.role == ADMIN, Person.status == "active",
-                                  Person.id != person_id))
+    rows = session.scalars(
+        select(Person.id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(PersonRole.role == ADMIN, Person.status == "active", Person.id != person_id)
+    )
     return len(list(rows))
 
 
@@ -144,8 +207,7 @@ def check_password(session, viewer: Viewer, now: datetime, password) -> None:
     check_throttle(session, person.email_key, now)
     if not isinstance(password, str) or not verify_password(person.password_hash, password):
         record_failure(session, person.email_key, now)
-        raise ValidationFailed("The request is not valid.",
-                               {"password": ["The password is incorrect."]})
+        raise ValidationFailed("The request is not valid.", {"password": ["The password is incorrect."]})
 
 
 def erase_me(session, viewer: Viewer, now: datetime, password: str) -> dict:
@@ -169,10 +231,14 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
     photo = person.photo_sha256
     if person.status == ERASED:
         return _result(session, person, photo, already=True)
-    if ADMIN in roles_of(session, person.id) and person.status == "active" \
-            and _other_active_admins(session, person.id) == 0:
-        raise Conflict("The network needs at least one active admin: appoint another one "
-                       "before this account is erased.")
+    if (
+        ADMIN in roles_of(session, person.id)
+        and person.status == "active"
+        and _other_active_admins(session, person.id) == 0
+    ):
+        raise Conflict(
+            "The network needs at least one active admin: appoint another one before this account is erased."
+        )
     email_key = person.email_key
     person.display_name = FORMER_MEMBER
     person.sort_name = sort_key(FORMER_MEMBER)
@@ -180,8 +246,18 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
     person.email_key = ERASED_KEY_PREFIX + person.id
     person.password_hash = None
     person.status = ERASED
-    for name in ("job_title", "department", "country", "about", "birth_date", "education",
-                 "phone", "photo_sha256", "photo_content_type", "guest_expires_at"):
+    for name in (
+        "job_title",
+        "department",
+        "country",
+        "about",
+        "birth_date",
+        "education",
+        "phone",
+        "photo_sha256",
+        "photo_content_type",
+        "guest_expires_at",
+    ):
         setattr(person, name, None)
     person.languages, person.languages_text = [], ","
     person.skills, person.skills_text = [], ","
@@ -190,34 +266,47 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         setattr(person, f"{name}_visibility", "private")
     person.updated_at = now
     session.execute(delete(PersonRole).where(PersonRole.person_id == person.id))
-    revoked = session.execute(delete(SessionRecord).where(SessionRecord.person_id == person.id)
-                              ).rowcount
+    revoked = session.execute(delete(SessionRecord).where(SessionRecord.person_id == person.id)).rowcount
     session.execute(delete(Invitation).where(Invitation.person_id == person.id))
     session.execute(delete(SignInFailure).where(SignInFailure.email_key == email_key))
     session.execute(delete(SharedCommunity).where(SharedCommunity.user_id == person.id))
     _scrub_audit(session, person.id)
     session.flush()
-    session.emit(ev.IDENTITY_USER_ERASED, {"user_id": person.id, "org_id": person.org_id,
-                                           "guest": person.guest})
+    session.emit(
+        ev.IDENTITY_USER_ERASED, {"user_id": person.id, "org_id": person.org_id, "guest": person.guest}
+    )
     if audit is not None:
-        audit.record(session, now, getattr(audit, "PERSON_ERASED", "erasure"), viewer.id,
-                     person.id,
-                     {"by": "self" if viewer.id == person.id else "admin",
-                      "signed_out": revoked})
+        audit.record(
+            session,
+            now,
+            getattr(audit, "PERSON_ERASED", "erasure"),
+            viewer.id,
+            person.id,
+            {"by": "self" if viewer.id == person.id else "admin", "signed_out": revoked},
+        )
     session.commit()
     return _result(session, person, photo, already=False)
 
 
 def _result(session, person: Person, photo: str | None, already: bool) -> dict:
-    shared = bool(photo) and session.scalars(
-        select(Person.id).where(Person.photo_sha256 == photo, Person.id != person.id)
-    ).first() is not None
-    return {"person_id": person.id, "erased": True, "already_erased": already,
-            # the photo's blob (the gateway's store): delete it unless another profile uses it
-            "photo": photo if photo and not shared else None}
+    shared = (
+        bool(photo)
+        and session.scalars(
+            select(Person.id).where(Person.photo_sha256 == photo, Person.id != person.id)
+        ).first()
+        is not None
+    )
+    return {
+        "person_id": person.id,
+        "erased": True,
+        "already_erased": already,
+        # the photo's blob (the gateway's store): delete it unless another profile uses it
+        "photo": photo if photo and not shared else None,
+    }
 
 
 # --- inputs --------------------------------------------------------------------------
+
 
 class PersonIdIn(Schema):
     class Meta:

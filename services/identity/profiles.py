@@ -1,4 +1,5 @@
 """Profiles: one's own (full) and other people's (as the viewer may see them)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,17 @@ from .access import Viewer, require_person, visible_people_clause, visible_perso
 from .models import Person
 from .people import sort_key
 
-SIMPLE_FIELDS = ("job_title", "department", "country", "preferred_language", "about",
-                 "birth_date", "education", "phone", "auto_translate")
+SIMPLE_FIELDS = (
+    "job_title",
+    "department",
+    "country",
+    "preferred_language",
+    "about",
+    "birth_date",
+    "education",
+    "phone",
+    "auto_translate",
+)
 
 
 def get_me(session, viewer: Viewer) -> dict:
@@ -47,8 +57,12 @@ def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
 
 
 def language_event(person: Person) -> dict:
-    return {"user_id": person.id, "org_id": person.org_id, "guest": person.guest,
-            "preferred_language": person.preferred_language}
+    return {
+        "user_id": person.id,
+        "org_id": person.org_id,
+        "guest": person.guest,
+        "preferred_language": person.preferred_language,
+    }
 
 
 def set_photo(session, viewer: Viewer, now: datetime, sha256: str, content_type: str) -> dict:

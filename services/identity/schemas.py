@@ -1,26 +1,39 @@
 """Marshmallow schemas: every RPC input is loaded with one, every output dumped."""
+
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load,
-                         validate, validates)
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates,
+)
 
-from parvis_contracts.schemas import Country, LanguageCode
+from parvis_contracts import limits
+from parvis_contracts.schemas import Country, LanguageCode, cursor_field
 
 from .models import ORG_KINDS, PERSONAL_FIELDS, PHOTO_TYPES, STATUSES, VISIBILITIES
 
-ROLE_NAMES = ("admin", "global_community_manager", "member")
-UI_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ca")
-PASSWORD_MIN = 10
-PASSWORD_MAX = 1024        # argon2 hashes anything, but a megabyte password is an attack
+# the limits are the platform's (parvis_contracts.limits): the gateway's schemas use them too
+ROLE_NAMES = limits.ROLE_NAMES
+UI_LANGUAGES = limits.PREFERRED_LANGUAGES
+PASSWORD_MIN, PASSWORD_MAX = limits.PASSWORD_MIN, limits.PASSWORD_MAX
+EMAIL_MAX = limits.EMAIL_MAX
 
-PHONE_RE = re.compile(r"^[0-9 +\-()]*$")
-MAX_SKILLS, MAX_SKILL_LEN = 30, 40
+PHONE_RE = re.compile(limits.PHONE_PATTERN)
+MAX_SKILLS, MAX_SKILL_LEN = limits.SKILLS_MAX, limits.SKILL_MAX
 
 
 # --- reusable fields -------------------------------------------------------
+
 
 class Email(fields.Email):
     def _deserialize(self, value, attr, data, **kwargs):
@@ -42,14 +55,18 @@ class Text(fields.String):
 
 
 def _password(**kwargs):
-    return fields.String(validate=validate.Length(
-        min=PASSWORD_MIN, max=PASSWORD_MAX,
-        error=f"The password needs at least {PASSWORD_MIN} characters "
-              f"(at most {PASSWORD_MAX})."), **kwargs)
+    return fields.String(
+        validate=validate.Length(
+            min=PASSWORD_MIN,
+            max=PASSWORD_MAX,
+            error=f"The password needs at least {PASSWORD_MIN} characters (at most {PASSWORD_MAX}).",
+        ),
+        **kwargs,
+    )
 
 
 def _id(**kwargs):
-    return fields.String(validate=validate.Length(1, 64), **kwargs)
+    return fields.String(validate=validate.Length(1, limits.ID_MAX), **kwargs)
 
 
 def _token(**kwargs):
@@ -57,9 +74,13 @@ def _token(**kwargs):
 
 
 def _display_name(**kwargs):
-    return fields.String(validate=validate.And(
-        validate.Length(1, 120),
-        validate.Predicate("strip", error="The name cannot be blank.")), **kwargs)
+    return fields.String(
+        validate=validate.And(
+            validate.Length(1, limits.DISPLAY_NAME_MAX),
+            validate.Predicate("strip", error="The name cannot be blank."),
+        ),
+        **kwargs,
+    )
 
 
 def _limit(default):
@@ -81,8 +102,9 @@ class Strict(Schema):
 
 # --- inputs ----------------------------------------------------------------
 
+
 class SignInSchema(Strict):
-    email = fields.String(required=True, validate=validate.Length(1, 254))
+    email = fields.String(required=True, validate=validate.Length(1, EMAIL_MAX))
     password = fields.String(required=True, validate=validate.Length(1, PASSWORD_MAX))
     user_agent = fields.String(load_default=None, allow_none=True)
     ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
@@ -112,9 +134,9 @@ class ChangePasswordSchema(Strict):
 
 
 class BootstrapSchema(Strict):
-    host_name = fields.String(required=True, validate=validate.Length(1, 200))
+    host_name = fields.String(required=True, validate=validate.Length(1, limits.ORGANISATION_NAME_MAX))
     host_country = Country(required=True)
-    admin_email = Email(required=True, validate=validate.Length(max=254))
+    admin_email = Email(required=True, validate=validate.Length(max=EMAIL_MAX))
     admin_password = _password(required=True)
     admin_name = _display_name(required=True)
 
@@ -149,7 +171,7 @@ class SkillList(fields.List):
 
 class LanguageList(fields.List):
     def __init__(self, **kwargs):
-        super().__init__(LanguageCode(), validate=validate.Length(max=50), **kwargs)
+        super().__init__(LanguageCode(), validate=validate.Length(max=limits.PERSON_LANGUAGES_MAX), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         items = super()._deserialize(value, attr, data, **kwargs)
@@ -158,19 +180,23 @@ class LanguageList(fields.List):
 
 class ProfileChangesSchema(Strict):
     display_name = _display_name()
-    job_title = Text(allow_none=True, validate=validate.Length(max=120))
-    department = Text(allow_none=True, validate=validate.Length(max=120))
+    job_title = Text(allow_none=True, validate=validate.Length(max=limits.JOB_TITLE_MAX))
+    department = Text(allow_none=True, validate=validate.Length(max=limits.DEPARTMENT_MAX))
     country = Country(allow_none=True)
     languages = LanguageList()
     preferred_language = fields.String(validate=validate.OneOf(UI_LANGUAGES))
     auto_translate = fields.Boolean()
     skills = SkillList()
-    about = Text(allow_none=True, validate=validate.Length(max=2000))
+    about = Text(allow_none=True, validate=validate.Length(max=limits.ABOUT_MAX))
     birth_date = fields.Date(allow_none=True)
-    education = Text(allow_none=True, validate=validate.Length(max=500))
-    phone = Text(allow_none=True, validate=validate.And(
-        validate.Length(max=40),
-        validate.Regexp(PHONE_RE, error="Only digits, spaces and + - ( ) are allowed.")))
+    education = Text(allow_none=True, validate=validate.Length(max=limits.EDUCATION_MAX))
+    phone = Text(
+        allow_none=True,
+        validate=validate.And(
+            validate.Length(max=limits.PHONE_MAX),
+            validate.Regexp(PHONE_RE, error="Only digits, spaces and + - ( ) are allowed."),
+        ),
+    )
     visibility = fields.Nested(VisibilitySchema)
 
     @validates("birth_date")
@@ -184,8 +210,12 @@ class UpdateMeSchema(Strict):
 
 
 class SetPhotoSchema(Strict):
-    sha256 = fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9a-f]{64}$", error="Not a SHA-256 reference (64 lower-case hex digits)."))
+    sha256 = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[0-9a-f]{64}$", error="Not a SHA-256 reference (64 lower-case hex digits)."
+        ),
+    )
     content_type = fields.String(required=True, validate=validate.OneOf(PHOTO_TYPES))
 
 
@@ -198,45 +228,50 @@ class PeopleCardsSchema(Strict):
 
 
 class SearchPeopleSchema(Strict):
-    query = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    query = Text(load_default=None, allow_none=True, validate=validate.Length(max=limits.PEOPLE_QUERY_MAX))
     skill = Text(load_default=None, allow_none=True, validate=validate.Length(max=MAX_SKILL_LEN))
-    department = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    department = Text(load_default=None, allow_none=True, validate=validate.Length(max=limits.DEPARTMENT_MAX))
     country = Country(load_default=None, allow_none=True)
     language = LanguageCode(load_default=None, allow_none=True)
     limit = _limit(20)
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+    cursor = cursor_field()
 
 
 class AdminListPeopleSchema(Strict):
-    query = Text(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    query = Text(
+        load_default=None, allow_none=True, validate=validate.Length(max=limits.ADMIN_PEOPLE_QUERY_MAX)
+    )
     org_id = _id(load_default=None, allow_none=True)
     guest = fields.Boolean(load_default=None, allow_none=True, truthy={True}, falsy={False})
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STATUSES))
     limit = _limit(50)
-    cursor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=400))
+    cursor = cursor_field()
 
 
 class RolesField(fields.List):
     def __init__(self, **kwargs):
-        super().__init__(fields.String(validate=validate.OneOf(ROLE_NAMES)),
-                         validate=validate.Length(max=len(ROLE_NAMES) * 2), **kwargs)
+        super().__init__(
+            fields.String(validate=validate.OneOf(ROLE_NAMES)),
+            validate=validate.Length(max=limits.ROLES_MAX),
+            **kwargs,
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         roles = set(super()._deserialize(value, attr, data, **kwargs))
-        roles.add("member")                     # everyone is a member
+        roles.add("member")  # everyone is a member
         return sorted(roles)
 
 
 class AdminCreatePersonSchema(Strict):
-    email = Email(required=True, validate=validate.Length(max=254))
+    email = Email(required=True, validate=validate.Length(max=EMAIL_MAX))
     display_name = _display_name(required=True)
     org_id = _id(load_default=None, allow_none=True)
     roles = RolesField(load_default=None, allow_none=True)
     guest_expires_at = fields.Date(load_default=None, allow_none=True)
     password = _password(load_default=None, allow_none=True)
     preferred_language = fields.String(load_default="en", validate=validate.OneOf(UI_LANGUAGES))
-    job_title = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
-    department = Text(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    job_title = Text(load_default=None, allow_none=True, validate=validate.Length(max=limits.JOB_TITLE_MAX))
+    department = Text(load_default=None, allow_none=True, validate=validate.Length(max=limits.DEPARTMENT_MAX))
     country = Country(load_default=None, allow_none=True)
     languages = LanguageList(load_default=None, allow_none=True)
 
@@ -250,13 +285,13 @@ class SetGuestExpirySchema(PersonIdSchema):
 
 
 class CreateOrganisationSchema(Strict):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = fields.String(required=True, validate=validate.Length(1, limits.ORGANISATION_NAME_MAX))
     kind = fields.String(required=True, validate=validate.OneOf(ORG_KINDS))
     country = Country(required=True)
 
 
 class OrganisationChangesSchema(Strict):
-    name = fields.String(validate=validate.Length(1, 200))
+    name = fields.String(validate=validate.Length(1, limits.ORGANISATION_NAME_MAX))
     kind = fields.String(validate=validate.OneOf(ORG_KINDS))
     country = Country()
 
@@ -269,11 +304,13 @@ class UpdateOrganisationSchema(Strict):
 class MembershipSchema(Schema):
     class Meta:
         unknown = EXCLUDE
-    community_id = fields.String(required=True, validate=validate.Length(1, 64))
-    user_id = fields.String(required=True, validate=validate.Length(1, 64))
+
+    community_id = _id(required=True)
+    user_id = _id(required=True)
 
 
 # --- outputs ---------------------------------------------------------------
+
 
 class CardSchema(Schema):
     id = fields.String()
@@ -309,8 +346,9 @@ class OwnProfileSchema(ProfileSchema):
     auto_translate = fields.Boolean()
     roles = fields.List(fields.String())
     guest_expires_at = fields.Date(allow_none=True)
-    visibility = fields.Dict(keys=fields.String(validate=validate.OneOf(PERSONAL_FIELDS)),
-                             values=fields.String())
+    visibility = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(PERSONAL_FIELDS)), values=fields.String()
+    )
 
 
 class AdminItemSchema(CardSchema):

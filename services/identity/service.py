@@ -3,6 +3,7 @@
 The rules live in the domain modules (``auth``, ``people``, ``profiles``,
 ``directory``, ``organisations``); this class only wires them to RPC and events.
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,8 +11,8 @@ import logging
 from nameko.timer import timer
 
 from parvis_contracts import events as ev
+from parvis_contracts import settings
 from parvis_contracts.clock import Clock
-from parvis_contracts.config import env_int
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
 from parvis_contracts.handlers import idempotent_handler
@@ -27,7 +28,7 @@ from .models import metadata
 log = logging.getLogger(__name__)
 
 #: seconds between two maintenance passes (idle guests expire, old audit rows go)
-SWEEP_INTERVAL = env_int("PARVIS_IDENTITY_SWEEP_INTERVAL", 3600)
+SWEEP_INTERVAL = settings.value("PARVIS_IDENTITY_SWEEP_INTERVAL")
 
 
 class IdentityService(PlatformEntrypoints):
@@ -43,12 +44,12 @@ class IdentityService(PlatformEntrypoints):
 
     # --- anonymous ---------------------------------------------------------
 
-
     @rpc(anonymous=True)
     @transactional
     def sign_in(self, email, password, user_agent=None, ip=None):
-        data = load(s.SignInSchema(), {"email": email, "password": password,
-                                       "user_agent": user_agent, "ip": ip})
+        data = load(
+            s.SignInSchema(), {"email": email, "password": password, "user_agent": user_agent, "ip": ip}
+        )
         return dump(s.SessionSchema, auth.sign_in(self.db, self.clock(), **data))
 
     @rpc(anonymous=True)
@@ -80,10 +81,12 @@ class IdentityService(PlatformEntrypoints):
     @rpc
     @transactional
     def change_password(self, current_password, new_password):
-        data = load(s.ChangePasswordSchema(), {"current_password": current_password,
-                                               "new_password": new_password})
-        return auth.change_password(self.db, self._viewer(), self.clock(),
-                                    session_id=self.caller.session_id, **data)
+        data = load(
+            s.ChangePasswordSchema(), {"current_password": current_password, "new_password": new_password}
+        )
+        return auth.change_password(
+            self.db, self._viewer(), self.clock(), session_id=self.caller.session_id, **data
+        )
 
     @rpc
     @transactional
@@ -94,21 +97,20 @@ class IdentityService(PlatformEntrypoints):
     @transactional
     def update_me(self, changes):
         data = load(s.UpdateMeSchema(), {"changes": changes})
-        return dump(s.OwnProfileSchema,
-                    profiles.update_me(self.db, self._viewer(), self.clock(), data["changes"]))
+        return dump(
+            s.OwnProfileSchema, profiles.update_me(self.db, self._viewer(), self.clock(), data["changes"])
+        )
 
     @rpc
     @transactional
     def set_photo(self, sha256, content_type):
         data = load(s.SetPhotoSchema(), {"sha256": sha256, "content_type": content_type})
-        return dump(s.OwnProfileSchema,
-                    profiles.set_photo(self.db, self._viewer(), self.clock(), **data))
+        return dump(s.OwnProfileSchema, profiles.set_photo(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
     def clear_photo(self):
-        return dump(s.OwnProfileSchema,
-                    profiles.clear_photo(self.db, self._viewer(), self.clock()))
+        return dump(s.OwnProfileSchema, profiles.clear_photo(self.db, self._viewer(), self.clock()))
 
     @rpc
     @transactional
@@ -118,11 +120,21 @@ class IdentityService(PlatformEntrypoints):
 
     @rpc
     @transactional
-    def search_people(self, query=None, skill=None, department=None, country=None,
-                      language=None, limit=20, cursor=None):
-        data = load(s.SearchPeopleSchema(), {
-            "query": query, "skill": skill, "department": department, "country": country,
-            "language": language, "limit": limit, "cursor": cursor})
+    def search_people(
+        self, query=None, skill=None, department=None, country=None, language=None, limit=20, cursor=None
+    ):
+        data = load(
+            s.SearchPeopleSchema(),
+            {
+                "query": query,
+                "skill": skill,
+                "department": department,
+                "country": country,
+                "language": language,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
         return dump(s.PageSchema, directory.search(self.db, self._viewer(), **data))
 
     @rpc
@@ -143,18 +155,23 @@ class IdentityService(PlatformEntrypoints):
     @rpc
     @transactional
     def bootstrap(self, host_name, host_country, admin_email, admin_password, admin_name):
-        data = load(s.BootstrapSchema(), {
-            "host_name": host_name, "host_country": host_country, "admin_email": admin_email,
-            "admin_password": admin_password, "admin_name": admin_name})
-        return dump(s.BootstrapResultSchema,
-                    people.bootstrap(self.db, self._viewer(), self.clock(), **data))
+        data = load(
+            s.BootstrapSchema(),
+            {
+                "host_name": host_name,
+                "host_country": host_country,
+                "admin_email": admin_email,
+                "admin_password": admin_password,
+                "admin_name": admin_name,
+            },
+        )
+        return dump(s.BootstrapResultSchema, people.bootstrap(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
     def create_organisation(self, name, kind, country):
         data = load(s.CreateOrganisationSchema(), {"name": name, "kind": kind, "country": country})
-        return dump(s.OrganisationSchema,
-                    organisations.create(self.db, self._viewer(), self.clock(), **data))
+        return dump(s.OrganisationSchema, organisations.create(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
@@ -164,54 +181,77 @@ class IdentityService(PlatformEntrypoints):
 
     @rpc
     @transactional
-    def admin_list_people(self, query=None, org_id=None, guest=None, status=None, limit=50,
-                          cursor=None):
-        data = load(s.AdminListPeopleSchema(), {
-            "query": query, "org_id": org_id, "guest": guest, "status": status,
-            "limit": limit, "cursor": cursor})
+    def admin_list_people(self, query=None, org_id=None, guest=None, status=None, limit=50, cursor=None):
+        data = load(
+            s.AdminListPeopleSchema(),
+            {
+                "query": query,
+                "org_id": org_id,
+                "guest": guest,
+                "status": status,
+                "limit": limit,
+                "cursor": cursor,
+            },
+        )
         return dump(s.AdminPageSchema, directory.admin_list(self.db, self._viewer(), **data))
 
     @rpc
     @transactional
-    def admin_create_person(self, email, display_name, org_id=None, roles=None,
-                            guest_expires_at=None, password=None, preferred_language="en",
-                            job_title=None, department=None, country=None, languages=None):
-        data = load(s.AdminCreatePersonSchema(), {
-            "email": email, "display_name": display_name, "org_id": org_id, "roles": roles,
-            "guest_expires_at": guest_expires_at, "password": password,
-            "preferred_language": preferred_language, "job_title": job_title,
-            "department": department, "country": country, "languages": languages})
-        return dump(s.CreatedPersonSchema,
-                    people.admin_create(self.db, self._viewer(), self.clock(), **data))
+    def admin_create_person(
+        self,
+        email,
+        display_name,
+        org_id=None,
+        roles=None,
+        guest_expires_at=None,
+        password=None,
+        preferred_language="en",
+        job_title=None,
+        department=None,
+        country=None,
+        languages=None,
+    ):
+        data = load(
+            s.AdminCreatePersonSchema(),
+            {
+                "email": email,
+                "display_name": display_name,
+                "org_id": org_id,
+                "roles": roles,
+                "guest_expires_at": guest_expires_at,
+                "password": password,
+                "preferred_language": preferred_language,
+                "job_title": job_title,
+                "department": department,
+                "country": country,
+                "languages": languages,
+            },
+        )
+        return dump(s.CreatedPersonSchema, people.admin_create(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
     def deactivate_person(self, person_id):
         data = load(s.PersonIdSchema(), {"person_id": person_id})
-        return dump(s.AdminItemSchema,
-                    people.deactivate(self.db, self._viewer(), self.clock(), **data))
+        return dump(s.AdminItemSchema, people.deactivate(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
     def reactivate_person(self, person_id):
         data = load(s.PersonIdSchema(), {"person_id": person_id})
-        return dump(s.AdminItemSchema,
-                    people.reactivate(self.db, self._viewer(), self.clock(), **data))
+        return dump(s.AdminItemSchema, people.reactivate(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
     def set_roles(self, person_id, roles):
         data = load(s.SetRolesSchema(), {"person_id": person_id, "roles": roles})
-        return dump(s.AdminItemSchema,
-                    people.set_roles(self.db, self._viewer(), self.clock(), **data))
+        return dump(s.AdminItemSchema, people.set_roles(self.db, self._viewer(), self.clock(), **data))
 
     @rpc
     @transactional
     def set_guest_expiry(self, person_id, guest_expires_at):
-        data = load(s.SetGuestExpirySchema(), {"person_id": person_id,
-                                               "guest_expires_at": guest_expires_at})
-        return dump(s.AdminItemSchema,
-                    people.set_guest_expiry(self.db, self._viewer(), self.clock(), **data))
+        data = load(s.SetGuestExpirySchema(), {"person_id": person_id, "guest_expires_at": guest_expires_at})
+        return dump(s.AdminItemSchema, people.set_guest_expiry(self.db, self._viewer(), self.clock(), **data))
 
     # --- privacy (GDPR): export one's data, erase an account (privacy.py) -------
 
@@ -238,8 +278,9 @@ class IdentityService(PlatformEntrypoints):
     @rpc
     @transactional
     def audit_log(self, limit=50, cursor=None, action=None, subject=None):
-        data = load(audit.AuditLogSchema(), {"limit": limit, "cursor": cursor,
-                                             "action": action, "subject": subject})
+        data = load(
+            audit.AuditLogSchema(), {"limit": limit, "cursor": cursor, "action": action, "subject": subject}
+        )
         return dump(audit.AuditPageSchema, audit.listing(self.db, self._viewer(), **data))
 
     @rpc
@@ -267,8 +308,14 @@ class IdentityService(PlatformEntrypoints):
         data = load(s.MembershipSchema(), envelope.data)
         directory.member_added(self.db, data["community_id"], data["user_id"])
         if envelope.data.get("guest") is True:
-            audit.record(self.db, self.clock(), audit.GUEST_ADDED_TO_COMMUNITY, None,
-                         data["user_id"], {"community_id": data["community_id"]})
+            audit.record(
+                self.db,
+                self.clock(),
+                audit.GUEST_ADDED_TO_COMMUNITY,
+                None,
+                data["user_id"],
+                {"community_id": data["community_id"]},
+            )
 
     @idempotent_handler(ev.COMMUNITIES_MEMBER_REMOVED)
     def on_member_removed(self, envelope):

@@ -1,4 +1,5 @@
 """Plain-dict views of people and organisations (dumped by the service's schemas)."""
+
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
@@ -17,7 +18,8 @@ def initials(name: str) -> str:
 
 #: built once (every list of people cards runs it)
 _ORG_NAMES = select(Organisation.id, Organisation.name).where(
-    Organisation.id.in_(bindparam("ids", expanding=True)))
+    Organisation.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def org_names(session, org_ids) -> dict[str, str]:
@@ -28,11 +30,19 @@ def org_names(session, org_ids) -> dict[str, str]:
 
 
 def card(person: Person, org_name: str) -> dict:
-    return {"id": person.id, "display_name": person.display_name,
-            "job_title": person.job_title, "department": person.department,
-            "country": person.country, "org_id": person.org_id, "org_name": org_name,
-            "guest": person.guest, "status": person.status,
-            "initials": initials(person.display_name), "photo": person.photo_sha256}
+    return {
+        "id": person.id,
+        "display_name": person.display_name,
+        "job_title": person.job_title,
+        "department": person.department,
+        "country": person.country,
+        "org_id": person.org_id,
+        "org_name": org_name,
+        "guest": person.guest,
+        "status": person.status,
+        "initials": initials(person.display_name),
+        "photo": person.photo_sha256,
+    }
 
 
 def cards(session, people) -> list[dict]:
@@ -43,8 +53,15 @@ def cards(session, people) -> list[dict]:
 def admin_items(session, people) -> list[dict]:
     names = org_names(session, [p.org_id for p in people])
     roles = roles_by_person(session, [p.id for p in people])
-    return [{**card(p, names.get(p.org_id, "")), "email": p.email, "roles": roles[p.id],
-             "guest_expires_at": p.guest_expires_at} for p in people]
+    return [
+        {
+            **card(p, names.get(p.org_id, "")),
+            "email": p.email,
+            "roles": roles[p.id],
+            "guest_expires_at": p.guest_expires_at,
+        }
+        for p in people
+    ]
 
 
 def admin_item(session, person: Person) -> dict:
@@ -57,10 +74,15 @@ def visibility(person: Person) -> dict:
 
 def profile(session, person: Person, viewer: Viewer) -> dict:
     result = cards(session, [person])[0]
-    result.update({"languages": list(person.languages or []),
-                   "preferred_language": person.preferred_language,
-                   "skills": list(person.skills or []), "about": person.about,
-                   "photo_content_type": person.photo_content_type})
+    result.update(
+        {
+            "languages": list(person.languages or []),
+            "preferred_language": person.preferred_language,
+            "skills": list(person.skills or []),
+            "about": person.about,
+            "photo_content_type": person.photo_content_type,
+        }
+    )
     personal = {}
     for name, level in visibility(person).items():
         value = getattr(person, name)
@@ -72,17 +94,27 @@ def profile(session, person: Person, viewer: Viewer) -> dict:
 
 def own_profile(session, person: Person, viewer: Viewer) -> dict:
     result = profile(session, person, viewer)
-    result.update({"email": person.email,
-                   "roles": roles_by_person(session, [person.id])[person.id],
-                   "guest_expires_at": person.guest_expires_at,
-                   "auto_translate": bool(person.auto_translate),
-                   "visibility": visibility(person)})
+    result.update(
+        {
+            "email": person.email,
+            "roles": roles_by_person(session, [person.id])[person.id],
+            "guest_expires_at": person.guest_expires_at,
+            "auto_translate": bool(person.auto_translate),
+            "visibility": visibility(person),
+        }
+    )
     return result
 
 
 def principal(session, person: Person) -> dict:
-    return {"id": person.id, "email": person.email, "display_name": person.display_name,
-            "org_id": person.org_id, "roles": roles_of(session, person.id),
-            "guest": person.guest, "preferred_language": person.preferred_language,
-            "auto_translate": bool(person.auto_translate),
-            "guest_expires_at": person.guest_expires_at}
+    return {
+        "id": person.id,
+        "email": person.email,
+        "display_name": person.display_name,
+        "org_id": person.org_id,
+        "roles": roles_of(session, person.id),
+        "guest": person.guest,
+        "preferred_language": person.preferred_language,
+        "auto_translate": bool(person.auto_translate),
+        "guest_expires_at": person.guest_expires_at,
+    }

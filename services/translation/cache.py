@@ -6,6 +6,7 @@ edited or deleted, the rows linked to it are dropped. A call for a newer
 revision of a content also drops the rows linked to its older revisions (in
 case the event is still on its way).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,10 +22,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def cache_key(text: str, source: str, target: str, engine: str, engine_version: str,
-              glossary_version: int) -> str:
-    material = json.dumps([text_hash(text), source, target, engine, engine_version,
-                           glossary_version], separators=(",", ":"))
+def cache_key(
+    text: str, source: str, target: str, engine: str, engine_version: str, glossary_version: int
+) -> str:
+    material = json.dumps(
+        [text_hash(text), source, target, engine, engine_version, glossary_version], separators=(",", ":")
+    )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -32,12 +35,29 @@ def lookup(db, key: str) -> CachedTranslation | None:
     return db.execute(select(CachedTranslation).where(CachedTranslation.cache_key == key)).scalar()
 
 
-def store(db, key: str, now, text: str, source: str, target: str, engine: str,
-          engine_version: str, glossary_version: int, translated: str) -> CachedTranslation:
-    row = CachedTranslation(cache_key=key, text_hash=text_hash(text), source=source,
-                            target=target, engine=engine, engine_version=engine_version,
-                            glossary_version=glossary_version, translated=translated,
-                            created_at=now)
+def store(
+    db,
+    key: str,
+    now,
+    text: str,
+    source: str,
+    target: str,
+    engine: str,
+    engine_version: str,
+    glossary_version: int,
+    translated: str,
+) -> CachedTranslation:
+    row = CachedTranslation(
+        cache_key=key,
+        text_hash=text_hash(text),
+        source=source,
+        target=target,
+        engine=engine,
+        engine_version=engine_version,
+        glossary_version=glossary_version,
+        translated=translated,
+        created_at=now,
+    )
     try:
         with db.begin_nested():
             db.add(row)
@@ -56,8 +76,10 @@ def link(db, row: CachedTranslation, content: dict | None) -> None:
     kind, content_id, revision = content["kind"], content["id"], content.get("revision")
     if revision is not None:
         stale = select(CachedContent.cache_id).where(
-            CachedContent.content_kind == kind, CachedContent.content_id == content_id,
-            CachedContent.revision < revision)
+            CachedContent.content_kind == kind,
+            CachedContent.content_id == content_id,
+            CachedContent.revision < revision,
+        )
         stale_ids = [r for (r,) in db.execute(stale) if r != row.id]
         if stale_ids:
             db.execute(delete(CachedTranslation).where(CachedTranslation.id.in_(stale_ids)))
@@ -65,8 +87,11 @@ def link(db, row: CachedTranslation, content: dict | None) -> None:
     if existing is None:
         try:
             with db.begin_nested():
-                db.add(CachedContent(cache_id=row.id, content_kind=kind, content_id=content_id,
-                                     revision=revision))
+                db.add(
+                    CachedContent(
+                        cache_id=row.id, content_kind=kind, content_id=content_id, revision=revision
+                    )
+                )
         except IntegrityError:
             pass
     elif revision is not None and (existing.revision or -1) < revision:
@@ -75,8 +100,14 @@ def link(db, row: CachedTranslation, content: dict | None) -> None:
 
 def drop_content(db, kind: str, content_id: str) -> int:
     """Drop every cached translation linked to a content; returns how many."""
-    ids = [r for (r,) in db.execute(select(CachedContent.cache_id).where(
-        CachedContent.content_kind == kind, CachedContent.content_id == content_id))]
+    ids = [
+        r
+        for (r,) in db.execute(
+            select(CachedContent.cache_id).where(
+                CachedContent.content_kind == kind, CachedContent.content_id == content_id
+            )
+        )
+    ]
     if not ids:
         return 0
     db.execute(delete(CachedContent).where(CachedContent.cache_id.in_(ids)))

@@ -11,6 +11,7 @@ detection. Below ``PARVIS_TRANSLATION_DETECT_MIN_CONFIDENCE`` the answer is
 eight languages, ~3 s, done once per process when the service starts);
 ``low`` uses trigrams only (~25 MB, less reliable on short texts).
 """
+
 from __future__ import annotations
 
 import functools
@@ -41,8 +42,7 @@ def _detector(languages: tuple[str, ...], accuracy: str, preload: bool):
 
 
 class Detector:
-    def __init__(self, languages, accuracy: str = "high", min_confidence: float = 0.6,
-                 preload: bool = False):
+    def __init__(self, languages, accuracy: str = "high", min_confidence: float = 0.6, preload: bool = False):
         self.languages = tuple(sorted(set(languages)))
         if len(self.languages) < 2:
             raise ValueError("language detection needs at least two languages")
@@ -56,11 +56,15 @@ class Detector:
         if len(_LETTERS_RE.findall(words)) < 2:
             return {"language": None, "confidence": 0.0, "candidates": []}
         values = self.detector.compute_language_confidence_values(words)
-        candidates = [{"language": v.language.iso_code_639_1.name.lower(),
-                       "confidence": round(float(v.value), 4)} for v in values[:3]]
+        candidates = [
+            {"language": v.language.iso_code_639_1.name.lower(), "confidence": round(float(v.value), 4)}
+            for v in values[:3]
+        ]
         best = candidates[0] if candidates else None
         if best is None or best["confidence"] < self.min_confidence:
-            return {"language": None, "confidence": best["confidence"] if best else 0.0,
-                    "candidates": candidates}
-        return {"language": best["language"], "confidence": best["confidence"],
-                "candidates": candidates}
+            return {
+                "language": None,
+                "confidence": best["confidence"] if best else 0.0,
+                "candidates": candidates,
+            }
+        return {"language": best["language"], "confidence": best["confidence"], "candidates": candidates}

@@ -4,6 +4,7 @@ Built once when the container starts (``setup``) from the environment, or from
 a ``TRANSLATION`` dict in the nameko config (same variable names) that
 overrides it. Workers get this object itself: it holds no per-call state.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,10 +25,15 @@ class Engine:
     def __init__(self, settings: Settings, backends=None, detector=None, preload=False):
         self.settings = settings
         self.backends = backends if backends is not None else build_backends(settings)
-        self.router = Router(self.backends, parse_routes(settings.route_text()),
-                             settings.pivots, settings.max_hops)
-        self.detector = detector or Detector(settings.detect_languages, settings.detect_accuracy,
-                                             settings.detect_min_confidence, preload=preload)
+        self.router = Router(
+            self.backends, parse_routes(settings.route_text()), settings.pivots, settings.max_hops
+        )
+        self.detector = detector or Detector(
+            settings.detect_languages,
+            settings.detect_accuracy,
+            settings.detect_min_confidence,
+            preload=preload,
+        )
 
     def close(self) -> None:
         for backend in self.backends.values():

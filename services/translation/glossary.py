@@ -5,13 +5,12 @@ context) list and change it; everyone else gets ``Forbidden``. Every change
 bumps the glossary version, which is part of every cache key, and drops the
 cached translations made with an older glossary in the same transaction.
 """
-from __future__ import annotations
 
-import base64
-import json
+from __future__ import annotations
 
 from sqlalchemy import delete, select, tuple_, update
 
+from parvis_contracts import cursors
 from parvis_contracts.db import new_id
 from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed, not_found
 
@@ -21,8 +20,7 @@ from .protect import Term
 
 def require_manager(caller) -> None:
     if caller is None or not caller.is_global_manager:
-        raise Forbidden("Only network admins and global community managers manage the "
-                        "glossary.")
+        raise Forbidden("Only network admins and global community managers manage the glossary.")
 
 
 def version(db) -> int:
@@ -36,16 +34,14 @@ def _bump(db) -> int:
         current = GlossaryState(id=1, version=0)
         db.add(current)
         db.flush()
-    db.execute(update(GlossaryState).where(GlossaryState.id == 1)
-               .values(version=GlossaryState.version + 1))
+    db.execute(update(GlossaryState).where(GlossaryState.id == 1).values(version=GlossaryState.version + 1))
     new = version(db)
     db.execute(delete(CachedTranslation).where(CachedTranslation.glossary_version < new))
     return new
 
 
 def load_all(db) -> list[GlossaryTerm]:
-    return list(db.execute(select(GlossaryTerm).order_by(GlossaryTerm.term_key,
-                                                         GlossaryTerm.id)).scalars())
+    return list(db.execute(select(GlossaryTerm).order_by(GlossaryTerm.term_key, GlossaryTerm.id)).scalars())
 
 
 def terms_for(rows: list[GlossaryTerm], source: str, target: str) -> tuple[Term, ...]:
@@ -60,17 +56,12 @@ def terms_for(rows: list[GlossaryTerm], source: str, target: str) -> tuple[Term,
 
 
 def _encode(term_key: str, term_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([term_key, term_id]).encode()).decode().rstrip("=")
+    return cursors.encode(term_key, term_id)
 
 
 def _decode(cursor: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key, term_id = json.loads(raw)
-        return str(key), str(term_id)
-    except (ValueError, TypeError):
-        raise ValidationFailed("The request is not valid.",
-                               {"cursor": ["This cursor is not one the glossary gave."]}) from None
+    key, term_id = cursors.decode(cursor, (str, str), "the glossary")
+    return key, term_id
 
 
 def listing(db, caller, limit: int, cursor: str | None) -> dict:
@@ -81,8 +72,11 @@ def listing(db, caller, limit: int, cursor: str | None) -> dict:
     rows = list(db.execute(query.limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "glossary_version": version(db),
-            "next_cursor": _encode(rows[-1].term_key, rows[-1].id) if more and rows else None}
+    return {
+        "items": rows,
+        "glossary_version": version(db),
+        "next_cursor": _encode(rows[-1].term_key, rows[-1].id) if more and rows else None,
+    }
 
 
 def _clean(term: str) -> str:
@@ -93,24 +87,44 @@ def _clean(term: str) -> str:
 
 
 def _set_translations(row: GlossaryTerm, translations: dict) -> None:
-    row.translations = [GlossaryTranslation(language=lang, translation=" ".join(text.split()))
-                        for lang, text in sorted(translations.items()) if text.strip()]
+    row.translations = [
+        GlossaryTranslation(language=lang, translation=" ".join(text.split()))
+        for lang, text in sorted(translations.items())
+        if text.strip()
+    ]
 
 
-def add(db, caller, now, term: str, translations: dict, source_language: str | None,
-        case_sensitive: bool, note: str) -> GlossaryTerm:
+def add(
+    db,
+    caller,
+    now,
+    term: str,
+    translations: dict,
+    source_language: str | None,
+    case_sensitive: bool,
+    note: str,
+) -> GlossaryTerm:
     require_manager(caller)
     text = _clean(term)
     key = text if case_sensitive else text.casefold()
-    exists = db.execute(select(GlossaryTerm.id).where(
-        GlossaryTerm.term_key == key,
-        GlossaryTerm.source_language == (source_language or ""))).first()
+    exists = db.execute(
+        select(GlossaryTerm.id).where(
+            GlossaryTerm.term_key == key, GlossaryTerm.source_language == (source_language or "")
+        )
+    ).first()
     if exists:
         raise Conflict("This term is already in the glossary.", {"term": text})
-    row = GlossaryTerm(id=new_id(), term=text, term_key=key,
-                       source_language=source_language or "", case_sensitive=case_sensitive,
-                       note=note.strip(), created_by=caller.user_id, created_at=now,
-                       updated_at=now)
+    row = GlossaryTerm(
+        id=new_id(),
+        term=text,
+        term_key=key,
+        source_language=source_language or "",
+        case_sensitive=case_sensitive,
+        note=note.strip(),
+        created_by=caller.user_id,
+        created_at=now,
+        updated_at=now,
+    )
     _set_translations(row, translations)
     db.add(row)
     db.flush()
@@ -125,8 +139,9 @@ def _get(db, term_id: str) -> GlossaryTerm:
     return row
 
 
-def update_term(db, caller, now, term_id: str, translations: dict | None,
-                case_sensitive: bool | None, note: str | None) -> GlossaryTerm:
+def update_term(
+    db, caller, now, term_id: str, translations: dict | None, case_sensitive: bool | None, note: str | None
+) -> GlossaryTerm:
     require_manager(caller)
     row = _get(db, term_id)
     if translations is not None:

@@ -1,10 +1,11 @@
 """Tables of the translation service: glossary, translation cache, and the read models
 (communities and membership, people's preferred languages) that pre-translation uses."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables
@@ -29,12 +30,11 @@ class GlossaryTerm(Base):
     """
 
     __tablename__ = "glossary_terms"
-    __table_args__ = (UniqueConstraint("term_key", "source_language",
-                                       name="uq_glossary_terms_key_source"),)
+    __table_args__ = (UniqueConstraint("term_key", "source_language", name="uq_glossary_terms_key_source"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     term: Mapped[str] = mapped_column(String(200), nullable=False)
-    term_key: Mapped[str] = mapped_column(String(200), nullable=False)   # case-folded
+    term_key: Mapped[str] = mapped_column(String(200), nullable=False)  # case-folded
     source_language: Mapped[str] = mapped_column(String(8), nullable=False, default="")
     case_sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
@@ -42,9 +42,12 @@ class GlossaryTerm(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
-    translations: Mapped[list["GlossaryTranslation"]] = relationship(
-        back_populates="term", cascade="all, delete-orphan", lazy="selectin",
-        order_by="GlossaryTranslation.language")
+    translations: Mapped[list[GlossaryTranslation]] = relationship(
+        back_populates="term",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="GlossaryTranslation.language",
+    )
 
 
 class GlossaryTranslation(Base):
@@ -52,8 +55,9 @@ class GlossaryTranslation(Base):
 
     __tablename__ = "glossary_translations"
 
-    term_id: Mapped[str] = mapped_column(ForeignKey("glossary_terms.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    term_id: Mapped[str] = mapped_column(
+        ForeignKey("glossary_terms.id", ondelete="CASCADE"), primary_key=True
+    )
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     translation: Mapped[str] = mapped_column(String(200), nullable=False)
 
@@ -91,11 +95,11 @@ class CachedContent(Base):
     """Which content (kind + id + revision) a cached translation was made for."""
 
     __tablename__ = "translation_cache_content"
-    __table_args__ = (Index("ix_translation_cache_content_kind_id", "content_kind",
-                            "content_id"),)
+    __table_args__ = (Index("ix_translation_cache_content_kind_id", "content_kind", "content_id"),)
 
-    cache_id: Mapped[int] = mapped_column(ForeignKey("translation_cache.id", ondelete="CASCADE"),
-                                          primary_key=True)
+    cache_id: Mapped[int] = mapped_column(
+        ForeignKey("translation_cache.id", ondelete="CASCADE"), primary_key=True
+    )
     content_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     content_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revision: Mapped[int | None] = mapped_column(Integer, nullable=True)

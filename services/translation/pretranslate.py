@@ -15,6 +15,7 @@ dead-letter queue: the reader's own "translate" fills the cache later. Nothing i
 cached for a failed call. Only an unexpected exception (a bug) is retried a bounded
 number of times and then dead-lettered, like any handler.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from parvis_contracts.config import env_int
+from parvis_contracts import settings
 from parvis_contracts.context import KIND_SYSTEM, Caller
 from parvis_contracts.errors import PayloadTooLarge, Unavailable, ValidationFailed
 
@@ -38,10 +39,11 @@ SYSTEM = Caller(kind=KIND_SYSTEM)
 
 def max_targets() -> int:
     """At most this many target languages per text (the most common among members first)."""
-    return max(0, env_int("PARVIS_TRANSLATION_PRETRANSLATE_MAX_TARGETS", 6))
+    return max(0, settings.value("PARVIS_TRANSLATION_PRETRANSLATE_MAX_TARGETS"))
 
 
 # --- people's languages ------------------------------------------------------------
+
 
 def apply_language(db, user_id: str, language: str | None, occurred_at: datetime) -> str:
     """Record a person's preferred language unless a newer change is already known."""
@@ -49,8 +51,7 @@ def apply_language(db, user_id: str, language: str | None, occurred_at: datetime
         return "ignored"
     row = db.get(PersonLanguage, user_id)
     if row is None:
-        db.add(PersonLanguage(user_id=user_id, preferred_language=language,
-                              changed_at=occurred_at))
+        db.add(PersonLanguage(user_id=user_id, preferred_language=language, changed_at=occurred_at))
         return "applied"
     if row.changed_at > occurred_at:
         return "stale"
@@ -75,11 +76,13 @@ def member_languages(db, community_id: str) -> list[str]:
         .join(m, m.c.user_id == PersonLanguage.user_id)
         .where(m.c.community_id == community_id, m.c.removed.is_(False))
         .group_by(PersonLanguage.preferred_language)
-        .order_by(count.desc(), PersonLanguage.preferred_language))
+        .order_by(count.desc(), PersonLanguage.preferred_language)
+    )
     return [language for language, _ in rows]
 
 
 # --- translating ahead of the readers ------------------------------------------------
+
 
 def _served(engine: Engine, source: str, target: str) -> bool:
     """Whether a route exists now; ``Unavailable`` when the engines have never answered."""
@@ -97,8 +100,15 @@ def _source_of(engine: Engine, text: str, stated: str | None) -> str | None:
     return found["language"]
 
 
-def pretranslate(db, engine: Engine, now: datetime, community_id: str, texts: list[str],
-                 stated_language: str | None, content: dict) -> dict:
+def pretranslate(
+    db,
+    engine: Engine,
+    now: datetime,
+    community_id: str,
+    texts: list[str],
+    stated_language: str | None,
+    content: dict,
+) -> dict:
     """Translate ``texts`` of one content into the members' languages; a summary.
 
     The first text (a body) is translated with ``stated_language`` as its source (or
@@ -106,8 +116,7 @@ def pretranslate(db, engine: Engine, now: datetime, community_id: str, texts: li
     the gateway does. Returns ``{"source", "targets", "translated", "skipped",
     "engine_down"}``.
     """
-    summary = {"source": None, "targets": [], "translated": 0, "skipped": [],
-               "engine_down": False}
+    summary = {"source": None, "targets": [], "translated": 0, "skipped": [], "engine_down": False}
     if not texts or not texts[0] or not texts[0].strip():
         return summary
     try:
@@ -131,8 +140,11 @@ def pretranslate(db, engine: Engine, now: datetime, community_id: str, texts: li
         try:
             served = _served(engine, source, lang)
         except Unavailable:
-            log.warning("pre-translation of %s %s skipped: the engines are not available",
-                        content["kind"], content["id"])
+            log.warning(
+                "pre-translation of %s %s skipped: the engines are not available",
+                content["kind"],
+                content["id"],
+            )
             summary["engine_down"] = True
             return summary
         if served:
@@ -146,16 +158,25 @@ def pretranslate(db, engine: Engine, now: datetime, community_id: str, texts: li
             if not text or not text.strip():
                 continue
             try:
-                result = translations.translate(db, engine, SYSTEM, now, text, target,
-                                                first_source, content)
+                result = translations.translate(db, engine, SYSTEM, now, text, target, first_source, content)
             except Unavailable as exc:
-                log.warning("pre-translation of %s %s into %s stopped: engine unavailable (%s)",
-                            content["kind"], content["id"], target, exc.message)
+                log.warning(
+                    "pre-translation of %s %s into %s stopped: engine unavailable (%s)",
+                    content["kind"],
+                    content["id"],
+                    target,
+                    exc.message,
+                )
                 summary["engine_down"] = True
                 return summary
             except ValidationFailed as exc:
-                log.info("pre-translation of %s %s into %s skipped: %s", content["kind"],
-                         content["id"], target, exc.message)
+                log.info(
+                    "pre-translation of %s %s into %s skipped: %s",
+                    content["kind"],
+                    content["id"],
+                    target,
+                    exc.message,
+                )
                 summary["skipped"].append(f"{target}:invalid")
                 break
             first_source = result["source"]

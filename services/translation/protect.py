@@ -19,6 +19,7 @@ translation). When the engine lost, doubled or mangled a placeholder the unit
 is translated again segment by segment, without placeholders, so a protected
 span can never be lost: see :func:`restore` and ``translator.py``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,19 +37,86 @@ _BRACKET_RE = re.compile(r"\[\[\s*(\d+)\s*\]\]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
 FILE_EXTENSIONS = (
-    "pdf", "docx", "doc", "odt", "rtf", "txt", "md", "xlsx", "xls", "ods", "csv", "tsv",
-    "pptx", "ppt", "odp", "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "tiff", "heic",
-    "zip", "tar", "gz", "tgz", "bz2", "xz", "7z", "rar", "json", "xml", "yaml", "yml",
-    "toml", "ini", "cfg", "conf", "log", "html", "htm", "css", "js", "ts", "py", "java",
-    "c", "h", "cpp", "go", "rs", "rb", "php", "sh", "sql", "mp3", "mp4", "mov", "avi",
-    "wav", "ogg", "eml", "msg", "ics", "vsdx", "dwg", "exe", "msi", "apk", "iso",
+    "pdf",
+    "docx",
+    "doc",
+    "odt",
+    "rtf",
+    "txt",
+    "md",
+    "xlsx",
+    "xls",
+    "ods",
+    "csv",
+    "tsv",
+    "pptx",
+    "ppt",
+    "odp",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "svg",
+    "webp",
+    "bmp",
+    "tiff",
+    "heic",
+    "zip",
+    "tar",
+    "gz",
+    "tgz",
+    "bz2",
+    "xz",
+    "7z",
+    "rar",
+    "json",
+    "xml",
+    "yaml",
+    "yml",
+    "toml",
+    "ini",
+    "cfg",
+    "conf",
+    "log",
+    "html",
+    "htm",
+    "css",
+    "js",
+    "ts",
+    "py",
+    "java",
+    "c",
+    "h",
+    "cpp",
+    "go",
+    "rs",
+    "rb",
+    "php",
+    "sh",
+    "sql",
+    "mp3",
+    "mp4",
+    "mov",
+    "avi",
+    "wav",
+    "ogg",
+    "eml",
+    "msg",
+    "ics",
+    "vsdx",
+    "dwg",
+    "exe",
+    "msi",
+    "apk",
+    "iso",
 )
 
 # block level
 _FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BLOCK_PREFIX_RE = re.compile(
     r"^[ \t]*(?:>[ \t]?)*[ \t]*"
-    r"(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?|#{1,6}(?:[ \t]+|$))?")
+    r"(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?|#{1,6}(?:[ \t]+|$))?"
+)
 _THEMATIC_RE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _TABLE_RULE_RE = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _SETEXT_RE = re.compile(r"^[ \t]*(?:=+|-+)[ \t]*$")
@@ -63,19 +131,24 @@ _INLINE_RULES = [
     ("autolink", r"<(?:https?://|ftp://|mailto:)[^>\s]+>|<[\w.+-]+@[\w-]+(?:\.[\w-]+)+>"),
     ("link", r"\[(?P<ltext>[^\[\]\n]+)\](?P<ltarget>\([^)\n]*\)|\[[^\]\n]*\])"),
     ("strong", r"(?P<sm>\*\*|__)(?=[^\s*_])(?P<stext>.+?)(?<=[^\s*_])(?P=sm)"),
-    ("em", r"\*(?=[^\s*])(?P<etext>[^*\n]+?)(?<=[^\s*])\*"
-           r"|(?<!\w)_(?=[^\s_])(?P<utext>[^_\n]+?)(?<=[^\s_])_(?!\w)"),
+    (
+        "em",
+        r"\*(?=[^\s*])(?P<etext>[^*\n]+?)(?<=[^\s*])\*"
+        r"|(?<!\w)_(?=[^\s_])(?P<utext>[^_\n]+?)(?<=[^\s_])_(?!\w)",
+    ),
     ("strike", r"~~(?=\S)(?P<xtext>.+?)(?<=\S)~~"),
     ("placeholderlike", r"\[\[\s*\d+\s*\]\]"),
     ("url", r"(?:(?:https?|ftp)://|www\.)[^\s<>\"\[\]]*[^\s<>\"\[\].,;:!?)'*_]"),
     ("email", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     ("handle", r"(?<![\w@])@\w(?:[\w.-]*\w)?"),
     ("hashtag", r"(?<![\w#&/])#\w{2,50}(?!\w)"),
-    ("file", r"(?<![\w/.-])(?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.(?:"
-             + "|".join(FILE_EXTENSIONS) + r")(?![\w-])"),
+    (
+        "file",
+        r"(?<![\w/.-])(?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.(?:" + "|".join(FILE_EXTENSIONS) + r")(?![\w-])",
+    ),
     ("path", r"(?<![\w/])(?:\.{1,2}/|~/|/)(?:[\w.-]+/)*[\w.-]+/?(?=[\s,;:!?)]|$)"),
     ("identifier", r"(?<!\w)[^\W_]+(?:_[^\W_]+)+(?!\w)|(?<!\w)[a-z]+[A-Z][A-Za-z]*\d*(?!\w)"),
-    ("glossary", None),          # built per glossary
+    ("glossary", None),  # built per glossary
     ("escape", r"\\[\\`*_{}\[\]()#+\-.!|<>~]"),
     ("entity", r"&(?:#\d{1,7}|#[xX][\da-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"),
     ("emphasis", r"\*{1,3}|_{1,3}|~~"),
@@ -89,15 +162,15 @@ class Term:
 
     term: str
     case_sensitive: bool = False
-    replacement: str | None = None        # forced translation into the target language
+    replacement: str | None = None  # forced translation into the target language
 
 
 @dataclass
 class Span:
     original: str
     replacement: str | None = None
-    role: str | None = None          # "open" / "close" for paired markup, else None
-    tag: str = "x"                   # the HTML tag the xml form uses for a pair
+    role: str | None = None  # "open" / "close" for paired markup, else None
+    tag: str = "x"  # the HTML tag the xml form uses for a pair
 
     @property
     def value(self) -> str:
@@ -127,7 +200,7 @@ class Unit:
 
 @dataclass
 class Document:
-    pieces: list = field(default_factory=list)   # str (verbatim) or Unit
+    pieces: list = field(default_factory=list)  # str (verbatim) or Unit
     spans: list[Span] = field(default_factory=list)
 
     @property
@@ -140,6 +213,7 @@ class Document:
 
 
 # ---------------------------------------------------------------- building
+
 
 @functools.lru_cache(maxsize=32)
 def _inline_regex(terms: tuple[Term, ...]) -> re.Pattern:
@@ -170,8 +244,7 @@ class _Builder:
         self.lookup = _term_lookup(terms)
         self.doc = Document()
 
-    def span(self, text: str, replacement: str | None = None, role: str | None = None,
-             tag: str = "x") -> int:
+    def span(self, text: str, replacement: str | None = None, role: str | None = None, tag: str = "x") -> int:
         self.doc.spans.append(Span(text, replacement, role, tag))
         return len(self.doc.spans) - 1
 
@@ -185,7 +258,7 @@ class _Builder:
         pos = 0
         for match in self.regex.finditer(text):
             if match.start() > pos:
-                parts.append(text[pos:match.start()])
+                parts.append(text[pos : match.start()])
             kind = match.lastgroup
             if kind == "link":
                 # the link text is translated, its target is not
@@ -201,8 +274,7 @@ class _Builder:
                 self.pair("~~", match.group("xtext"), "~~", "s", parts)
             elif kind == "glossary":
                 found = match.group(0)
-                term = (self.lookup["exact"].get(found)
-                        or self.lookup["folded"].get(found.casefold()))
+                term = self.lookup["exact"].get(found) or self.lookup["folded"].get(found.casefold())
                 parts.append(self.span(found, term.replacement if term else None))
             else:
                 parts.append(self.span(match.group(0)))
@@ -212,13 +284,12 @@ class _Builder:
 
     def line(self, line: str) -> None:
         prefix = _BLOCK_PREFIX_RE.match(line).group(0)
-        body = line[len(prefix):]
+        body = line[len(prefix) :]
         stripped = body.strip()
         if not stripped:
             self.doc.pieces.append(line)
             return
-        unit = Unit(lead=body[:len(body) - len(body.lstrip())],
-                    trail=body[len(body.rstrip()):])
+        unit = Unit(lead=body[: len(body) - len(body.lstrip())], trail=body[len(body.rstrip()) :])
         self.inline(stripped, unit.parts)
         if prefix:
             self.doc.pieces.append(prefix)
@@ -234,7 +305,7 @@ def protect(source: str, terms=()) -> Document:
     in_indented_code = False
     for raw in source.splitlines(keepends=True):
         line = raw.rstrip("\r\n")
-        ending = raw[len(line):]
+        ending = raw[len(line) :]
         if fence is not None:
             pieces.append(raw)
             if line.strip().startswith(fence) and line.strip().strip(fence[0]) == "":
@@ -245,12 +316,16 @@ def protect(source: str, terms=()) -> Document:
         if opening:
             fence = opening.group(1)
             pieces.append(raw)
-        elif indented and (previous_blank or in_indented_code) \
-                and not _LIST_AFTER_INDENT_RE.match(line):
+        elif indented and (previous_blank or in_indented_code) and not _LIST_AFTER_INDENT_RE.match(line):
             in_indented_code = True
             pieces.append(raw)
-        elif (_THEMATIC_RE.match(line) or _TABLE_RULE_RE.match(line) and "-" in line
-              or _SETEXT_RE.match(line) or _REFDEF_RE.match(line)):
+        elif (
+            _THEMATIC_RE.match(line)
+            or _TABLE_RULE_RE.match(line)
+            and "-" in line
+            or _SETEXT_RE.match(line)
+            or _REFDEF_RE.match(line)
+        ):
             pieces.append(raw)
         else:
             builder.line(line)
@@ -267,6 +342,7 @@ def protect(source: str, terms=()) -> Document:
 
 
 # ---------------------------------------------------------------- engine forms
+
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -310,9 +386,11 @@ def read_segment(text: str, style: str) -> str:
     return _unescape(text) if style == "xml" else text
 
 
-_XML_TOKEN_RE = re.compile(r'<x\s+id\s*=\s*"(?P<x>\d+)"\s*/?>'
-                           r'|<(?P<tag>[bisa])\s+id\s*=\s*"(?P<open>\d+)"\s*>'
-                           r"|</(?P<close>[bisa])\s*>")
+_XML_TOKEN_RE = re.compile(
+    r'<x\s+id\s*=\s*"(?P<x>\d+)"\s*/?>'
+    r'|<(?P<tag>[bisa])\s+id\s*=\s*"(?P<open>\d+)"\s*>'
+    r"|</(?P<close>[bisa])\s*>"
+)
 
 
 def _tokens(unit: Unit, translated: str, spans: list[Span], style: str):
@@ -326,7 +404,7 @@ def _tokens(unit: Unit, translated: str, spans: list[Span], style: str):
     for i, part in enumerate(unit.parts):
         if isinstance(part, int) and spans[part].role == "open":
             depth = 0
-            for later in unit.parts[i + 1:]:
+            for later in unit.parts[i + 1 :]:
                 if isinstance(later, int) and spans[later].role == "open":
                     depth += 1
                 elif isinstance(later, int) and spans[later].role == "close":
@@ -369,21 +447,25 @@ def restore(unit: Unit, translated: str, spans: list[Span], style: str) -> str |
         role = spans[piece].role
         if role == "open" and k + 1 < len(pieces) and isinstance(pieces[k + 1], str):
             after = pieces[k + 1]
-            moved = after[:len(after) - len(after.lstrip())]
+            moved = after[: len(after) - len(after.lstrip())]
             if moved and k > 0 and isinstance(pieces[k - 1], str):
                 pieces[k + 1] = after.lstrip()
                 pieces[k - 1] = pieces[k - 1].rstrip() + moved
         elif role == "close" and k > 0 and isinstance(pieces[k - 1], str):
             before = pieces[k - 1]
-            moved = before[len(before.rstrip()):]
+            moved = before[len(before.rstrip()) :]
             if moved and k + 1 < len(pieces) and isinstance(pieces[k + 1], str):
                 pieces[k - 1] = before.rstrip()
                 pieces[k + 1] = moved + pieces[k + 1].lstrip()
     # a pair the engine emptied ("the report <b></b>") loses its markup, not its words;
     # an emptied link would lose its target: the unit is translated segment by segment
     for k, piece in enumerate(pieces):
-        if isinstance(piece, int) and spans[piece].role == "open" and spans[piece].tag == "a" \
-                and _empty_pair(pieces, k, spans):
+        if (
+            isinstance(piece, int)
+            and spans[piece].role == "open"
+            and spans[piece].tag == "a"
+            and _empty_pair(pieces, k, spans)
+        ):
             return None
     out: list[str] = []
     dropped = False
@@ -399,14 +481,14 @@ def restore(unit: Unit, translated: str, spans: list[Span], style: str) -> str |
         if not text:
             continue
         if dropped and out and out[-1][-1:] == " " and text[:1] == " ":
-            text = text[1:]          # "the report <b></b> on": one space, not two
+            text = text[1:]  # "the report <b></b> on": one space, not two
         dropped = False
         out.append(text)
     return "".join(out)
 
 
 def _empty_pair(pieces: list, k: int, spans: list[Span]) -> bool:
-    nxt = [p for p in pieces[k + 1:] if not (isinstance(p, str) and p == "")]
+    nxt = [p for p in pieces[k + 1 :] if not (isinstance(p, str) and p == "")]
     return bool(nxt) and isinstance(nxt[0], int) and spans[nxt[0]].role == "close"
 
 
@@ -423,8 +505,7 @@ def assemble(doc: Document, unit_texts: dict[int, str]) -> str:
         if isinstance(piece, Unit):
             text = unit_texts.get(index)
             if text is None:
-                text = "".join(doc.spans[p].value if isinstance(p, int) else p
-                               for p in piece.parts)
+                text = "".join(doc.spans[p].value if isinstance(p, int) else p for p in piece.parts)
             out.append(piece.lead + text + piece.trail)
             index += 1
         else:

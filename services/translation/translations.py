@@ -4,6 +4,7 @@ Stateless apart from the cache: whether the caller may read the content the
 text comes from is the gateway's business (it fetched the text from feed with
 the caller's context before asking for a translation).
 """
+
 from __future__ import annotations
 
 from parvis_contracts.errors import PayloadTooLarge, Unauthenticated, Unavailable, ValidationFailed
@@ -17,8 +18,10 @@ from .translator import translate_document
 def check_size(engine: Engine, text) -> None:
     limit = engine.settings.max_chars
     if isinstance(text, str) and len(text) > limit:
-        raise PayloadTooLarge(f"The text is too long to translate ({len(text)} characters; "
-                              f"the limit is {limit}).", {"limit": limit, "length": len(text)})
+        raise PayloadTooLarge(
+            f"The text is too long to translate ({len(text)} characters; the limit is {limit}).",
+            {"limit": limit, "length": len(text)},
+        )
 
 
 def require_person(caller) -> None:
@@ -35,8 +38,12 @@ def detect(engine: Engine, caller, text: str) -> dict:
 def _unsupported(engine: Engine, source: str, target: str) -> ValidationFailed:
     return ValidationFailed(
         f"No translation from {source} to {target} is available.",
-        {"pair": f"{source}-{target}", "code": "unsupported_pair",
-         "hint": "The pairs() method lists what this network can translate."})
+        {
+            "pair": f"{source}-{target}",
+            "code": "unsupported_pair",
+            "hint": "The pairs() method lists what this network can translate.",
+        },
+    )
 
 
 def _route(engine: Engine, source: str, target: str):
@@ -46,14 +53,22 @@ def _route(engine: Engine, source: str, target: str):
         down = sorted(name for name, state in status.items() if state != "ok")
         if down and not any(pairs.get(name) for name in down):
             # an engine that never answered might serve it: say "try later", not "never"
-            raise Unavailable("The translation engine is not available; try again later.",
-                              {"engines": down})
+            raise Unavailable("The translation engine is not available; try again later.", {"engines": down})
         raise _unsupported(engine, source, target)
     return route
 
 
-def translate(db, engine: Engine, caller, now, text: str, target: str, source: str | None,
-              content: dict | None, cache_only: bool = False) -> dict:
+def translate(
+    db,
+    engine: Engine,
+    caller,
+    now,
+    text: str,
+    target: str,
+    source: str | None,
+    content: dict | None,
+    cache_only: bool = False,
+) -> dict:
     """``cache_only``: answer from the cache or raise ``Unavailable``, never call an engine."""
     require_person(caller)
     check_size(engine, text)
@@ -62,16 +77,25 @@ def translate(db, engine: Engine, caller, now, text: str, target: str, source: s
         found = engine.detector.detect(text)
         if found["language"] is None:
             if not protect.protect(text).plain_text().strip() or not text.strip():
-                source = target          # nothing to translate: no words at all
+                source = target  # nothing to translate: no words at all
             else:
-                raise ValidationFailed("The language of this text could not be detected; "
-                                       "give the source language.",
-                                       {"source": ["Could not detect the language."]})
+                raise ValidationFailed(
+                    "The language of this text could not be detected; give the source language.",
+                    {"source": ["Could not detect the language."]},
+                )
         else:
             source, confidence, detected = found["language"], found["confidence"], True
     if source == target or not text.strip():
-        return {"text": text, "source": source, "target": target, "detected": detected,
-                "confidence": confidence, "engine": "none", "via": [source], "cached": False}
+        return {
+            "text": text,
+            "source": source,
+            "target": target,
+            "detected": detected,
+            "confidence": confidence,
+            "engine": "none",
+            "via": [source],
+            "cached": False,
+        }
 
     route = _route(engine, source, target)
     backend = engine.backends[route.backend]
@@ -80,8 +104,14 @@ def translate(db, engine: Engine, caller, now, text: str, target: str, source: s
     engine_id = f"{route.backend}:{'|'.join(route.chain)}"
     engine_version = f"{engine.router.version(route.backend)}+{protect.VERSION}"
     key = cache.cache_key(text, source, target, engine_id, engine_version, glossary_version)
-    result = {"source": source, "target": target, "detected": detected,
-              "confidence": confidence, "engine": route.backend, "via": list(route.chain)}
+    result = {
+        "source": source,
+        "target": target,
+        "detected": detected,
+        "confidence": confidence,
+        "engine": route.backend,
+        "via": list(route.chain),
+    }
 
     hit = cache.lookup(db, key)
     if hit is not None:
@@ -90,20 +120,24 @@ def translate(db, engine: Engine, caller, now, text: str, target: str, source: s
         return dict(result, text=hit.translated, cached=True)
 
     if cache_only:
-        raise Unavailable("The translation engine is not available; try again later.",
-                          {"engine": route.backend})
+        raise Unavailable(
+            "The translation engine is not available; try again later.", {"engine": route.backend}
+        )
     doc = protect.protect(text, glossary.terms_for(rows, source, target))
     try:
         translated = translate_document(doc, backend, route)
     except EngineUnavailable as exc:
         db.rollback()
-        raise Unavailable("The translation engine is not available; try again later.",
-                          {"engine": route.backend, "reason": str(exc)}) from None
+        raise Unavailable(
+            "The translation engine is not available; try again later.",
+            {"engine": route.backend, "reason": str(exc)},
+        ) from None
     except PairNotServed:
         db.rollback()
         raise _unsupported(engine, source, target) from None
-    row = cache.store(db, key, now, text, source, target, engine_id, engine_version,
-                      glossary_version, translated)
+    row = cache.store(
+        db, key, now, text, source, target, engine_id, engine_version, glossary_version, translated
+    )
     cache.link(db, row, content)
     db.commit()
     return dict(result, text=translated, cached=False)
@@ -120,13 +154,15 @@ def check_batch_size(engine: Engine, items) -> None:
         total += len(text) if isinstance(text, str) else 0
     limit = engine.settings.max_chars * 5
     if total > limit:
-        raise PayloadTooLarge(f"These texts are too long to translate in one call ({total} "
-                              f"characters; the limit is {limit}).",
-                              {"limit": limit, "length": total})
+        raise PayloadTooLarge(
+            f"These texts are too long to translate in one call ({total} characters; the limit is {limit}).",
+            {"limit": limit, "length": total},
+        )
 
 
-def translate_batch(db, engine: Engine, caller, now, items: list[dict], target: str,
-                    partial: bool = False) -> list:
+def translate_batch(
+    db, engine: Engine, caller, now, items: list[dict], target: str, partial: bool = False
+) -> list:
     """Several texts (a wall page) in one call, in order; each one cached on its own.
 
     ``partial``: a text that cannot be translated (language not detected, pair not
@@ -135,18 +171,32 @@ def translate_batch(db, engine: Engine, caller, now, items: list[dict], target: 
     texts are answered from the cache only (no second wait for a dead engine).
     """
     if not partial:
-        return [translate(db, engine, caller, now, item["text"], target, item["source"],
-                          item["content"]) for item in items]
+        return [
+            translate(db, engine, caller, now, item["text"], target, item["source"], item["content"])
+            for item in items
+        ]
     require_person(caller)
     results, engine_down = [], False
     for item in items:
         try:
-            results.append(translate(db, engine, caller, now, item["text"], target,
-                                     item["source"], item["content"], cache_only=engine_down))
+            results.append(
+                translate(
+                    db,
+                    engine,
+                    caller,
+                    now,
+                    item["text"],
+                    target,
+                    item["source"],
+                    item["content"],
+                    cache_only=engine_down,
+                )
+            )
         except (ValidationFailed, Unavailable) as exc:
             engine_down = engine_down or isinstance(exc, Unavailable)
-            results.append({"error": {"code": exc.code, "message": exc.message,
-                                      "details": exc.details or {}}})
+            results.append(
+                {"error": {"code": exc.code, "message": exc.message, "details": exc.details or {}}}
+            )
     return results
 
 
@@ -154,8 +204,10 @@ def pairs(engine: Engine, caller) -> dict:
     require_person(caller)
     routes, status = engine.router.all_routes()
     languages = sorted({code for r in routes for code in (r.source, r.target)})
-    return {"languages": languages,
-            "pairs": [r.describe() for r in routes],
-            "engines": [{"name": name, "status": status[name]} for name in engine.backends],
-            "detect_languages": list(engine.detector.languages),
-            "max_chars": engine.settings.max_chars}
+    return {
+        "languages": languages,
+        "pairs": [r.describe() for r in routes],
+        "engines": [{"name": name, "status": status[name]} for name in engine.backends],
+        "detect_languages": list(engine.detector.languages),
+        "max_chars": engine.settings.max_chars,
+    }

@@ -6,6 +6,7 @@ translated again segment by segment (the text between its protected spans,
 without placeholders) in a second call, so protected text is never lost and
 the Markdown structure never changes: only text segments are translated.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,9 @@ _TRAIL_RE = re.compile(r"\s*$")
 
 def _split_ws(text: str) -> tuple[str, str, str]:
     lead = _LEAD_RE.match(text).group(0)
-    rest = text[len(lead):]
+    rest = text[len(lead) :]
     trail = _TRAIL_RE.search(rest).group(0)
-    return lead, rest[:len(rest) - len(trail)] if trail else rest, trail
+    return lead, rest[: len(rest) - len(trail)] if trail else rest, trail
 
 
 def translate_document(doc: protect.Document, backend: Backend, route: Route) -> str:
@@ -30,11 +31,9 @@ def translate_document(doc: protect.Document, backend: Backend, route: Route) ->
     todo = [i for i, unit in enumerate(units) if unit.needs_engine]
     results: dict[int, str] = {}
     if todo:
-        answers = backend.translate([protect.render(units[i], style, doc.spans) for i in todo],
-                                    route)
+        answers = backend.translate([protect.render(units[i], style, doc.spans) for i in todo], route)
         if len(answers) != len(todo):
-            raise EngineUnavailable(f"{backend.name} answered {len(answers)} texts for "
-                                    f"{len(todo)}")
+            raise EngineUnavailable(f"{backend.name} answered {len(answers)} texts for {len(todo)}")
         retry: list[int] = []
         for i, answer in zip(todo, answers, strict=True):
             restored = protect.restore(units[i], answer, doc.spans, style)
@@ -43,8 +42,7 @@ def translate_document(doc: protect.Document, backend: Backend, route: Route) ->
             else:
                 results[i] = restored
         if retry:
-            results.update(_segment_by_segment(doc, [units[i] for i in retry], retry, backend,
-                                               route))
+            results.update(_segment_by_segment(doc, [units[i] for i in retry], retry, backend, route))
     return protect.assemble(doc, results)
 
 
@@ -57,8 +55,7 @@ def _segment_by_segment(doc, units, indexes, backend, route) -> dict[int, str]:
                 segments.append(protect.plain_segment(_split_ws(part)[1], style))
     translated = backend.translate(segments, route) if segments else []
     if len(translated) != len(segments):
-        raise EngineUnavailable(f"{backend.name} answered {len(translated)} texts for "
-                                f"{len(segments)}")
+        raise EngineUnavailable(f"{backend.name} answered {len(translated)} texts for {len(segments)}")
     answers = iter(translated)
     out = {}
     for index, unit in zip(indexes, units, strict=True):

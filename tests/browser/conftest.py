@@ -4,6 +4,7 @@ against the whole platform started by ``tests/platform_fixture.py``.
 Playwright's own browser downloads are never used: ``executable_path`` points at
 the distribution's Chromium (``./parvis test`` installs it when missing).
 """
+
 import os
 
 import pytest
@@ -11,21 +12,27 @@ import pytest
 from tests.platform_fixture import parvis  # noqa: F401  (the session fixture)
 
 CHROMIUM = os.environ.get("PARVIS_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ACTION_TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM} (./parvis test installs it; or set "
-                    "PARVIS_TEST_CHROMIUM)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM} (./parvis test installs it; or set PARVIS_TEST_CHROMIUM)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:

@@ -1,6 +1,7 @@
 """In a real browser, a project team runs a private community end to end: an employee
 creates it, lets the supplier's guests in and invites one; both post and comment, the
 guest likes; a colleague outside it gets the 404 page on its URL."""
+
 import re
 import time
 import uuid
@@ -48,8 +49,7 @@ def test_private_project_community_with_a_guest(parvis, new_page):
     manager.fill(tid("invite-search-q"), guest_account["display_name"].split()[0])
     with manager.expect_navigation():
         manager.click(tid("invite-search-submit"))
-    candidate = manager.locator(tid("invite-candidate"),
-                                has_text=guest_account["display_name"])
+    candidate = manager.locator(tid("invite-candidate"), has_text=guest_account["display_name"])
     with manager.expect_navigation():
         candidate.locator(tid("invite-candidate-submit")).click()
     assert manager.locator(tid("flash-error")).count() == 0

@@ -2,6 +2,7 @@
 raw file to the API with a progress bar), uploads a second version, downloads both and
 gets exactly the bytes sent; restores the first as a new version; a colleague outside
 the community gets the 404 page on the document's URL."""
+
 import time
 import uuid
 from pathlib import Path
@@ -33,9 +34,10 @@ def test_upload_two_versions_download_both_and_restore(parvis, new_page):
     member_account = parvis.accounts["employee_fr"]
     outsider_account = parvis.accounts["employee_es"]
     api = parvis.api("employee_fr")
-    created = api.post("/api/v1/communities", json={
-        "name": f"Dossier Atlas {uuid.uuid4().hex[:6]}", "kind": "project",
-        "visibility": "private"})
+    created = api.post(
+        "/api/v1/communities",
+        json={"name": f"Dossier Atlas {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "private"},
+    )
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
 
@@ -46,13 +48,15 @@ def test_upload_two_versions_download_both_and_restore(parvis, new_page):
 
     # --- upload: the page reloads once the file is stored
     with page.expect_navigation():
-        page.set_input_files(tid("upload-input"), files=[
-            {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF_V1}])
+        page.set_input_files(
+            tid("upload-input"), files=[{"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF_V1}]
+        )
     row = page.locator(tid("document-item"), has_text="plan.pdf")
     assert row.count() == 1
     assert row.locator(tid("document-version")).inner_text().strip() == "1"
-    data, filename = downloaded(page, f'{tid("document-item")}:has-text("plan.pdf") '
-                                      f'{tid("document-download")}')
+    data, filename = downloaded(
+        page, f'{tid("document-item")}:has-text("plan.pdf") {tid("document-download")}'
+    )
     assert data == PDF_V1 and filename == "plan.pdf"
 
     # --- a second version from the document's page
@@ -60,13 +64,16 @@ def test_upload_two_versions_download_both_and_restore(parvis, new_page):
         row.locator(tid("document-link")).click()
     page.fill(tid("upload-comment"), "Supplier's changes")
     with page.expect_navigation():
-        page.set_input_files(tid("upload-input"), files=[
-            {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF_V2}])
+        page.set_input_files(
+            tid("upload-input"), files=[{"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF_V2}]
+        )
     versions = page.locator(tid("version"))
     assert versions.count() == 2
     assert page.locator(tid("version-current")).count() == 1
-    assert page.locator(f'{tid("version")}[data-number="2"] {tid("version-comment")}') \
-        .inner_text().strip() == "Supplier's changes"
+    assert (
+        page.locator(f'{tid("version")}[data-number="2"] {tid("version-comment")}').inner_text().strip()
+        == "Supplier's changes"
+    )
 
     latest, _ = downloaded(page, tid("download-latest"))
     assert latest == PDF_V2
@@ -82,8 +89,10 @@ def test_upload_two_versions_download_both_and_restore(parvis, new_page):
     assert restored == PDF_V1
 
     # --- a refused file shows its error in the upload list, nothing is added
-    page.set_input_files(tid("upload-input"), files=[
-        {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf"}])
+    page.set_input_files(
+        tid("upload-input"),
+        files=[{"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf"}],
+    )
     failed = page.locator(f'{tid("upload-item")}[data-state="error"]')
     failed.wait_for()
     assert failed.get_attribute("data-status") == "422"

@@ -2,6 +2,7 @@
 (uploaded through the API), in a stated language: the Language select starts on the
 person's preferred language, the wall shows the attachment, its link opens the
 document's page and its download gives back exactly the bytes uploaded."""
+
 import time
 import uuid
 from pathlib import Path
@@ -19,8 +20,12 @@ def upload_when_ready(api, cid: str, name: str, data: bytes, timeout: float = 15
         if time.time() > deadline:
             raise AssertionError("the document bank never opened")
         time.sleep(0.3)
-    response = api.post(f"/api/v1/communities/{cid}/documents", params={"name": name},
-                        data=data, headers={"Content-Type": "application/octet-stream"})
+    response = api.post(
+        f"/api/v1/communities/{cid}/documents",
+        params={"name": name},
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -29,8 +34,10 @@ def test_write_a_post_attaching_a_document_then_open_and_download_it(parvis, new
     account = parvis.accounts["employee_fr"]
     api = parvis.api("employee_fr")
     me = api.get("/api/v1/me").json()
-    created = api.post("/api/v1/communities", json={
-        "name": f"Atlas {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "private"})
+    created = api.post(
+        "/api/v1/communities",
+        json={"name": f"Atlas {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "private"},
+    )
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
     document = upload_when_ready(api, cid, "plan.pdf", PDF)

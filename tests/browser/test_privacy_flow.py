@@ -3,6 +3,7 @@ downloads their data (a ZIP archive with their profile and that post), then dele
 their account with their password; they are signed out for good, and a colleague
 still sees the post, written by "Former member". An admin finds the erasure and the
 sign-ins in the audit log; an employee without the role gets the 403 page there."""
+
 import io
 import json
 import time
@@ -35,12 +36,14 @@ def test_export_then_erase_my_account_and_the_audit_log(parvis, new_page):
     colleague_account = parvis.accounts["employee_es"]
 
     # --- the scene: an account for the person who leaves, an open community to post in
-    created = parvis.api("admin").post("/api/v1/admin/people", json={
-        "email": email, "display_name": name, "password": password})
+    created = parvis.api("admin").post(
+        "/api/v1/admin/people", json={"email": email, "display_name": name, "password": password}
+    )
     assert created.status_code == 201, created.text
     person_id = created.json()["person"]["id"]
-    community = parvis.api("employee_es").post("/api/v1/communities", json={
-        "name": f"Logistics {suffix}", "kind": "interest", "visibility": "open"})
+    community = parvis.api("employee_es").post(
+        "/api/v1/communities", json={"name": f"Logistics {suffix}", "kind": "interest", "visibility": "open"}
+    )
     assert community.status_code == 201, community.text
     community_url = f"/communities/{community.json()['id']}"
 
@@ -88,7 +91,7 @@ def test_export_then_erase_my_account_and_the_audit_log(parvis, new_page):
     page.check(tid("erase-confirm"))
     with page.expect_navigation():
         page.click(tid("erase-submit"))
-    assert page.locator(tid("erase-form")).count() == 1      # refused, still there
+    assert page.locator(tid("erase-form")).count() == 1  # refused, still there
     assert "Your password is not right." in page.inner_text(tid("erase-account"))
     page.fill(tid("erase-password"), password)
     page.check(tid("erase-confirm"))
@@ -96,7 +99,7 @@ def test_export_then_erase_my_account_and_the_audit_log(parvis, new_page):
         page.click(tid("erase-submit"))
     assert page.url.split("?")[0].endswith("/sign-in"), page.url
     assert page.locator(tid("flash-success")).count() == 1
-    assert page.locator(tid("nav-me")).count() == 0            # signed out
+    assert page.locator(tid("nav-me")).count() == 0  # signed out
     page.goto("/me")
     assert page.url.split("?")[0].endswith("/sign-in"), page.url
 

@@ -1,5 +1,6 @@
 """In a real browser: an employee chooses who sees their personal details; a colleague
 sees them, a guest does not; the interface switches to French."""
+
 import re
 
 import requests
@@ -62,8 +63,11 @@ def test_personal_details_follow_the_visibility_the_owner_chose(parvis, new_page
     assert other.locator(tid("profile-edit-link")).count() == 0
 
     # --- the guest shares no community with the owner: the profile does not exist for them
-    as_guest = requests.get(parvis.url(f"/api/v1/people/{owner['id']}"), timeout=15,
-                            headers={"Authorization": f"Bearer {parvis.sign_in('guest')['token']}"})
+    as_guest = requests.get(
+        parvis.url(f"/api/v1/people/{owner['id']}"),
+        timeout=15,
+        headers={"Authorization": f"Bearer {parvis.sign_in('guest')['token']}"},
+    )
     assert as_guest.status_code == 404
     guest_page = new_page()
     sign_in(guest_page, parvis.accounts["guest"])

@@ -3,6 +3,7 @@ post's original language, clicks "Translate" (translate.js asks the gateway's AP
 the gateway-sanitised translation in place), finds the mention and the link intact, and
 switches back to the original. A German reader is told plainly that the pair is not served
 (Apertium has no German), without an error. The platform runs the real APy."""
+
 import uuid
 
 from tests.browser.test_profile_visibility import sign_in, tid
@@ -24,8 +25,8 @@ def read_translated(page, post, mention_id):
     url_before = page.url
     bar.locator(tid("post-translate")).click()
     body = post.locator(tid("post-body")).first
-    page.wait_for_selector(f'{tid("post")} {tid("post-body")}[data-translated]', timeout=60_000)
-    assert page.url == url_before          # in place, no navigation
+    page.wait_for_selector(f"{tid('post')} {tid('post-body')}[data-translated]", timeout=60_000)
+    assert page.url == url_before  # in place, no navigation
     mention = body.locator(f'a[href="/people/{mention_id}"]')
     assert mention.count() == 1 and "Olivia Smith" in mention.inner_text()
     assert body.locator(f'a[href="{URL}"]').count() == 1
@@ -36,16 +37,19 @@ def test_a_french_post_read_in_english_and_in_spanish(parvis, new_page):
     author_key, mention_key = "employee_fr", "employee_en"
     mention_id = parvis.accounts[mention_key]["id"]
     author_api = parvis.api(author_key)
-    created = author_api.post("/api/v1/communities", json={
-        "name": f"Chantier {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "open"})
+    created = author_api.post(
+        "/api/v1/communities",
+        json={"name": f"Chantier {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "open"},
+    )
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
     for key in ("employee_en", "employee_es", "employee_de"):
         assert parvis.api(key).post(f"/api/v1/communities/{cid}/join").status_code == 200
-    body = (f"Bonjour @[Olivia Smith]({mention_id}), voici [le rapport]({URL}) sur le projet. "
-            "Merci beaucoup pour la réunion !")
-    post = retry(lambda: author_api.post(f"/api/v1/communities/{cid}/posts",
-                                         json={"body": body}))
+    body = (
+        f"Bonjour @[Olivia Smith]({mention_id}), voici [le rapport]({URL}) sur le projet. "
+        "Merci beaucoup pour la réunion !"
+    )
+    post = retry(lambda: author_api.post(f"/api/v1/communities/{cid}/posts", json={"body": body}))
     post_id = post["id"]
 
     # --- in English

@@ -1,6 +1,7 @@
 """In a real browser, the wall's moderation screens: an author previews, publishes and
 edits a post and reads its history; a member reports a comment; the manager hides it
 from the report queue; a hashtag opens the tag page."""
+
 import time
 import uuid
 
@@ -28,8 +29,9 @@ def test_edit_history_report_hide_and_hashtag(parvis, new_page):
 
     # --- set-up through the API: an open community, the author and the member join it
     manager_api = parvis.api(manager_key)
-    created = manager_api.post("/api/v1/communities", json={
-        "name": name, "kind": "project", "visibility": "open"})
+    created = manager_api.post(
+        "/api/v1/communities", json={"name": name, "kind": "project", "visibility": "open"}
+    )
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
     for key in (author_key, member_key):
@@ -52,8 +54,11 @@ def test_edit_history_report_hide_and_hashtag(parvis, new_page):
         author.click(tid("composer-submit"))
     # the first post may race the feed's read model of the new membership
     if author.locator(tid("post"), has_text="Go-live plan").count() == 0:
-        retry(lambda: parvis.api(author_key).post(
-            f"/api/v1/communities/{cid}/posts", json={"body": f"Go-live plan **draft** #{tag}"}))
+        retry(
+            lambda: parvis.api(author_key).post(
+                f"/api/v1/communities/{cid}/posts", json={"body": f"Go-live plan **draft** #{tag}"}
+            )
+        )
         author.goto(community_url)
     post = author.locator(tid("post"), has_text="Go-live plan")
     assert post.count() == 1
@@ -77,8 +82,11 @@ def test_edit_history_report_hide_and_hashtag(parvis, new_page):
     assert "draft" in versions.nth(1).locator(tid("version-body")).inner_text()
 
     # the author also comments (the comment the member will report)
-    comment = retry(lambda: parvis.api(author_key).post(
-        f"/api/v1/posts/{post_id}/comments", json={"body": "Whoever disagrees is a fool"}))
+    comment = retry(
+        lambda: parvis.api(author_key).post(
+            f"/api/v1/posts/{post_id}/comments", json={"body": "Whoever disagrees is a fool"}
+        )
+    )
 
     # --- the member reports the comment, with a reason
     member = new_page()

@@ -12,11 +12,12 @@ element or attribute carries a payload (an ``on*`` handler, a ``javascript:`` or
 ``data:`` URL, a script/iframe/object/embed); template syntax is not evaluated; and
 each page's Content-Security-Policy has no ``'unsafe-inline'`` for scripts.
 """
+
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlencode
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -140,8 +141,10 @@ def test_the_hook_counts_what_runs(new_page, parvis):
     watch.page.wait_for_timeout(300)
     assert len(watch.hits) == 2, watch.hits
     # the DOM check sees live markup even where a CSP would have stopped it from running
-    watch.page.set_content('<a href=" JaVa&#x09;script:x()">a</a><p onclick="window.__xss()">'
-                           '<iframe srcdoc="x"></iframe><a href="java%0ascript:x()">ok</a>')
+    watch.page.set_content(
+        '<a href=" JaVa&#x09;script:x()">a</a><p onclick="window.__xss()">'
+        '<iframe srcdoc="x"></iframe><a href="java%0ascript:x()">ok</a>'
+    )
     found = watch.page.evaluate(DOM_CHECK)
     assert len(found) == 3 and not any("%0a" in f for f in found), found
     assert script_src_allows_inline("default-src 'self'; script-src 'self' 'unsafe-inline'")
@@ -155,15 +158,27 @@ def hostile(parvis):
     admin = parvis.api("admin")
     made = {"communities": [], "posts": [], "pages": [], "documents": [], "terms": 0}
 
-    created = author.post("/api/v1/communities", json={
-        "name": f"XSS ground {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "open",
-        "description": PAYLOADS[0]})
+    created = author.post(
+        "/api/v1/communities",
+        json={
+            "name": f"XSS ground {uuid.uuid4().hex[:6]}",
+            "kind": "project",
+            "visibility": "open",
+            "description": PAYLOADS[0],
+        },
+    )
     assert created.status_code == 201, created.text
     cid = made["cid"] = created.json()["id"]
     for i, payload in enumerate(PAYLOADS):
-        community = author.post("/api/v1/communities", json={
-            "name": f"{i} {payload}"[:200], "kind": "interest", "visibility": "open",
-            "description": payload})
+        community = author.post(
+            "/api/v1/communities",
+            json={
+                "name": f"{i} {payload}"[:200],
+                "kind": "interest",
+                "visibility": "open",
+                "description": payload,
+            },
+        )
         assert community.status_code == 201, (payload, community.text)
         made["communities"].append(community.json()["id"])
 
@@ -179,15 +194,17 @@ def hostile(parvis):
 
     titles_refused = []
     for i, payload in enumerate(PAYLOADS):
-        page = author.post(f"/api/v1/communities/{cid}/pages",
-                           json={"title": f"{payload} {i}"[:200], "body": payload})
+        page = author.post(
+            f"/api/v1/communities/{cid}/pages", json={"title": f"{payload} {i}"[:200], "body": payload}
+        )
         if page.status_code == 422:
             # titles are [[link]] targets: [ ] | are refused (in the error shape); the
             # body still carries the payload under a plain title
             assert "title" in page.json()["error"]["details"], page.text
             titles_refused.append(payload)
-            page = author.post(f"/api/v1/communities/{cid}/pages",
-                               json={"title": f"Page {i}", "body": payload})
+            page = author.post(
+                f"/api/v1/communities/{cid}/pages", json={"title": f"Page {i}", "body": payload}
+            )
         assert page.status_code == 201, (payload, page.text)
         made["pages"].append(page.json()["id"])
     assert len(titles_refused) <= len(PAYLOADS) // 2, titles_refused
@@ -195,20 +212,29 @@ def hostile(parvis):
     refused = []
     for i, payload in enumerate(PAYLOADS):
         # names are unique case-insensitively in a folder: the number keeps them apart
-        doc = author.post(f"/api/v1/communities/{cid}/documents",
-                          params={"name": f"{payload} {i}.txt"}, data=b"hello",
-                          headers={"Content-Type": "application/octet-stream"})
+        doc = author.post(
+            f"/api/v1/communities/{cid}/documents",
+            params={"name": f"{payload} {i}.txt"},
+            data=b"hello",
+            headers={"Content-Type": "application/octet-stream"},
+        )
         if doc.status_code == 201:
             made["documents"].append(doc.json()["id"])
-        else:   # names with / or \\ or control characters are refused in the error shape
+        else:  # names with / or \\ or control characters are refused in the error shape
             assert doc.status_code == 422 and "name" in doc.json()["error"]["details"], doc.text
             refused.append(payload)
     assert len(made["documents"]) >= len(PAYLOADS) // 2, refused
 
     for i, payload in enumerate(PAYLOADS):
-        term = admin.post("/api/v1/translation/glossary", json={
-            "term": f"xssterm{i}", "source_language": "en",
-            "translations": {"fr": payload[:200]}, "note": payload[:500]})
+        term = admin.post(
+            "/api/v1/translation/glossary",
+            json={
+                "term": f"xssterm{i}",
+                "source_language": "en",
+                "translations": {"fr": payload[:200]},
+                "note": payload[:500],
+            },
+        )
         assert term.status_code == 201, (payload, term.text)
         made["terms"] += 1
     return made
@@ -216,10 +242,13 @@ def hostile(parvis):
 
 def _wait_for_wall(api, cid, timeout=30.0):
     import time
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if api.get(f"/api/v1/communities/{cid}/posts").status_code == 200 and \
-                api.get(f"/api/v1/communities/{cid}/documents").status_code == 200:
+        if (
+            api.get(f"/api/v1/communities/{cid}/posts").status_code == 200
+            and api.get(f"/api/v1/communities/{cid}/documents").status_code == 200
+        ):
             return
         time.sleep(0.3)
     raise AssertionError("the community's wall and documents did not open in time")
@@ -256,20 +285,29 @@ def test_profile_fields_run_no_payload(new_page, parvis, hostile):
     admin = parvis.api("admin")
     email = parvis.unique_email("xss")
     password = "correct horse battery staple"
-    created = admin.post("/api/v1/admin/people", json={
-        "email": email, "display_name": PAYLOADS[0], "password": password})
+    created = admin.post(
+        "/api/v1/admin/people", json={"email": email, "display_name": PAYLOADS[0], "password": password}
+    )
     assert created.status_code == 201, created.text
     person_id = created.json()["person"]["id"]
     victim = parvis.api("employee_en")
     owner_token = parvis.sign_in(email, password)["token"]
     from tests.platform_fixture import Api
+
     owner = Api(parvis.base_url, owner_token)
     watch = Watch(new_page, parvis.accounts["employee_en"])
     for payload in PAYLOADS:
-        patched = owner.patch("/api/v1/me", json={
-            "display_name": payload[:120], "job_title": payload[:120],
-            "department": payload[:120], "education": payload[:500],
-            "about": payload, "skills": [payload.replace(",", ";")[:40]]})  # no comma in a skill
+        patched = owner.patch(
+            "/api/v1/me",
+            json={
+                "display_name": payload[:120],
+                "job_title": payload[:120],
+                "department": payload[:120],
+                "education": payload[:500],
+                "about": payload,
+                "skills": [payload.replace(",", ";")[:40]],
+            },
+        )  # no comma in a skill
         assert patched.status_code == 200, (payload, patched.text)
         assert victim.get(f"/api/v1/people/{person_id}").json()["display_name"] == payload
         watch.visit(f"/people/{person_id}")

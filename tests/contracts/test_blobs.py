@@ -1,4 +1,5 @@
 """The content-addressed blob store: dedup, size limit, reference validation, streaming."""
+
 import hashlib
 import io
 
@@ -39,7 +40,7 @@ def test_the_same_bytes_twice_are_stored_once(tmp_path):
     first = store.put_stream(io.BytesIO(b"same bytes"), 100)
     second = store.put_stream(io.BytesIO(b"same bytes"), 100)
     assert first == second
-    assert len(files_under(tmp_path)) == 1   # no leftover temp file either
+    assert len(files_under(tmp_path)) == 1  # no leftover temp file either
     other = store.put_stream(io.BytesIO(b"other bytes"), 100)
     assert other[0] != first[0]
     assert len(files_under(tmp_path)) == 2
@@ -70,10 +71,21 @@ def test_memory_store_refuses_over_the_limit():
     assert store.blobs == {}
 
 
-@pytest.mark.parametrize("bad", [
-    "../../etc/passwd", "", "a" * 63, "a" * 65, "A" * 64, "g" * 64, None, 42,
-    "/" + "a" * 63, ("a" * 62) + "/.",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "../../etc/passwd",
+        "",
+        "a" * 63,
+        "a" * 65,
+        "A" * 64,
+        "g" * 64,
+        None,
+        42,
+        "/" + "a" * 63,
+        ("a" * 62) + "/.",
+    ],
+)
 def test_a_bad_reference_is_refused_before_any_path_use(store, bad):
     for method in (store.open, store.exists):
         with pytest.raises(ValidationFailed):
@@ -148,6 +160,7 @@ def test_blob_dir_comes_from_the_environment(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------------- staged uploads (documents)
 
+
 def test_stage_then_commit_stores_the_bytes_under_their_sha256(store):
     data = b"%PDF-1.7 staged bytes"
     staged = store.stage(io.BytesIO(data), max_bytes=1000)
@@ -156,12 +169,12 @@ def test_stage_then_commit_stores_the_bytes_under_their_sha256(store):
     assert blobs.STAGED_KEY_RE.match(staged.key)
     assert store.read_staged_head(staged.key, 4) == b"%PDF"
     assert store.read_staged_head(staged.key) == data
-    assert not store.exists(staged.sha256)          # not visible before the commit
+    assert not store.exists(staged.sha256)  # not visible before the commit
     store.commit(staged.key, staged.sha256)
     assert store.exists(staged.sha256)
     assert store.size(staged.sha256) == len(data)
     assert b"".join(store.open_range(staged.sha256)) == data
-    with pytest.raises(NotFound):                   # the staged copy is gone
+    with pytest.raises(NotFound):  # the staged copy is gone
         store.read_staged_head(staged.key)
 
 
@@ -172,9 +185,9 @@ def test_a_commit_that_keeps_the_staged_object_can_run_again(store):
     staged = store.stage(io.BytesIO(data), max_bytes=1000)
     store.commit(staged.key, staged.sha256, keep_staged=True)
     assert store.exists(staged.sha256)
-    assert store.read_staged_head(staged.key) == data          # still there
+    assert store.read_staged_head(staged.key) == data  # still there
     store.commit(staged.key, staged.sha256, keep_staged=True)  # the redelivered request
-    store.discard(staged.key)                                   # after its commit
+    store.discard(staged.key)  # after its commit
     assert b"".join(store.open_range(staged.sha256)) == data
     with pytest.raises(NotFound):
         store.read_staged_head(staged.key)
@@ -224,14 +237,17 @@ def test_staged_older_than_lists_only_old_staged_objects(store, monkeypatch):
 
 @pytest.mark.parametrize("bad", ["../x", "", "a" * 31, "A" * 32, "g" * 32, None, "../" + "a" * 29])
 def test_a_bad_staged_key_is_refused(store, bad):
-    for call in (lambda: store.read_staged_head(bad), lambda: store.discard(bad),
-                 lambda: store.commit(bad, "0" * 64)):
+    for call in (
+        lambda: store.read_staged_head(bad),
+        lambda: store.discard(bad),
+        lambda: store.commit(bad, "0" * 64),
+    ):
         with pytest.raises(ValidationFailed):
             call()
 
 
 def test_ranges_are_inclusive_and_checked(store):
-    data = bytes(range(256)) * 1000                 # 256,000 bytes: several chunks
+    data = bytes(range(256)) * 1000  # 256,000 bytes: several chunks
     digest, _ = store.put_bytes(data)
     assert b"".join(store.open_range(digest, 0, 0)) == data[:1]
     assert b"".join(store.open_range(digest, 10, 19)) == data[10:20]
@@ -283,7 +299,7 @@ def test_blob_store_factory_uses_a_directory_per_namespace(monkeypatch, tmp_path
     assert isinstance(documents, LocalBlobStore)
     assert documents.root == tmp_path / "blobs" / "documents"
     digest, _ = documents.put_bytes(b"doc")
-    assert not blobs.default_store().exists(digest)   # photos never see documents' blobs
+    assert not blobs.default_store().exists(digest)  # photos never see documents' blobs
     assert [sha for sha, _ in blobs.default_store().list_blobs()] == []
     for bad in ("", "../x", "a/b", "UPPER", None):
         with pytest.raises(ValueError):

@@ -4,6 +4,7 @@ The fixture starts moto's HTTP server on 127.0.0.1 with a free port; the store
 talks to it through boto3 exactly as it would talk to any S3-compatible
 object storage. Nothing is mocked inside the process under test.
 """
+
 import hashlib
 import io
 import socket
@@ -45,8 +46,9 @@ def s3_env(monkeypatch, s3_endpoint):
     monkeypatch.setenv("PARVIS_S3_ACCESS_KEY_ID", "test-key")
     monkeypatch.setenv("PARVIS_S3_SECRET_ACCESS_KEY", "test-secret")
     settings = blobs.s3_settings()
-    client = blobs.s3_client(settings["endpoint_url"], settings["region"],
-                             settings["access_key_id"], settings["secret_access_key"])
+    client = blobs.s3_client(
+        settings["endpoint_url"], settings["region"], settings["access_key_id"], settings["secret_access_key"]
+    )
     existing = [b["Name"] for b in client.list_buckets().get("Buckets", [])]
     if BUCKET not in existing:
         client.create_bucket(Bucket=BUCKET)
@@ -86,8 +88,7 @@ def test_stage_commit_read_back(store, s3_env):
 def test_a_commit_that_keeps_the_staged_object(store, s3_env):
     staged = store.stage(io.BytesIO(b"%PDF-1.4 kept"), 1000)
     store.commit(staged.key, staged.sha256, keep_staged=True)
-    assert keys(s3_env) == [f"documents/blobs/{staged.sha256}",
-                            f"documents/staging/{staged.key}"]
+    assert keys(s3_env) == [f"documents/blobs/{staged.sha256}", f"documents/staging/{staged.key}"]
     store.commit(staged.key, staged.sha256, keep_staged=True)
     store.discard(staged.key)
     assert keys(s3_env) == [f"documents/blobs/{staged.sha256}"]
@@ -104,15 +105,17 @@ def test_the_same_bytes_twice_are_stored_once(store, s3_env):
 
 
 def test_a_multipart_upload_streams_in_parts(store, s3_env, monkeypatch):
-    monkeypatch.setattr(blobs, "S3_PART_SIZE", 5 * 1024 * 1024)   # S3's smallest part
-    total = 11 * 1024 * 1024 + 5                                    # three parts
+    monkeypatch.setattr(blobs, "S3_PART_SIZE", 5 * 1024 * 1024)  # S3's smallest part
+    total = 11 * 1024 * 1024 + 5  # three parts
     data = bytes((i * 31) % 256 for i in range(256)) * (total // 256) + b"tail!"
     data = data[:total]
     staged = store.stage(io.BytesIO(data), total)
     store.commit(staged.key, staged.sha256)
     assert store.size(staged.sha256) == total
-    assert hashlib.sha256(b"".join(store.open_range(staged.sha256))).hexdigest() \
+    assert (
+        hashlib.sha256(b"".join(store.open_range(staged.sha256))).hexdigest()
         == hashlib.sha256(data).hexdigest()
+    )
     assert b"".join(store.open_range(staged.sha256, total - 10)) == data[-10:]
 
 
@@ -147,7 +150,7 @@ def test_namespaces_are_kept_apart(store, s3_env):
     digest, _ = other.put_bytes(b"a photo")
     assert not store.exists(digest)
     assert list(store.list_blobs()) == []
-    assert blobs.default_store().exists(digest)        # photos use the "photos" namespace
+    assert blobs.default_store().exists(digest)  # photos use the "photos" namespace
 
 
 def test_errors_are_the_platform_errors(store):

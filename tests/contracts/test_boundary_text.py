@@ -1,5 +1,6 @@
 """Text no database can store (NUL, unpaired surrogates) is a 422 at every service's boundary,
 wherever it hides in the input, before any schema or database sees it."""
+
 import pytest
 from marshmallow import Schema, fields
 
@@ -13,12 +14,15 @@ class PostIn(Schema):
     meta = fields.Dict()
 
 
-@pytest.mark.parametrize("data, where", [
-    ({"body": "a\x00b"}, "body"),
-    ({"attachments": ["ok", "\ud963"]}, "attachments.1"),
-    ({"meta": {"nested": ["x", {"deep": "\udfff"}]}}, "meta.nested.1.deep"),
-    ({"meta": {"k\x00": "v"}}, "meta.k\x00"),
-])
+@pytest.mark.parametrize(
+    "data, where",
+    [
+        ({"body": "a\x00b"}, "body"),
+        ({"attachments": ["ok", "\ud963"]}, "attachments.1"),
+        ({"meta": {"nested": ["x", {"deep": "\udfff"}]}}, "meta.nested.1.deep"),
+        ({"meta": {"k\x00": "v"}}, "meta.k\x00"),
+    ],
+)
 def test_unstorable_text_is_refused_with_its_place(data, where):
     with pytest.raises(ValidationFailed) as refused:
         load(PostIn(), data)

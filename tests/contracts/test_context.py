@@ -1,4 +1,5 @@
 """The signed caller context: sign, verify, and every way a token can be wrong."""
+
 import base64
 import hashlib
 import hmac
@@ -15,9 +16,15 @@ B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 
 
 def person(**kw):
-    values = dict(kind=ctx.KIND_PERSON, user_id="u-1", org_id="o-1",
-                  roles=frozenset({"member", "admin"}), guest=False, session_id="s-1",
-                  lang="fr")
+    values = dict(
+        kind=ctx.KIND_PERSON,
+        user_id="u-1",
+        org_id="o-1",
+        roles=frozenset({"member", "admin"}),
+        guest=False,
+        session_id="s-1",
+        lang="fr",
+    )
     values.update(kw)
     return ctx.Caller(**values)
 
@@ -25,8 +32,11 @@ def person(**kw):
 def raw_token(payload, secret=SECRET) -> str:
     """A token built by hand, so tests can sign payloads ``sign`` would never produce."""
     body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
-    mac = base64.urlsafe_b64encode(
-        hmac.new(secret, body.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+    mac = (
+        base64.urlsafe_b64encode(hmac.new(secret, body.encode(), hashlib.sha256).digest())
+        .rstrip(b"=")
+        .decode()
+    )
     return f"{body}.{mac}"
 
 
@@ -42,8 +52,9 @@ def test_roundtrip_keeps_every_field():
 
 
 def test_guest_flag_and_roles_survive():
-    caller = ctx.verify(ctx.sign(person(guest=True, roles=frozenset({"member"})), secret=SECRET),
-                        secret=SECRET)
+    caller = ctx.verify(
+        ctx.sign(person(guest=True, roles=frozenset({"member"})), secret=SECRET), secret=SECRET
+    )
     assert caller.guest is True and not caller.is_employee and not caller.is_admin
 
 
@@ -68,7 +79,7 @@ def test_tampering_with_any_byte_of_the_body_or_the_mac_is_refused():
         if char == ".":
             continue
         for replacement in {B64_ALPHABET[(B64_ALPHABET.index(char) + 1) % 64], "=", "."}:
-            forged = token[:i] + replacement + token[i + 1:]
+            forged = token[:i] + replacement + token[i + 1 :]
             with pytest.raises(Unauthenticated):
                 ctx.verify(forged, secret=SECRET)
 
@@ -76,8 +87,7 @@ def test_tampering_with_any_byte_of_the_body_or_the_mac_is_refused():
 def test_appended_or_truncated_tokens_are_refused():
     token = ctx.sign(person(), secret=SECRET)
     body, mac = token.split(".")
-    for forged in (token + "A", token[:-1], "A" + token, body + ".", "." + mac,
-                   body + "." + mac + mac):
+    for forged in (token + "A", token[:-1], "A" + token, body + ".", "." + mac, body + "." + mac + mac):
         with pytest.raises(Unauthenticated):
             ctx.verify(forged, secret=SECRET)
 
@@ -101,20 +111,24 @@ def test_wrong_secret_is_refused():
         ctx.verify(token)  # the platform secret of the test run
 
 
-@pytest.mark.parametrize("token", [None, "", 0, 12, b"abc.def", ["a", "b"], {"k": "person"},
-                                   "no-dot", "a.b.c", "..", ".", "a.b"])
+@pytest.mark.parametrize(
+    "token", [None, "", 0, 12, b"abc.def", ["a", "b"], {"k": "person"}, "no-dot", "a.b.c", "..", ".", "a.b"]
+)
 def test_malformed_tokens_are_refused(token):
     with pytest.raises(Unauthenticated):
         ctx.verify(token, secret=SECRET)
 
 
-@pytest.mark.parametrize("payload", [
-    {"k": "person"},                                 # no expiry
-    {"k": "person", "e": "soon"},                    # expiry not a number
-    {"e": int(time.time()) + 60},                    # no kind
-    ["person", int(time.time()) + 60],               # not an object
-    "just a string",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"k": "person"},  # no expiry
+        {"k": "person", "e": "soon"},  # expiry not a number
+        {"e": int(time.time()) + 60},  # no kind
+        ["person", int(time.time()) + 60],  # not an object
+        "just a string",
+    ],
+)
 def test_correctly_signed_but_malformed_payloads_are_refused(payload):
     with pytest.raises(Unauthenticated, match="Malformed"):
         ctx.verify(raw_token(payload), secret=SECRET)
@@ -122,8 +136,11 @@ def test_correctly_signed_but_malformed_payloads_are_refused(payload):
 
 def test_signed_body_that_is_not_json_is_refused():
     body = base64.urlsafe_b64encode(b"\xff\xfe not json").rstrip(b"=").decode()
-    mac = base64.urlsafe_b64encode(
-        hmac.new(SECRET, body.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+    mac = (
+        base64.urlsafe_b64encode(hmac.new(SECRET, body.encode(), hashlib.sha256).digest())
+        .rstrip(b"=")
+        .decode()
+    )
     with pytest.raises(Unauthenticated, match="Malformed"):
         ctx.verify(f"{body}.{mac}", secret=SECRET)
 

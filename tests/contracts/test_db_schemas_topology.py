@@ -1,20 +1,24 @@
 """Engine pragmas, schema loading, and the subscription list against the services."""
+
 import importlib
 
 import pytest
 from marshmallow import Schema, fields, validate
 from sqlalchemy import MetaData, text
 
+from parvis_contracts import events as ev
 from parvis_contracts import topology
-from parvis_contracts.config import SERVICES
 from parvis_contracts.db import infrastructure_tables, make_engine, session_factory
 from parvis_contracts.errors import ValidationFailed
 from parvis_contracts.handlers import IdempotentEventHandler
+from parvis_contracts.plugins import service_names
 from parvis_contracts.schemas import load
-from parvis_contracts import events as ev
+
+SERVICES = service_names()
 
 
 # --- make_engine -------------------------------------------------------------
+
 
 def test_sqlite_file_runs_in_wal_mode_with_foreign_keys(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
@@ -51,12 +55,14 @@ def test_outbox_emit_and_rollback_in_one_session(tmp_path):
     with engine.connect() as conn:
         rows = conn.execute(outbox.select()).mappings().all()
     assert [(r["event_id"], r["payload"]) for r in rows] == [
-        (env.id, {"user_id": "u-2", "org_id": "o-1", "guest": True})]
+        (env.id, {"user_id": "u-2", "org_id": "o-1", "guest": True})
+    ]
     assert rows[0]["published_at"] is None and rows[0]["source"] == "identity"
     assert woken == [1]
 
 
 # --- schemas.load ------------------------------------------------------------
+
 
 class ThingSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=5))
@@ -96,6 +102,7 @@ def test_load_many_reports_per_item():
 
 # --- SUBSCRIPTIONS -----------------------------------------------------------
 
+
 def service_class(service: str):
     try:
         module = importlib.import_module(f"services.{service}.service")
@@ -109,15 +116,15 @@ def service_class(service: str):
     raise AssertionError(f"no service class named {service!r} in services.{service}.service")
 
 
-@pytest.mark.parametrize("sub", topology.SUBSCRIPTIONS,
-                         ids=lambda s: f"{s.event.key}->{s.service}.{s.method}")
+@pytest.mark.parametrize(
+    "sub", topology.SUBSCRIPTIONS, ids=lambda s: f"{s.event.key}->{s.service}.{s.method}"
+)
 def test_every_subscription_points_at_an_idempotent_handler(sub):
     assert sub.service in SERVICES
     cls = service_class(sub.service)
     method = getattr(cls, sub.method, None)
     assert callable(method), f"{cls.__name__}.{sub.method} does not exist"
-    handlers = [e for e in getattr(method, "nameko_entrypoints", ())
-                if isinstance(e, IdempotentEventHandler)]
+    handlers = [e for e in getattr(method, "nameko_entrypoints", ()) if isinstance(e, IdempotentEventHandler)]
     assert len(handlers) == 1, f"{cls.__name__}.{sub.method} is not an idempotent handler"
     assert handlers[0].event == sub.event
 
@@ -137,8 +144,9 @@ def test_every_handler_of_every_service_is_subscribed(service):
     for attr in dir(cls):
         for entry in getattr(getattr(cls, attr), "nameko_entrypoints", ()) or ():
             if isinstance(entry, IdempotentEventHandler):
-                assert topology.find_subscription(entry.event, service, attr), \
+                assert topology.find_subscription(entry.event, service, attr), (
                     f"{service}.{attr} handles {entry.event.key} but is not in SUBSCRIPTIONS"
+                )
 
 
 def test_handler_queue_dead_letters_to_the_platform_dlx():

@@ -1,4 +1,5 @@
 """Error types: they cross nameko as themselves, and the HTTP table covers them all."""
+
 import json
 
 import pytest
@@ -18,8 +19,16 @@ ERROR_CLASSES = sorted(all_subclasses(errors.ParvisError), key=lambda c: c.__nam
 
 def test_there_are_error_classes():
     assert {c.__name__ for c in ERROR_CLASSES} >= {
-        "NotFound", "Forbidden", "Unauthenticated", "ValidationFailed", "Conflict",
-        "TooManyRequests", "PayloadTooLarge", "Unavailable", "BadRequest"}
+        "NotFound",
+        "Forbidden",
+        "Unauthenticated",
+        "ValidationFailed",
+        "Conflict",
+        "TooManyRequests",
+        "PayloadTooLarge",
+        "Unavailable",
+        "BadRequest",
+    }
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)
@@ -32,16 +41,19 @@ def test_error_roundtrips_through_nameko_serialisation(cls):
     assert restored.message == "Something is off."
     assert restored.details == {"field": ["Missing data."], "other": "x"}
     assert str(restored) == "Something is off."
-    assert restored.to_dict() == {"code": cls.code, "message": "Something is off.",
-                                  "details": {"field": ["Missing data."], "other": "x"}}
+    assert restored.to_dict() == {
+        "code": cls.code,
+        "message": "Something is off.",
+        "details": {"field": ["Missing data."], "other": "x"},
+    }
 
 
 def test_details_keep_their_json_types():
-    original = errors.TooManyRequests("Slow down.", {"retry_after": 30, "locked": True,
-                                                     "until": None, "fields": {"a": [1, 2]}})
+    original = errors.TooManyRequests(
+        "Slow down.", {"retry_after": 30, "locked": True, "until": None, "fields": {"a": [1, 2]}}
+    )
     restored = deserialize(json.loads(json.dumps(serialize(original))))
-    assert restored.details == {"retry_after": 30, "locked": True, "until": None,
-                                "fields": {"a": [1, 2]}}
+    assert restored.details == {"retry_after": 30, "locked": True, "until": None, "fields": {"a": [1, 2]}}
 
 
 def test_error_without_details_roundtrips_with_empty_details():

@@ -1,4 +1,5 @@
 """Event catalogue, payload validation and the signed envelope."""
+
 import pytest
 
 from parvis_contracts import events as ev
@@ -27,8 +28,14 @@ def test_event_keys_are_unique_and_named_after_their_source():
 
 def test_valid_payload_is_normalised():
     data = ev.validate_payload(ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": "u-1"})
-    assert data == {"community_id": "c-1", "user_id": "u-1", "role": "member", "guest": False,
-                    "joined_at": None, "version": 0}
+    assert data == {
+        "community_id": "c-1",
+        "user_id": "u-1",
+        "role": "member",
+        "guest": False,
+        "joined_at": None,
+        "version": 0,
+    }
 
 
 def test_missing_fields_are_reported_per_field():
@@ -40,16 +47,18 @@ def test_missing_fields_are_reported_per_field():
 
 def test_wrong_types_and_unknown_fields_are_refused():
     with pytest.raises(ValidationFailed) as info:
-        ev.validate_payload(ev.IDENTITY_USER_ROLES_CHANGED,
-                            {"user_id": "u-1", "org_id": "o-1", "guest": "perhaps",
-                             "roles": "admin", "extra": 1})
+        ev.validate_payload(
+            ev.IDENTITY_USER_ROLES_CHANGED,
+            {"user_id": "u-1", "org_id": "o-1", "guest": "perhaps", "roles": "admin", "extra": 1},
+        )
     assert {"guest", "roles", "extra"} <= set(info.value.details)
 
 
 def test_enumerated_values_are_checked():
     with pytest.raises(ValidationFailed) as info:
-        ev.validate_payload(ev.COMMUNITIES_MEMBER_REMOVED,
-                            {"community_id": "c-1", "user_id": "u-1", "role": "owner"})
+        ev.validate_payload(
+            ev.COMMUNITIES_MEMBER_REMOVED, {"community_id": "c-1", "user_id": "u-1", "role": "owner"}
+        )
     assert "role" in info.value.details
 
 
@@ -58,15 +67,23 @@ def test_unknown_event_is_refused():
         ev.validate_payload(ev.EventType("nowhere", "nothing"), {})
 
 
-ARCHIVED_STATE = {"community_id": "c-9", "name": "Old project", "kind": "project",
-                  "visibility": "private", "archived": True, "newcomers_see_history": True,
-                  "languages": ["fr"], "allowed_org_ids": [], "version": 3}
+ARCHIVED_STATE = {
+    "community_id": "c-9",
+    "name": "Old project",
+    "kind": "project",
+    "visibility": "private",
+    "archived": True,
+    "newcomers_see_history": True,
+    "languages": ["fr"],
+    "allowed_org_ids": [],
+    "version": 3,
+}
 
 
 def test_envelope_new_validates_its_payload():
     with pytest.raises(ValidationFailed):
         ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {})
-    with pytest.raises(ValidationFailed):      # community events carry the full state
+    with pytest.raises(ValidationFailed):  # community events carry the full state
         ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, {"community_id": "c-9"})
     env = ev.Envelope.new(ev.COMMUNITIES_COMMUNITY_ARCHIVED, ARCHIVED_STATE)
     assert env.type == "communities.community_archived"
@@ -83,13 +100,16 @@ def test_envelope_roundtrip():
     assert ev.Envelope.from_message(env.to_message()) == env
 
 
-@pytest.mark.parametrize("field, value", [
-    ("id", "00000000-0000-0000-0000-000000000000"),
-    ("type", "communities.member_removed"),
-    ("occurred_at", "2000-01-01T00:00:00+00:00"),
-    ("data", {"community_id": "c-1", "user_id": "u-2", "role": "member"}),
-    ("sig", "0" * 64),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("id", "00000000-0000-0000-0000-000000000000"),
+        ("type", "communities.member_removed"),
+        ("occurred_at", "2000-01-01T00:00:00+00:00"),
+        ("data", {"community_id": "c-1", "user_id": "u-2", "role": "member"}),
+        ("sig", "0" * 64),
+    ],
+)
 def test_tampered_envelope_is_refused(field, value):
     env = ev.Envelope.new(ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": "u-1"})
     message = dict(env.to_message(secret=SECRET), **{field: value})
@@ -103,10 +123,19 @@ def test_envelope_signed_with_another_secret_is_refused():
         ev.Envelope.from_message(env.to_message(secret=b"someone else"), secret=SECRET)
 
 
-@pytest.mark.parametrize("body", [None, "text", ["id"], 42, {}, {"id": "x", "type": "t"},
-                                  {"id": "x", "type": "t", "occurred_at": "n", "data": "notadict",
-                                   "sig": "s"},
-                                  {"id": "x", "type": "t", "occurred_at": "n", "data": {}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        "text",
+        ["id"],
+        42,
+        {},
+        {"id": "x", "type": "t"},
+        {"id": "x", "type": "t", "occurred_at": "n", "data": "notadict", "sig": "s"},
+        {"id": "x", "type": "t", "occurred_at": "n", "data": {}},
+    ],
+)
 def test_malformed_envelopes_are_refused(body):
     with pytest.raises(ValidationFailed):
         ev.Envelope.from_message(body, secret=SECRET)

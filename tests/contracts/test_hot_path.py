@@ -5,8 +5,10 @@ secret, and its expiry is checked at every use; ``dump`` reuses one schema per (
 options) with the same output; the RPC entrypoint's signature check computes the signature
 once and still refuses exactly what nameko refused, with nameko's message.
 """
+
 import importlib
 import time
+from datetime import UTC
 from types import SimpleNamespace
 
 import pytest
@@ -22,16 +24,16 @@ OTHER = b"another-secret"
 
 
 def person(**kw):
-    return ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-1", org_id="o-1",
-                      roles=frozenset({"member"}), **kw)
+    return ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-1", org_id="o-1", roles=frozenset({"member"}), **kw)
 
 
 # --- the verified-context memo ------------------------------------------------------
 
+
 def test_a_remembered_context_still_expires():
     token = ctx.sign(person(), secret=SECRET, ttl=30)
     caller = ctx.verify(token, secret=SECRET)
-    assert ctx.verify(token, secret=SECRET) == caller          # from the memo
+    assert ctx.verify(token, secret=SECRET) == caller  # from the memo
     with pytest.raises(Unauthenticated, match="expired"):
         ctx.verify(token, secret=SECRET, now=caller.expires_at + 1)
     # still refused after the refusal, still accepted before its expiry
@@ -72,6 +74,7 @@ def test_the_memo_stays_bounded():
 
 # --- dump with a reused schema ------------------------------------------------------
 
+
 class Item(Schema):
     id = fields.String()
     n = fields.Integer()
@@ -86,8 +89,10 @@ class Page(Schema):
 def test_dump_gives_what_a_fresh_schema_gives():
     from datetime import datetime, timezone
 
-    rows = [{"id": f"i{i}", "n": i, "when": datetime(2026, 1, i + 1, tzinfo=timezone.utc),
-             "secret": "never dumped"} for i in range(3)]
+    rows = [
+        {"id": f"i{i}", "n": i, "when": datetime(2026, 1, i + 1, tzinfo=UTC), "secret": "never dumped"}
+        for i in range(3)
+    ]
     page = {"items": rows, "next_cursor": None}
     for _ in range(2):
         assert dump(Page, page) == Page().dump(page)
@@ -99,6 +104,7 @@ def test_dump_gives_what_a_fresh_schema_gives():
 
 
 # --- the entrypoint's signature check ------------------------------------------------
+
 
 class Service:
     name = "svc"
@@ -129,15 +135,23 @@ def nameko_message(method_name, args, kwargs):
     return None
 
 
-CALLS = [((1,), {}), ((), {"a": 1}), ((1, 2), {"c": 3}), ((), {}), ((1, 2, 3), {}),
-         ((1,), {"d": 4}), ((1,), {"a": 2}), ((), {"b": 2})]
+CALLS = [
+    ((1,), {}),
+    ((), {"a": 1}),
+    ((1, 2), {"c": 3}),
+    ((), {}),
+    ((1, 2, 3), {}),
+    ((1,), {"d": 4}),
+    ((1,), {"a": 2}),
+    ((), {"b": 2}),
+]
 
 
 @pytest.mark.parametrize("args,kwargs", CALLS)
 def test_signature_check_refuses_what_nameko_refused_with_its_message(args, kwargs):
     expected = nameko_message("plain", args, kwargs)
     entrypoint = bound("plain")
-    for _ in range(2):                        # the second call uses the remembered signature
+    for _ in range(2):  # the second call uses the remembered signature
         if expected is None:
             entrypoint.check_signature(args, kwargs)
         else:
@@ -154,6 +168,7 @@ def test_signature_check_of_a_wrapped_method_is_nameko_s(args, kwargs):
 
 
 # --- kombu's librabbitmq probe ----------------------------------------------------------
+
 
 def test_the_librabbitmq_probe_fails_at_once_when_it_is_not_installed():
     import sys

@@ -1,4 +1,5 @@
 """The readiness probe reads the runner's gauge from the metrics exposition."""
+
 from parvis_contracts.probe import ready
 
 

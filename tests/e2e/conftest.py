@@ -3,6 +3,7 @@
 No eventlet in this process (the services have their own); see
 ``tests/platform_fixture.py`` for the ``parvis`` fixture.
 """
+
 from tests.platform_fixture import parvis  # noqa: F401  (the session fixture)
 
 

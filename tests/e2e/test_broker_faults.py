@@ -22,6 +22,7 @@ Marked ``fault``; CI runs them with a small load. ``PARVIS_FAULT_LOAD=<seconds>`
 every load phase last longer (default 4). They do not depend on the database, so the
 PostgreSQL run of the tier skips them unless ``PARVIS_FAULT_TESTS=1``.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,39 +43,43 @@ import pytest
 import requests
 
 from deploy.launcher import Platform, _environ, free_port, port_open
-from parvis_contracts.config import SERVICES
+from parvis_contracts.plugins import service_names
 from tests.support import Databases, use_postgresql
+
+SERVICES = service_names()
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SCRIPT = ROOT / "deploy" / "rabbitmq_cluster.sh"
 RABBITMQ_SERVER = Path(os.environ.get("RABBITMQ_BIN_DIR", "/usr/lib/rabbitmq/bin")) / "rabbitmq-server"
 
 LOAD_SECONDS = float(os.environ.get("PARVIS_FAULT_LOAD", "4"))
-UNAVAILABLE_WITHIN = 5.0        # promise: 503 within 5 s while the broker is down or frozen
-RECOVER_WITHIN = 30.0           # promise: 2xx again within 30 s of the broker's return
-STOP_WITHIN = 30.0              # promise: a SIGTERMed service exits within 30 s
-LINK_NOTICED_WITHIN = 20.0      # promise: a dead broker link is noticed within 20 s
-HEARTBEAT = 5                   # seconds; py-amqp gives up after two missed intervals
+UNAVAILABLE_WITHIN = 5.0  # promise: 503 within 5 s while the broker is down or frozen
+RECOVER_WITHIN = 30.0  # promise: 2xx again within 30 s of the broker's return
+STOP_WITHIN = 30.0  # promise: a SIGTERMed service exits within 30 s
+LINK_NOTICED_WITHIN = 20.0  # promise: a dead broker link is noticed within 20 s
+HEARTBEAT = 5  # seconds; py-amqp gives up after two missed intervals
 START_TIMEOUT = 150.0
-HTTP_TIMEOUT = 20.0             # client side: longer than any answer we accept
+HTTP_TIMEOUT = 20.0  # client side: longer than any answer we accept
 
 pytestmark = [
     pytest.mark.fault,
     pytest.mark.skipif(not RABBITMQ_SERVER.exists(), reason="rabbitmq-server is not installed"),
-    pytest.mark.skipif(use_postgresql() and os.environ.get("PARVIS_FAULT_TESTS") != "1",
-                       reason="broker faults do not depend on the database: run on SQLite only "
-                              "(PARVIS_FAULT_TESTS=1 runs them on PostgreSQL too)"),
+    pytest.mark.skipif(
+        use_postgresql() and os.environ.get("PARVIS_FAULT_TESTS") != "1",
+        reason="broker faults do not depend on the database: run on SQLite only "
+        "(PARVIS_FAULT_TESTS=1 runs them on PostgreSQL too)",
+    ),
 ]
 
 
 # ---------------------------------------------------------------- private RabbitMQ nodes
 
+
 def _free_block(count: int) -> int:
     """A first port such that ``count`` consecutive ports are free on loopback."""
     for _ in range(200):
         base = random.randint(20000, 30000)  # nosec B311 (a port number, not a secret)
-        if all(not port_open("127.0.0.1", base + i, 0.1) and _bindable(base + i)
-               for i in range(count)):
+        if all(not port_open("127.0.0.1", base + i, 0.1) and _bindable(base + i) for i in range(count)):
             return base
     raise RuntimeError("no block of free ports found")
 
@@ -99,14 +104,29 @@ class PrivateBroker:
         self.dist_port = _free_block(nodes)
 
     def run(self, *args, timeout: float = 180.0) -> str:
-        proc = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            ["bash", str(SCRIPT), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
         return proc.stdout
 
-    def start(self) -> "PrivateBroker":
-        self.run("start", str(self.directory), "--nodes", str(self.nodes), "--name", self.name,
-                 "--amqp-port", str(self.amqp_port), "--dist-port", str(self.dist_port))
+    def start(self) -> PrivateBroker:
+        self.run(
+            "start",
+            str(self.directory),
+            "--nodes",
+            str(self.nodes),
+            "--name",
+            self.name,
+            "--amqp-port",
+            str(self.amqp_port),
+            "--dist-port",
+            str(self.dist_port),
+        )
         return self
 
     def stop(self) -> None:
@@ -156,13 +176,21 @@ class Running:
 
 def _start_platform(tmp_path_factory, broker: PrivateBroker, replicas=None) -> Running:
     databases = Databases(tmp_path_factory.mktemp("fault-db"))
-    env = {"PARVIS_QUEUE_TYPE": "quorum" if broker.nodes > 1 else None,
-           "PARVIS_AMQP_HEARTBEAT": str(HEARTBEAT)}
+    env = {
+        "PARVIS_QUEUE_TYPE": "quorum" if broker.nodes > 1 else None,
+        "PARVIS_AMQP_HEARTBEAT": str(HEARTBEAT),
+    }
     child_env = {k: v for k, v in env.items() if v is not None}
-    platform = Platform(tmp_path_factory.mktemp("fault-var"), amqp_uri=broker.uris,
-                        port=free_port(), db_urls={n: databases.url(n) for n in SERVICES},
-                        replicas=replicas, metrics_base=None, bind_host="127.0.0.1",
-                        extra_env=child_env)
+    platform = Platform(
+        tmp_path_factory.mktemp("fault-var"),
+        amqp_uri=broker.uris,
+        port=free_port(),
+        db_urls={n: databases.url(n) for n in SERVICES},
+        replicas=replicas,
+        metrics_base=None,
+        bind_host="127.0.0.1",
+        extra_env=child_env,
+    )
     platform.databases = databases
     # the topology is declared from this process: the same queue type as the services
     with _environ(**env):
@@ -170,16 +198,20 @@ def _start_platform(tmp_path_factory, broker: PrivateBroker, replicas=None) -> R
     try:
         seeded = platform.seed()
         account = next(a for a in seeded["accounts"] if a["key"] == "employee_fr")
-        signed = requests.post(platform.base_url + "/api/v1/auth/sign-in", timeout=HTTP_TIMEOUT,
-                               json={"email": account["email"], "password": account["password"],
-                                     "issue_token": True})
+        signed = requests.post(
+            platform.base_url + "/api/v1/auth/sign-in",
+            timeout=HTTP_TIMEOUT,
+            json={"email": account["email"], "password": account["password"], "issue_token": True},
+        )
         assert signed.status_code == 200, signed.text
         token = signed.json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
-        created = requests.post(platform.base_url + "/api/v1/communities", headers=headers,
-                                timeout=HTTP_TIMEOUT,
-                                json={"name": f"Faults {uuid.uuid4().hex[:6]}", "kind": "project",
-                                      "visibility": "private"})
+        created = requests.post(
+            platform.base_url + "/api/v1/communities",
+            headers=headers,
+            timeout=HTTP_TIMEOUT,
+            json={"name": f"Faults {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "private"},
+        )
         assert created.status_code == 201, created.text
         running = Running(platform, broker, token, created.json()["id"])
         # the feed service learns of the community through an event: wait until it can post
@@ -197,10 +229,11 @@ def _stop_platform(platform: Platform) -> None:
 
 # ---------------------------------------------------------------- load and checks
 
+
 @dataclass
 class Outcome:
     body: str
-    status: int | None          # None: no HTTP answer (connection error or client timeout)
+    status: int | None  # None: no HTTP answer (connection error or client timeout)
     started: float
     elapsed: float
     json: dict | None = None
@@ -210,6 +243,7 @@ class Outcome:
 @dataclass
 class Load:
     """Writers posting on the wall until stopped (bounded by count and time)."""
+
     running: Running
     label: str
     writers: int = 2
@@ -237,8 +271,9 @@ class Load:
             for attempt in range(self.attempts):
                 started = time.monotonic()
                 try:
-                    response = session.post(url, json={"body": body}, timeout=HTTP_TIMEOUT,
-                                            headers={"Idempotency-Key": body})
+                    response = session.post(
+                        url, json={"body": body}, timeout=HTTP_TIMEOUT, headers={"Idempotency-Key": body}
+                    )
                     status = response.status_code
                     try:
                         payload = response.json()
@@ -247,14 +282,15 @@ class Load:
                 except requests.RequestException:
                     status, payload = None, None
                 with self._lock:
-                    self.outcomes.append(Outcome(body, status, started,
-                                                 time.monotonic() - started, payload, attempt))
+                    self.outcomes.append(
+                        Outcome(body, status, started, time.monotonic() - started, payload, attempt)
+                    )
                 if status not in (None, 503, 504) or self._stop.is_set():
                     break
                 self._stop.wait(0.5)
             self._stop.wait(self.pause)
 
-    def start(self) -> "Load":
+    def start(self) -> Load:
         for writer in range(self.writers):
             thread = threading.Thread(target=self._write, args=(writer,), daemon=True)
             thread.start()
@@ -276,8 +312,9 @@ class Load:
     def wait_acknowledged(self, count: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while self.count_acknowledged() < count:
-            assert time.monotonic() < deadline, f"fewer than {count} writes acknowledged: " \
-                f"{Counter(o.status for o in self.outcomes)}"
+            assert time.monotonic() < deadline, (
+                f"fewer than {count} writes acknowledged: {Counter(o.status for o in self.outcomes)}"
+            )
             time.sleep(0.1)
 
 
@@ -289,8 +326,7 @@ def post_until_accepted(running: Running, body: str, within: float) -> float:
     last = None
     while time.monotonic() - started < within:
         try:
-            response = session.post(url, json={"body": f"{body} {uuid.uuid4().hex[:6]}"},
-                                    timeout=10)
+            response = session.post(url, json={"body": f"{body} {uuid.uuid4().hex[:6]}"}, timeout=10)
             if response.status_code == 201:
                 return time.monotonic() - started
             last = f"HTTP {response.status_code}: {response.text[:200]}"
@@ -315,7 +351,7 @@ def wall_bodies(running: Running, tag: str) -> Counter:
     url = f"{running.base_url}/api/v1/communities/{running.community_id}/posts"
     counts: Counter = Counter()
     cursor = None
-    for _ in range(500):                    # bounded: 100 posts a page
+    for _ in range(500):  # bounded: 100 posts a page
         params = {"limit": 100}
         if cursor:
             params["cursor"] = cursor
@@ -344,7 +380,8 @@ def assert_nothing_lost(running: Running, load: Load) -> Counter:
     assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:5]}"
     outcomes = {o.body: o for o in load.outcomes}
     assert not doubled, "writes present more than once: " + "; ".join(
-        f"{body} x{n} ({outcomes.get(body)})" for body, n in list(doubled.items())[:5])
+        f"{body} x{n} ({outcomes.get(body)})" for body, n in list(doubled.items())[:5]
+    )
     return counts
 
 
@@ -390,6 +427,7 @@ def log_sizes(platform: Platform, service: str) -> int:
 
 # ---------------------------------------------------------------- one node
 
+
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
     directory = tmp_path_factory.mktemp("rabbit-single")
@@ -417,7 +455,7 @@ def test_sigterm_under_load_finishes_in_flight_work_and_exits_within_30s(single)
         victim.process.send_signal(signal.SIGTERM)
         code = victim.process.wait(timeout=STOP_WITHIN + 10)
         took = time.monotonic() - signalled
-        time.sleep(LOAD_SECONDS / 2)        # the other replica carries on alone
+        time.sleep(LOAD_SECONDS / 2)  # the other replica carries on alone
     finally:
         load.stop()
     assert took < STOP_WITHIN, f"feed took {took:.1f}s to stop"
@@ -456,8 +494,14 @@ def test_broker_restart_answers_503_then_recovers_without_losing_writes(single):
     # the writers: never a 500 or a hang, whatever the moment
     statuses = Counter(o.status for o in load.outcomes)
     assert set(statuses) <= {201, 503, 504}, statuses
-    slow = [o for o in load.outcomes if o.status != 201 and o.started > down_at
-            and o.started + o.elapsed < back_at and o.elapsed >= UNAVAILABLE_WITHIN]
+    slow = [
+        o
+        for o in load.outcomes
+        if o.status != 201
+        and o.started > down_at
+        and o.started + o.elapsed < back_at
+        and o.elapsed >= UNAVAILABLE_WITHIN
+    ]
     assert not slow, f"requests sent while the broker was down answered late: {slow[:3]}"
     assert any(o.status == 201 and o.started > back_at for o in load.outcomes), statuses
     assert_nothing_lost(single, load)
@@ -490,11 +534,13 @@ def test_frozen_broker_is_noticed_within_20s(single):
     recovered = post_until_accepted(single, "after-freeze", RECOVER_WITHIN)
     assert recovered < RECOVER_WITHIN
     for service, size in sizes.items():
-        assert service_log_mentions(platform, service, ("Too many heartbeats missed",), size), \
+        assert service_log_mentions(platform, service, ("Too many heartbeats missed",), size), (
             f"{service} did not drop the silent link (heartbeats)"
+        )
 
 
 # ---------------------------------------------------------------- three nodes, quorum queues
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):

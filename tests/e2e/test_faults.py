@@ -18,6 +18,7 @@ moments come from ``PARVIS_FAULT_SEED`` (printed when the test fails).
 Also here: an RPC to a dead service answers 503/504, in the one error shape, within
 the RPC time-out (5 s) plus slack.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,13 +45,14 @@ SERVE_TIMEOUT = 120.0
 
 # --------------------------------------------------------------------------- helpers
 
+
 def wait_serving(platform, service: str, pid: int, timeout: float = SERVE_TIMEOUT) -> None:
     """Until ``service`` answers ``health`` from the process ``pid`` (bounded)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             report = platform.health(service)
-        except Exception:               # still starting: UnknownService, time-out
+        except Exception:  # still starting: UnknownService, time-out
             report = {}
         if report.get("instance", "").endswith(f":{pid}") and report.get("status") == "ok":
             return
@@ -70,7 +72,7 @@ def kill_and_restart(platform, service: str, pause: float) -> int:
 
 def all_pages(api: Api, path: str, **params) -> list[dict]:
     items, cursor = [], None
-    for _ in range(1000):                           # bounded
+    for _ in range(1000):  # bounded
         query = dict(params, limit=100, **({"cursor": cursor} if cursor else {}))
         response = api.get(path, params=query)
         assert response.status_code == 200, (path, response.text)
@@ -88,7 +90,7 @@ class Writer(threading.Thread):
     def __init__(self, api: Api, plan: list[dict], progress, stop_at: float):
         super().__init__(daemon=True)
         self.api, self.plan, self.progress, self.stop_at = api, plan, progress, stop_at
-        self.acked: list[tuple[dict, dict]] = []      # (write, answer)
+        self.acked: list[tuple[dict, dict]] = []  # (write, answer)
         self.unacked: list[dict] = []
         self.refused: list[tuple[dict, int, str]] = []
         self.retried = 0
@@ -96,9 +98,12 @@ class Writer(threading.Thread):
     def send(self, write: dict) -> requests.Response:
         headers = {"Idempotency-Key": write["key"]}
         if write["kind"] == "upload":
-            return self.api.post(write["path"], params={"name": write["name"]},
-                                 data=write["data"],
-                                 headers={**headers, "Content-Type": "text/plain"})
+            return self.api.post(
+                write["path"],
+                params={"name": write["name"]},
+                data=write["data"],
+                headers={**headers, "Content-Type": "text/plain"},
+            )
         return self.api.post(write["path"], json=write.get("json"), headers=headers)
 
     def run(self):
@@ -129,6 +134,7 @@ class Writer(threading.Thread):
 
 # --------------------------------------------------------------------------- the test
 
+
 def test_acknowledged_writes_survive_kill_9_exactly_once(parvis):
     rng = random.Random(SEED)
     run = uuid.uuid4().hex[:8]
@@ -138,15 +144,16 @@ def test_acknowledged_writes_survive_kill_9_exactly_once(parvis):
     admin = apis["admin"]
 
     # an open community everybody joins; targets for comments and likes
-    made = admin.post("/api/v1/communities", json={
-        "name": f"Faults {run}", "kind": "team", "visibility": "open"})
+    made = admin.post(
+        "/api/v1/communities", json={"name": f"Faults {run}", "kind": "team", "visibility": "open"}
+    )
     assert made.status_code == 201, made.text
     cid = made.json()["id"]
     for key in WRITERS[1:]:
         joined = apis[key].post(f"/api/v1/communities/{cid}/join")
         assert joined.status_code == 200, joined.text
     deadline = time.monotonic() + 60
-    for key in WRITERS:                 # the feed's and documents' read models know them
+    for key in WRITERS:  # the feed's and documents' read models know them
         while True:
             wall = apis[key].get(f"/api/v1/communities/{cid}/posts")
             docs = apis[key].get(f"/api/v1/communities/{cid}/documents")
@@ -178,14 +185,14 @@ def test_acknowledged_writes_survive_kill_9_exactly_once(parvis):
             write.update(path=f"/api/v1/communities/{cid}/posts", json={"body": tag})
         elif kind == "comment":
             target = rng.choice(targets)
-            write.update(path=f"/api/v1/posts/{target}/comments", json={"body": tag},
-                         target=target)
+            write.update(path=f"/api/v1/posts/{target}/comments", json={"body": tag}, target=target)
         elif kind == "like":
             target = like_slots[key].pop(rng.randrange(len(like_slots[key])))
             write.update(path=f"/api/v1/posts/{target}/like", target=target)
         else:
-            write.update(path=f"/api/v1/communities/{cid}/documents", name=f"{tag}.txt",
-                         data=f"{tag}\n".encode())
+            write.update(
+                path=f"/api/v1/communities/{cid}/documents", name=f"{tag}.txt", data=f"{tag}\n".encode()
+            )
         plans[key].append(write)
 
     done = [0]
@@ -206,10 +213,10 @@ def test_acknowledged_writes_survive_kill_9_exactly_once(parvis):
     # come back at once (requests in flight are delivered again to the new process)
     kills = []
     marks = sorted(rng.uniform(0.05, 0.8) for _ in range(4))
-    pauses = [rng.uniform(RPC_TIMEOUT + 0.5, RPC_TIMEOUT + 3) for _ in range(2)] \
-        + [rng.uniform(0, 1.5) for _ in range(2)]
-    for mark, service, pause in zip(marks, ("feed", "documents", "feed", "documents"),
-                                    pauses, strict=True):
+    pauses = [rng.uniform(RPC_TIMEOUT + 0.5, RPC_TIMEOUT + 3) for _ in range(2)] + [
+        rng.uniform(0, 1.5) for _ in range(2)
+    ]
+    for mark, service, pause in zip(marks, ("feed", "documents", "feed", "documents"), pauses, strict=True):
         limit = time.monotonic() + 300
         while done[0] < mark * WRITES and any(w.is_alive() for w in writers):
             assert time.monotonic() < limit, "writers stalled"
@@ -231,7 +238,7 @@ def test_acknowledged_writes_survive_kill_9_exactly_once(parvis):
     assert not refused, (context, refused[:5])
     assert len(acked) >= WRITES * 0.9, (context, len(acked), len(unacked))
     assert len(kills) == 4, context
-    assert retried > 0, context         # the kills were felt: some writes were sent again
+    assert retried > 0, context  # the kills were felt: some writes were sent again
 
     # idle: every acknowledged write exactly once, with its acknowledged id
     reader = admin
@@ -293,15 +300,16 @@ def test_an_rpc_to_a_dead_service_answers_503_or_504_within_the_timeout(parvis):
             response = employee.get(path)
             elapsed = time.monotonic() - started
             assert response.status_code in (503, 504), response.text
-            assert_error_shape(response, response.status_code,
-                               "timeout" if response.status_code == 504 else "unavailable")
+            assert_error_shape(
+                response, response.status_code, "timeout" if response.status_code == 504 else "unavailable"
+            )
             assert elapsed <= RPC_TIMEOUT + SLACK, elapsed
         # a service nobody consumes for at all: 503 at once
         started = time.monotonic()
         try:
             platform.client.call("no_such_service", "health", platform.anonymous_token())
             raise AssertionError("an RPC to a service with no queue answered")
-        except Exception as exc:        # UnknownService, which the gateway maps to 503
+        except Exception as exc:  # UnknownService, which the gateway maps to 503
             from gateway.errors import map_exception
 
             mapped = map_exception(exc)

@@ -1,4 +1,5 @@
 """The launcher and the seed: idempotent seeding, secrets on disk, supervision, options."""
+
 import json
 import os
 import signal
@@ -7,8 +8,10 @@ import time
 
 import pytest
 
-from deploy.launcher import Platform, parse_replicas, service_class_name
-from parvis_contracts.config import SERVICES
+from deploy.launcher import Platform, parse_replicas
+from parvis_contracts.plugins import load_object, plugin, service_names
+
+SERVICES = service_names()
 
 
 def test_seeding_again_changes_nothing_and_keeps_the_passwords(parvis):
@@ -24,8 +27,10 @@ def test_seeding_again_changes_nothing_and_keeps_the_passwords(parvis):
         found = admin.get("/api/v1/admin/people", params={"q": account["email"]}).json()["items"]
         assert [p["id"] for p in found if p["email"] == account["email"]] == [account["id"]]
     orgs = admin.get("/api/v1/organisations").json()["items"]
-    assert sorted(o["name"] for o in orgs if o["name"] in ("Parvis Demo SA", "Acme Supplies GmbH")) \
-        == ["Acme Supplies GmbH", "Parvis Demo SA"]
+    assert sorted(o["name"] for o in orgs if o["name"] in ("Parvis Demo SA", "Acme Supplies GmbH")) == [
+        "Acme Supplies GmbH",
+        "Parvis Demo SA",
+    ]
 
 
 def test_the_seed_describes_a_multilingual_network(parvis):
@@ -52,7 +57,7 @@ def test_generated_secrets_are_readable_by_their_owner_only(parvis):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = json.loads(path.read_text())
     assert stored["admin"] == parvis.accounts["admin"]["password"]
-    assert len(set(stored.values())) == len(stored)          # random, all different
+    assert len(set(stored.values())) == len(stored)  # random, all different
     assert all(len(p) >= 12 for p in stored.values())
 
 
@@ -71,7 +76,7 @@ def test_a_child_that_dies_is_restarted(parvis):
     while time.monotonic() < deadline + 30 and instance is None:
         try:
             report = platform.health("documents")
-        except Exception:       # still starting: UnknownService, timeout
+        except Exception:  # still starting: UnknownService, timeout
             report = {}
         if report.get("instance", "").endswith(f":{child.pid}"):
             instance = report["instance"]
@@ -89,15 +94,19 @@ def test_replica_settings_are_validated():
             parse_replicas(bad)
 
 
-def test_every_service_class_is_found_by_its_name():
+def test_every_installed_service_declares_its_own_class():
     for name in SERVICES:
-        assert service_class_name(name).endswith("Service")
+        cls = load_object(plugin(name).service)
+        assert cls.name == name and cls.__name__.endswith("Service")
 
 
 def test_bind_addresses(tmp_path):
     assert Platform(tmp_path, bind_host="0.0.0.0:9000").port == 9000
     platform = Platform(tmp_path, bind_host="0.0.0.0", port=8123)
-    assert (platform.bind_host, platform.port, platform.base_url) == \
-        ("0.0.0.0", 8123, "http://127.0.0.1:8123")
+    assert (platform.bind_host, platform.port, platform.base_url) == (
+        "0.0.0.0",
+        8123,
+        "http://127.0.0.1:8123",
+    )
     v6 = Platform(tmp_path, bind_host="[::1]:8001")
     assert (v6.bind_host, v6.port, v6.base_url) == ("::1", 8001, "http://[::1]:8001")

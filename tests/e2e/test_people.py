@@ -1,5 +1,6 @@
 """People over the REST API, end to end: sign-in, the guest fence, invitations,
 deactivation, throttling."""
+
 import requests
 
 from tests.platform_fixture import Api
@@ -22,8 +23,11 @@ def test_admin_signs_in_through_the_api(parvis):
 def test_the_sign_in_sets_an_httponly_session_cookie(parvis):
     guest = parvis.accounts["guest"]
     browser = requests.Session()
-    response = browser.post(parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT,
-                            json={"email": guest["email"], "password": guest["password"]})
+    response = browser.post(
+        parvis.url("/api/v1/auth/sign-in"),
+        timeout=TIMEOUT,
+        json={"email": guest["email"], "password": guest["password"]},
+    )
     assert response.status_code == 200, response.text
     assert "token" not in response.json()
     cookie = response.headers["Set-Cookie"]
@@ -72,9 +76,16 @@ def test_guest_gets_404_on_an_employee_profile_while_employees_see_the_guest(par
 def test_admin_creates_a_person_who_accepts_the_invitation_and_signs_in(parvis):
     admin = parvis.api("admin")
     email = parvis.unique_email("invited")
-    created = admin.post("/api/v1/admin/people", json={
-        "email": email, "display_name": "Inès Invitée", "preferred_language": "fr",
-        "country": "FR", "job_title": "Juriste"})
+    created = admin.post(
+        "/api/v1/admin/people",
+        json={
+            "email": email,
+            "display_name": "Inès Invitée",
+            "preferred_language": "fr",
+            "country": "FR",
+            "job_title": "Juriste",
+        },
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     token = body["invitation_token"]
@@ -82,8 +93,11 @@ def test_admin_creates_a_person_who_accepts_the_invitation_and_signs_in(parvis):
     assert body["invitation_url"].endswith(token)
 
     # nobody can sign in before accepting
-    early = requests.post(parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT,
-                          json={"email": email, "password": "whatever-it-is-1"})
+    early = requests.post(
+        parvis.url("/api/v1/auth/sign-in"),
+        timeout=TIMEOUT,
+        json={"email": email, "password": "whatever-it-is-1"},
+    )
     assert early.status_code == 401
 
     invitation = requests.get(parvis.url(f"/api/v1/auth/invitations/{token}"), timeout=TIMEOUT)
@@ -91,8 +105,11 @@ def test_admin_creates_a_person_who_accepts_the_invitation_and_signs_in(parvis):
     assert invitation.json() == {"email": email, "display_name": "Inès Invitée"}
 
     password = "a-long-enough-passphrase"
-    accepted = requests.post(parvis.url(f"/api/v1/auth/invitations/{token}"), timeout=TIMEOUT,
-                             json={"password": password, "issue_token": True})
+    accepted = requests.post(
+        parvis.url(f"/api/v1/auth/invitations/{token}"),
+        timeout=TIMEOUT,
+        json={"password": password, "issue_token": True},
+    )
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["person"]["email"] == email
 
@@ -111,8 +128,9 @@ def test_a_deactivated_person_is_out_at_the_next_request(parvis):
     admin = parvis.api("admin")
     email = parvis.unique_email("leaver")
     password = "leaver-password-123"
-    created = admin.post("/api/v1/admin/people", json={
-        "email": email, "display_name": "Lea Leaver", "password": password})
+    created = admin.post(
+        "/api/v1/admin/people", json={"email": email, "display_name": "Lea Leaver", "password": password}
+    )
     assert created.status_code == 201, created.text
     person_id = created.json()["person"]["id"]
 
@@ -128,8 +146,9 @@ def test_a_deactivated_person_is_out_at_the_next_request(parvis):
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthenticated"
     # and no new session either
-    again = requests.post(parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT,
-                          json={"email": email, "password": password})
+    again = requests.post(
+        parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT, json={"email": email, "password": password}
+    )
     assert again.status_code == 401
 
 
@@ -137,24 +156,32 @@ def test_ten_wrong_passwords_lock_the_account_with_429(parvis):
     admin = parvis.api("admin")
     email = parvis.unique_email("target")
     password = "the-right-password-1"
-    created = admin.post("/api/v1/admin/people", json={
-        "email": email, "display_name": "Tom Target", "password": password})
+    created = admin.post(
+        "/api/v1/admin/people", json={"email": email, "display_name": "Tom Target", "password": password}
+    )
     assert created.status_code == 201, created.text
 
     statuses = []
     for attempt in range(10):
-        response = requests.post(parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT,
-                                 json={"email": email, "password": f"wrong-{attempt}-guess"})
+        response = requests.post(
+            parvis.url("/api/v1/auth/sign-in"),
+            timeout=TIMEOUT,
+            json={"email": email, "password": f"wrong-{attempt}-guess"},
+        )
         statuses.append(response.status_code)
     assert statuses[0] == 401
     assert set(statuses) <= {401, 429}
 
-    locked = requests.post(parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT,
-                           json={"email": email, "password": "wrong-once-more"})
+    locked = requests.post(
+        parvis.url("/api/v1/auth/sign-in"),
+        timeout=TIMEOUT,
+        json={"email": email, "password": "wrong-once-more"},
+    )
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "too_many_requests"
     assert int(locked.headers["Retry-After"]) > 0
     # the right password does not get through either while the account is locked
-    right = requests.post(parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT,
-                          json={"email": email, "password": password})
+    right = requests.post(
+        parvis.url("/api/v1/auth/sign-in"), timeout=TIMEOUT, json={"email": email, "password": password}
+    )
     assert right.status_code == 429

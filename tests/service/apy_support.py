@@ -5,6 +5,7 @@ APy is started once per test module that imports these fixtures, by
 free port (install it with ``deploy/install_apertium.sh``). Only the Apertium
 backend is configured, so every translation is Apertium's.
 """
+
 from __future__ import annotations
 
 import pytest

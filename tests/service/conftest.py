@@ -3,6 +3,7 @@
 eventlet must patch the standard library before anything else imports it,
 so this tier runs in its own pytest process (see ``./parvis test``).
 """
+
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
@@ -89,8 +90,11 @@ def rpc(service_config):
 
 
 def person_token(user_id="u-1", roles=("member",), guest=False, org_id="org-1", **kw):
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=user_id, org_id=org_id,
-                               roles=frozenset(roles), guest=guest, **kw))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON, user_id=user_id, org_id=org_id, roles=frozenset(roles), guest=guest, **kw
+        )
+    )
 
 
 @pytest.fixture
@@ -99,4 +103,5 @@ def tokens():
         system = staticmethod(ctx.system_caller)
         anonymous = staticmethod(ctx.anonymous_caller)
         person = staticmethod(person_token)
+
     return Tokens

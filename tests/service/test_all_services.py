@@ -4,6 +4,8 @@ call without a valid caller context before running a line of service code.
 "No service code ran" is observed through the ``Metrics`` dependency: it counts every
 worker, so a call refused by the entrypoint leaves ``parvis_rpc_calls_total`` unchanged.
 """
+
+import contextlib
 import importlib
 import time
 
@@ -34,10 +36,13 @@ def person_method(cls) -> str:
 
 def calls(service, method, outcome=None) -> float:
     outcomes = [outcome] if outcome else ["ok", "error"]
-    return sum(REGISTRY.get_sample_value("parvis_rpc_calls_total",
-                                         {"service": service, "method": method,
-                                          "outcome": o}) or 0.0
-               for o in outcomes)
+    return sum(
+        REGISTRY.get_sample_value(
+            "parvis_rpc_calls_total", {"service": service, "method": method, "outcome": o}
+        )
+        or 0.0
+        for o in outcomes
+    )
 
 
 def settles_at(service, method, expected, outcome=None):
@@ -113,15 +118,23 @@ def forged_token():
 
 
 def expired_token():
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-1", org_id="org-1",
-                               roles=frozenset({"admin"}), expires_at=int(time.time()) - 5))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON,
+            user_id="u-1",
+            org_id="org-1",
+            roles=frozenset({"admin"}),
+            expires_at=int(time.time()) - 5,
+        )
+    )
 
 
 def tampered_token():
     """A member's valid token whose payload was edited to claim the admin role."""
     genuine = ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-1", roles=frozenset({"member"})))
-    forged_body = ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-1",
-                                      roles=frozenset({"admin"}))).split(".")[0]
+    forged_body = ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-1", roles=frozenset({"admin"}))).split(
+        "."
+    )[0]
     return forged_body + "." + genuine.split(".")[1]
 
 
@@ -164,23 +177,26 @@ def test_anonymous_context_is_refused_on_a_person_method(service, rpc, tokens):
 def test_a_valid_person_context_reaches_the_service_unchanged(service, rpc, tokens):
     method = person_method(service)
     before = calls(service.name, method)
-    token = tokens.person(user_id="u-42", org_id="org-7", roles=("member", "global_community_manager"),
-                          guest=False)
+    token = tokens.person(
+        user_id="u-42", org_id="org-7", roles=("member", "global_community_manager"), guest=False
+    )
     if method == "whoami":
         me = rpc.call(service.name, "whoami", token)
-        assert me == {"kind": "person", "user_id": "u-42", "org_id": "org-7",
-                      "roles": ["global_community_manager", "member"], "guest": False}
-        guest = rpc.call(service.name, "whoami", tokens.person(user_id="g-1", org_id="org-9",
-                                                                 guest=True))
+        assert me == {
+            "kind": "person",
+            "user_id": "u-42",
+            "org_id": "org-7",
+            "roles": ["global_community_manager", "member"],
+            "guest": False,
+        }
+        guest = rpc.call(service.name, "whoami", tokens.person(user_id="g-1", org_id="org-9", guest=True))
         assert guest["guest"] is True and guest["user_id"] == "g-1" and guest["org_id"] == "org-9"
         assert settles_at(service.name, method, before + 2)
     else:
         # no whoami: the context passed the entrypoint and the service's own code ran
         # (it may then refuse an unknown person itself)
-        try:
+        with contextlib.suppress(ParvisError):
             rpc.call(service.name, method, token)
-        except ParvisError:
-            pass
         assert settles_at(service.name, method, before + 1)
 
 
@@ -195,6 +211,7 @@ def test_metrics_grow_with_calls(service, rpc, tokens):
     for _ in range(3):
         rpc.call(service.name, "health", tokens.anonymous())
     assert settles_at(service.name, "health", before + 3, "ok")
-    count = REGISTRY.get_sample_value("parvis_rpc_duration_seconds_count",
-                                      {"service": service.name, "method": "health"})
+    count = REGISTRY.get_sample_value(
+        "parvis_rpc_duration_seconds_count", {"service": service.name, "method": "health"}
+    )
     assert count and count >= 3

@@ -20,6 +20,7 @@ per kind; each state has its own copy of A or its own person: the cases may run 
 Known product defects are listed in ``FINDINGS`` (strict xfail: the suite fails when one is
 fixed, so its line must go).
 """
+
 import hashlib
 import io
 import os
@@ -38,20 +39,26 @@ from parvis_contracts.client import RpcClient
 from parvis_contracts.config import nameko_config
 from parvis_contracts.errors import ParvisError
 from parvis_contracts.migrations import upgrade
-from services.communities.service import CommunitiesService
-from services.documents.service import DocumentsService
-from services.feed.service import FeedService
-from services.identity.service import IdentityService
-from services.translation.service import TranslationService
+from parvis_contracts.plugins import load_object, service_plugins
 from tests import authz_rules as rules
 from tests.support import png_bytes, use_postgresql, wait_until
 
 PASSWORD = "correct horse battery"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
-ERROR_TYPES = {"401": "Unauthenticated", "403": "Forbidden", "404": "NotFound",
-               "409": "Conflict", "422": "ValidationFailed"}
-ERROR_CODES = {"401": "unauthenticated", "403": "forbidden", "404": "not_found",
-               "409": "conflict", "422": "validation_failed"}
+ERROR_TYPES = {
+    "401": "Unauthenticated",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "409": "Conflict",
+    "422": "ValidationFailed",
+}
+ERROR_CODES = {
+    "401": "unauthenticated",
+    "403": "forbidden",
+    "404": "not_found",
+    "409": "conflict",
+    "422": "validation_failed",
+}
 FULL_ONLY = ("description", "allowed_org_ids", "created_by")
 #: the two versions of every community's shared document, and the bytes of every upload
 PDF_V1 = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
@@ -73,6 +80,7 @@ FINDINGS: list[dict] = []
 
 # ------------------------------------------------------------------ the world
 
+
 class Person:
     """Someone of the world: identity data, and for those who sign in a client and a session."""
 
@@ -87,15 +95,21 @@ class Person:
         """A caller context signed now, as the gateway signs it for this person."""
         if self.resolved is not None:
             return ctx.sign(caller_for(self.resolved, "en"))
-        return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=self.id,
-                                   org_id=self.data.get("org_id"),
-                                   roles=frozenset(self.data.get("roles") or ("member",)),
-                                   guest=bool(self.data.get("guest"))))
+        return ctx.sign(
+            ctx.Caller(
+                kind=ctx.KIND_PERSON,
+                user_id=self.id,
+                org_id=self.data.get("org_id"),
+                roles=frozenset(self.data.get("roles") or ("member",)),
+                guest=bool(self.data.get("guest")),
+            )
+        )
 
 
 class Community:
-    def __init__(self, cid: str, key: str, manager: "Person", author: "Person",
-                 reader: "Person", members: list):
+    def __init__(
+        self, cid: str, key: str, manager: "Person", author: "Person", reader: "Person", members: list
+    ):
         self.id, self.key = cid, key
         self.manager, self.author, self.reader = manager, author, reader
         self.members = members
@@ -122,8 +136,7 @@ class World:
     def unique(self) -> str:
         return uuid.uuid4().hex[:12]
 
-    def new_person(self, name: str, org_id=None, roles=None, password=True,
-                   sign_in=False) -> Person:
+    def new_person(self, name: str, org_id=None, roles=None, password=True, sign_in=False) -> Person:
         email = f"{name.split()[0].lower()}-{self.unique()}@example.com"
         kwargs = {"email": email, "display_name": name}
         if org_id:
@@ -140,19 +153,22 @@ class World:
 
     def sign_in(self, person: Person) -> None:
         client = self.app.test_client()
-        response = client.post("/api/v1/auth/sign-in", json={
-            "email": person.email, "password": PASSWORD, "issue_token": True})
+        response = client.post(
+            "/api/v1/auth/sign-in", json={"email": person.email, "password": PASSWORD, "issue_token": True}
+        )
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
         client.csrf = body["csrf_token"]
         person.client, person.session_token = client, body["token"]
-        person.resolved = self.rpc.call("identity", "resolve_session", ctx.anonymous_caller(),
-                                        session_token=body["token"])
+        person.resolved = self.rpc.call(
+            "identity", "resolve_session", ctx.anonymous_caller(), session_token=body["token"]
+        )
 
     # --- communities --------------------------------------------------------------------
 
-    def community(self, key: str, name: str, visibility: str, manager: Person,
-                  members=(), allowed=None) -> str:
+    def community(
+        self, key: str, name: str, visibility: str, manager: Person, members=(), allowed=None
+    ) -> str:
         kwargs = {"name": name, "kind": "project", "visibility": visibility}
         if allowed:
             kwargs["allowed_org_ids"] = allowed
@@ -165,10 +181,8 @@ class World:
     def a_copy(self, name: str, extra=()) -> Community:
         p = self.people
         members = [p["member_a"], p["guest_a"], p["author"], p["reader"], *extra]
-        cid = self.community("A", name, "private", p["manager_a"], members,
-                             allowed=[self.refs["partner"]])
-        return Community(cid, "A", p["manager_a"], p["author"], p["reader"],
-                         [p["manager_a"], *members])
+        cid = self.community("A", name, "private", p["manager_a"], members, allowed=[self.refs["partner"]])
+        return Community(cid, "A", p["manager_a"], p["author"], p["reader"], [p["manager_a"], *members])
 
     def owned(self, key: str, name: str, visibility: str) -> Community:
         owner = self.people["owner"]
@@ -189,8 +203,14 @@ class World:
 
     def _may_write_bank(self, person, cid) -> bool:
         try:
-            self.call(person, "documents", "prepare_upload", community_id=cid, folder_id=None,
-                      name=f"probe-{self.unique()}.pdf")
+            self.call(
+                person,
+                "documents",
+                "prepare_upload",
+                community_id=cid,
+                folder_id=None,
+                name=f"probe-{self.unique()}.pdf",
+            )
             return True
         except ParvisError:
             return False
@@ -203,38 +223,67 @@ class World:
             return False
 
     def post(self, community: Community, author=None, body="authz content", kind="message"):
-        return self.call(author or community.author, "feed", "create_post",
-                         community_id=community.id, body=body, kind=kind, language="en")["id"]
+        return self.call(
+            author or community.author,
+            "feed",
+            "create_post",
+            community_id=community.id,
+            body=body,
+            kind=kind,
+            language="en",
+        )["id"]
 
     # --- documents and pages --------------------------------------------------------------
 
     def staged(self, data: bytes = PDF_V1) -> dict:
         """Bytes staged in the documents' store, as the gateway stages an upload."""
-        return self.documents_store.stage(io.BytesIO(data), 10 ** 6).as_dict()
+        return self.documents_store.stage(io.BytesIO(data), 10**6).as_dict()
 
     def document(self, community: Community, versions=(PDF_V1,), folder_id=None) -> str:
         author = community.author
-        doc = self.call(author, "documents", "create_document", community_id=community.id,
-                        folder_id=folder_id, name=f"authz-{self.unique()}.pdf",
-                        staged=self.staged(versions[0]))["id"]
+        doc = self.call(
+            author,
+            "documents",
+            "create_document",
+            community_id=community.id,
+            folder_id=folder_id,
+            name=f"authz-{self.unique()}.pdf",
+            staged=self.staged(versions[0]),
+        )["id"]
         for data in versions[1:]:
-            self.call(author, "documents", "add_version", document_id=doc,
-                      staged=self.staged(data))
+            self.call(author, "documents", "add_version", document_id=doc, staged=self.staged(data))
         return doc
 
     def folder(self, community: Community) -> str:
-        return self.call(community.author, "documents", "create_folder",
-                         community_id=community.id, parent_id=None,
-                         name=f"Folder {self.unique()}")["id"]
+        return self.call(
+            community.author,
+            "documents",
+            "create_folder",
+            community_id=community.id,
+            parent_id=None,
+            name=f"Folder {self.unique()}",
+        )["id"]
 
     def page(self, community: Community, revisions: int = 1) -> str:
         title = f"Page {self.unique()}"
-        page = self.call(community.author, "documents", "create_page", community_id=community.id,
-                         title=title, body=PAGE_BODY)["id"]
+        page = self.call(
+            community.author,
+            "documents",
+            "create_page",
+            community_id=community.id,
+            title=title,
+            body=PAGE_BODY,
+        )["id"]
         for number in range(1, revisions):
-            self.call(community.author, "documents", "update_page", page_id=page, title=title,
-                      body=f"{PAGE_BODY}\n\nThe team reviews it every week.",
-                      base_revision=number)
+            self.call(
+                community.author,
+                "documents",
+                "update_page",
+                page_id=page,
+                title=title,
+                body=f"{PAGE_BODY}\n\nThe team reviews it every week.",
+                base_revision=number,
+            )
         return page
 
     def binned_document(self, community: Community) -> str:
@@ -243,8 +292,9 @@ class World:
         return doc
 
     def comment(self, post_id: str, who) -> str:
-        return self.call(who, "feed", "create_comment", post_id=post_id, body="authz comment",
-                         language="en")["id"]
+        return self.call(who, "feed", "create_comment", post_id=post_id, body="authz comment", language="en")[
+            "id"
+        ]
 
     def seed(self, community: Community, tag: str = "") -> None:
         """The content every read row looks at."""
@@ -253,8 +303,9 @@ class World:
         community.shared["comment"] = self.comment(post, community.reader)
         self.call(community.reader, "feed", "like_post", post_id=post)
         community.shared["post"] = post
-        community.shared["announcement"] = self.post(community, community.manager,
-                                                     "authz announcement", "announcement")
+        community.shared["announcement"] = self.post(
+            community, community.manager, "authz announcement", "announcement"
+        )
         community.shared["document"] = self.document(community, versions=(PDF_V1, PDF_V2))
         community.shared["folder"] = self.folder(community)
         community.shared["page"] = self.page(community, revisions=2)
@@ -264,7 +315,8 @@ class World:
         shared = community.shared
         shared["fresh_post"] = shared["fresh_post_liked"] = self.post(community)
         shared["fresh_comment"] = shared["fresh_comment_liked"] = self.comment(
-            self.post(community), community.author)
+            self.post(community), community.author
+        )
         shared["fresh_question"] = self.question(community)
         shared["fresh_report"] = self.report(community)
         shared["fresh_requester"] = self.requester(community)
@@ -281,8 +333,14 @@ class World:
 
     def report(self, community: Community, post_id=None) -> str:
         post_id = post_id or self.post(community)
-        return self.call(community.reader, "feed", "report_content", target_type="post",
-                         target_id=post_id, reason="authz report")["id"]
+        return self.call(
+            community.reader,
+            "feed",
+            "report_content",
+            target_type="post",
+            target_id=post_id,
+            reason="authz report",
+        )["id"]
 
     def requester(self, community: Community) -> str:
         person = self.new_person("Fresh Requester", password=False)
@@ -291,24 +349,28 @@ class World:
 
     def member(self, community: Community) -> str:
         person = self.new_person("Fresh Member", password=False)
-        self.call(community.manager, "communities", "invite", community_id=community.id,
-                  person_id=person.id)
+        self.call(community.manager, "communities", "invite", community_id=community.id, person_id=person.id)
         self.call(person, "communities", "accept_invitation", community_id=community.id)
         return person.id
 
     def fresh_community(self, key: str, state: str | None, archived: bool = False) -> str:
         p = self.people
         if key == "A":
-            cid = self.community("A", f"Copy {self.unique()}", "private", p["manager_a"],
-                                 [p["member_a"], p["guest_a"]], allowed=[self.refs["partner"]])
+            cid = self.community(
+                "A",
+                f"Copy {self.unique()}",
+                "private",
+                p["manager_a"],
+                [p["member_a"], p["guest_a"]],
+                allowed=[self.refs["partner"]],
+            )
             manager = p["manager_a"]
         else:
             visibility = {"B": "private", "C": "open", "S": "secret"}[key]
             cid = self.community(key, f"Copy {self.unique()}", visibility, p["owner"])
             manager = p["owner"]
         if state == "guest_removed" and key == "A":
-            self.call(manager, "communities", "remove_member", community_id=cid,
-                      user_id=p["guest_a"].id)
+            self.call(manager, "communities", "remove_member", community_id=cid, user_id=p["guest_a"].id)
         if archived or (state == "archived" and key == "A"):
             self.call(manager, "communities", "archive_community", community_id=cid)
         return cid
@@ -316,15 +378,23 @@ class World:
     # --- building ------------------------------------------------------------------------
 
     def build(self) -> None:
-        boot = self.rpc.call("identity", "bootstrap", ctx.system_caller(), host_name="Acme",
-                             host_country="FR", admin_email="admin@acme.example",
-                             admin_password=PASSWORD, admin_name="Ada Admin")
+        boot = self.rpc.call(
+            "identity",
+            "bootstrap",
+            ctx.system_caller(),
+            host_name="Acme",
+            host_country="FR",
+            admin_email="admin@acme.example",
+            admin_password=PASSWORD,
+            admin_name="Ada Admin",
+        )
         self.refs["host"] = boot["organisation"]["id"]
         admin = Person(boot["admin"])
         admin.email = "admin@acme.example"
         self.sign_in(admin)
-        partner = self.call(None, "identity", "create_organisation", name="Partner Co",
-                            kind="partner", country="DE")["id"]
+        partner = self.call(
+            None, "identity", "create_organisation", name="Partner Co", kind="partner", country="DE"
+        )["id"]
         self.refs["partner"] = partner
         new = self.new_person
         self.people = p = {
@@ -333,8 +403,7 @@ class World:
             "member_a": new("Mia Authz", sign_in=True),
             "employee": new("Eve Authz", sign_in=True),
             "guest_a": new("Gus Authz", org_id=partner, sign_in=True),
-            "global_manager": new("Gil Authz", roles=("member", "global_community_manager"),
-                                  sign_in=True),
+            "global_manager": new("Gil Authz", roles=("member", "global_community_manager"), sign_in=True),
             "owner": new("Oscar Authz", sign_in=True),
             "author": new("Al Author"),
             "reader": new("Rita Reader"),
@@ -344,12 +413,19 @@ class World:
         for key in ("manager_a", "member_a", "owner"):
             self.refs[key] = p[key].id
         for key in ("manager_a", "owner"):
-            response = p[key].client.put("/api/v1/me/photo", data=png_bytes(),
-                                         content_type="image/png",
-                                         headers={"X-CSRF-Token": p[key].client.csrf})
+            response = p[key].client.put(
+                "/api/v1/me/photo",
+                data=png_bytes(),
+                content_type="image/png",
+                headers={"X-CSRF-Token": p[key].client.csrf},
+            )
             assert response.status_code == 200, response.get_json()
-        self.call(p["manager_a"], "identity", "update_me", changes={
-            "birth_date": "1980-05-01", "visibility": {"birth_date": "employees"}})
+        self.call(
+            p["manager_a"],
+            "identity",
+            "update_me",
+            changes={"birth_date": "1980-05-01", "visibility": {"birth_date": "employees"}},
+        )
 
         a = self.a_copy("Authz A", extra=(p["member_d"], p["guest_x"]))
         archived = self.a_copy("Authz A archived")
@@ -357,13 +433,22 @@ class World:
         b = self.owned("B", "Authz B", "private")
         c = self.owned("C", "Authz C", "open")
         s = self.owned("S", "Authz S", "secret")
-        self.communities = {"A": a, "B": b, "C": c, "S": s, "A:archived": archived,
-                            "A:guest_removed": removed}
-        for community in self.communities.values():      # every community has a picture
+        self.communities = {
+            "A": a,
+            "B": b,
+            "C": c,
+            "S": s,
+            "A:archived": archived,
+            "A:guest_removed": removed,
+        }
+        for community in self.communities.values():  # every community has a picture
             client = community.manager.client
-            response = client.put(f"/api/v1/communities/{community.id}/picture",
-                                  data=png_bytes(), content_type="image/png",
-                                  headers={"X-CSRF-Token": client.csrf})
+            response = client.put(
+                f"/api/v1/communities/{community.id}/picture",
+                data=png_bytes(),
+                content_type="image/png",
+                headers={"X-CSRF-Token": client.csrf},
+            )
             assert response.status_code == 200, response.get_json()
         for key in ("A", "B", "C", "S"):
             self.refs[key] = self.communities[key].id
@@ -378,13 +463,19 @@ class World:
         # the states
         self.call(archived.manager, "communities", "archive_community", community_id=archived.id)
         probe_archived = archived.shared["fresh_post"]
-        self.call(p["manager_a"], "communities", "remove_member", community_id=removed.id,
-                  user_id=p["guest_a"].id)
+        self.call(
+            p["manager_a"], "communities", "remove_member", community_id=removed.id, user_id=p["guest_a"].id
+        )
         for key in ("member_d", "guest_x"):
             self.sign_in(p[key])
         self.call(p["admin"], "identity", "deactivate_person", person_id=p["member_d"].id)
-        self.call(p["admin"], "identity", "set_guest_expiry", person_id=p["guest_x"].id,
-                  guest_expires_at="2001-01-01")
+        self.call(
+            p["admin"],
+            "identity",
+            "set_guest_expiry",
+            person_id=p["guest_x"].id,
+            guest_expires_at="2001-01-01",
+        )
         # the feed follows the communities' events: wait until it has applied both
         wait_until(lambda: self._refused(p["manager_a"], "like_post", probe_archived), timeout=20)
         wait_until(lambda: not self._reads_wall(p["guest_a"], removed.id), timeout=20)
@@ -405,9 +496,16 @@ class World:
         for pid, who in ((post, a.author), (question["id"], a.author), (announcement, a.manager)):
             self.call(who, "feed", "delete_post", post_id=pid)
         a.shared["deleted"] = {
-            "post": post, "comment": comment, "fresh_post": post, "fresh_post_liked": post,
-            "fresh_comment": comment, "fresh_comment_liked": comment,
-            "fresh_question": question, "announcement": announcement, "fresh_report": report}
+            "post": post,
+            "comment": comment,
+            "fresh_post": post,
+            "fresh_post_liked": post,
+            "fresh_comment": comment,
+            "fresh_comment_liked": comment,
+            "fresh_question": question,
+            "announcement": announcement,
+            "fresh_report": report,
+        }
 
     def _refused(self, who, method, post_id) -> bool:
         try:
@@ -452,18 +550,18 @@ class World:
     def _make(self, name: str, case, cache: dict):
         p = self.people
         community = self.community_of(case)
-        if name in ("member_a", "manager_a", "owner"):
+        if name in ("member_a", "manager_a", "owner", "author", "reader"):
             return p[name].id
         if name == "unique":
             return self.unique()
         if name == "community":
             return community.id
         if name == "staged_pdf":
-            return self.staged()        # consumed (or discarded) by the call: one per call
+            return self.staged()  # consumed (or discarded) by the call: one per call
         if case.state == "post_deleted" and name in community.shared["deleted"]:
             return community.shared["deleted"][name]
         if community is not None and name in community.shared:
-            return community.shared[name]      # shared, or the pool of an archived copy
+            return community.shared[name]  # shared, or the pool of an archived copy
         if case.expected != "Y":
             # a refused call changes nothing: one target serves every refused case
             key = (community.id if community else None, case.state, name)
@@ -473,6 +571,11 @@ class World:
         return self._build(name, case, community, like=True)
 
     def _build(self, name: str, case, community, like: bool):
+        builder = rules.builders().get(name)
+        if builder is not None:  # a plug-in's own target, made through its RPC
+            service, _, method = builder["rpc"].partition(".")
+            args = self.resolve(builder["args"], case, {})
+            return self.call(self.people[builder["by"]], service, method, **args)["id"]
         if name == "fresh_community":
             return self.fresh_community(case.row.community, case.state)
         if name == "fresh_archived_community":
@@ -486,11 +589,18 @@ class World:
             self.call(None, "identity", "deactivate_person", person_id=person.id)
             return person.id
         if name == "fresh_org":
-            return self.call(None, "identity", "create_organisation",
-                             name=f"Org {self.unique()}", kind="partner", country="DE")["id"]
+            return self.call(
+                None,
+                "identity",
+                "create_organisation",
+                name=f"Org {self.unique()}",
+                kind="partner",
+                country="DE",
+            )["id"]
         if name == "fresh_term":
-            return self.call(self.people["admin"], "translation", "glossary_add",
-                             term=f"Fresh term {self.unique()}")["id"]
+            return self.call(
+                self.people["admin"], "translation", "glossary_add", term=f"Fresh term {self.unique()}"
+            )["id"]
         actor = self.actor(case)
         if name == "fresh_post":
             return self.post(community)
@@ -537,18 +647,20 @@ class World:
         if whole:
             return self._pick(self.target(whole.group(1), case, cache), whole.group(2))
         return rules.TARGET.sub(
-            lambda m: str(self._pick(self.target(m.group(1), case, cache), m.group(2))), value)
+            lambda m: str(self._pick(self.target(m.group(1), case, cache), m.group(2))), value
+        )
 
     @staticmethod
     def _pick(target, attribute):
         if isinstance(target, dict):
             if attribute is None and "id" not in target:
-                return target           # a whole value (a staged upload's reference)
+                return target  # a whole value (a staged upload's reference)
             return target[attribute or "id"]
         return target
 
 
 # ------------------------------------------------------------------ fixtures
+
 
 @pytest.fixture(scope="module")
 def world(module_vhost, databases, tmp_path_factory):
@@ -559,8 +671,9 @@ def world(module_vhost, databases, tmp_path_factory):
     # the documents service and the gateway share one store of documents
     env.setenv("PARVIS_BLOB_DIR", str(tmp_path_factory.mktemp("authz-documents")))
     try:
-        for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService,
-                    TranslationService):
+        # every installed service: the core and the plug-ins whose rows the file merged
+        for plugin in service_plugins().values():
+            cls = load_object(plugin.service)
             url = databases.url(cls.name)
             upgrade(cls.name, url)
             container = ServiceContainer(cls, dict(config, DB_URL=url, TRANSLATION=TRANSLATION))
@@ -568,8 +681,9 @@ def world(module_vhost, databases, tmp_path_factory):
             containers.append(container)
         blobs = LocalBlobStore(tmp_path_factory.mktemp("authz-blobs"))
         documents = blob_store("documents")
-        app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": blobs,
-                          "DOCUMENT_BLOB_STORE": documents})
+        app = create_app(
+            {"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": blobs, "DOCUMENT_BLOB_STORE": documents}
+        )
         world = World(rpc, app, documents)
         world.build()
         yield world
@@ -581,6 +695,7 @@ def world(module_vhost, databases, tmp_path_factory):
 
 
 # ------------------------------------------------------------------ one case
+
 
 class Request:
     """A case's operation with its targets resolved: the HTTP request and the RPC call."""
@@ -617,7 +732,7 @@ class Request:
             kwargs["data"] = RAW_BODIES[self.op.body]
         elif body is not None:
             kwargs["json"] = body
-        if self.op.method == "PUT" and self.op.path.endswith("/picture"):   # an image body
+        if self.op.method == "PUT" and self.op.path.endswith("/picture"):  # an image body
             kwargs.update(data=png_bytes(), content_type="image/png")
         return client.open(self.path(params), **kwargs)
 
@@ -650,16 +765,18 @@ def check_result(world: World, case, result, where: str) -> None:
             item = present.get(world.refs[name])
             assert item is not None, f"{where}: the listing does not show {name}"
             if access is not True:
-                assert item.get("access") == access, \
+                assert item.get("access") == access, (
                     f"{where}: {name} is listed with access {item.get('access')!r}, not {access!r}"
+                )
         for name in expected["list"].get("hides") or []:
             assert world.refs[name] not in present, f"{where}: the listing shows {name}"
         return
     if not isinstance(result, dict):
         return
     if case.op.rpc == "documents.download_info":
-        assert result.get("sha256") == hashlib.sha256(downloaded(case)).hexdigest(), \
+        assert result.get("sha256") == hashlib.sha256(downloaded(case)).hexdigest(), (
             f"{where}: not the version asked for: {result}"
+        )
     if case.op.rpc == "communities.get_community":
         if expected == "meta":
             assert result.get("access") == "metadata", f"{where}: access {result.get('access')}"
@@ -690,30 +807,35 @@ def run_http(world: World, case) -> None:
     got = response.status_code
     if expected in rules.ERRORS:
         body = response.get_json(silent=True) or {}
-        assert got == int(expected), \
-            f"{where}: expected {expected}, got {got} {body.get('error', body)}"
+        assert got == int(expected), f"{where}: expected {expected}, got {got} {body.get('error', body)}"
         assert body["error"]["code"] == ERROR_CODES[expected], f"{where}: {body}"
         if expected == "404" and case.op.unknown_param:
             unknown = request.http(client, unknown=True)
             assert unknown.status_code == 404, f"{where}: unknown id answered {unknown.status_code}"
-            assert response.get_data() == unknown.get_data(), \
-                f"{where}: the 404 differs from an unknown id's: {response.get_data()!r} " \
+            assert response.get_data() == unknown.get_data(), (
+                f"{where}: the 404 differs from an unknown id's: {response.get_data()!r} "
                 f"vs {unknown.get_data()!r}"
+            )
         return
-    assert 200 <= got < 300, f"{where}: expected {expected}, got {got} " \
-                             f"{(response.get_json(silent=True) or {}).get('error')}"
-    if response.mimetype == "application/json":
+    assert 200 <= got < 300, (
+        f"{where}: expected {expected}, got {got} {(response.get_json(silent=True) or {}).get('error')}"
+    )
+    if got == 204:
+        assert not response.get_data(), f"{where}: a 204 with a body"
+    elif response.mimetype == "application/json":
         check_result(world, case, response.get_json(), where)
         if case.op.key == "POST /api/v1/translations":
             result = response.get_json()
-            assert (result.get("source"), result.get("target"), result.get("engine")) \
-                == ("en", "en", "none"), f"{where}: not translated without an engine: {result}"
+            assert (result.get("source"), result.get("target"), result.get("engine")) == (
+                "en",
+                "en",
+                "none",
+            ), f"{where}: not translated without an engine: {result}"
     elif case.op.path.endswith("/download"):
         assert response.mimetype == "application/pdf", f"{where}: {response.mimetype}"
         assert response.get_data() == downloaded(case), f"{where}: not the version's bytes"
     else:
-        assert case.op.path.endswith(("/photo", "/picture")) \
-            and response.mimetype == "image/png", where
+        assert case.op.path.endswith(("/photo", "/picture")) and response.mimetype == "image/png", where
 
 
 def run_rpc(world: World, case) -> None:
@@ -723,8 +845,9 @@ def run_rpc(world: World, case) -> None:
     if case.state in ("deactivated", "guest_expired"):
         # what the gateway asks at every request, then identity's own check
         try:
-            world.rpc.call("identity", "resolve_session", ctx.anonymous_caller(),
-                           session_token=person.session_token)
+            world.rpc.call(
+                "identity", "resolve_session", ctx.anonymous_caller(), session_token=person.session_token
+            )
             raise AssertionError(f"{where}: the session still resolves")
         except ParvisError as exc:
             assert type(exc).__name__ == "Unauthenticated", f"{where}: {exc!r}"
@@ -735,14 +858,17 @@ def run_rpc(world: World, case) -> None:
     result, error = request.rpc(world, token)
     if expected in rules.ERRORS:
         assert error is not None, f"{where}: expected {ERROR_TYPES[expected]}, it answered"
-        assert type(error).__name__ == ERROR_TYPES[expected], \
+        assert type(error).__name__ == ERROR_TYPES[expected], (
             f"{where}: expected {ERROR_TYPES[expected]}, got {type(error).__name__}: {error}"
+        )
         if expected == "404" and case.op.rpc_unknown_param:
             _, unknown = request.rpc(world, person.token() if person else token, unknown=True)
-            assert unknown is not None and type(unknown) is type(error), \
+            assert unknown is not None and type(unknown) is type(error), (
                 f"{where}: an unknown id answered {unknown!r}"
-            assert (error.message, error.details) == (unknown.message, unknown.details), \
+            )
+            assert (error.message, error.details) == (unknown.message, unknown.details), (
                 f"{where}: {error.message!r} differs from the unknown id's {unknown.message!r}"
+            )
         return
     assert error is None, f"{where}: expected {expected}, got {type(error).__name__}: {error}"
     check_result(world, case, result, where)
@@ -750,13 +876,18 @@ def run_rpc(world: World, case) -> None:
 
 # ------------------------------------------------------------------ the parametrisation
 
+
 def finding_matches(entry: dict, case) -> bool:
     def within(values, value):
         return values == ANY or value in values
 
-    return (case.row.id in entry["rows"] and within(entry["ops"], case.op.key)
-            and within(entry["actors"], case.actor) and within(entry["channels"], case.channel)
-            and within(entry["states"], case.state))
+    return (
+        case.row.id in entry["rows"]
+        and within(entry["ops"], case.op.key)
+        and within(entry["actors"], case.actor)
+        and within(entry["channels"], case.channel)
+        and within(entry["states"], case.state)
+    )
 
 
 def finding(case) -> str | None:

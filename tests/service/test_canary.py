@@ -16,6 +16,7 @@ The same walk as a member of the community finds the canary: the walk reaches th
 so its silence for the guest means something. Identity, communities, feed, documents and
 translation run on the real RabbitMQ, translation on the real Apertium server.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -23,6 +24,8 @@ import re
 import uuid
 
 import pytest
+from apy_support import apertium_only, apy  # noqa: F401  (fixture)
+from test_gateway import ADMIN_EMAIL, API, PASSWORD, client_for, create_partner, create_person, write
 
 from gateway.app import create_app
 from services.communities.service import CommunitiesService
@@ -32,17 +35,17 @@ from services.identity.service import IdentityService
 from services.translation.service import TranslationService
 from tests.support import wait_until
 
-from apy_support import apertium_only, apy  # noqa: F401  (fixture)
-from test_gateway import (ADMIN_EMAIL, API, PASSWORD, client_for, create_partner, create_person,
-                          write)
-
 CANARY = f"kanari{uuid.uuid4().hex[:10]}"
 #: what the walk searches for: a prefix of the canary, so that a page echoing the search box
 #: does not count, while anything found by it (which holds the whole canary) does
 SEARCH = CANARY[:-3]
 #: never called as the guest: they would end the walk (sign-out, erasure, a new password)
-SKIPPED = {("post", "/api/v1/auth/sign-out"), ("post", "/api/v1/me/erase"),
-           ("put", "/api/v1/me/password"), ("post", "/api/v1/auth/sign-in")}
+SKIPPED = {
+    ("post", "/api/v1/auth/sign-out"),
+    ("post", "/api/v1/me/erase"),
+    ("put", "/api/v1/me/password"),
+    ("post", "/api/v1/auth/sign-in"),
+}
 
 
 def canary(label: str) -> str:
@@ -53,19 +56,25 @@ def canary(label: str) -> str:
 def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
     apertium_only(monkeypatch, apy)
-    for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService,
-                TranslationService):
+    for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService):
         start_service(cls)
-    rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme", host_country="FR",
-             admin_email=ADMIN_EMAIL, admin_password=PASSWORD, admin_name="Ada Admin")
+    rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     admin = client_for(app, ADMIN_EMAIL)
     partner = create_partner(admin, "Partner Co")
     people = {
         "manager": create_person(admin, "manon@acme.example", "Manon Manager")["person"],
         "employee": create_person(admin, "eric@acme.example", "Eric Employee")["person"],
-        "guest": create_person(admin, "gus@partner.example", "Gus Guest",
-                               org_id=partner["id"])["person"],
+        "guest": create_person(admin, "gus@partner.example", "Gus Guest", org_id=partner["id"])["person"],
     }
     clients = {key: client_for(app, person["email"]) for key, person in people.items()}
     manager, employee, guest = clients["manager"], clients["employee"], clients["guest"]
@@ -75,91 +84,181 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
         return response.get_json()
 
     def community(client, **fields):
-        return ok(write(client, "POST", f"{API}/communities",
-                        json={"kind": "project", "visibility": "private", **fields}))["id"]
+        return ok(
+            write(
+                client,
+                "POST",
+                f"{API}/communities",
+                json={"kind": "project", "visibility": "private", **fields},
+            )
+        )["id"]
 
     def invite(cid, who):
-        ok(write(manager, "POST", f"{API}/communities/{cid}/invitations",
-                 json={"person_id": people[who]["id"]}))
+        ok(
+            write(
+                manager, "POST", f"{API}/communities/{cid}/invitations", json={"person_id": people[who]["id"]}
+            )
+        )
         ok(write(clients[who], "POST", f"{API}/me/invitations/{cid}/accept"))
 
     # the employee's profile: every text field, visible to everyone who may see them
-    ok(write(employee, "PATCH", f"{API}/me", json={
-        "job_title": canary("job"), "department": canary("dept"), "about": canary("about"),
-        "education": canary("school"), "skills": [canary("skill")],
-        "visibility": {"birth_date": "everyone", "education": "everyone", "phone": "everyone"}}))
+    ok(
+        write(
+            employee,
+            "PATCH",
+            f"{API}/me",
+            json={
+                "job_title": canary("job"),
+                "department": canary("dept"),
+                "about": canary("about"),
+                "education": canary("school"),
+                "skills": [canary("skill")],
+                "visibility": {"birth_date": "everyone", "education": "everyone", "phone": "everyone"},
+            },
+        )
+    )
 
-    secret = community(manager, name=canary("secret"), visibility="secret",
-                       description=canary("secretdesc"))
-    cid = community(manager, name=canary("name"), description=canary("desc"),
-                    languages=["fr", "en", "es"])
-    own = community(manager, name="Guest corner", description="Where the partner works",
-                    allowed_org_ids=[partner["id"]])
+    secret = community(manager, name=canary("secret"), visibility="secret", description=canary("secretdesc"))
+    cid = community(manager, name=canary("name"), description=canary("desc"), languages=["fr", "en", "es"])
+    own = community(
+        manager, name="Guest corner", description="Where the partner works", allowed_org_ids=[partner["id"]]
+    )
     invite(cid, "employee")
     invite(own, "guest")
     for client, where in ((manager, cid), (employee, cid), (guest, own), (manager, secret)):
-        wait_until(lambda c=client, w=where: c.get(f"{API}/communities/{w}/posts").status_code
-                   == 200, timeout=20)
-        wait_until(lambda c=client, w=where: c.get(
-            f"{API}/communities/{w}/documents").status_code == 200, timeout=20)
+        wait_until(
+            lambda c=client, w=where: c.get(f"{API}/communities/{w}/posts").status_code == 200, timeout=20
+        )
+        wait_until(
+            lambda c=client, w=where: c.get(f"{API}/communities/{w}/documents").status_code == 200, timeout=20
+        )
 
     ids: dict[str, list[str]] = {"community_id": [cid, secret, own]}
-    post = ok(write(manager, "POST", f"{API}/communities/{cid}/posts", json={
-        "body": f"Bonjour à tous, voici le projet {canary('post')} #{canary('tag')}",
-        "language": "fr"}))
-    secret_post = ok(write(manager, "POST", f"{API}/communities/{secret}/posts",
-                           json={"body": f"Réunion {canary('secretpost')}"}))
-    guest_post = ok(write(manager, "POST", f"{API}/communities/{own}/posts",
-                          json={"body": "Welcome to the partner corner"}))
-    comment = ok(write(employee, "POST", f"{API}/posts/{post['id']}/comments",
-                       json={"body": f"Merci {canary('comment')}"}))
+    post = ok(
+        write(
+            manager,
+            "POST",
+            f"{API}/communities/{cid}/posts",
+            json={
+                "body": f"Bonjour à tous, voici le projet {canary('post')} #{canary('tag')}",
+                "language": "fr",
+            },
+        )
+    )
+    secret_post = ok(
+        write(
+            manager,
+            "POST",
+            f"{API}/communities/{secret}/posts",
+            json={"body": f"Réunion {canary('secretpost')}"},
+        )
+    )
+    guest_post = ok(
+        write(
+            manager, "POST", f"{API}/communities/{own}/posts", json={"body": "Welcome to the partner corner"}
+        )
+    )
+    comment = ok(
+        write(
+            employee,
+            "POST",
+            f"{API}/posts/{post['id']}/comments",
+            json={"body": f"Merci {canary('comment')}"},
+        )
+    )
     ok(write(employee, "POST", f"{API}/posts/{post['id']}/like"))
-    report = ok(write(employee, "POST", f"{API}/reports", json={
-        "target_type": "comment", "target_id": comment["id"], "reason": canary("report")}))
-    folder = ok(write(manager, "POST", f"{API}/communities/{cid}/folders",
-                      json={"name": canary("folder")}))
-    document = ok(write(manager, "POST", f"{API}/communities/{cid}/documents",
-                        query_string={"name": f"{canary('file')}.txt",
-                                      "folder_id": folder["id"], "comment": canary("version")},
-                        data=f"Texte secret {canary('filetext')}\n".encode(),
-                        headers={"Content-Type": "application/octet-stream"}))
-    page = ok(write(manager, "POST", f"{API}/communities/{cid}/pages",
-                    json={"title": canary("pagetitle"), "body": f"Page {canary('pagebody')}"}))
-    ok(write(manager, "PUT", f"{API}/pages/{page['id']}", json={
-        "title": canary("pagetitle"), "body": f"Page {canary('pagebody2')}",
-        "base_revision": 1, "comment": canary("pagecomment")}))
-    translated = ok(write(employee, "POST", f"{API}/translations",
-                          json={"kind": "post", "id": post["id"], "target": "es"}))
+    report = ok(
+        write(
+            employee,
+            "POST",
+            f"{API}/reports",
+            json={"target_type": "comment", "target_id": comment["id"], "reason": canary("report")},
+        )
+    )
+    folder = ok(write(manager, "POST", f"{API}/communities/{cid}/folders", json={"name": canary("folder")}))
+    document = ok(
+        write(
+            manager,
+            "POST",
+            f"{API}/communities/{cid}/documents",
+            query_string={
+                "name": f"{canary('file')}.txt",
+                "folder_id": folder["id"],
+                "comment": canary("version"),
+            },
+            data=f"Texte secret {canary('filetext')}\n".encode(),
+            headers={"Content-Type": "application/octet-stream"},
+        )
+    )
+    page = ok(
+        write(
+            manager,
+            "POST",
+            f"{API}/communities/{cid}/pages",
+            json={"title": canary("pagetitle"), "body": f"Page {canary('pagebody')}"},
+        )
+    )
+    ok(
+        write(
+            manager,
+            "PUT",
+            f"{API}/pages/{page['id']}",
+            json={
+                "title": canary("pagetitle"),
+                "body": f"Page {canary('pagebody2')}",
+                "base_revision": 1,
+                "comment": canary("pagecomment"),
+            },
+        )
+    )
+    translated = ok(
+        write(
+            employee, "POST", f"{API}/translations", json={"kind": "post", "id": post["id"], "target": "es"}
+        )
+    )
     assert CANARY in translated["markdown"]
 
-    ids.update({
-        "post_id": [post["id"], secret_post["id"], guest_post["id"]],
-        "comment_id": [comment["id"]],
-        "report_id": [report["id"]],
-        "folder_id": [folder["id"]],
-        "document_id": [document["id"]],
-        "page_id": [page["id"]],
-        "person_id": [people["employee"]["id"], people["manager"]["id"]],
-        "user_id": [people["employee"]["id"], people["manager"]["id"]],
-        "tag": [canary("tag")],
-        "number": ["1"],
-        "term_id": [str(uuid.uuid4())],
-        "org_id": [partner["id"]],
-        "token": ["x" * 32],
-    })
-    return {"app": app, "clients": clients, "ids": ids, "cid": cid, "post": post,
-            "comment": comment, "page": page, "document": document}
+    ids.update(
+        {
+            "post_id": [post["id"], secret_post["id"], guest_post["id"]],
+            "comment_id": [comment["id"]],
+            "report_id": [report["id"]],
+            "folder_id": [folder["id"]],
+            "document_id": [document["id"]],
+            "page_id": [page["id"]],
+            "person_id": [people["employee"]["id"], people["manager"]["id"]],
+            "user_id": [people["employee"]["id"], people["manager"]["id"]],
+            "tag": [canary("tag")],
+            "number": ["1"],
+            "term_id": [str(uuid.uuid4())],
+            "org_id": [partner["id"]],
+            "token": ["x" * 32],
+        }
+    )
+    return {
+        "app": app,
+        "clients": clients,
+        "ids": ids,
+        "cid": cid,
+        "post": post,
+        "comment": comment,
+        "page": page,
+        "document": document,
+    }
 
 
 # ------------------------------------------------------------------ the walk
+
 
 def bodies(world, path: str) -> list[dict | None]:
     """Write bodies aimed at the canary's contents, for the operations that take ids in them."""
     post, comment, page = world["post"], world["comment"], world["page"]
     if path == "/api/v1/translations":
-        return [{"kind": "post", "id": post["id"], "target": "es"},
-                {"kind": "comment", "id": comment["id"], "target": "en"},
-                {"kind": "page", "id": page["id"], "target": "en"}]
+        return [
+            {"kind": "post", "id": post["id"], "target": "es"},
+            {"kind": "comment", "id": comment["id"], "target": "en"},
+            {"kind": "page", "id": page["id"], "target": "en"},
+        ]
     if path == "/api/v1/reports":
         return [{"target_type": "comment", "target_id": comment["id"], "reason": "spam"}]
     if path.endswith("/invitations"):
@@ -184,8 +283,11 @@ def combinations(path: str, ids: dict):
 def search_query(operation: dict) -> dict:
     query = {}
     for parameter in operation.get("parameters", []):
-        if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "string" \
-                and parameter["name"] in ("q", "query", "name", "skill", "department", "subject"):
+        if (
+            parameter.get("in") == "query"
+            and parameter.get("schema", {}).get("type") == "string"
+            and parameter["name"] in ("q", "query", "name", "skill", "department", "subject")
+        ):
             query[parameter["name"]] = SEARCH
     return query
 
@@ -210,8 +312,10 @@ def walk_api(world, client, writes: bool) -> tuple[list, list, int]:
     spec = client.get(f"{API}/openapi.json").get_json()
     ids = world["ids"]
     if writes:
-        ids = {name: values[:2] if name in ("community_id", "post_id") else values
-               for name, values in ids.items()}
+        ids = {
+            name: values[:2] if name in ("community_id", "post_id") else values
+            for name, values in ids.items()
+        }
     found, errors, count = [], [], 0
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
@@ -222,15 +326,18 @@ def walk_api(world, client, writes: bool) -> tuple[list, list, int]:
             for values in combinations(path, ids):
                 url = fill(path, ids, values)
                 if method == "get":
-                    requests = [lambda u=url: client.get(u),
-                                lambda u=url, o=operation: client.get(
-                                    u, query_string=search_query(o))]
+                    requests = [
+                        lambda u=url: client.get(u),
+                        lambda u=url, o=operation: client.get(u, query_string=search_query(o)),
+                    ]
                 else:
-                    requests = [lambda u=url, b=body, m=method: write(client, m.upper(), u, json=b)
-                                for body in bodies(world, path)]
+                    requests = [
+                        lambda u=url, b=body, m=method: write(client, m.upper(), u, json=b)
+                        for body in bodies(world, path)
+                    ]
                 for request in requests:
                     response = request()
-                    response.get_data()         # a streamed answer ends before the next request
+                    response.get_data()  # a streamed answer ends before the next request
                     count += 1
                     where = f"{method.upper()} {url} -> {response.status_code}"
                     if response.status_code >= 500:
@@ -266,8 +373,7 @@ def test_a_guest_reads_no_canary_through_any_operation_or_page(world):
     seen, _, _ = walk_api(world, employee, writes=False)
     seen_pages, _, _ = walk_pages(world, employee)
     assert any(f"/api/v1/posts/{world['post']['id']} " in line for line in seen), seen
-    assert any(f"/api/v1/documents/{world['document']['id']}/download" in line
-               for line in seen), seen
+    assert any(f"/api/v1/documents/{world['document']['id']}/download" in line for line in seen), seen
     assert any(f"/pages/{world['page']['id']} " in line for line in seen_pages), seen_pages
 
     found, errors, count = walk_api(world, guest, writes=False)
@@ -275,8 +381,6 @@ def test_a_guest_reads_no_canary_through_any_operation_or_page(world):
     written, write_errors, write_count = walk_api(world, guest, writes=True)
     assert count > 100 and page_count > 100 and write_count > 80
     assert not (found + found_pages + written), "\n".join(found + found_pages + written)
-    assert not (errors + page_errors + write_errors), "\n".join(errors + page_errors
-                                                                + write_errors)
+    assert not (errors + page_errors + write_errors), "\n".join(errors + page_errors + write_errors)
     # and the guest's own community still answers them: the walk was not simply locked out
-    assert guest.get(f"{API}/communities/{world['ids']['community_id'][2]}/posts") \
-        .status_code == 200
+    assert guest.get(f"{API}/communities/{world['ids']['community_id'][2]}/posts").status_code == 200

@@ -1,5 +1,6 @@
 """The communities service on the real RabbitMQ and a real database, with the real
 identity service for guest invitations (SQLite, or PostgreSQL with PARVIS_TEST_DB)."""
+
 import time
 
 import pytest
@@ -27,8 +28,13 @@ def broker(vhost):
 @pytest.fixture
 def community_events(broker):
     """A queue of our own bound to every communities event (before the service starts)."""
-    queue = Queue("test-communities-events", exchange=event_exchange("communities"),
-                  routing_key="#", durable=False, auto_delete=False)
+    queue = Queue(
+        "test-communities-events",
+        exchange=event_exchange("communities"),
+        routing_key="#",
+        durable=False,
+        auto_delete=False,
+    )
     queue(broker.default_channel).declare()
     queue(broker.default_channel).purge()
     simple = broker.SimpleQueue(queue)
@@ -55,47 +61,88 @@ def network(start_service, rpc, tokens, community_events):
     communities, both running."""
     start_service(IdentityService)
     start_service(CommunitiesService)
-    boot = rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme",
-                    host_country="FR", admin_email="admin@acme.example",
-                    admin_password=PASSWORD, admin_name="Ada Admin")
+    boot = rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email="admin@acme.example",
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     admin = boot["admin"]
     admin_token = token_for(admin)
-    partner = rpc.call("identity", "create_organisation", admin_token, name="Partner Co",
-                       kind="partner", country="DE")
-    guest = rpc.call("identity", "admin_create_person", admin_token, email="gus@partner.example",
-                     display_name="Gus Guest", org_id=partner["id"],
-                     password=PASSWORD)["person"]
-    emp = rpc.call("identity", "admin_create_person", admin_token, email="eve@acme.example",
-                   display_name="Eve Employee", password=PASSWORD)["person"]
+    partner = rpc.call(
+        "identity", "create_organisation", admin_token, name="Partner Co", kind="partner", country="DE"
+    )
+    guest = rpc.call(
+        "identity",
+        "admin_create_person",
+        admin_token,
+        email="gus@partner.example",
+        display_name="Gus Guest",
+        org_id=partner["id"],
+        password=PASSWORD,
+    )["person"]
+    emp = rpc.call(
+        "identity",
+        "admin_create_person",
+        admin_token,
+        email="eve@acme.example",
+        display_name="Eve Employee",
+        password=PASSWORD,
+    )["person"]
 
     class Network:
         pass
+
     n = Network()
     n.admin, n.partner, n.guest, n.employee = admin, partner, guest, emp
     return n
 
 
 def token_for(person, **kw):
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"], org_id=person["org_id"],
-                               roles=frozenset(person.get("roles", ["member"])),
-                               guest=person["guest"], **kw))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON,
+            user_id=person["id"],
+            org_id=person["org_id"],
+            roles=frozenset(person.get("roles", ["member"])),
+            guest=person["guest"],
+            **kw,
+        )
+    )
 
 
 def test_create_invite_accept_with_events_and_real_identity(network, rpc, community_events):
     emp, guest = token_for(network.employee), token_for(network.guest)
-    community = rpc.call("communities", "create_community", emp, name="Supplier project",
-                         kind="project", visibility="private", languages=["en", "de"],
-                         allowed_org_ids=[network.partner["id"]])
+    community = rpc.call(
+        "communities",
+        "create_community",
+        emp,
+        name="Supplier project",
+        kind="project",
+        visibility="private",
+        languages=["en", "de"],
+        allowed_org_ids=[network.partner["id"]],
+    )
     assert community["my_role"] == "manager" and community["member_count"] == 1
 
     # the guest is looked up in identity: organisation and guest flag come from there
-    invitation = rpc.call("communities", "invite", emp, community_id=community["id"],
-                          person_id=network.guest["id"])
+    invitation = rpc.call(
+        "communities", "invite", emp, community_id=community["id"], person_id=network.guest["id"]
+    )
     assert invitation["guest"] is True and invitation["org_id"] == network.partner["id"]
     with pytest.raises(NotFound):
-        rpc.call("communities", "invite", emp, community_id=community["id"],
-                 person_id="00000000-0000-0000-0000-000000000000")
-    with pytest.raises(NotFound):       # invisible to the guest until accepted
+        rpc.call(
+            "communities",
+            "invite",
+            emp,
+            community_id=community["id"],
+            person_id="00000000-0000-0000-0000-000000000000",
+        )
+    with pytest.raises(NotFound):  # invisible to the guest until accepted
         rpc.call("communities", "get_community", guest, community_id=community["id"])
     mine = rpc.call("communities", "my_invitations", guest)["items"]
     assert [i["community_id"] for i in mine] == [community["id"]]
@@ -109,70 +156,91 @@ def test_create_invite_accept_with_events_and_real_identity(network, rpc, commun
         rpc.call("communities", "create_community", guest, name="Guest's own", kind="team")
 
     events = community_events(3)
-    assert [e.type for e in events] == ["communities.community_created",
-                                        "communities.member_added", "communities.member_added"]
-    assert events[0].data == {"community_id": community["id"], "name": "Supplier project",
-                              "kind": "project", "visibility": "private", "archived": False,
-                              "newcomers_see_history": True, "languages": ["en", "de"],
-                              "allowed_org_ids": [network.partner["id"]], "version": 1}
+    assert [e.type for e in events] == [
+        "communities.community_created",
+        "communities.member_added",
+        "communities.member_added",
+    ]
+    assert events[0].data == {
+        "community_id": community["id"],
+        "name": "Supplier project",
+        "kind": "project",
+        "visibility": "private",
+        "archived": False,
+        "newcomers_see_history": True,
+        "languages": ["en", "de"],
+        "allowed_org_ids": [network.partner["id"]],
+        "version": 1,
+    }
     assert events[1].data["user_id"] == network.employee["id"]
     assert events[1].data["role"] == "manager" and events[1].data["version"] == 1
     added = events[2].data
-    assert (added["user_id"], added["role"], added["guest"]) == (network.guest["id"], "member",
-                                                                 True)
+    assert (added["user_id"], added["role"], added["guest"]) == (network.guest["id"], "member", True)
     assert added["joined_at"]
-    assert added["version"] == 2        # the community's version after the guest joined
+    assert added["version"] == 2  # the community's version after the guest joined
 
 
 def test_guest_of_an_organisation_not_allowed_is_refused(network, rpc, community_events):
     emp = token_for(network.employee)
-    community = rpc.call("communities", "create_community", emp, name="Internal only",
-                         kind="team", visibility="private")
+    community = rpc.call(
+        "communities", "create_community", emp, name="Internal only", kind="team", visibility="private"
+    )
     with pytest.raises(Conflict):
-        rpc.call("communities", "invite", emp, community_id=community["id"],
-                 person_id=network.guest["id"])
+        rpc.call("communities", "invite", emp, community_id=community["id"], person_id=network.guest["id"])
     rpc.call("communities", "archive_community", emp, community_id=community["id"])
     rpc.call("communities", "reopen_community", emp, community_id=community["id"])
     events = community_events(4)
-    assert [e.type for e in events] == ["communities.community_created",
-                                        "communities.member_added",
-                                        "communities.community_archived",
-                                        "communities.community_reopened"]
+    assert [e.type for e in events] == [
+        "communities.community_created",
+        "communities.member_added",
+        "communities.community_archived",
+        "communities.community_reopened",
+    ]
     assert events[2].data["archived"] is True and events[2].data["name"] == "Internal only"
 
 
 def test_employee_joins_open_community_and_admin_sees_metadata(network, rpc):
     emp, admin = token_for(network.employee), token_for(network.admin)
-    open_one = rpc.call("communities", "create_community", admin, name="Coffee lovers",
-                        kind="interest")
-    secret = rpc.call("communities", "create_community", emp, name="Secret plan",
-                      kind="project", visibility="secret")
+    open_one = rpc.call("communities", "create_community", admin, name="Coffee lovers", kind="interest")
+    secret = rpc.call(
+        "communities", "create_community", emp, name="Secret plan", kind="project", visibility="secret"
+    )
     rpc.call("communities", "join_community", emp, community_id=open_one["id"])
     with pytest.raises(Conflict):
         rpc.call("communities", "join_community", emp, community_id=open_one["id"])
     listed = rpc.call("communities", "list_communities", admin)["items"]
     assert {(i["name"], i["access"], i["member_count"]) for i in listed} == {
-        ("Coffee lovers", "full", 2), ("Secret plan", "metadata", 1)}
+        ("Coffee lovers", "full", 2),
+        ("Secret plan", "metadata", 1),
+    }
     with pytest.raises(Forbidden):
         rpc.call("communities", "list_members", admin, community_id=secret["id"])
     mine = rpc.call("communities", "memberships_of", emp)["items"]
     assert sorted(m["community"]["name"] for m in mine) == ["Coffee lovers", "Secret plan"]
 
 
-@pytest.mark.parametrize("make_token", [
-    lambda person: None,
-    lambda person: "garbage",
-    lambda person: token_for(person, expires_at=int(time.time()) - 5),
-    lambda person: ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"],
-                                       roles=frozenset(["admin"])), secret=b"not the secret"),
-    lambda person: ctx.anonymous_caller(),
-], ids=["missing", "malformed", "expired", "forged", "anonymous"])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda person: None,
+        lambda person: "garbage",
+        lambda person: token_for(person, expires_at=int(time.time()) - 5),
+        lambda person: ctx.sign(
+            ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"], roles=frozenset(["admin"])),
+            secret=b"not the secret",
+        ),
+        lambda person: ctx.anonymous_caller(),
+    ],
+    ids=["missing", "malformed", "expired", "forged", "anonymous"],
+)
 def test_missing_or_forged_context_is_refused(network, rpc, make_token):
     token = make_token(network.admin)
-    for method, kwargs in [("list_communities", {}),
-                           ("create_community", {"name": "Forged one", "kind": "team"}),
-                           ("get_community", {"community_id": "x"}),
-                           ("my_invitations", {})]:
+    for method, kwargs in [
+        ("list_communities", {}),
+        ("create_community", {"name": "Forged one", "kind": "team"}),
+        ("get_community", {"community_id": "x"}),
+        ("my_invitations", {}),
+    ]:
         with pytest.raises(Unauthenticated):
             rpc.call("communities", method, token, **kwargs)
     assert rpc.call("communities", "list_communities", token_for(network.admin))["items"] == []

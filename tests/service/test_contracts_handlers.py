@@ -3,6 +3,7 @@
 Uses the probe service of ``test_contracts_outbox`` (its handler fails on purpose for
 community ids starting with ``fail-``); every test runs on a vhost of its own.
 """
+
 import time
 
 import pytest
@@ -12,8 +13,16 @@ from parvis_contracts import events as ev
 from parvis_contracts import topology
 from parvis_contracts.handlers import IdempotentEventHandler
 from tests.service.test_contracts_outbox import (  # noqa: F401  (fixtures used by name)
-    DELIVERIES, EVENT, HANDLER_RUNS, PROBE, ProbeService, probe, probe_subscription,
-    processed_table, vhost)
+    DELIVERIES,
+    EVENT,
+    HANDLER_RUNS,
+    PROBE,
+    ProbeService,
+    probe,
+    probe_subscription,
+    processed_table,
+    vhost,
+)
 from tests.support import wait_until
 
 
@@ -22,8 +31,9 @@ def envelope(community_id):
 
 
 def handler_entrypoint():
-    return next(e for e in ProbeService.on_archived.nameko_entrypoints
-                if isinstance(e, IdempotentEventHandler))
+    return next(
+        e for e in ProbeService.on_archived.nameko_entrypoints if isinstance(e, IdempotentEventHandler)
+    )
 
 
 def test_the_same_envelope_delivered_twice_has_one_effect(probe):
@@ -49,9 +59,8 @@ def test_a_forged_envelope_is_dead_lettered_and_never_handled(probe):
 
     letters = []
     wait_until(lambda: letters.extend(probe.dead_letters()) or len(letters) >= 3, timeout=15)
-    assert sorted(str(b.get("id")) for b in letters) == sorted(
-        [forged["id"], tampered["id"], "x"])
-    assert DELIVERIES["on_archived"] == 0                  # no worker was even spawned
+    assert sorted(str(b.get("id")) for b in letters) == sorted([forged["id"], tampered["id"], "x"])
+    assert DELIVERIES["on_archived"] == 0  # no worker was even spawned
     assert HANDLER_RUNS == {}
     assert probe.rows(processed_table) == []
     # and the consumer is still alive for genuine events
@@ -66,16 +75,17 @@ def test_a_failing_handler_is_tried_max_attempts_times_then_dead_lettered(probe)
     bad, good = envelope("fail-always"), envelope("c-fine")
     probe.publish(bad.to_message(), good.to_message())
 
-    wait_until(lambda: probe.effects_of("c-fine") == 1)     # the other message flows
+    wait_until(lambda: probe.effects_of("c-fine") == 1)  # the other message flows
     letters = []
     wait_until(lambda: letters.extend(probe.dead_letters()) or letters, timeout=20)
     assert [b["id"] for b in letters] == [bad.id]
-    time.sleep(0.5)                                          # no further attempt arrives
+    time.sleep(0.5)  # no further attempt arrives
     assert HANDLER_RUNS["fail-always"] == 5
     assert HANDLER_RUNS["c-fine"] == 1
     with probe.engine.connect() as conn:
-        row = conn.execute(select(processed_table)
-                           .where(processed_table.c.event_id == bad.id)).mappings().one()
+        row = (
+            conn.execute(select(processed_table).where(processed_table.c.event_id == bad.id)).mappings().one()
+        )
     assert (row["status"], row["attempts"], row["handler"]) == ("failed", 5, f"{PROBE}.on_archived")
     assert probe.effects_of("fail-always") == 0
     assert probe.dead_letters() == []

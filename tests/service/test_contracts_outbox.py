@@ -5,6 +5,7 @@ one session, and handles that same event with an idempotent handler, so a test c
 follow an event from commit to effect. Each test gets its own RabbitMQ vhost, so no
 queue or dead letter survives from another test.
 """
+
 import collections
 
 import pytest
@@ -30,10 +31,13 @@ ev.SCHEMAS.setdefault(EVENT, ev.CommunityEventSchema)
 
 metadata = MetaData()
 things = Table("things", metadata, Column("id", String(60), primary_key=True))
-effects = Table("effects", metadata,
-                Column("id", Integer, primary_key=True, autoincrement=True),
-                Column("community_id", String(60), nullable=False),
-                Column("event_id", String(36), nullable=False))
+effects = Table(
+    "effects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("community_id", String(60), nullable=False),
+    Column("event_id", String(36), nullable=False),
+)
 outbox_table, processed_table = infrastructure_tables(metadata)
 
 #: how many times the handler's own code ran, per community id (this process only)
@@ -117,8 +121,9 @@ class Probe:
 
     def effects_of(self, community_id) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(effects)
-                                .where(effects.c.community_id == community_id)).scalar()
+            return conn.execute(
+                select(func.count()).select_from(effects).where(effects.c.community_id == community_id)
+            ).scalar()
 
     def emit_committed(self, *community_ids):
         """Commit events in the outbox as the service would, with no relay running."""
@@ -134,8 +139,13 @@ class Probe:
             topology.declare_topology(conn)
             producer = Producer(conn.default_channel)
             for body in bodies:
-                producer.publish(body, exchange=topology.event_exchange(EVENT.source),
-                                 routing_key=EVENT.name, serializer="json", delivery_mode=2)
+                producer.publish(
+                    body,
+                    exchange=topology.event_exchange(EVENT.source),
+                    routing_key=EVENT.name,
+                    serializer="json",
+                    delivery_mode=2,
+                )
 
     def dead_letters(self) -> list:
         """Drain the dead-letter queue and return the bodies found in it."""
@@ -167,6 +177,7 @@ def published(probe, community_id):
 
 
 # --- tests -------------------------------------------------------------------
+
 
 def test_state_change_and_event_commit_together(probe, rpc, tokens):
     probe.start()
@@ -225,12 +236,12 @@ def test_row_published_but_not_marked_is_published_again_and_applied_once(probe,
     rpc.call(PROBE, "make", tokens.system(), "c-twice")
     wait_until(lambda: probe.effects_of("c-twice") == 1 and published(probe, "c-twice"))
     probe.stop()
-    with probe.engine.begin() as conn:                       # "the mark never happened"
+    with probe.engine.begin() as conn:  # "the mark never happened"
         conn.execute(update(outbox_table).values(published_at=None))
     probe.start()
     wait_until(lambda: published(probe, "c-twice"))
-    wait_until(lambda: DELIVERIES["on_archived"] == 2)       # delivered again...
-    assert probe.effects_of("c-twice") == 1                  # ...applied once
+    wait_until(lambda: DELIVERIES["on_archived"] == 2)  # delivered again...
+    assert probe.effects_of("c-twice") == 1  # ...applied once
     assert HANDLER_RUNS["c-twice"] == 1
     done = probe.rows(processed_table)
     assert len(done) == 1 and done[0]["status"] == "done"

@@ -5,6 +5,7 @@ guest of a partner organisation; `communities` publishes the membership through 
 outbox; `identity` (who-shares-a-community read model) and `feed` (membership read
 model) follow from the events alone. Removing the guest fences them out of both.
 """
+
 import pytest
 
 from parvis_contracts import context as ctx
@@ -18,18 +19,26 @@ PASSWORD = "correct horse battery"
 
 
 def token_for(person):
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"],
-                               org_id=person["org_id"], roles=frozenset(person["roles"]),
-                               guest=person["guest"]))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON,
+            user_id=person["id"],
+            org_id=person["org_id"],
+            roles=frozenset(person["roles"]),
+            guest=person["guest"],
+        )
+    )
 
 
 def succeeds(call):
     """For wait_until: the call's answer, or None while it still raises."""
+
     def attempt():
         try:
             return call() or True
         except ParvisError:
             return None
+
     return attempt
 
 
@@ -40,6 +49,7 @@ def fails_with(error, call):
         except error:
             return True
         return False
+
     return attempt
 
 
@@ -47,16 +57,25 @@ def fails_with(error, call):
 def network(start_service, rpc, tokens):
     for cls in (IdentityService, CommunitiesService, FeedService):
         start_service(cls)
-    boot = rpc.call("identity", "bootstrap", tokens.system(), host_name="Parvis Test SA",
-                    host_country="FR", admin_email="admin@host.example",
-                    admin_password=PASSWORD, admin_name="Ada Admin")
+    boot = rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Parvis Test SA",
+        host_country="FR",
+        admin_email="admin@host.example",
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     admin = token_for(boot["admin"])
-    supplier = rpc.call("identity", "create_organisation", admin, name="Supplier GmbH",
-                        kind="supplier", country="DE")
+    supplier = rpc.call(
+        "identity", "create_organisation", admin, name="Supplier GmbH", kind="supplier", country="DE"
+    )
 
     def person(email, name, **kw):
-        return rpc.call("identity", "admin_create_person", admin, email=email,
-                        display_name=name, password=PASSWORD, **kw)["person"]
+        return rpc.call(
+            "identity", "admin_create_person", admin, email=email, display_name=name, password=PASSWORD, **kw
+        )["person"]
 
     people = {
         "manager": person("manon@host.example", "Manon Manager"),
@@ -70,26 +89,39 @@ def network(start_service, rpc, tokens):
 def test_membership_events_drive_identity_and_feed(network, rpc):
     people, tok, supplier = network
 
-    community = rpc.call("communities", "create_community", tok["manager"],
-                         name="Supplier project", kind="project", visibility="private",
-                         allowed_org_ids=[supplier["id"]])
+    community = rpc.call(
+        "communities",
+        "create_community",
+        tok["manager"],
+        name="Supplier project",
+        kind="project",
+        visibility="private",
+        allowed_org_ids=[supplier["id"]],
+    )
     cid = community["id"]
     for who in ("member", "guest"):
-        rpc.call("communities", "invite", tok["manager"], community_id=cid,
-                 person_id=people[who]["id"])
+        rpc.call("communities", "invite", tok["manager"], community_id=cid, person_id=people[who]["id"])
         rpc.call("communities", "accept_invitation", tok[who], community_id=cid)
 
     # identity learnt from the events that the guest now shares a community with them
-    wait_until(succeeds(lambda: rpc.call("identity", "get_person", tok["guest"],
-                                         person_id=people["manager"]["id"])), timeout=15)
+    wait_until(
+        succeeds(lambda: rpc.call("identity", "get_person", tok["guest"], person_id=people["manager"]["id"])),
+        timeout=15,
+    )
     with pytest.raises(NotFound):
         rpc.call("identity", "get_person", tok["guest"], person_id=people["outsider"]["id"])
 
     # feed learnt the membership too: the guest can read the wall and post on it
-    wait_until(succeeds(lambda: rpc.call("feed", "community_wall", tok["guest"],
-                                         community_id=cid)), timeout=15)
-    post = rpc.call("feed", "create_post", tok["guest"], community_id=cid,
-                    body=f"Delivery plan attached, ping @[Manon Manager]({people['manager']['id']})")
+    wait_until(
+        succeeds(lambda: rpc.call("feed", "community_wall", tok["guest"], community_id=cid)), timeout=15
+    )
+    post = rpc.call(
+        "feed",
+        "create_post",
+        tok["guest"],
+        community_id=cid,
+        body=f"Delivery plan attached, ping @[Manon Manager]({people['manager']['id']})",
+    )
     rpc.call("feed", "create_comment", tok["member"], post_id=post["id"], body="Thanks!")
     rpc.call("feed", "like_post", tok["manager"], post_id=post["id"])
     wall = rpc.call("feed", "community_wall", tok["member"], community_id=cid)
@@ -103,33 +135,41 @@ def test_membership_events_drive_identity_and_feed(network, rpc):
     with pytest.raises(NotFound) as outsider:
         rpc.call("feed", "community_wall", tok["outsider"], community_id=cid)
     with pytest.raises(NotFound) as unknown:
-        rpc.call("feed", "community_wall", tok["outsider"],
-                 community_id="00000000-0000-0000-0000-000000000000")
-    assert (outsider.value.message, outsider.value.details) == \
-        (unknown.value.message, unknown.value.details)
+        rpc.call(
+            "feed", "community_wall", tok["outsider"], community_id="00000000-0000-0000-0000-000000000000"
+        )
+    assert (outsider.value.message, outsider.value.details) == (unknown.value.message, unknown.value.details)
 
     # the manager removes the guest: fenced out of the wall, the post and the people
-    rpc.call("communities", "remove_member", tok["manager"], community_id=cid,
-             user_id=people["guest"]["id"])
-    wait_until(fails_with(NotFound, lambda: rpc.call("feed", "community_wall", tok["guest"],
-                                                     community_id=cid)), timeout=15)
+    rpc.call("communities", "remove_member", tok["manager"], community_id=cid, user_id=people["guest"]["id"])
+    wait_until(
+        fails_with(NotFound, lambda: rpc.call("feed", "community_wall", tok["guest"], community_id=cid)),
+        timeout=15,
+    )
     with pytest.raises(NotFound):
         rpc.call("feed", "get_post", tok["guest"], post_id=post["id"])
-    wait_until(fails_with(NotFound, lambda: rpc.call("identity", "get_person", tok["guest"],
-                                                     person_id=people["manager"]["id"])),
-               timeout=15)
+    wait_until(
+        fails_with(
+            NotFound,
+            lambda: rpc.call("identity", "get_person", tok["guest"], person_id=people["manager"]["id"]),
+        ),
+        timeout=15,
+    )
     # the others keep their access and the guest's post stays in the history
     assert rpc.call("feed", "get_post", tok["member"], post_id=post["id"])["id"] == post["id"]
 
 
 def test_archiving_makes_the_wall_read_only_in_feed(network, rpc):
     people, tok, _ = network
-    community = rpc.call("communities", "create_community", tok["manager"], name="Team room",
-                         kind="team", visibility="open")
+    community = rpc.call(
+        "communities", "create_community", tok["manager"], name="Team room", kind="team", visibility="open"
+    )
     cid = community["id"]
     rpc.call("communities", "join_community", tok["member"], community_id=cid)
-    first = wait_until(succeeds(lambda: rpc.call("feed", "create_post", tok["member"],
-                                                 community_id=cid, body="First!")), timeout=15)
+    first = wait_until(
+        succeeds(lambda: rpc.call("feed", "create_post", tok["member"], community_id=cid, body="First!")),
+        timeout=15,
+    )
     rpc.call("communities", "archive_community", tok["manager"], community_id=cid)
 
     def writes_refused():
@@ -139,6 +179,7 @@ def test_archiving_makes_the_wall_read_only_in_feed(network, rpc):
         except Forbidden:
             return True
         return False
+
     wait_until(writes_refused, timeout=15)
 
     before = rpc.call("feed", "community_wall", tok["member"], community_id=cid)["items"]

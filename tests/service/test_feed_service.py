@@ -4,8 +4,9 @@ The read model is fed by community events published to ``communities.events``
 exactly as the communities service's outbox relay does; a post then leaves
 ``feed.post_created`` on ``feed.events`` through the feed's own outbox.
 """
+
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from kombu import Connection, Producer, Queue
@@ -32,8 +33,13 @@ def broker(vhost):
 @pytest.fixture
 def feed(start_service, broker):
     # bind our own queue first, so the relay's post_created events are kept for us
-    created = Queue("test-feed-post-created", exchange=event_exchange("feed"),
-                    routing_key=ev.FEED_POST_CREATED.name, durable=False, auto_delete=False)
+    created = Queue(
+        "test-feed-post-created",
+        exchange=event_exchange("feed"),
+        routing_key=ev.FEED_POST_CREATED.name,
+        durable=False,
+        auto_delete=False,
+    )
     created(broker.default_channel).declare()
     container = start_service(FeedService)
     container.created_queue = created
@@ -42,30 +48,55 @@ def feed(start_service, broker):
 
 
 def person(user_id, guest=False, roles=("member",), **kw):
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=user_id, org_id="org-1",
-                               roles=frozenset(roles), guest=guest, **kw))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON, user_id=user_id, org_id="org-1", roles=frozenset(roles), guest=guest, **kw
+        )
+    )
 
 
 def _publish(broker, event, data=None, body=None):
     body = body or Envelope.new(event, data).to_message()
     producer = Producer(broker.default_channel)
-    producer.publish(body, exchange=event_exchange(event.source), routing_key=event.name,
-                     serializer="json", delivery_mode=2)
+    producer.publish(
+        body,
+        exchange=event_exchange(event.source),
+        routing_key=event.name,
+        serializer="json",
+        delivery_mode=2,
+    )
     return body
 
 
-def _community(broker, cid, visibility="private", archived=False,
-               event=ev.COMMUNITIES_COMMUNITY_CREATED):
-    return _publish(broker, event, {
-        "community_id": cid, "name": f"Community {cid}", "kind": "team",
-        "visibility": visibility, "archived": archived, "newcomers_see_history": True,
-        "languages": ["en"], "allowed_org_ids": []})
+def _community(broker, cid, visibility="private", archived=False, event=ev.COMMUNITIES_COMMUNITY_CREATED):
+    return _publish(
+        broker,
+        event,
+        {
+            "community_id": cid,
+            "name": f"Community {cid}",
+            "kind": "team",
+            "visibility": visibility,
+            "archived": archived,
+            "newcomers_see_history": True,
+            "languages": ["en"],
+            "allowed_org_ids": [],
+        },
+    )
 
 
 def _member(broker, cid, user_id, role="member", guest=False):
-    return _publish(broker, ev.COMMUNITIES_MEMBER_ADDED, {
-        "community_id": cid, "user_id": user_id, "role": role, "guest": guest,
-        "joined_at": datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat()})
+    return _publish(
+        broker,
+        ev.COMMUNITIES_MEMBER_ADDED,
+        {
+            "community_id": cid,
+            "user_id": user_id,
+            "role": role,
+            "guest": guest,
+            "joined_at": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+        },
+    )
 
 
 def _wall_or_none(rpc, token, cid):
@@ -84,8 +115,7 @@ def _db_rows(feed, query):
         engine.dispose()
 
 
-def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc, broker,
-                                                                        vhost):
+def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc, broker, vhost):
     ann, gus = person("u-ann"), person("u-gus", guest=True)
     with pytest.raises(NotFound):
         rpc.call("feed", "community_wall", ann, community_id="c-1")
@@ -97,18 +127,24 @@ def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc
 
     # the same event delivered again changes nothing
     _publish(broker, ev.COMMUNITIES_MEMBER_ADDED, body=body)
-    queue_name = find_subscription(ev.COMMUNITIES_MEMBER_ADDED, "feed",
-                                   "on_member_added").queue_name
-    wait_until(lambda: vhost.queue(queue_name).get("message_stats", {}).get("ack", 0) >= 3,
-               timeout=20, interval=0.5)
+    queue_name = find_subscription(ev.COMMUNITIES_MEMBER_ADDED, "feed", "on_member_added").queue_name
+    wait_until(
+        lambda: vhost.queue(queue_name).get("message_stats", {}).get("ack", 0) >= 3, timeout=20, interval=0.5
+    )
     rows = _db_rows(feed, select(Membership.community_id, Membership.user_id, Membership.role))
     assert sorted(rows) == [("c-1", "u-ann", "manager"), ("c-1", "u-gus", "member")]
     processed = metadata.tables["processed_events"]
-    assert _db_rows(feed, select(func.count()).select_from(processed).where(
-        processed.c.handler == "feed.on_member_added"))[0][0] == 2
+    assert (
+        _db_rows(
+            feed,
+            select(func.count()).select_from(processed).where(processed.c.handler == "feed.on_member_added"),
+        )[0][0]
+        == 2
+    )
 
-    post = rpc.call("feed", "create_post", gus, community_id="c-1",
-                    body="Hello @[Ann](u-ann) #launch <script>x</script>")
+    post = rpc.call(
+        "feed", "create_post", gus, community_id="c-1", body="Hello @[Ann](u-ann) #launch <script>x</script>"
+    )
     assert post["mentions"] == ["u-ann"] and post["hashtags"] == ["launch"]
     assert "<script>" not in post["html"]
     home = rpc.call("feed", "home_timeline", ann)
@@ -122,9 +158,16 @@ def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc
     finally:
         queue.close()
     assert event.type == "feed.post_created"
-    assert event.data == {"post_id": post["id"], "community_id": "c-1", "author_id": "u-gus",
-                          "kind": "message", "language": None, "mentions": ["u-ann"],
-                          "body": post["body"], "revision": 1}
+    assert event.data == {
+        "post_id": post["id"],
+        "community_id": "c-1",
+        "author_id": "u-gus",
+        "kind": "message",
+        "language": None,
+        "mentions": ["u-ann"],
+        "body": post["body"],
+        "revision": 1,
+    }
 
     # archived: writes refused; removed: invisible at the next call
     _community(broker, "c-1", archived=True, event=ev.COMMUNITIES_COMMUNITY_ARCHIVED)
@@ -135,6 +178,7 @@ def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc
         except Forbidden:
             return True
         return False
+
     wait_until(archived, timeout=15)
     _publish(broker, ev.COMMUNITIES_MEMBER_REMOVED, {"community_id": "c-1", "user_id": "u-gus"})
     wait_until(lambda: _wall_or_none(rpc, gus, "c-1") is None, timeout=15)
@@ -158,20 +202,28 @@ def test_bad_input_over_rpc(feed, rpc, broker):
     assert rpc.call("feed", "community_wall", ann, community_id="c-2")["items"] == []
 
 
-@pytest.mark.parametrize("make_token", [
-    lambda: None,
-    lambda: "garbage",
-    lambda: person("u-ann", expires_at=int(time.time()) - 5),
-    lambda: ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-ann",
-                                roles=frozenset(["admin"])), secret=b"not the secret"),
-    lambda: ctx.anonymous_caller(),
-], ids=["missing", "malformed", "expired", "forged", "anonymous"])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda: None,
+        lambda: "garbage",
+        lambda: person("u-ann", expires_at=int(time.time()) - 5),
+        lambda: ctx.sign(
+            ctx.Caller(kind=ctx.KIND_PERSON, user_id="u-ann", roles=frozenset(["admin"])),
+            secret=b"not the secret",
+        ),
+        lambda: ctx.anonymous_caller(),
+    ],
+    ids=["missing", "malformed", "expired", "forged", "anonymous"],
+)
 def test_feed_methods_refuse_bad_contexts(feed, rpc, make_token):
     token = make_token()
-    for method, kwargs in [("home_timeline", {}),
-                           ("community_wall", {"community_id": "c-1"}),
-                           ("create_post", {"community_id": "c-1", "body": "x"}),
-                           ("like_post", {"post_id": "p-1"})]:
+    for method, kwargs in [
+        ("home_timeline", {}),
+        ("community_wall", {"community_id": "c-1"}),
+        ("create_post", {"community_id": "c-1", "body": "x"}),
+        ("like_post", {"post_id": "p-1"}),
+    ]:
         with pytest.raises(Unauthenticated):
             rpc.call("feed", method, token, **kwargs)
 
@@ -192,16 +244,17 @@ def test_stated_languages_and_a_documents_outage(feed, rpc, broker):
     _community(broker, "c-3")
     _member(broker, "c-3", "u-ann")
     wait_until(lambda: _wall_or_none(rpc, ann, "c-3") is not None, timeout=15)
-    post = rpc.call("feed", "create_post", ann, community_id="c-3", body="Bonjour",
-                    language="fr")
+    post = rpc.call("feed", "create_post", ann, community_id="c-3", body="Bonjour", language="fr")
     assert post["language"] == "fr" and post["attachments"] == []
-    comment = rpc.call("feed", "create_comment", ann, post_id=post["id"], body="Hola",
-                       language="es")
+    comment = rpc.call("feed", "create_comment", ann, post_id=post["id"], body="Hola", language="es")
     assert comment["language"] == "es"
-    assert rpc.call("feed", "edit_post", ann, post_id=post["id"], body="Bonjour !")[
-        "language"] == "fr"
-    assert rpc.call("feed", "edit_comment", ann, comment_id=comment["id"], body="Hello",
-                    language="en")["language"] == "en"
+    assert rpc.call("feed", "edit_post", ann, post_id=post["id"], body="Bonjour !")["language"] == "fr"
+    assert (
+        rpc.call("feed", "edit_comment", ann, comment_id=comment["id"], body="Hello", language="en")[
+            "language"
+        ]
+        == "en"
+    )
     assert _db_rows(feed, select(Post.language, Post.attachments)) == [("fr", [])]
     assert _db_rows(feed, select(Comment.language)) == [("en",)]
     with pytest.raises(ValidationFailed) as exc:
@@ -210,9 +263,7 @@ def test_stated_languages_and_a_documents_outage(feed, rpc, broker):
 
     before = _db_rows(feed, select(Post.id, Post.version, Post.body))
     with pytest.raises(Unavailable):
-        rpc.call("feed", "create_post", ann, community_id="c-3", body="see attached",
-                 attachments=["d-1"])
+        rpc.call("feed", "create_post", ann, community_id="c-3", body="see attached", attachments=["d-1"])
     with pytest.raises(Unavailable):
-        rpc.call("feed", "edit_post", ann, post_id=post["id"], body="see attached",
-                 attachments=["d-1"])
+        rpc.call("feed", "edit_post", ann, post_id=post["id"], body="see attached", attachments=["d-1"])
     assert _db_rows(feed, select(Post.id, Post.version, Post.body)) == before

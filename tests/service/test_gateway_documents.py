@@ -5,6 +5,7 @@ Uploads are raw request bodies streamed into the store's staging area; only the
 staged reference crosses AMQP. The documents service learns memberships from the
 communities service's events. Files are crafted here, byte by byte.
 """
+
 import hashlib
 import io
 import os
@@ -12,15 +13,22 @@ import struct
 import zlib
 
 import pytest
+from test_gateway import (
+    ADMIN_EMAIL,
+    API,
+    PASSWORD,
+    assert_error_shape,
+    client_for,
+    create_person,
+    csrf_from,
+    write,
+)
 
 from gateway.app import create_app
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from tests.support import files_under, png_bytes, wait_until
-
-from test_gateway import (ADMIN_EMAIL, API, PASSWORD, assert_error_shape, client_for,
-                          create_person, csrf_from, write)
 
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
 LIMIT = 256 * 1024
@@ -68,8 +76,16 @@ def network(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", str(LIMIT))
     for cls in (IdentityService, CommunitiesService, DocumentsService):
         start_service(cls)
-    rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme", host_country="FR",
-             admin_email=ADMIN_EMAIL, admin_password=PASSWORD, admin_name="Ada Admin")
+    rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     admin = client_for(app, ADMIN_EMAIL)
     people = {
@@ -78,21 +94,35 @@ def network(start_service, rpc, tokens, tmp_path, monkeypatch):
         "outsider": create_person(admin, "olga@acme.example", "Olga Outsider")["person"],
     }
     clients = {key: client_for(app, person["email"]) for key, person in people.items()}
-    response = write(clients["manager"], "POST", f"{API}/communities",
-                     json={"name": "Supplier project", "kind": "project",
-                           "visibility": "private"})
+    response = write(
+        clients["manager"],
+        "POST",
+        f"{API}/communities",
+        json={"name": "Supplier project", "kind": "project", "visibility": "private"},
+    )
     assert response.status_code == 201, response.get_json()
     cid = response.get_json()["id"]
-    invited = write(clients["manager"], "POST", f"{API}/communities/{cid}/invitations",
-                    json={"person_id": people["employee"]["id"]})
+    invited = write(
+        clients["manager"],
+        "POST",
+        f"{API}/communities/{cid}/invitations",
+        json={"person_id": people["employee"]["id"]},
+    )
     assert invited.status_code == 201, invited.get_json()
     accepted = write(clients["employee"], "POST", f"{API}/me/invitations/{cid}/accept")
     assert accepted.status_code == 200, accepted.get_json()
     for who in ("manager", "employee"):
-        wait_until(lambda who=who: clients[who].get(
-            f"{API}/communities/{cid}/documents").status_code == 200, timeout=15)
-    return {"app": app, "cid": cid, "people": people, "clients": clients,
-            "blobs": tmp_path / "blobs" / "documents"}
+        wait_until(
+            lambda who=who: clients[who].get(f"{API}/communities/{cid}/documents").status_code == 200,
+            timeout=15,
+        )
+    return {
+        "app": app,
+        "cid": cid,
+        "people": people,
+        "clients": clients,
+        "blobs": tmp_path / "blobs" / "documents",
+    }
 
 
 def upload(client, cid, name, data, folder_id=None, comment=None, **kwargs):
@@ -102,13 +132,26 @@ def upload(client, cid, name, data, folder_id=None, comment=None, **kwargs):
     if comment:
         query["comment"] = comment
     headers = {"Content-Type": "application/octet-stream", **kwargs.pop("headers", {})}
-    return write(client, "POST", f"{API}/communities/{cid}/documents", query_string=query,
-                 data=data, headers=headers, **kwargs)
+    return write(
+        client,
+        "POST",
+        f"{API}/communities/{cid}/documents",
+        query_string=query,
+        data=data,
+        headers=headers,
+        **kwargs,
+    )
 
 
 def new_version(client, document_id, data, **query):
-    return write(client, "POST", f"{API}/documents/{document_id}/versions", query_string=query,
-                 data=data, headers={"Content-Type": "application/octet-stream"})
+    return write(
+        client,
+        "POST",
+        f"{API}/documents/{document_id}/versions",
+        query_string=query,
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
 
 
 def raw_post(client, url, query, body, length=None):
@@ -116,8 +159,14 @@ def raw_post(client, url, query, body, length=None):
     environ = {"wsgi.input": body, "wsgi.input_terminated": length is None}
     if length is not None:
         environ["CONTENT_LENGTH"] = str(length)
-    return write(client, "POST", url, query_string=query, environ_overrides=environ,
-                 headers={"Content-Type": "application/octet-stream"})
+    return write(
+        client,
+        "POST",
+        url,
+        query_string=query,
+        environ_overrides=environ,
+        headers={"Content-Type": "application/octet-stream"},
+    )
 
 
 def staging(network) -> list[str]:
@@ -125,6 +174,7 @@ def staging(network) -> list[str]:
 
 
 # ---------------------------------------------------------------- upload and download
+
 
 def test_upload_download_versions_restore(network):
     cid, clients = network["cid"], network["clients"]
@@ -146,11 +196,13 @@ def test_upload_download_versions_restore(network):
     assert got.headers["ETag"] == f'"{doc["sha256"]}"'
     assert got.headers["Accept-Ranges"] == "bytes"
     assert int(got.headers["Content-Length"]) == len(PDF)
-    inline = clients["manager"].get(f"{API}/documents/{doc['id']}/download",
-                                    query_string={"disposition": "inline"})
+    inline = clients["manager"].get(
+        f"{API}/documents/{doc['id']}/download", query_string={"disposition": "inline"}
+    )
     assert inline.headers["Content-Disposition"].startswith("inline;")
-    again = clients["manager"].get(f"{API}/documents/{doc['id']}/download",
-                                   headers={"If-None-Match": got.headers["ETag"]})
+    again = clients["manager"].get(
+        f"{API}/documents/{doc['id']}/download", headers={"If-None-Match": got.headers["ETag"]}
+    )
     assert again.status_code == 304 and again.data == b""
 
     second = PDF + b"%second version\n"
@@ -158,15 +210,12 @@ def test_upload_download_versions_restore(network):
     assert versioned.status_code == 201, versioned.get_json()
     assert versioned.get_json()["version"] == 2
     full = clients["employee"].get(f"{API}/documents/{doc['id']}").get_json()
-    assert [(v["number"], v["comment"]) for v in full["versions"]] == \
-        [(2, "tidied"), (1, "first draft")]
+    assert [(v["number"], v["comment"]) for v in full["versions"]] == [(2, "tidied"), (1, "first draft")]
     assert clients["employee"].get(f"{API}/documents/{doc['id']}/download").data == second
-    old = clients["employee"].get(f"{API}/documents/{doc['id']}/download",
-                                  query_string={"version": 1})
+    old = clients["employee"].get(f"{API}/documents/{doc['id']}/download", query_string={"version": 1})
     assert old.status_code == 200 and old.data == PDF
 
-    restored = write(clients["employee"], "POST",
-                     f"{API}/documents/{doc['id']}/versions/1/restore", json={})
+    restored = write(clients["employee"], "POST", f"{API}/documents/{doc['id']}/versions/1/restore", json={})
     assert restored.status_code == 201, restored.get_json()
     assert restored.get_json()["version"] == 3
     assert clients["manager"].get(f"{API}/documents/{doc['id']}/download").data == PDF
@@ -176,7 +225,8 @@ def test_upload_download_versions_restore(network):
     assert copy.status_code == 201
     blobs = [f for f in files_under(network["blobs"]) if not f.startswith(".staging")]
     assert sorted(os.path.basename(f) for f in blobs) == sorted(
-        {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(second).hexdigest()})
+        {hashlib.sha256(PDF).hexdigest(), hashlib.sha256(second).hexdigest()}
+    )
     assert staging(network) == []
 
 
@@ -208,11 +258,13 @@ def test_range_requests(network):
 
 # ---------------------------------------------------------------- limits
 
+
 def test_a_declared_size_over_the_limit_is_413_before_the_body_is_read(network):
     cid, client = network["cid"], network["clients"]["employee"]
     body = Exploding()
-    response = raw_post(client, f"{API}/communities/{cid}/documents", {"name": "huge.pdf"},
-                        body, length=LIMIT + 1)
+    response = raw_post(
+        client, f"{API}/communities/{cid}/documents", {"name": "huge.pdf"}, body, length=LIMIT + 1
+    )
     details = assert_error_shape(response, 413, "payload_too_large")["error"]["details"]
     assert details["max_bytes"] == LIMIT
     assert body.reads == 0
@@ -222,8 +274,7 @@ def test_a_declared_size_over_the_limit_is_413_before_the_body_is_read(network):
 def test_an_undeclared_size_over_the_limit_stops_at_the_limit(network):
     cid, client = network["cid"], network["clients"]["employee"]
     body = Endless(LIMIT * 8)
-    response = raw_post(client, f"{API}/communities/{cid}/documents", {"name": "stream.txt"},
-                        body)
+    response = raw_post(client, f"{API}/communities/{cid}/documents", {"name": "stream.txt"}, body)
     assert_error_shape(response, 413)
     assert body.read_bytes <= LIMIT + 128 * 1024
     assert staging(network) == []
@@ -241,15 +292,19 @@ def test_exactly_the_limit_is_accepted(network):
 
 # ---------------------------------------------------------------- safety
 
-@pytest.mark.parametrize("name, data, field", [
-    ("scan.pdf", png_bytes(), "file"),            # a PNG named .pdf
-    ("picture.png", PDF, "file"),
-    ("notes.txt", b"\x00\x01binary", "file"),
-    ("empty.pdf", b"", "file"),
-    ("../../etc/passwd.txt", b"hello", "name"),
-    ("evil\x00.txt", b"hello", "name"),
-    ("x" * 300 + ".txt", b"hello", "name"),
-])
+
+@pytest.mark.parametrize(
+    "name, data, field",
+    [
+        ("scan.pdf", png_bytes(), "file"),  # a PNG named .pdf
+        ("picture.png", PDF, "file"),
+        ("notes.txt", b"\x00\x01binary", "file"),
+        ("empty.pdf", b"", "file"),
+        ("../../etc/passwd.txt", b"hello", "name"),
+        ("evil\x00.txt", b"hello", "name"),
+        ("x" * 300 + ".txt", b"hello", "name"),
+    ],
+)
 def test_refused_uploads_leave_nothing(network, name, data, field):
     cid, client = network["cid"], network["clients"]["employee"]
     response = upload(client, cid, name, data)
@@ -261,10 +316,14 @@ def test_refused_uploads_leave_nothing(network, name, data, field):
 
 def test_a_form_upload_is_refused(network):
     cid, client = network["cid"], network["clients"]["employee"]
-    response = write(client, "POST", f"{API}/communities/{cid}/documents",
-                     query_string={"name": "a.pdf"},
-                     data={"file": (io.BytesIO(PDF), "a.pdf")},
-                     content_type="multipart/form-data")
+    response = write(
+        client,
+        "POST",
+        f"{API}/communities/{cid}/documents",
+        query_string={"name": "a.pdf"},
+        data={"file": (io.BytesIO(PDF), "a.pdf")},
+        content_type="multipart/form-data",
+    )
     assert_error_shape(response, 422)
 
 
@@ -273,8 +332,7 @@ def test_html_is_stored_as_plain_text_and_never_inline(network):
     for name in ("page.html", "innocent.txt", "icon.svg"):
         doc = upload(client, cid, name, HTML).get_json()
         assert doc["content_type"] == "text/plain", doc
-        got = client.get(f"{API}/documents/{doc['id']}/download",
-                         query_string={"disposition": "inline"})
+        got = client.get(f"{API}/documents/{doc['id']}/download", query_string={"disposition": "inline"})
         assert got.status_code == 200 and got.data == HTML
         assert got.headers["Content-Type"].startswith("text/plain")
         assert got.headers["Content-Disposition"].startswith("attachment;")
@@ -284,9 +342,8 @@ def test_html_is_stored_as_plain_text_and_never_inline(network):
 
 def test_a_png_may_be_shown_inline_and_names_are_encoded(network):
     cid, client = network["cid"], network["clients"]["employee"]
-    doc = upload(client, cid, "Schéma \"final\".png", png_bytes()).get_json()
-    got = client.get(f"{API}/documents/{doc['id']}/download",
-                     query_string={"disposition": "inline"})
+    doc = upload(client, cid, 'Schéma "final".png', png_bytes()).get_json()
+    got = client.get(f"{API}/documents/{doc['id']}/download", query_string={"disposition": "inline"})
     assert got.headers["Content-Type"] == "image/png"
     disposition = got.headers["Content-Disposition"]
     assert disposition.startswith("inline;")
@@ -295,6 +352,7 @@ def test_a_png_may_be_shown_inline_and_names_are_encoded(network):
 
 
 # ---------------------------------------------------------------- access
+
 
 def test_an_outsider_gets_the_404_of_an_unknown_id(network):
     cid, clients = network["cid"], network["clients"]
@@ -306,8 +364,9 @@ def test_an_outsider_gets_the_404_of_an_unknown_id(network):
         assert_error_shape(hidden, 404)
         assert hidden.get_json() == unknown.get_json()
     body = Exploding()
-    refused = raw_post(outsider, f"{API}/communities/{cid}/documents",
-                       {"name": "intruder.pdf"}, body, length=len(PDF))
+    refused = raw_post(
+        outsider, f"{API}/communities/{cid}/documents", {"name": "intruder.pdf"}, body, length=len(PDF)
+    )
     assert_error_shape(refused, 404)
     assert body.reads == 0
     sneaky = new_version(outsider, doc["id"], PDF + b"%evil\n")
@@ -318,6 +377,7 @@ def test_an_outsider_gets_the_404_of_an_unknown_id(network):
 
 
 # ---------------------------------------------------------------- folders, bin, pages
+
 
 def test_folders_bin_and_pages_through_the_api(network):
     cid, clients = network["cid"], network["clients"]
@@ -344,16 +404,29 @@ def test_folders_bin_and_pages_through_the_api(network):
     back = write(manager, "POST", f"{API}/documents/{doc['id']}/restore")
     assert back.status_code == 200, back.get_json()
 
-    page = write(employee, "POST", f"{API}/communities/{cid}/pages",
-                 json={"title": "Home", "body": "Welcome.\n\nSee [[Glossary]]."})
+    page = write(
+        employee,
+        "POST",
+        f"{API}/communities/{cid}/pages",
+        json={"title": "Home", "body": "Welcome.\n\nSee [[Glossary]]."},
+    )
     assert page.status_code == 201, page.get_json()
     pid = page.get_json()["id"]
-    saved = write(manager, "PUT", f"{API}/pages/{pid}",
-                  json={"title": "Home", "body": "Welcome, all.\n\nSee [[Glossary]].",
-                        "base_revision": 1, "comment": "friendlier"})
+    saved = write(
+        manager,
+        "PUT",
+        f"{API}/pages/{pid}",
+        json={
+            "title": "Home",
+            "body": "Welcome, all.\n\nSee [[Glossary]].",
+            "base_revision": 1,
+            "comment": "friendlier",
+        },
+    )
     assert saved.status_code == 200 and saved.get_json()["revision"] == 2
-    stale = write(employee, "PUT", f"{API}/pages/{pid}",
-                  json={"title": "Home", "body": "Mine", "base_revision": 1})
+    stale = write(
+        employee, "PUT", f"{API}/pages/{pid}", json={"title": "Home", "body": "Mine", "base_revision": 1}
+    )
     assert_error_shape(stale, 409)
     history = employee.get(f"{API}/pages/{pid}/history").get_json()
     assert [r["number"] for r in history["items"]] == [2, 1]
@@ -375,6 +448,7 @@ def test_the_openapi_document_describes_the_raw_upload(network):
 
 # ---------------------------------------------------------------- web pages
 
+
 def test_web_pages_folder_document_versions_and_download(network):
     cid, clients = network["cid"], network["clients"]
     employee = clients["employee"]
@@ -384,7 +458,7 @@ def test_web_pages_folder_document_versions_and_download(network):
     page = employee.get(f"/communities/{cid}/documents")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert 'data-testid="upload-zone"' in html and f'/api/v1/communities/{cid}/documents' in html
+    assert 'data-testid="upload-zone"' in html and f"/api/v1/communities/{cid}/documents" in html
     assert 'data-testid="document-item"' in html and "plan.pdf" in html
 
     detail = employee.get(f"/documents/{doc['id']}")
@@ -398,8 +472,7 @@ def test_web_pages_folder_document_versions_and_download(network):
     assert old.headers["Content-Disposition"].startswith("attachment;")
 
     token = csrf_from(detail)
-    restored = employee.post(f"/documents/{doc['id']}/versions/1/restore",
-                             data={"csrf_token": token})
+    restored = employee.post(f"/documents/{doc['id']}/versions/1/restore", data={"csrf_token": token})
     assert restored.status_code == 302
     assert employee.get(f"{API}/documents/{doc['id']}").get_json()["version"] == 3
 
@@ -411,9 +484,10 @@ def test_web_pages_wiki_edit_preview_history_diff(network):
     cid, employee = network["cid"], network["clients"]["employee"]
     listing = employee.get(f"/communities/{cid}/pages")
     token = csrf_from(listing)
-    created = employee.post(f"/communities/{cid}/pages",
-                            data={"csrf_token": token, "title": "Runbook",
-                                  "body": "Step one.\n\nSee [[Contacts]]."})
+    created = employee.post(
+        f"/communities/{cid}/pages",
+        data={"csrf_token": token, "title": "Runbook", "body": "Step one.\n\nSee [[Contacts]]."},
+    )
     assert created.status_code == 302
     page_url = created.headers["Location"]
     shown = employee.get(page_url)
@@ -422,20 +496,41 @@ def test_web_pages_wiki_edit_preview_history_diff(network):
 
     edit = employee.get(f"/pages/{pid}/edit")
     token = csrf_from(edit)
-    preview = employee.post(f"/pages/{pid}/edit",
-                            data={"csrf_token": token, "title": "Runbook", "base_revision": 1,
-                                  "body": "**Step** two.", "action": "preview"})
+    preview = employee.post(
+        f"/pages/{pid}/edit",
+        data={
+            "csrf_token": token,
+            "title": "Runbook",
+            "base_revision": 1,
+            "body": "**Step** two.",
+            "action": "preview",
+        },
+    )
     assert preview.status_code == 200
     assert "<strong>Step</strong>" in preview.get_data(as_text=True)
-    saved = employee.post(f"/pages/{pid}/edit",
-                          data={"csrf_token": token, "title": "Runbook", "base_revision": 1,
-                                "body": "Step two.", "action": "save"})
+    saved = employee.post(
+        f"/pages/{pid}/edit",
+        data={
+            "csrf_token": token,
+            "title": "Runbook",
+            "base_revision": 1,
+            "body": "Step two.",
+            "action": "save",
+        },
+    )
     assert saved.status_code == 302
-    conflict = employee.post(f"/pages/{pid}/edit",
-                             data={"csrf_token": token, "title": "Runbook", "base_revision": 1,
-                                   "body": "Step three.", "action": "save"})
+    conflict = employee.post(
+        f"/pages/{pid}/edit",
+        data={
+            "csrf_token": token,
+            "title": "Runbook",
+            "base_revision": 1,
+            "body": "Step three.",
+            "action": "save",
+        },
+    )
     assert conflict.status_code == 409
-    assert "Step three." in conflict.get_data(as_text=True)     # nothing lost
+    assert "Step three." in conflict.get_data(as_text=True)  # nothing lost
     history = employee.get(f"/pages/{pid}/history")
     assert history.get_data(as_text=True).count('data-testid="revision"') == 2
     diff = employee.get(f"/pages/{pid}/diff?from=1&to=2").get_data(as_text=True)

@@ -4,6 +4,7 @@ The bytes go to a blob store on the local disk (a temporary directory); the
 identity service receives only the SHA-256 and the content type. Images are
 crafted here, byte by byte: no binary fixture in the repository.
 """
+
 import hashlib
 import io
 import re
@@ -12,27 +13,40 @@ import uuid
 import zlib
 
 import pytest
+from test_gateway import (
+    ADMIN_EMAIL,
+    API,
+    assert_error_shape,
+    client_for,
+    create_partner,
+    create_person,
+    csrf_from,
+    identity,  # noqa: F401  (fixture)
+    sign_in,
+    write,
+)
 
 from gateway.app import create_app
 from parvis_contracts.blobs import LocalBlobStore
-
-from test_gateway import (ADMIN_EMAIL, API, assert_error_shape, client_for, create_partner,
-                           create_person, csrf_from, sign_in, write)
-from test_gateway import identity  # noqa: F401  (fixture)
 
 MAX = 64 * 1024
 
 
 def png_bytes(width=2, height=2, rgb=(200, 40, 90)) -> bytes:
     """A valid PNG (8-bit RGB, no filter), built with zlib and struct."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg_bytes() -> bytes:
@@ -47,8 +61,10 @@ def webp_bytes() -> bytes:
 
 
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
-SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="1" height="1">'
-       b'<script>alert(1)</script></svg>')
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="1" height="1">'
+    b"<script>alert(1)</script></svg>"
+)
 
 
 @pytest.fixture
@@ -58,8 +74,7 @@ def blob_store(tmp_path):
 
 @pytest.fixture
 def app(identity, rpc, blob_store):  # noqa: F811
-    return create_app({"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": blob_store,
-                       "PHOTO_MAX_BYTES": MAX})
+    return create_app({"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": blob_store, "PHOTO_MAX_BYTES": MAX})
 
 
 @pytest.fixture
@@ -70,17 +85,20 @@ def admin(app):
 
 
 def upload(client, data: bytes, filename="me.png", content_type="image/png"):
-    return write(client, "PUT", f"{API}/me/photo",
-                 data={"photo": (io.BytesIO(data), filename, content_type)},
-                 content_type="multipart/form-data")
+    return write(
+        client,
+        "PUT",
+        f"{API}/me/photo",
+        data={"photo": (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
 
 
 def stored_files(store):
     return sorted(p.name for p in store.root.rglob("*") if p.is_file())
 
 
-def test_upload_png_then_everyone_allowed_sees_it_with_the_right_headers(app, admin,
-                                                                       blob_store):
+def test_upload_png_then_everyone_allowed_sees_it_with_the_right_headers(app, admin, blob_store):
     png = png_bytes()
     digest = hashlib.sha256(png).hexdigest()
     response = upload(admin, png)
@@ -111,8 +129,7 @@ def test_upload_png_then_everyone_allowed_sees_it_with_the_right_headers(app, ad
     src = re.search(r'<img class="avatar" src="([^"]+)"', page).group(1)
     assert src.startswith(f"/api/v1/people/{me['id']}/photo?v=")
     assert jon_client.get(src.replace("&amp;", "&")).data == png
-    assert 'data-testid="avatar-photo"' in jon_client.get(f"/people/{me['id']}").get_data(
-        as_text=True)
+    assert 'data-testid="avatar-photo"' in jon_client.get(f"/people/{me['id']}").get_data(as_text=True)
     profile = jon_client.get(f"/people/{jon['id']}").get_data(as_text=True)
     assert 'data-testid="avatar-initials"' in profile and ">JJ<" in profile
 
@@ -137,26 +154,33 @@ def test_the_same_photo_twice_is_stored_once(app, admin, blob_store):
     assert stored_files(blob_store) == [hashlib.sha256(png).hexdigest()]
 
 
-@pytest.mark.parametrize("data, filename, content_type", [
-    (HTML, "cat.png", "image/png"),                  # an HTML page renamed .png
-    (SVG, "logo.svg", "image/svg+xml"),              # SVG can carry script: refused
-    (SVG, "logo.png", "image/png"),
-    (png_bytes(), "me.jpg", "image/jpeg"),           # real PNG claiming to be JPEG
-    (b"GIF89a" + b"\x00" * 20, "anim.gif", "image/gif"),
-    (b"", "empty.png", "image/png"),
-])
-def test_anything_but_a_matching_png_jpeg_webp_is_422(app, admin, blob_store, data, filename,
-                                                      content_type):
+@pytest.mark.parametrize(
+    "data, filename, content_type",
+    [
+        (HTML, "cat.png", "image/png"),  # an HTML page renamed .png
+        (SVG, "logo.svg", "image/svg+xml"),  # SVG can carry script: refused
+        (SVG, "logo.png", "image/png"),
+        (png_bytes(), "me.jpg", "image/jpeg"),  # real PNG claiming to be JPEG
+        (b"GIF89a" + b"\x00" * 20, "anim.gif", "image/gif"),
+        (b"", "empty.png", "image/png"),
+    ],
+)
+def test_anything_but_a_matching_png_jpeg_webp_is_422(app, admin, blob_store, data, filename, content_type):
     response = upload(admin, data, filename, content_type)
     assert_error_shape(response, 422, "validation_failed")
-    assert admin.get(f"{API}/me").get_json()["photo"] is None     # nothing in identity
-    assert stored_files(blob_store) == []                          # nor on disk
+    assert admin.get(f"{API}/me").get_json()["photo"] is None  # nothing in identity
+    assert stored_files(blob_store) == []  # nor on disk
 
 
-@pytest.mark.parametrize("data, content_type", [
-    (HTML, "image/png"), (SVG, "image/svg+xml"), (png_bytes(), "text/html"),
-    (png_bytes(), "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "data, content_type",
+    [
+        (HTML, "image/png"),
+        (SVG, "image/svg+xml"),
+        (png_bytes(), "text/html"),
+        (png_bytes(), "application/octet-stream"),
+    ],
+)
 def test_raw_bodies_are_checked_the_same_way(app, admin, blob_store, data, content_type):
     response = write(admin, "PUT", f"{API}/me/photo", data=data, content_type=content_type)
     assert_error_shape(response, 422, "validation_failed")
@@ -165,9 +189,13 @@ def test_raw_bodies_are_checked_the_same_way(app, admin, blob_store, data, conte
 
 
 def test_a_multipart_form_without_the_photo_field_is_422(app, admin):
-    response = write(admin, "PUT", f"{API}/me/photo",
-                     data={"other": (io.BytesIO(png_bytes()), "me.png", "image/png")},
-                     content_type="multipart/form-data")
+    response = write(
+        admin,
+        "PUT",
+        f"{API}/me/photo",
+        data={"other": (io.BytesIO(png_bytes()), "me.png", "image/png")},
+        content_type="multipart/form-data",
+    )
     assert_error_shape(response, 422, "validation_failed")
 
 
@@ -227,8 +255,7 @@ def test_photo_endpoints_need_a_signed_in_person_and_a_csrf_token(app, admin):
     me = admin.get(f"{API}/me").get_json()
     visitor = app.test_client()
     assert_error_shape(visitor.get(f"{API}/people/{me['id']}/photo"), 401)
-    assert_error_shape(visitor.put(f"{API}/me/photo", data=png_bytes(),
-                                   content_type="image/png"), 401)
+    assert_error_shape(visitor.put(f"{API}/me/photo", data=png_bytes(), content_type="image/png"), 401)
     no_csrf = admin.put(f"{API}/me/photo", data=png_bytes(), content_type="image/png")
     assert_error_shape(no_csrf, 403, "forbidden")
 
@@ -245,28 +272,31 @@ def test_the_profile_edit_page_uploads_and_removes_the_photo(app, admin):
     page = admin.get("/me/edit")
     html = page.get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'accept="image/png,image/jpeg,image/webp"' in html
-    assert 'data-testid="photo-remove-form"' not in html      # nothing to remove yet
+    assert 'data-testid="photo-remove-form"' not in html  # nothing to remove yet
     token = csrf_from(page)
 
     png = png_bytes()
-    done = admin.post("/me/photo", data={"csrf_token": token,
-                                         "photo": (io.BytesIO(png), "me.png", "image/png")},
-                      content_type="multipart/form-data")
+    done = admin.post(
+        "/me/photo",
+        data={"csrf_token": token, "photo": (io.BytesIO(png), "me.png", "image/png")},
+        content_type="multipart/form-data",
+    )
     assert done.status_code == 302 and done.headers["Location"].endswith("/me/edit")
     assert admin.get(f"{API}/me").get_json()["photo"] == hashlib.sha256(png).hexdigest()
     html = admin.get("/me/edit").get_data(as_text=True)
     assert 'data-testid="photo-remove-form"' in html and 'data-testid="avatar-photo"' in html
 
-    refused = admin.post("/me/photo", data={"csrf_token": token,
-                                            "photo": (io.BytesIO(HTML), "x.png", "image/png")},
-                         content_type="multipart/form-data")
+    refused = admin.post(
+        "/me/photo",
+        data={"csrf_token": token, "photo": (io.BytesIO(HTML), "x.png", "image/png")},
+        content_type="multipart/form-data",
+    )
     assert refused.status_code == 302
-    assert "PNG, JPEG" in admin.get("/me/edit").get_data(as_text=True)   # the flash message
+    assert "PNG, JPEG" in admin.get("/me/edit").get_data(as_text=True)  # the flash message
 
     without_token = admin.post("/me/photo/delete", data={}, content_type="multipart/form-data")
     assert without_token.status_code == 403
-    removed = admin.post("/me/photo/delete", data={"csrf_token": token},
-                         content_type="multipart/form-data")
+    removed = admin.post("/me/photo/delete", data={"csrf_token": token}, content_type="multipart/form-data")
     assert removed.status_code == 302
     assert admin.get(f"{API}/me").get_json()["photo"] is None
     assert 'data-testid="avatar-initials"' in admin.get("/me").get_data(as_text=True)
@@ -281,7 +311,7 @@ class UnreadableBody(io.RawIOBase):
     def seekable(self):
         return True
 
-    def seek(self, offset, whence=0):       # the test client measures the (empty) stream
+    def seek(self, offset, whence=0):  # the test client measures the (empty) stream
         return 0
 
     def tell(self):
@@ -291,12 +321,13 @@ class UnreadableBody(io.RawIOBase):
         raise AssertionError("the body was read although Content-Length said it is too large")
 
 
-@pytest.mark.parametrize("content_type", ["image/png",
-                                          "multipart/form-data; boundary=xyz"])
-def test_content_length_over_the_limit_is_413_before_reading(app, admin, blob_store,
-                                                              content_type):
-    response = admin.put(f"{API}/me/photo", input_stream=UnreadableBody(),
-                         headers={"X-CSRF-Token": admin.csrf, "Content-Type": content_type},
-                         environ_overrides={"CONTENT_LENGTH": str(10 * 1024 * 1024)})
+@pytest.mark.parametrize("content_type", ["image/png", "multipart/form-data; boundary=xyz"])
+def test_content_length_over_the_limit_is_413_before_reading(app, admin, blob_store, content_type):
+    response = admin.put(
+        f"{API}/me/photo",
+        input_stream=UnreadableBody(),
+        headers={"X-CSRF-Token": admin.csrf, "Content-Type": content_type},
+        environ_overrides={"CONTENT_LENGTH": str(10 * 1024 * 1024)},
+    )
     assert_error_shape(response, 413, "payload_too_large")
     assert stored_files(blob_store) == []

@@ -4,18 +4,16 @@ RabbitMQ, driven with the Flask test client, real sign-in cookies and CSRF token
 Edit with history, delete a comment, report and the managers' queue, hashtag and
 mention pages, community settings and the Markdown preview. Nothing is mocked.
 """
+
 import re
 
 import pytest
-
 from test_gateway import API, csrf_from, write
-from test_gateway_communities import (UNKNOWN_ID, network,  # noqa: F401  (fixture)
-                                      private_community_with_guest)
+from test_gateway_communities import UNKNOWN_ID, network, private_community_with_guest  # noqa: F401  (fixture)
 
 
 def post(client, cid, body, kind="message"):
-    response = write(client, "POST", f"{API}/communities/{cid}/posts",
-                     json={"body": body, "kind": kind})
+    response = write(client, "POST", f"{API}/communities/{cid}/posts", json={"body": body, "kind": kind})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -46,14 +44,21 @@ def has_testid(html: str, testid: str, item_id: str) -> bool:
         end = html.find('data-testid="comments"', start)
     else:
         start = html.index(f'data-testid="comment" data-comment-id="{item_id}"')
-        ends = [i for i in (html.find('data-testid="comment" ', start + 10),
-                            html.find('data-testid="comment-form"', start),
-                            html.find('data-testid="post" ', start)) if i > 0]
+        ends = [
+            i
+            for i in (
+                html.find('data-testid="comment" ', start + 10),
+                html.find('data-testid="comment-form"', start),
+                html.find('data-testid="post" ', start),
+            )
+            if i > 0
+        ]
         end = min(ends) if ends else len(html)
     return f'data-testid="{testid}"' in html[start:end]
 
 
 # ---------------------------------------------------------------- edit and history
+
 
 def test_authors_edit_their_post_and_comment_and_everyone_sees_the_history(network):
     app, people, clients, partner = network
@@ -73,8 +78,7 @@ def test_authors_edit_their_post_and_comment_and_everyone_sees_the_history(netwo
     token = csrf_from(form)
     empty = guest.post(f"/posts/{pid}/edit", data={"csrf_token": token, "body": "   "})
     assert empty.status_code == 422 and 'data-testid="error-body"' in html_of(empty)
-    saved = guest.post(f"/posts/{pid}/edit", data={"csrf_token": token,
-                                                   "body": "Delivery on **Tuesday**"})
+    saved = guest.post(f"/posts/{pid}/edit", data={"csrf_token": token, "body": "Delivery on **Tuesday**"})
     assert saved.status_code == 302
     assert saved.headers["Location"].endswith(f"/communities/{cid}#post-{pid}")
     got = guest.get(f"{API}/posts/{pid}").get_json()
@@ -93,8 +97,10 @@ def test_authors_edit_their_post_and_comment_and_everyone_sees_the_history(netwo
 
     # a manager may not edit someone else's text, not even by posting the form
     assert manager.get(f"/posts/{pid}/edit").status_code == 403
-    refused = manager.post(f"/posts/{pid}/edit", data={
-        "csrf_token": csrf_from(manager.get(f"/communities/{cid}")), "body": "Rewritten"})
+    refused = manager.post(
+        f"/posts/{pid}/edit",
+        data={"csrf_token": csrf_from(manager.get(f"/communities/{cid}")), "body": "Rewritten"},
+    )
     assert refused.status_code == 403
     assert guest.get(f"{API}/posts/{pid}").get_json()["body"] == "Delivery on **Tuesday**"
     # an outsider gets the 404 of an unknown post, on every screen
@@ -109,8 +115,9 @@ def test_authors_edit_their_post_and_comment_and_everyone_sees_the_history(netwo
     assert not has_testid(html_of(guest.get(f"/communities/{cid}")), "comment-edit", cmt)
     edit_page = employee.get(f"/comments/{cmt}/edit")
     assert edit_page.status_code == 200
-    done = employee.post(f"/comments/{cmt}/edit", data={"csrf_token": csrf_from(edit_page),
-                                                        "body": "Noted, Tuesday"})
+    done = employee.post(
+        f"/comments/{cmt}/edit", data={"csrf_token": csrf_from(edit_page), "body": "Noted, Tuesday"}
+    )
     assert done.status_code == 302
     assert "Your changes are saved." in flashes(employee, done, "success")
     wall = html_of(guest.get(f"/communities/{cid}"))
@@ -118,9 +125,13 @@ def test_authors_edit_their_post_and_comment_and_everyone_sees_the_history(netwo
     comment_history = html_of(guest.get(f"/comments/{cmt}/history"))
     assert "Noted, Monday" in comment_history and "Noted, Tuesday" in comment_history
     assert guest.get(f"/comments/{cmt}/edit").status_code == 403
-    assert manager.post(f"/comments/{cmt}/edit", data={
-        "csrf_token": csrf_from(manager.get(f"/communities/{cid}")),
-        "body": "x"}).status_code == 403
+    assert (
+        manager.post(
+            f"/comments/{cmt}/edit",
+            data={"csrf_token": csrf_from(manager.get(f"/communities/{cid}")), "body": "x"},
+        ).status_code
+        == 403
+    )
 
     # the post's own page shows it with its comments and actions
     single = guest.get(f"/posts/{pid}")
@@ -129,6 +140,7 @@ def test_authors_edit_their_post_and_comment_and_everyone_sees_the_history(netwo
 
 
 # ---------------------------------------------------------------- delete, report, queue
+
 
 def test_delete_comments_report_and_the_managers_queue(network):
     app, people, clients, partner = network
@@ -149,26 +161,34 @@ def test_delete_comments_report_and_the_managers_queue(network):
     # a plain member may not delete someone else's comment; the author and managers may
     refused = guest.post(f"/comments/{kept}/delete", data={"csrf_token": token})
     assert flashes(guest, refused, "error")
-    assert kept in [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()[
-        "items"]]
+    assert kept in [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()["items"]]
     own = guest.post(f"/comments/{mine}/delete", data={"csrf_token": token})
     assert "Comment deleted." in flashes(guest, own, "success")
-    by_manager = manager.post(f"/comments/{kept}/delete",
-                              data={"csrf_token": csrf_from(manager.get(f"/communities/{cid}"))})
+    by_manager = manager.post(
+        f"/comments/{kept}/delete", data={"csrf_token": csrf_from(manager.get(f"/communities/{cid}"))}
+    )
     assert by_manager.status_code == 302
     remaining = [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()["items"]]
     assert remaining == [rude]
-    assert clients["outsider"].post(f"/comments/{rude}/delete", data={
-        "csrf_token": csrf_from(clients["outsider"].get("/communities"))}).status_code == 404
+    assert (
+        clients["outsider"]
+        .post(
+            f"/comments/{rude}/delete",
+            data={"csrf_token": csrf_from(clients["outsider"].get("/communities"))},
+        )
+        .status_code
+        == 404
+    )
 
     # the guest reports the rude comment without a reason, then again: refused politely
     reported = guest.post(f"/comments/{rude}/report", data={"csrf_token": token, "reason": ""})
     assert "managers of the community" in flashes(guest, reported, "success")
     again = guest.post(f"/comments/{rude}/report", data={"csrf_token": token, "reason": "x"})
     assert "already reported" in flashes(guest, again, "error")
-    post_report = employee.post(f"/posts/{pid}/report", data={
-        "csrf_token": csrf_from(employee.get(f"/communities/{cid}")),
-        "reason": "Wrong   time"})
+    post_report = employee.post(
+        f"/posts/{pid}/report",
+        data={"csrf_token": csrf_from(employee.get(f"/communities/{cid}")), "reason": "Wrong   time"},
+    )
     assert post_report.status_code == 302
 
     # the queue: managers only, linked from the community page
@@ -179,40 +199,37 @@ def test_delete_comments_report_and_the_managers_queue(network):
     queue = manager.get(f"/communities/{cid}/reports")
     assert queue.status_code == 200
     page = html_of(queue)
-    ids = re.findall(r'data-testid="report" data-report-id="([^"]+)" data-target-id="([^"]+)"',
-                     page)
+    ids = re.findall(r'data-testid="report" data-report-id="([^"]+)" data-target-id="([^"]+)"', page)
     assert [target for _, target in ids] == [rude, pid]  # oldest first
     assert "What a silly plan" in page and "No reason given." in page
     assert "Wrong time" in page and "Gus Guest" in page
     report_id = ids[0][0]
 
-    hidden = manager.post(f"/reports/{report_id}/hide", data={
-        "csrf_token": csrf_from(queue), "community_id": cid,
-        "next": f"/communities/{cid}/reports"})
-    assert hidden.status_code == 302 and hidden.headers["Location"].endswith(
-        f"/communities/{cid}/reports")
+    hidden = manager.post(
+        f"/reports/{report_id}/hide",
+        data={"csrf_token": csrf_from(queue), "community_id": cid, "next": f"/communities/{cid}/reports"},
+    )
+    assert hidden.status_code == 302 and hidden.headers["Location"].endswith(f"/communities/{cid}/reports")
     assert guest.get(f"{API}/posts/{pid}/comments").get_json()["items"] == []
     assert "What a silly plan" not in html_of(guest.get(f"/communities/{cid}"))
     open_now = html_of(manager.get(f"/communities/{cid}/reports"))
     assert rude not in open_now and pid in open_now
-    hidden_list = html_of(manager.get(f"/communities/{cid}/reports",
-                                      query_string={"status": "hidden"}))
+    hidden_list = html_of(manager.get(f"/communities/{cid}/reports", query_string={"status": "hidden"}))
     assert rude in hidden_list and 'data-testid="report-restore"' in hidden_list
 
-    restored = manager.post(f"/reports/{report_id}/restore", data={
-        "csrf_token": csrf_from(queue), "community_id": cid})
+    restored = manager.post(
+        f"/reports/{report_id}/restore", data={"csrf_token": csrf_from(queue), "community_id": cid}
+    )
     assert "visible again" in flashes(manager, restored, "success")
-    assert [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()["items"]] \
-        == [rude]
+    assert [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()["items"]] == [rude]
     # a plain member cannot resolve reports
-    refused = guest.post(f"/reports/{report_id}/hide", data={"csrf_token": token,
-                                                             "community_id": cid})
+    refused = guest.post(f"/reports/{report_id}/hide", data={"csrf_token": token, "community_id": cid})
     assert flashes(guest, refused, "error")
-    assert [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()["items"]] \
-        == [rude]
+    assert [c["id"] for c in guest.get(f"{API}/posts/{pid}/comments").get_json()["items"]] == [rude]
 
 
 # ---------------------------------------------------------------- hashtags and mentions
+
 
 def test_hashtag_and_mention_pages_with_paging(network):
     app, people, clients, partner = network
@@ -240,8 +257,7 @@ def test_hashtag_and_mention_pages_with_paging(network):
     assert 'data-testid="list-empty"' in outsider and first not in outsider
     bad = employee.get("/tags/x")
     assert bad.status_code == 422 and 'data-testid="tag-invalid"' in html_of(bad)
-    assert employee.get("/tags/logistics", query_string={"cursor": "garbage"}).status_code \
-        in (400, 422)
+    assert employee.get("/tags/logistics", query_string={"cursor": "garbage"}).status_code in (400, 422)
 
     # mentions: the navigation links to them
     home = html_of(employee.get("/"))
@@ -253,6 +269,7 @@ def test_hashtag_and_mention_pages_with_paging(network):
 
 
 # ---------------------------------------------------------------- settings
+
 
 def test_managers_edit_the_community_settings(network):
     app, people, clients, partner = network
@@ -266,42 +283,83 @@ def test_managers_edit_the_community_settings(network):
     assert 'value="fr, en"' in html
     token = csrf_from(form)
 
-    bad = manager.post(f"/communities/{cid}/settings", data={
-        "csrf_token": token, "name": "ab", "kind": "team", "visibility": "private",
-        "description": "", "languages": "fr"})
+    bad = manager.post(
+        f"/communities/{cid}/settings",
+        data={
+            "csrf_token": token,
+            "name": "ab",
+            "kind": "team",
+            "visibility": "private",
+            "description": "",
+            "languages": "fr",
+        },
+    )
     assert bad.status_code == 422 and 'data-testid="error-name"' in html_of(bad)
-    bad_lang = manager.post(f"/communities/{cid}/settings", data={
-        "csrf_token": token, "name": "Supplier project", "kind": "team",
-        "visibility": "private", "languages": "french!!"})
+    bad_lang = manager.post(
+        f"/communities/{cid}/settings",
+        data={
+            "csrf_token": token,
+            "name": "Supplier project",
+            "kind": "team",
+            "visibility": "private",
+            "languages": "french!!",
+        },
+    )
     assert bad_lang.status_code == 422
     assert manager.get(f"{API}/communities/{cid}").get_json()["kind"] == "project"
 
-    saved = manager.post(f"/communities/{cid}/settings", data={
-        "csrf_token": token, "name": "  Supplier   deliveries ", "kind": "support",
-        "visibility": "secret", "description": "Trucks and cranes", "languages": "de, EN"})
+    saved = manager.post(
+        f"/communities/{cid}/settings",
+        data={
+            "csrf_token": token,
+            "name": "  Supplier   deliveries ",
+            "kind": "support",
+            "visibility": "secret",
+            "description": "Trucks and cranes",
+            "languages": "de, EN",
+        },
+    )
     assert saved.status_code == 302
     got = manager.get(f"{API}/communities/{cid}").get_json()
     assert got["name"] == "Supplier deliveries" and got["kind"] == "support"
     assert got["visibility"] == "secret" and got["description"] == "Trucks and cranes"
     assert got["languages"] == ["de", "en"] and got["newcomers_see_history"] is False
     assert got["picture"] is None
-    again = manager.post(f"/communities/{cid}/settings", data={
-        "csrf_token": token, "name": "Supplier deliveries", "kind": "support",
-        "visibility": "secret", "description": "Trucks and cranes", "languages": "de, en",
-        "newcomers_see_history": "true"})
+    again = manager.post(
+        f"/communities/{cid}/settings",
+        data={
+            "csrf_token": token,
+            "name": "Supplier deliveries",
+            "kind": "support",
+            "visibility": "secret",
+            "description": "Trucks and cranes",
+            "languages": "de, en",
+            "newcomers_see_history": "true",
+        },
+    )
     assert again.status_code == 302
     assert manager.get(f"{API}/communities/{cid}").get_json()["newcomers_see_history"] is True
 
     # members and guests: forbidden; outsiders: the 404 of an unknown community
     assert guest.get(f"/communities/{cid}/settings").status_code == 403
-    assert employee.post(f"/communities/{cid}/settings", data={
-        "csrf_token": csrf_from(employee.get(f"/communities/{cid}")), "name": "Mine now",
-        "kind": "team", "visibility": "open"}).status_code == 403
+    assert (
+        employee.post(
+            f"/communities/{cid}/settings",
+            data={
+                "csrf_token": csrf_from(employee.get(f"/communities/{cid}")),
+                "name": "Mine now",
+                "kind": "team",
+                "visibility": "open",
+            },
+        ).status_code
+        == 403
+    )
     assert manager.get(f"{API}/communities/{cid}").get_json()["name"] == "Supplier deliveries"
     assert clients["outsider"].get(f"/communities/{cid}/settings").status_code == 404
 
 
 # ---------------------------------------------------------------- preview
+
 
 def test_markdown_preview_fragment_and_page(network):
     app, people, clients, partner = network
@@ -314,74 +372,92 @@ def test_markdown_preview_fragment_and_page(network):
     token = csrf_from(wall)
     source = "**bold** <script>alert(1)</script> [x](javascript:alert(1)) #tag"
 
-    fragment = guest.post("/preview", data={"csrf_token": token, "body": source,
-                                            "partial": "1"})
+    fragment = guest.post("/preview", data={"csrf_token": token, "body": source, "partial": "1"})
     assert fragment.status_code == 200
     text = html_of(fragment)
     assert "<strong>bold</strong>" in text and 'data-testid="preview-html"' in text
-    assert "<script>" not in text and "href=\"javascript" not in text
+    assert "<script>" not in text and 'href="javascript' not in text
     assert "<html" not in text  # only the fragment
     empty = guest.post("/preview", data={"csrf_token": token, "body": " ", "partial": "1"})
     assert empty.status_code == 422 and 'data-testid="preview-error"' in html_of(empty)
 
     # without script: the preview page, ready to publish to the composer's target
     target = f"/communities/{cid}/posts"
-    page = guest.post("/preview", data={"csrf_token": token, "body": "Hello *world*",
-                                        "kind": "question", "target": target})
+    page = guest.post(
+        "/preview", data={"csrf_token": token, "body": "Hello *world*", "kind": "question", "target": target}
+    )
     assert page.status_code == 200
     body = html_of(page)
     assert "<em>world</em>" in body and f'action="{target}"' in body
     assert 'name="kind" value="question"' in body
-    published = guest.post(target, data={"csrf_token": csrf_from(page), "body": "Hello *world*",
-                                         "kind": "question"})
+    published = guest.post(
+        target, data={"csrf_token": csrf_from(page), "body": "Hello *world*", "kind": "question"}
+    )
     assert published.status_code == 302
-    assert guest.get(f"{API}/communities/{cid}/posts").get_json()["items"][0]["kind"] == \
-        "question"
-    assert guest.post("/preview", data={"csrf_token": token, "body": "x",
-                                        "target": "//evil.example/x"}).status_code == 400
+    assert guest.get(f"{API}/communities/{cid}/posts").get_json()["items"][0]["kind"] == "question"
+    assert (
+        guest.post(
+            "/preview", data={"csrf_token": token, "body": "x", "target": "//evil.example/x"}
+        ).status_code
+        == 400
+    )
     assert guest.post("/preview", data={"body": "x", "partial": "1"}).status_code == 403
 
 
-@pytest.mark.parametrize("lang, word", [("fr", "Signalements"), ("de", "Einstellungen"),
-                                        ("es", "Denuncias")])
+@pytest.mark.parametrize("lang, word", [("fr", "Signalements"), ("de", "Einstellungen"), ("es", "Denuncias")])
 def test_the_new_screens_render_translated(network, lang, word):
     app, people, clients, partner = network
     cid = private_community_with_guest(network)
     manager = clients["manager"]
     pid = post(manager, cid, "Plan #weekly")["id"]
-    for path in (f"/communities/{cid}/reports", f"/communities/{cid}/settings",
-                 f"/posts/{pid}", f"/posts/{pid}/edit", f"/posts/{pid}/history",
-                 "/tags/weekly", "/mentions"):
+    for path in (
+        f"/communities/{cid}/reports",
+        f"/communities/{cid}/settings",
+        f"/posts/{pid}",
+        f"/posts/{pid}/edit",
+        f"/posts/{pid}/history",
+        "/tags/weekly",
+        "/mentions",
+    ):
         response = manager.get(path, query_string={"lang": lang})
         assert response.status_code == 200, path
         html = html_of(response)
         assert f'<html lang="{lang}">' in html and "<script>" not in html
-    assert word in html_of(manager.get(f"/communities/{cid}/reports",
-                                       query_string={"lang": lang}))
+    assert word in html_of(manager.get(f"/communities/{cid}/reports", query_string={"lang": lang}))
 
 
 # ---------------------------------------------------------------- a form sent twice
+
 
 def test_a_composer_or_comment_form_sent_twice_writes_once(network):
     app, people, clients, partner = network
     cid = private_community_with_guest(network)
     employee = clients["employee"]
     page = html_of(employee.get(f"/communities/{cid}"))
-    composer = page[page.index('data-testid="wall-composer"'):]
+    composer = page[page.index('data-testid="wall-composer"') :]
     key = re.search(r'name="idempotency_key" value="([^"]+)"', composer).group(1)
-    form = {"csrf_token": csrf_from(employee.get(f"/communities/{cid}")), "body": "Sent twice",
-            "kind": "message", "idempotency_key": key}
-    for _ in range(2):          # a double click
-        assert "Published" in flashes(employee, employee.post(f"/communities/{cid}/posts",
-                                                                data=form), "success")
+    form = {
+        "csrf_token": csrf_from(employee.get(f"/communities/{cid}")),
+        "body": "Sent twice",
+        "kind": "message",
+        "idempotency_key": key,
+    }
+    for _ in range(2):  # a double click
+        assert "Published" in flashes(
+            employee, employee.post(f"/communities/{cid}/posts", data=form), "success"
+        )
     wall = employee.get(f"{API}/communities/{cid}/posts").get_json()["items"]
     posted = [p for p in wall if p["body"] == "Sent twice"]
     assert len(posted) == 1
     # every rendering offers a new key: the next message is another post
     again = html_of(employee.get(f"/communities/{cid}"))
     assert key not in again
-    comment_form = {"csrf_token": form["csrf_token"], "body": "Also twice",
-                    "idempotency_key": "comment-key-1", "community_id": cid}
+    comment_form = {
+        "csrf_token": form["csrf_token"],
+        "body": "Also twice",
+        "idempotency_key": "comment-key-1",
+        "community_id": cid,
+    }
     for _ in range(2):
         employee.post(f"/posts/{posted[0]['id']}/comments", data=comment_form)
     comments = employee.get(f"{API}/posts/{posted[0]['id']}/comments").get_json()["items"]

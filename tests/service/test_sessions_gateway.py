@@ -9,7 +9,8 @@ every request asks identity, so moving identity's clock is moving time for the s
 A guest removed from a community while signed in is covered by the access matrix
 (``tests/service/test_authz_matrix.py``, state ``guest_removed``).
 """
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from nameko.extensions import DependencyProvider
@@ -43,14 +44,22 @@ class IdentityWithTestClock(IdentityService):
 
 # ---------------------------------------------------------------- fixtures and helpers
 
+
 @pytest.fixture
 def identity(start_service, rpc, tokens):
     # real time, so that the cookies the test client keeps have not expired yet
-    CLOCK.now = datetime.now(timezone.utc).replace(microsecond=0)
+    CLOCK.now = datetime.now(UTC).replace(microsecond=0)
     container = start_service(IdentityWithTestClock, migrate="identity")
-    container.boot = rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme",
-                              host_country="FR", admin_email=ADMIN_EMAIL,
-                              admin_password=PASSWORD, admin_name="Ada Admin")
+    container.boot = rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     return container
 
 
@@ -58,12 +67,11 @@ def identity(start_service, rpc, tokens):
 def app(identity, rpc):
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     yield app
-    refusals.recorder(app).flush()      # nothing left for after this test's broker is gone
+    refusals.recorder(app).flush()  # nothing left for after this test's broker is gone
 
 
 def sign_in(client, email, password=PASSWORD, **extra):
-    response = client.post(f"{API}/auth/sign-in",
-                           json={"email": email, "password": password, **extra})
+    response = client.post(f"{API}/auth/sign-in", json={"email": email, "password": password, **extra})
     assert response.status_code == 200, response.get_json()
     client.csrf = response.get_json()["csrf_token"]
     return response.get_json()
@@ -114,8 +122,12 @@ def create_person(admin_client, email, name, **fields):
 
 
 def create_guest(admin_client, email, name):
-    org = write(admin_client, "POST", f"{API}/organisations",
-                json={"name": "Partner Co", "kind": "partner", "country": "DE"})
+    org = write(
+        admin_client,
+        "POST",
+        f"{API}/organisations",
+        json={"name": "Partner Co", "kind": "partner", "country": "DE"},
+    )
     assert org.status_code == 201, org.get_json()
     return create_person(admin_client, email, name, org_id=org.get_json()["id"])
 
@@ -125,21 +137,21 @@ def presession_token(client) -> str:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     start = html.index('name="csrf_token" value="') + len('name="csrf_token" value="')
-    return html[start:html.index('"', start)]
+    return html[start : html.index('"', start)]
 
 
 # ---------------------------------------------------------------- a fresh session at sign-in
+
 
 def test_signing_in_again_gives_a_new_token_and_ends_the_replaced_session(app, admin):
     first, first_csrf = cookie(admin), admin.csrf
     sign_in(admin, ADMIN_EMAIL)
     second = cookie(admin)
     assert second and second != first and admin.csrf != first_csrf
-    assert_error(bearer(app, first), 401)            # the replaced session is over
+    assert_error(bearer(app, first), 401)  # the replaced session is over
     assert me(admin).status_code == 200
     # the CSRF token of the replaced session does not carry over to the new one
-    assert_error(write(admin, "PATCH", f"{API}/me", csrf=first_csrf, json={"job_title": "X"}),
-                 403, "csrf")
+    assert_error(write(admin, "PATCH", f"{API}/me", csrf=first_csrf, json={"job_title": "X"}), 403, "csrf")
     assert write(admin, "PATCH", f"{API}/me", json={"job_title": "Y"}).status_code == 200
 
 
@@ -148,9 +160,10 @@ def test_html_sign_in_as_someone_else_replaces_the_session(app, admin):
     before = cookie(admin)
     html = admin.get("/people").get_data(as_text=True)
     start = html.index('name="csrf_token" value="') + len('name="csrf_token" value="')
-    token = html[start:html.index('"', start)]
-    done = admin.post("/sign-in", data={"csrf_token": token, "email": "bea@acme.example",
-                                        "password": PASSWORD})
+    token = html[start : html.index('"', start)]
+    done = admin.post(
+        "/sign-in", data={"csrf_token": token, "email": "bea@acme.example", "password": PASSWORD}
+    )
     assert done.status_code == 302
     assert cookie(admin) not in (None, before)
     assert me(admin).get_json()["email"] == "bea@acme.example"
@@ -163,9 +176,13 @@ def test_a_cookie_planted_before_sign_in_is_never_promoted(app, admin):
     # a value the attacker made up
     victim = app.test_client()
     victim.set_cookie(COOKIE, "attacker-chosen-" + "a" * 40)
-    token = presession_token(victim)              # the dead cookie is cleared, the page shows
-    assert victim.post("/sign-in", data={"csrf_token": token, "email": "vic@acme.example",
-                                         "password": PASSWORD}).status_code == 302
+    token = presession_token(victim)  # the dead cookie is cleared, the page shows
+    assert (
+        victim.post(
+            "/sign-in", data={"csrf_token": token, "email": "vic@acme.example", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     assert cookie(victim) != "attacker-chosen-" + "a" * 40
     assert me(victim).get_json()["email"] == "vic@acme.example"
     assert_error(bearer(app, "attacker-chosen-" + "a" * 40), 401)
@@ -183,8 +200,12 @@ def test_a_cookie_planted_before_sign_in_is_never_promoted(app, admin):
 def test_the_pre_sign_in_csrf_token_is_not_valid_once_signed_in(app):
     client = app.test_client()
     before = presession_token(client)
-    assert client.post("/sign-in", data={"csrf_token": before, "email": ADMIN_EMAIL,
-                                         "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/sign-in", data={"csrf_token": before, "email": ADMIN_EMAIL, "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     refused = client.post("/sign-out", data={"csrf_token": before})
     assert refused.status_code == 403
     assert me(client).status_code == 200
@@ -192,9 +213,10 @@ def test_the_pre_sign_in_csrf_token_is_not_valid_once_signed_in(app):
 
 # ---------------------------------------------------------------- idle and absolute timeouts
 
+
 def test_a_session_idle_for_more_than_two_hours_is_over(app, admin):
     CLOCK.advance(hours=2)
-    assert me(admin).status_code == 200         # exactly at the limit
+    assert me(admin).status_code == 200  # exactly at the limit
     CLOCK.advance(hours=2, seconds=1)
     assert_error(me(admin), 401)
     page = admin.get("/people")
@@ -204,7 +226,7 @@ def test_a_session_idle_for_more_than_two_hours_is_over(app, admin):
 
 def test_activity_keeps_a_session_but_not_past_twelve_hours(app, admin):
     start = CLOCK.now
-    for _ in range(6):                          # a request every 1 h 55: never idle
+    for _ in range(6):  # a request every 1 h 55: never idle
         CLOCK.advance(hours=1, minutes=55)
         assert me(admin).status_code == 200
     CLOCK.now = start + timedelta(hours=12) - timedelta(seconds=1)
@@ -223,7 +245,7 @@ def test_a_guest_session_lasts_eight_hours_an_employee_session_twelve(app, admin
     for client, session, hours in ((guest, guest_session, 8), (employee, employee_session, 12)):
         expires = datetime.fromisoformat(session["expires_at"].replace("Z", "+00:00"))
         assert expires == start + timedelta(hours=hours)
-        assert client.get_cookie(COOKIE).expires.replace(tzinfo=timezone.utc) == expires
+        assert client.get_cookie(COOKIE).expires.replace(tzinfo=UTC) == expires
     for hour in range(1, 13):
         CLOCK.now = start + timedelta(hours=hour)
         assert (me(guest).status_code == 200) is (hour < 8), hour
@@ -231,6 +253,7 @@ def test_a_guest_session_lasts_eight_hours_an_employee_session_twelve(app, admin
 
 
 # ---------------------------------------------------------------- revocation at the next request
+
 
 def test_deactivation_ends_cookie_and_bearer_sessions_at_the_next_request(app, admin):
     kim = create_person(admin, "kim@acme.example", "Kim Kraft")
@@ -250,23 +273,22 @@ def test_a_guest_whose_access_the_admin_ends_is_out_at_the_next_request(app, adm
     sign_in(client, "ola@partner.example")
     assert me(client).status_code == 200
     yesterday = (CLOCK.now.date() - timedelta(days=1)).isoformat()
-    ended = write(admin, "PUT", f"{API}/admin/people/{guest['id']}/guest-expiry",
-                  json={"guest_expires_at": yesterday})
+    ended = write(
+        admin, "PUT", f"{API}/admin/people/{guest['id']}/guest-expiry", json={"guest_expires_at": yesterday}
+    )
     assert ended.status_code == 200, ended.get_json()
     assert_error(me(client), 401)
 
 
 def test_a_role_taken_away_applies_at_the_next_request(app, admin):
-    lou = create_person(admin, "lou@acme.example", "Lou Lang",
-                        roles=["member", "global_community_manager"])
+    lou = create_person(admin, "lou@acme.example", "Lou Lang", roles=["member", "global_community_manager"])
     client = app.test_client()
     sign_in(client, "lou@acme.example")
     assert client.get(f"{API}/admin/audit").status_code == 200
-    changed = write(admin, "PUT", f"{API}/admin/people/{lou['id']}/roles",
-                    json={"roles": ["member"]})
+    changed = write(admin, "PUT", f"{API}/admin/people/{lou['id']}/roles", json={"roles": ["member"]})
     assert changed.status_code == 200, changed.get_json()
     assert_error(client.get(f"{API}/admin/audit"), 403)
-    assert me(client).status_code == 200        # the session itself goes on
+    assert me(client).status_code == 200  # the session itself goes on
 
 
 # ---------------------------------------------------------------- CSRF and origin
@@ -294,7 +316,10 @@ def victim(app, admin):
     client.presession = presession_token(client)
     sign_in(client, ADMIN_EMAIL)
     client.tokens = {
-        "none": None, "wrong": "x" * 43, "right": client.csrf, "presession": client.presession,
+        "none": None,
+        "wrong": "x" * 43,
+        "right": client.csrf,
+        "presession": client.presession,
         "same_person": sign_in(app.test_client(), ADMIN_EMAIL)["csrf_token"],
         "other_person": sign_in(app.test_client(), "una@acme.example")["csrf_token"],
     }
@@ -320,14 +345,14 @@ def test_a_cookie_html_form_is_refused(victim, case):
     page = victim.post("/sign-out", data=data, headers=headers)
     assert page.status_code == 403
     assert 'data-testid="error-page"' in page.get_data(as_text=True)
-    as_json = victim.post("/sign-out", data=data,
-                          headers={**headers, "Accept": "application/json"})
+    as_json = victim.post("/sign-out", data=data, headers={**headers, "Accept": "application/json"})
     assert_error(as_json, 403, reason)
-    assert me(victim).status_code == 200         # still signed in: nothing happened
+    assert me(victim).status_code == 200  # still signed in: nothing happened
 
 
-@pytest.mark.parametrize("case", ["missing token", "wrong token", "foreign Origin",
-                                  "null Origin", "no Origin, foreign Referer"])
+@pytest.mark.parametrize(
+    "case", ["missing token", "wrong token", "foreign Origin", "null Origin", "no Origin, foreign Referer"]
+)
 def test_the_sign_in_form_is_refused(app, case):
     which, headers, reason = CSRF_CASES[case]
     client = app.test_client()
@@ -343,10 +368,10 @@ def test_the_sign_in_form_is_refused(app, case):
 def test_same_origin_writes_go_through(victim):
     """The controls: the right token with our Origin, our Referer, or neither header."""
     for headers in ({"Origin": OWN}, {"Referer": f"{OWN}/me/edit"}, {}):
-        done = victim.patch(f"{API}/me", json={"job_title": "Fine"},
-                            headers={**headers, "X-CSRF-Token": victim.csrf})
+        done = victim.patch(
+            f"{API}/me", json={"job_title": "Fine"}, headers={**headers, "X-CSRF-Token": victim.csrf}
+        )
         assert done.status_code == 200, (headers, done.get_json())
-    signed_out = victim.post("/sign-out", data={"csrf_token": victim.csrf},
-                             headers={"Referer": f"{OWN}/"})
+    signed_out = victim.post("/sign-out", data={"csrf_token": victim.csrf}, headers={"Referer": f"{OWN}/"})
     assert signed_out.status_code == 302
     assert_error(me(victim), 401)

@@ -2,11 +2,13 @@
 real Apertium server learns communities, members and their languages from events, and
 translates a new post into the members' languages before anyone asks.
 """
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from apy_support import apertium_only, apy  # noqa: F401  (fixture)
 from kombu import Connection, Producer
 from sqlalchemy import create_engine, func, select, text
 
@@ -17,8 +19,6 @@ from services.translation.models import CachedTranslation
 from services.translation.service import TranslationService
 from tests.support import wait_until
 
-from apy_support import apertium_only, apy  # noqa: F401  (fixture)
-
 MENTION = "@[Jean Dupont](u-fr)"
 URL = "https://example.com/rapport/le-projet"
 BODY = f"Bonjour {MENTION}, voici le rapport sur le projet : {URL} Merci beaucoup !"
@@ -26,13 +26,17 @@ COMMUNITY = "c-pre"
 
 
 def publish(service_config, *bodies):
-    with Connection(service_config["AMQP_URI"],
-                    transport_options={"confirm_publish": True}) as conn:
+    with Connection(service_config["AMQP_URI"], transport_options={"confirm_publish": True}) as conn:
         topology.declare_topology(conn)
         producer = Producer(conn.default_channel)
         for event, body in bodies:
-            producer.publish(body, exchange=topology.event_exchange(event.source),
-                             routing_key=event.name, serializer="json", delivery_mode=2)
+            producer.publish(
+                body,
+                exchange=topology.event_exchange(event.source),
+                routing_key=event.name,
+                serializer="json",
+                delivery_mode=2,
+            )
 
 
 def envelope(event, data):
@@ -58,8 +62,12 @@ def cache_rows(container) -> int:
 
 
 def handled(container, event_id: str, handler: str) -> str | None:
-    return scalar(container, "SELECT status FROM processed_events WHERE event_id = :e "
-                             "AND handler = :h", e=event_id, h=f"translation.{handler}")
+    return scalar(
+        container,
+        "SELECT status FROM processed_events WHERE event_id = :e AND handler = :h",
+        e=event_id,
+        h=f"translation.{handler}",
+    )
 
 
 def dead_letters(service_config) -> list:
@@ -76,24 +84,56 @@ def dead_letters(service_config) -> list:
 
 def community_with_members(service_config, container):
     """A community whose members read French, English, Spanish and German."""
-    bodies = [envelope(ev.COMMUNITIES_COMMUNITY_CREATED, {
-        "community_id": COMMUNITY, "name": "Projet", "kind": "project", "visibility": "private",
-        "archived": False, "newcomers_see_history": True, "version": 1})]
-    for n, (user, language) in enumerate((("u-fr", "fr"), ("u-en", "en"), ("u-es", "es"),
-                                          ("u-de", "de")), start=2):
-        bodies.append(envelope(ev.IDENTITY_USER_CREATED, {
-            "user_id": user, "org_id": "org-1", "guest": False, "preferred_language": language}))
-        bodies.append(envelope(ev.COMMUNITIES_MEMBER_ADDED, {
-            "community_id": COMMUNITY, "user_id": user, "version": n}))
+    bodies = [
+        envelope(
+            ev.COMMUNITIES_COMMUNITY_CREATED,
+            {
+                "community_id": COMMUNITY,
+                "name": "Projet",
+                "kind": "project",
+                "visibility": "private",
+                "archived": False,
+                "newcomers_see_history": True,
+                "version": 1,
+            },
+        )
+    ]
+    for n, (user, language) in enumerate(
+        (("u-fr", "fr"), ("u-en", "en"), ("u-es", "es"), ("u-de", "de")), start=2
+    ):
+        bodies.append(
+            envelope(
+                ev.IDENTITY_USER_CREATED,
+                {"user_id": user, "org_id": "org-1", "guest": False, "preferred_language": language},
+            )
+        )
+        bodies.append(
+            envelope(ev.COMMUNITIES_MEMBER_ADDED, {"community_id": COMMUNITY, "user_id": user, "version": n})
+        )
     publish(service_config, *bodies)
-    wait_until(lambda: scalar(container, "SELECT count(*) FROM memberships") == 4
-               and scalar(container, "SELECT count(*) FROM person_languages") == 4, timeout=20)
+    wait_until(
+        lambda: (
+            scalar(container, "SELECT count(*) FROM memberships") == 4
+            and scalar(container, "SELECT count(*) FROM person_languages") == 4
+        ),
+        timeout=20,
+    )
 
 
 def post_created(post_id="post-pre"):
-    return envelope(ev.FEED_POST_CREATED, {
-        "post_id": post_id, "community_id": COMMUNITY, "author_id": "u-fr", "kind": "message",
-        "language": None, "mentions": ["u-fr"], "body": BODY, "revision": 1})
+    return envelope(
+        ev.FEED_POST_CREATED,
+        {
+            "post_id": post_id,
+            "community_id": COMMUNITY,
+            "author_id": "u-fr",
+            "kind": "message",
+            "language": None,
+            "mentions": ["u-fr"],
+            "body": BODY,
+            "revision": 1,
+        },
+    )
 
 
 @pytest.fixture
@@ -103,7 +143,8 @@ def translation(apy, start_service, monkeypatch):
 
 
 def test_a_new_post_is_pretranslated_and_the_reader_gets_a_cache_hit(
-        translation, rpc, tokens, service_config):
+    translation, rpc, tokens, service_config
+):
     community_with_members(service_config, translation)
     event = post_created()
     publish(service_config, event)
@@ -113,8 +154,9 @@ def test_a_new_post_is_pretranslated_and_the_reader_gets_a_cache_hit(
     assert cache_rows(translation) == 2
     content = {"kind": "post", "id": "post-pre", "revision": 1}
     for target in ("en", "es"):
-        out = rpc.call("translation", "translate", tokens.person("u-" + target), BODY, target,
-                       content=content)
+        out = rpc.call(
+            "translation", "translate", tokens.person("u-" + target), BODY, target, content=content
+        )
         assert out["cached"] is True and out["source"] == "fr"
         assert MENTION in out["text"] and URL in out["text"]
     assert cache_rows(translation) == 2
@@ -127,15 +169,13 @@ def test_the_same_event_delivered_twice_changes_nothing(translation, service_con
     publish(service_config, event, event)
     event_id = event[1]["id"]
     wait_until(lambda: handled(translation, event_id, "on_post_created") == "done", timeout=60)
-    time.sleep(0.5)   # let the second copy be handled too (it is a duplicate)
+    time.sleep(0.5)  # let the second copy be handled too (it is a duplicate)
     assert cache_rows(translation) == 2
     assert scalar(translation, "SELECT count(*) FROM translation_cache_content") == 2
-    assert scalar(translation, "SELECT count(*) FROM processed_events WHERE event_id = :e",
-                  e=event_id) == 1
+    assert scalar(translation, "SELECT count(*) FROM processed_events WHERE event_id = :e", e=event_id) == 1
 
 
-def test_an_engine_outage_does_not_poison_the_queue(start_service, service_config, rpc, tokens,
-                                                    monkeypatch):
+def test_an_engine_outage_does_not_poison_the_queue(start_service, service_config, rpc, tokens, monkeypatch):
     monkeypatch.setenv("PARVIS_APERTIUM_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("PARVIS_TRANSLATION_BACKENDS", "apertium")
     monkeypatch.setenv("PARVIS_TRANSLATION_TIMEOUT", "2")
@@ -144,8 +184,7 @@ def test_an_engine_outage_does_not_poison_the_queue(start_service, service_confi
     first, second = post_created("post-down-1"), post_created("post-down-2")
     publish(service_config, first, second)
     for event in (first, second):
-        wait_until(lambda e=event: handled(container, e[1]["id"], "on_post_created") == "done",
-                   timeout=60)
+        wait_until(lambda e=event: handled(container, e[1]["id"], "on_post_created") == "done", timeout=60)
     assert cache_rows(container) == 0
     assert dead_letters(service_config) == []
     assert scalar(container, "SELECT max(attempts) FROM processed_events") == 0

@@ -5,22 +5,21 @@ system's Python, bound to 127.0.0.1 on a free port (install it with
 ``deploy/install_apertium.sh``). Only the Apertium backend is configured, so
 every translation here is Apertium's.
 """
+
 from __future__ import annotations
 
 import pytest
+from apy_support import apertium_only, apy  # noqa: F401  (fixture)
 from kombu import Connection, Producer
 from sqlalchemy import create_engine, func, select, text
 
+from deploy.launcher import free_port
 from parvis_contracts import events as ev
 from parvis_contracts import topology
-from parvis_contracts.errors import (Forbidden, PayloadTooLarge, Unauthenticated, Unavailable,
-                                     ValidationFailed)
+from parvis_contracts.errors import Forbidden, PayloadTooLarge, Unauthenticated, Unavailable, ValidationFailed
 from services.translation.models import CachedTranslation
 from services.translation.service import TranslationService
-from deploy.launcher import free_port
 from tests.support import wait_until
-
-from apy_support import apertium_only, apy  # noqa: F401  (fixture)
 
 MENTION = "@[Jean Dupont](u-42)"
 URL = "https://example.com/rapport/le-projet?page=2"
@@ -44,12 +43,15 @@ def cache_rows(container) -> int:
 
 def publish(service_config, event, data):
     body = ev.Envelope.new(event, data).to_message()
-    with Connection(service_config["AMQP_URI"],
-                    transport_options={"confirm_publish": True}) as conn:
+    with Connection(service_config["AMQP_URI"], transport_options={"confirm_publish": True}) as conn:
         topology.declare_topology(conn)
         Producer(conn.default_channel).publish(
-            body, exchange=topology.event_exchange(event.source), routing_key=event.name,
-            serializer="json", delivery_mode=2)
+            body,
+            exchange=topology.event_exchange(event.source),
+            routing_key=event.name,
+            serializer="json",
+            delivery_mode=2,
+        )
 
 
 def test_apy_listens_on_loopback_only(apy):
@@ -57,7 +59,7 @@ def test_apy_listens_on_loopback_only(apy):
     with open("/proc/net/tcp") as fh:
         rows = [line.split() for line in fh.readlines()[1:]]
     listening = [r[1] for r in rows if r[3] == "0A" and int(r[1].split(":")[1], 16) == port]
-    assert listening == ["0100007F:%04X" % port]
+    assert listening == [f"0100007F:{port:04X}"]
 
 
 def test_a_mention_and_a_url_survive_french_to_english_through_catalan(translation, rpc, tokens):
@@ -69,8 +71,10 @@ def test_a_mention_and_a_url_survive_french_to_english_through_catalan(translati
 
 
 def test_markdown_structure_survives(translation, rpc, tokens):
-    source = ("## Le rapport\n\n- le **projet** et le [lien](https://example.com/le)\n"
-              "> Merci beaucoup\n\n```\nle code\n```\n")
+    source = (
+        "## Le rapport\n\n- le **projet** et le [lien](https://example.com/le)\n"
+        "> Merci beaucoup\n\n```\nle code\n```\n"
+    )
     out = rpc.call("translation", "translate", tokens.person(), source, "en", source="fr")["text"]
     lines = out.split("\n")
     assert lines[0].startswith("## ") and lines[1] == ""
@@ -119,29 +123,27 @@ def test_glossary_terms_are_kept_and_forced(translation, rpc, tokens):
         rpc.call("translation", "glossary_add", tokens.person(), "rapport")
     rpc.call("translation", "glossary_add", admin, "Parvis Cloud")
     rpc.call("translation", "glossary_add", admin, "projet", translations={"en": "Project X"})
-    out = rpc.call("translation", "translate", tokens.person(),
-                   "Le Parvis Cloud et le projet", "en", source="fr")["text"]
+    out = rpc.call(
+        "translation", "translate", tokens.person(), "Le Parvis Cloud et le projet", "en", source="fr"
+    )["text"]
     assert "Parvis Cloud" in out and "Project X" in out
 
 
 def test_cache_hit_then_invalidation_by_a_post_edit(translation, rpc, tokens, service_config):
     content = {"kind": "post", "id": "post-1", "revision": 1}
-    first = rpc.call("translation", "translate", tokens.person(), TEXT, "en", source="fr",
-                     content=content)
-    second = rpc.call("translation", "translate", tokens.person(), TEXT, "en", source="fr",
-                      content=content)
+    first = rpc.call("translation", "translate", tokens.person(), TEXT, "en", source="fr", content=content)
+    second = rpc.call("translation", "translate", tokens.person(), TEXT, "en", source="fr", content=content)
     assert (first["cached"], second["cached"]) == (False, True)
     assert second["text"] == first["text"] and cache_rows(translation) == 1
-    publish(service_config, ev.FEED_POST_UPDATED,
-            {"post_id": "post-1", "community_id": "c-1", "author_id": "p-1"})
+    publish(
+        service_config, ev.FEED_POST_UPDATED, {"post_id": "post-1", "community_id": "c-1", "author_id": "p-1"}
+    )
     wait_until(lambda: cache_rows(translation) == 0, timeout=10)
-    third = rpc.call("translation", "translate", tokens.person(), TEXT, "en", source="fr",
-                     content=content)
+    third = rpc.call("translation", "translate", tokens.person(), TEXT, "en", source="fr", content=content)
     assert third["cached"] is False
 
 
-def test_engine_down_is_unavailable_and_nothing_is_cached(start_service, rpc, tokens,
-                                                          monkeypatch):
+def test_engine_down_is_unavailable_and_nothing_is_cached(start_service, rpc, tokens, monkeypatch):
     monkeypatch.setenv("PARVIS_APERTIUM_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("PARVIS_TRANSLATION_BACKENDS", "apertium")
     monkeypatch.setenv("PARVIS_TRANSLATION_TIMEOUT", "2")

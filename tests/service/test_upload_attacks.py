@@ -9,6 +9,7 @@ case asserts one of two outcomes:
   (``nosniff``, an image or text/plain or octet-stream type, an attachment with a
   sandboxing CSP for documents).
 """
+
 import hashlib
 import io
 import os
@@ -19,6 +20,7 @@ import zipfile
 import zlib
 
 import pytest
+from test_gateway import ADMIN_EMAIL, API, PASSWORD, assert_error_shape, client_for, create_person, write
 
 from gateway.app import create_app
 from parvis_contracts import filetypes
@@ -28,15 +30,13 @@ from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
 from tests.support import files_under, png_bytes, wait_until
 
-from test_gateway import (ADMIN_EMAIL, API, PASSWORD, assert_error_shape, client_for,
-                          create_person, write)
-
 DOC_LIMIT = 1024 * 1024
 PHOTO_LIMIT = 1024 * 1024
 BOMB_INFLATED = 256 * 1024 * 1024
 
 
 # ------------------------------------------------------------------ hostile files
+
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
@@ -52,10 +52,14 @@ def png_zip_polyglot() -> bytes:
 
 
 #: a GIF header whose bytes are also a JavaScript program: ``GIF89a/*...*/=window.__xss();``
-GIF_JS = (b"GIF89a/*\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff*/=window.__xss();"
-          b"/*\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b*/")
-SVG_SCRIPT = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" '
-              b'onload="window.__xss()"><script>window.__xss()</script></svg>')
+GIF_JS = (
+    b"GIF89a/*\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff*/=window.__xss();"
+    b"/*\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b*/"
+)
+SVG_SCRIPT = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" '
+    b'onload="window.__xss()"><script>window.__xss()</script></svg>'
+)
 HTML = b"<!doctype html><html><body><script>window.__xss()</script></body></html>"
 EICAR = filetypes.EICAR + b"\r\n"
 
@@ -76,11 +80,12 @@ def bomb():
     data = zip_bomb()
     assert len(data) < 400 * 1024
     info = zipfile.ZipFile(io.BytesIO(data)).infolist()[0]
-    assert info.file_size == BOMB_INFLATED          # it really is a bomb
+    assert info.file_size == BOMB_INFLATED  # it really is a bomb
     return data
 
 
 # ------------------------------------------------------------------ the platform
+
 
 @pytest.fixture
 def world(start_service, rpc, tokens, tmp_path, monkeypatch):
@@ -88,48 +93,86 @@ def world(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", str(DOC_LIMIT))
     for cls in (IdentityService, CommunitiesService, DocumentsService):
         start_service(cls)
-    rpc.call("identity", "bootstrap", tokens.system(), host_name="Acme", host_country="FR",
-             admin_email=ADMIN_EMAIL, admin_password=PASSWORD, admin_name="Ada Admin")
+    rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        admin_name="Ada Admin",
+    )
     photos = LocalBlobStore(tmp_path / "photos")
     pictures = LocalBlobStore(tmp_path / "pictures")
-    app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "BLOB_STORE": photos,
-                      "PICTURE_BLOB_STORE": pictures, "PHOTO_MAX_BYTES": PHOTO_LIMIT})
+    app = create_app(
+        {
+            "RPC_CLIENT": rpc,
+            "TESTING": True,
+            "BLOB_STORE": photos,
+            "PICTURE_BLOB_STORE": pictures,
+            "PHOTO_MAX_BYTES": PHOTO_LIMIT,
+        }
+    )
     admin = client_for(app, ADMIN_EMAIL)
     person = create_person(admin, "manon@acme.example", "Manon Manager")["person"]
     client = client_for(app, "manon@acme.example")
-    created = write(client, "POST", f"{API}/communities",
-                    json={"name": "Supplier project", "kind": "project",
-                          "visibility": "private"})
+    created = write(
+        client,
+        "POST",
+        f"{API}/communities",
+        json={"name": "Supplier project", "kind": "project", "visibility": "private"},
+    )
     assert created.status_code == 201, created.get_json()
     cid = created.get_json()["id"]
-    wait_until(lambda: client.get(f"{API}/communities/{cid}/documents").status_code == 200,
-               timeout=15)
-    return {"client": client, "cid": cid, "person": person, "photos": photos,
-            "pictures": pictures, "docs": tmp_path / "blobs" / "documents"}
+    wait_until(lambda: client.get(f"{API}/communities/{cid}/documents").status_code == 200, timeout=15)
+    return {
+        "client": client,
+        "cid": cid,
+        "person": person,
+        "photos": photos,
+        "pictures": pictures,
+        "docs": tmp_path / "blobs" / "documents",
+    }
 
 
 def upload_document(world, name, data):
-    return write(world["client"], "POST", f"{API}/communities/{world['cid']}/documents",
-                 query_string={"name": name}, data=data,
-                 headers={"Content-Type": "application/octet-stream"})
+    return write(
+        world["client"],
+        "POST",
+        f"{API}/communities/{world['cid']}/documents",
+        query_string={"name": name},
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
 
 
 def upload_photo(world, data, filename="me.png", content_type="image/png"):
-    return write(world["client"], "PUT", f"{API}/me/photo",
-                 data={"photo": (io.BytesIO(data), filename, content_type)},
-                 content_type="multipart/form-data")
+    return write(
+        world["client"],
+        "PUT",
+        f"{API}/me/photo",
+        data={"photo": (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
 
 
 def upload_picture(world, data, filename="logo.png", content_type="image/png"):
-    return write(world["client"], "PUT", f"{API}/communities/{world['cid']}/picture",
-                 data={"picture": (io.BytesIO(data), filename, content_type)},
-                 content_type="multipart/form-data")
+    return write(
+        world["client"],
+        "PUT",
+        f"{API}/communities/{world['cid']}/picture",
+        data={"picture": (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
 
 
 def stored(world) -> dict[str, list[str]]:
-    return {"documents": [f for f in files_under(world["docs"])],
-            "photos": files_under(world["photos"].root),
-            "pictures": files_under(world["pictures"].root)}
+    return {
+        "documents": [f for f in files_under(world["docs"])],
+        "photos": files_under(world["photos"].root),
+        "pictures": files_under(world["pictures"].root),
+    }
 
 
 def nothing_stored(world):
@@ -144,23 +187,27 @@ def assert_neutral_download(response, data, content_type):
 
 # ------------------------------------------------------------------ documents: refused
 
-@pytest.mark.parametrize("name, data, field", [
-    ("logo.zip", png_zip_polyglot(), "file"),      # a ZIP must start as one
-    ("anim.js", GIF_JS, "file"),                    # binary bytes are not a script
-    ("logo.png", SVG_SCRIPT, "file"),
-    ("page.png", HTML, "file"),
-    ("photo.jpg", HTML, "file"),
-    ("eicar.com", EICAR, "file"),
-    ("eicar.txt", EICAR, "file"),
-    ("eicar", EICAR, "file"),
-    ("../../etc/passwd", b"root:x:0:0", "name"),
-    ("..\\..\\boot.ini", b"[boot]", "name"),
-    ("..", b"x", "name"),
-    ("/etc/passwd.txt", b"x", "name"),
-    ("evil\x00.png", png_bytes(), "name"),
-    ("notes\x00.txt", b"hello", "name"),
-    ("invoice\u202egpj.exe", b"MZ", "name"),
-])
+
+@pytest.mark.parametrize(
+    "name, data, field",
+    [
+        ("logo.zip", png_zip_polyglot(), "file"),  # a ZIP must start as one
+        ("anim.js", GIF_JS, "file"),  # binary bytes are not a script
+        ("logo.png", SVG_SCRIPT, "file"),
+        ("page.png", HTML, "file"),
+        ("photo.jpg", HTML, "file"),
+        ("eicar.com", EICAR, "file"),
+        ("eicar.txt", EICAR, "file"),
+        ("eicar", EICAR, "file"),
+        ("../../etc/passwd", b"root:x:0:0", "name"),
+        ("..\\..\\boot.ini", b"[boot]", "name"),
+        ("..", b"x", "name"),
+        ("/etc/passwd.txt", b"x", "name"),
+        ("evil\x00.png", png_bytes(), "name"),
+        ("notes\x00.txt", b"hello", "name"),
+        ("invoice\u202egpj.exe", b"MZ", "name"),
+    ],
+)
 def test_hostile_documents_are_refused_in_the_error_shape(world, name, data, field):
     response = upload_document(world, name, data)
     body = assert_error_shape(response, 422, "validation_failed")
@@ -174,28 +221,38 @@ def test_eicar_is_refused_as_looking_like_malware(world):
     assert "malware" in body["error"]["message"]
     # a new version of an existing document is checked the same way
     doc = upload_document(world, "notes.txt", b"hello").get_json()
-    again = write(world["client"], "POST", f"{API}/documents/{doc['id']}/versions",
-                  data=EICAR, headers={"Content-Type": "application/octet-stream"})
+    again = write(
+        world["client"],
+        "POST",
+        f"{API}/documents/{doc['id']}/versions",
+        data=EICAR,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert assert_error_shape(again, 422)["error"]["details"]["malware"] == "EICAR-Test-File"
 
 
 # ------------------------------------------------------------------ documents: neutralised
 
-@pytest.mark.parametrize("name, data, recorded", [
-    ("logo.png", png_zip_polyglot(), "image/png"),
-    ("anim.gif", GIF_JS, "image/gif"),
-    ("logo.svg", SVG_SCRIPT, "text/plain"),
-    ("page.html", HTML, "text/plain"),
-    ("page", HTML, "application/octet-stream"),
-])
+
+@pytest.mark.parametrize(
+    "name, data, recorded",
+    [
+        ("logo.png", png_zip_polyglot(), "image/png"),
+        ("anim.gif", GIF_JS, "image/gif"),
+        ("logo.svg", SVG_SCRIPT, "text/plain"),
+        ("page.html", HTML, "text/plain"),
+        ("page", HTML, "application/octet-stream"),
+    ],
+)
 def test_polyglots_and_markup_are_served_so_that_nothing_runs(world, name, data, recorded):
     response = upload_document(world, name, data)
     assert response.status_code == 201, response.get_json()
     doc = response.get_json()
     assert doc["content_type"] == recorded
     for disposition in ("attachment", "inline"):
-        got = world["client"].get(f"{API}/documents/{doc['id']}/download",
-                                  query_string={"disposition": disposition})
+        got = world["client"].get(
+            f"{API}/documents/{doc['id']}/download", query_string={"disposition": disposition}
+        )
         assert_neutral_download(got, data, recorded)
         csp = got.headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
@@ -234,17 +291,21 @@ def test_a_zip_bomb_is_stored_opaque_and_never_inflated(world, bomb):
 
 # ------------------------------------------------------------------ profile photo
 
-@pytest.mark.parametrize("data, filename, content_type", [
-    (GIF_JS, "anim.gif", "image/gif"),            # photos are PNG, JPEG or WebP
-    (GIF_JS, "anim.png", "image/png"),
-    (SVG_SCRIPT, "logo.svg", "image/svg+xml"),
-    (SVG_SCRIPT, "logo.png", "image/png"),
-    (HTML, "page.png", "image/png"),
-    (HTML, "page.png", "application/octet-stream"),
-    (EICAR, "eicar.png", "image/png"),
-    (None, "archive.png", "image/png"),           # the zip bomb (filled in below)
-    (None, "archive.zip", "application/zip"),
-])
+
+@pytest.mark.parametrize(
+    "data, filename, content_type",
+    [
+        (GIF_JS, "anim.gif", "image/gif"),  # photos are PNG, JPEG or WebP
+        (GIF_JS, "anim.png", "image/png"),
+        (SVG_SCRIPT, "logo.svg", "image/svg+xml"),
+        (SVG_SCRIPT, "logo.png", "image/png"),
+        (HTML, "page.png", "image/png"),
+        (HTML, "page.png", "application/octet-stream"),
+        (EICAR, "eicar.png", "image/png"),
+        (None, "archive.png", "image/png"),  # the zip bomb (filled in below)
+        (None, "archive.zip", "application/zip"),
+    ],
+)
 def test_hostile_photos_are_refused(world, bomb, data, filename, content_type):
     response = upload_photo(world, bomb if data is None else data, filename, content_type)
     body = assert_error_shape(response, 422, "validation_failed")
@@ -252,8 +313,7 @@ def test_hostile_photos_are_refused(world, bomb, data, filename, content_type):
     nothing_stored(world)
 
 
-@pytest.mark.parametrize("filename", ["../../../etc/passwd.png", "evil\x00.png",
-                                      "..\\..\\x.png"])
+@pytest.mark.parametrize("filename", ["../../../etc/passwd.png", "evil\x00.png", "..\\..\\x.png"])
 def test_a_png_zip_polyglot_photo_is_served_as_an_image_whatever_its_name(world, filename):
     data = png_zip_polyglot()
     response = upload_photo(world, data, filename)
@@ -267,14 +327,18 @@ def test_a_png_zip_polyglot_photo_is_served_as_an_image_whatever_its_name(world,
 
 # ------------------------------------------------------------------ community picture
 
-@pytest.mark.parametrize("data, filename, content_type", [
-    (SVG_SCRIPT, "logo.svg", "image/svg+xml"),
-    (SVG_SCRIPT, "logo.png", "image/png"),
-    (HTML, "page.png", "image/png"),
-    (EICAR, "eicar.gif", "image/gif"),
-    (None, "archive.zip", "application/zip"),     # the zip bomb
-    (png_zip_polyglot(), "logo.gif", "image/gif"),   # bytes and type disagree
-])
+
+@pytest.mark.parametrize(
+    "data, filename, content_type",
+    [
+        (SVG_SCRIPT, "logo.svg", "image/svg+xml"),
+        (SVG_SCRIPT, "logo.png", "image/png"),
+        (HTML, "page.png", "image/png"),
+        (EICAR, "eicar.gif", "image/gif"),
+        (None, "archive.zip", "application/zip"),  # the zip bomb
+        (png_zip_polyglot(), "logo.gif", "image/gif"),  # bytes and type disagree
+    ],
+)
 def test_hostile_community_pictures_are_refused(world, bomb, data, filename, content_type):
     response = upload_picture(world, bomb if data is None else data, filename, content_type)
     body = assert_error_shape(response, 422, "validation_failed")
@@ -282,12 +346,14 @@ def test_hostile_community_pictures_are_refused(world, bomb, data, filename, con
     nothing_stored(world)
 
 
-@pytest.mark.parametrize("data, filename, content_type", [
-    (GIF_JS, "../anim.gif", "image/gif"),
-    (png_zip_polyglot(), "logo\x00.png", "image/png"),
-])
-def test_polyglot_community_pictures_are_served_as_images(world, data, filename,
-                                                          content_type):
+@pytest.mark.parametrize(
+    "data, filename, content_type",
+    [
+        (GIF_JS, "../anim.gif", "image/gif"),
+        (png_zip_polyglot(), "logo\x00.png", "image/png"),
+    ],
+)
+def test_polyglot_community_pictures_are_served_as_images(world, data, filename, content_type):
     response = upload_picture(world, data, filename, content_type)
     assert response.status_code == 200, response.get_json()
     digest = hashlib.sha256(data).hexdigest()

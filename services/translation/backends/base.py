@@ -8,6 +8,7 @@ version string that goes into every cache key. It raises
 :class:`EngineUnavailable` when the engine is down or too slow, and
 :class:`PairNotServed` when the engine refuses the pair; nothing else escapes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ class PairNotServed(EngineError):
 @dataclass(frozen=True)
 class Route:
     backend: str
-    chain: tuple[str, ...]          # ISO 639-1 codes, source first, target last
+    chain: tuple[str, ...]  # ISO 639-1 codes, source first, target last
 
     @property
     def source(self) -> str:
@@ -43,8 +44,12 @@ class Route:
         return len(self.chain) > 2
 
     def describe(self) -> dict:
-        return {"source": self.source, "target": self.target, "backend": self.backend,
-                "via": list(self.chain)}
+        return {
+            "source": self.source,
+            "target": self.target,
+            "backend": self.backend,
+            "via": list(self.chain),
+        }
 
 
 class Backend:

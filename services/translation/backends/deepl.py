@@ -7,6 +7,7 @@ different hosts; any compatible gateway works). Placeholders are sent as
 regional target for English and Portuguese: ``PARVIS_DEEPL_TARGETS`` maps them
 (default ``en=EN-GB,pt=PT-PT``).
 """
+
 from __future__ import annotations
 
 from .base import Backend, EngineUnavailable, PairNotServed, Route
@@ -26,16 +27,24 @@ class DeepLBackend(Backend):
     name = "deepl"
     placeholder = "xml"
 
-    def __init__(self, url: str, api_key: str, timeout: float = 15.0, pairs_ttl: float = 3600.0,
-                 targets: str | None = "en=EN-GB,pt=PT-PT", data_version: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        timeout: float = 15.0,
+        pairs_ttl: float = 3600.0,
+        targets: str | None = "en=EN-GB,pt=PT-PT",
+        data_version: str | None = None,
+    ):
         self.http = HttpEngine(url, timeout, headers={"Authorization": f"DeepL-Auth-Key {api_key}"})
         self.variants = parse_variants(targets)
         self.data_version = data_version
         self._pairs = TtlValue(pairs_ttl, self._list_pairs)
 
     def _languages(self, kind: str) -> set[str]:
-        response = self.http.request("GET", "/v2/languages", params={"type": kind},
-                                     timeout=min(self.http.timeout, 5.0))
+        response = self.http.request(
+            "GET", "/v2/languages", params={"type": kind}, timeout=min(self.http.timeout, 5.0)
+        )
         if response.status_code != 200:
             raise EngineUnavailable(f"the cloud API answered HTTP {response.status_code}")
         codes = set()
@@ -58,9 +67,13 @@ class DeepLBackend(Backend):
     def translate(self, texts: list[str], route: Route) -> list[str]:
         if not texts:
             return []
-        payload = {"text": texts, "source_lang": route.source.upper(),
-                   "target_lang": self.variants.get(route.target, route.target.upper()),
-                   "tag_handling": "xml", "ignore_tags": ["x"]}
+        payload = {
+            "text": texts,
+            "source_lang": route.source.upper(),
+            "target_lang": self.variants.get(route.target, route.target.upper()),
+            "tag_handling": "xml",
+            "ignore_tags": ["x"],
+        }
         response = self.http.request("POST", "/v2/translate", json=payload)
         if response.status_code == 400:
             raise PairNotServed(str(self.http.json(response).get("message") or "refused"))

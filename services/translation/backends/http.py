@@ -1,4 +1,5 @@
 """Shared HTTP plumbing of the backends that talk to an engine over HTTP."""
+
 from __future__ import annotations
 
 import threading
@@ -21,14 +22,13 @@ class HttpEngine:
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         try:
-            response = self.session.request(method, self.base_url + path,
-                                            timeout=kwargs.pop("timeout", self.timeout), **kwargs)
+            response = self.session.request(
+                method, self.base_url + path, timeout=kwargs.pop("timeout", self.timeout), **kwargs
+            )
         except requests.Timeout:
-            raise EngineUnavailable(f"{self.base_url} did not answer within "
-                                    f"{self.timeout:g}s") from None
+            raise EngineUnavailable(f"{self.base_url} did not answer within {self.timeout:g}s") from None
         except requests.RequestException as exc:
-            raise EngineUnavailable(f"{self.base_url} is unreachable "
-                                    f"({type(exc).__name__})") from None
+            raise EngineUnavailable(f"{self.base_url} is unreachable ({type(exc).__name__})") from None
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise EngineUnavailable(f"{self.base_url} answered HTTP {response.status_code}")
         return response
@@ -37,8 +37,7 @@ class HttpEngine:
         try:
             return response.json()
         except ValueError:
-            raise EngineUnavailable(f"{self.base_url} answered something that is not "
-                                    "JSON") from None
+            raise EngineUnavailable(f"{self.base_url} answered something that is not JSON") from None
 
     def close(self) -> None:
         self.session.close()

@@ -4,6 +4,7 @@
 takes a list of texts in HTML mode (``<x id="1"/>`` passes through). An API
 key, when the server wants one, comes from ``PARVIS_LIBRETRANSLATE_API_KEY``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,14 @@ class LibreTranslateBackend(Backend):
     name = "libretranslate"
     placeholder = "xml"
 
-    def __init__(self, url: str, api_key: str | None = None, timeout: float = 15.0,
-                 pairs_ttl: float = 60.0, data_version: str | None = None):
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        timeout: float = 15.0,
+        pairs_ttl: float = 60.0,
+        data_version: str | None = None,
+    ):
         self.http = HttpEngine(url, timeout)
         self.api_key = api_key
         self.data_version = data_version
@@ -46,8 +53,7 @@ class LibreTranslateBackend(Backend):
     def translate(self, texts: list[str], route: Route) -> list[str]:
         if not texts:
             return []
-        payload = {"q": texts, "source": route.source, "target": route.target,
-                   "format": "html"}
+        payload = {"q": texts, "source": route.source, "target": route.target, "format": "html"}
         if self.api_key:
             payload["api_key"] = self.api_key
         response = self.http.request("POST", "/translate", json=payload)

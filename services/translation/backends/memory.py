@@ -5,6 +5,7 @@ pairs in ``PARVIS_MEMORY_PAIRS=fr-en,en-fr``; without dictionaries it returns
 the text unchanged). Unit tests give it dictionaries, switch it ``down`` to
 act like an engine that does not answer, and read ``calls``.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,14 @@ _WORD_RE = re.compile(r"[^\W\d_]+")
 class MemoryBackend(Backend):
     name = "memory"
 
-    def __init__(self, dictionaries: dict | None = None, placeholder: str = "xml",
-                 version: str = "1", chains: bool = False, name: str = "memory"):
+    def __init__(
+        self,
+        dictionaries: dict | None = None,
+        placeholder: str = "xml",
+        version: str = "1",
+        chains: bool = False,
+        name: str = "memory",
+    ):
         self.name = name
         self.dictionaries = {tuple(k): dict(v) for k, v in (dictionaries or {}).items()}
         self.placeholder = placeholder
@@ -46,6 +53,7 @@ class MemoryBackend(Backend):
             if out is None:
                 return word
             return out[:1].upper() + out[1:] if word[:1].isupper() else out
+
         return _WORD_RE.sub(swap, text)
 
     def translate(self, texts: list[str], route: Route) -> list[str]:

@@ -5,8 +5,8 @@ methods (called with ``worker_factory`` and a caller): **A** private with a gues
 invited, **B** private without guests, **C** open, **S** secret. Identity is a fake
 holding people's cards (what ``identity.people_cards`` answers).
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -29,8 +29,12 @@ class FakeIdentity:
         self.calls = []
 
     def add(self, caller: Caller, status="active"):
-        self.cards[caller.user_id] = {"id": caller.user_id, "org_id": caller.org_id,
-                                      "guest": caller.guest, "status": status}
+        self.cards[caller.user_id] = {
+            "id": caller.user_id,
+            "org_id": caller.org_id,
+            "guest": caller.guest,
+            "status": status,
+        }
 
     def people_cards(self, person_ids):
         self.calls.append(list(person_ids))
@@ -38,8 +42,7 @@ class FakeIdentity:
 
 
 def person(user_id, org_id=HOST, guest=False, roles=("member",)):
-    return Caller(kind=KIND_PERSON, user_id=user_id, org_id=org_id, guest=guest,
-                  roles=frozenset(roles))
+    return Caller(kind=KIND_PERSON, user_id=user_id, org_id=org_id, guest=guest, roles=frozenset(roles))
 
 
 class World(UnitWorld):
@@ -48,18 +51,18 @@ class World(UnitWorld):
         self.identity = FakeIdentity()
         self.system = Caller(kind=KIND_SYSTEM)
         self.admin = person("u-admin", roles=("admin", "member"))
-        self.manager = person("u-manager")          # manager of A (and creator of all four)
-        self.member = person("u-member")            # member of A
-        self.outsider = person("u-outsider")        # employee, in none of them
-        self.guest = person("u-guest", PARTNER, guest=True)      # guest invited to A
+        self.manager = person("u-manager")  # manager of A (and creator of all four)
+        self.member = person("u-member")  # member of A
+        self.outsider = person("u-outsider")  # employee, in none of them
+        self.guest = person("u-guest", PARTNER, guest=True)  # guest invited to A
         self.stranger = person("u-stranger", OTHER, guest=True)  # guest of an org not allowed
-        for who in (self.admin, self.manager, self.member, self.outsider, self.guest,
-                    self.stranger):
+        for who in (self.admin, self.manager, self.member, self.outsider, self.guest, self.stranger):
             self.identity.add(who)
 
     def svc(self, caller):
-        return worker_factory(CommunitiesService, db=self.session(), caller=caller,
-                              clock=self.clock, identity=self.identity)
+        return worker_factory(
+            CommunitiesService, db=self.session(), caller=caller, clock=self.clock, identity=self.identity
+        )
 
     def create(self, caller=None, **kw):
         args = {"name": "Some community", "kind": "team", **kw}
@@ -72,9 +75,7 @@ class World(UnitWorld):
 
     def outbox(self):
         t = metadata.tables["outbox"]
-        return [(r.event_type, r.payload)
-                for r in self.session().execute(select(t).order_by(t.c.id))]
-
+        return [(r.event_type, r.payload) for r in self.session().execute(select(t).order_by(t.c.id))]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ leave a community without a manager: every such write locks the community row fi
 Runs on SQLite and, with ``PARVIS_TEST_DB=postgresql``, on PostgreSQL, where the test
 also sees the second writer waiting on the row lock before it counts the managers.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,16 +21,18 @@ from tests.support import wait_until
 
 
 def _managers(world, cid):
-    return world.session().scalar(select(func.count()).select_from(Membership).where(
-        Membership.community_id == cid, Membership.role == "manager"))
+    return world.session().scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.community_id == cid, Membership.role == "manager")
+    )
 
 
 @pytest.fixture
 def two_managers(world):
     """A with two managers: ``manager`` and ``member`` (appointed)."""
     cid = world.A["id"]
-    world.svc(world.manager).set_member_role(community_id=cid, user_id=world.member.user_id,
-                                             role="manager")
+    world.svc(world.manager).set_member_role(community_id=cid, user_id=world.member.user_id, role="manager")
     assert _managers(world, cid) == 2
     return cid
 
@@ -37,24 +40,25 @@ def two_managers(world):
 # what a manager (``me``) can do that would drop a manager (``me`` or ``other``)
 ACTIONS = {
     "steps down": lambda svc, cid, me, other: svc.set_member_role(
-        community_id=cid, user_id=me, role="member"),
+        community_id=cid, user_id=me, role="member"
+    ),
     "leaves": lambda svc, cid, me, other: svc.leave_community(community_id=cid),
     "demotes the other": lambda svc, cid, me, other: svc.set_member_role(
-        community_id=cid, user_id=other, role="member"),
-    "removes the other": lambda svc, cid, me, other: svc.remove_member(
-        community_id=cid, user_id=other),
+        community_id=cid, user_id=other, role="member"
+    ),
+    "removes the other": lambda svc, cid, me, other: svc.remove_member(community_id=cid, user_id=other),
 }
 
 
 def _act(world, session, action, cid, me, other):
-    svc = worker_factory(CommunitiesService, db=session, caller=me, clock=world.clock,
-                         identity=world.identity)
+    svc = worker_factory(
+        CommunitiesService, db=session, caller=me, clock=world.clock, identity=world.identity
+    )
     return ACTIONS[action](svc, cid, me.user_id, other.user_id)
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_writes_that_can_drop_a_manager_lock_the_community_first(world, engine, two_managers,
-                                                                   action):
+def test_writes_that_can_drop_a_manager_lock_the_community_first(world, engine, two_managers, action):
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -84,23 +88,20 @@ RACES = [
 ]
 
 
-@pytest.mark.parametrize("first, second, refused", RACES,
-                         ids=[f"{a} | {b}" for a, b, _ in RACES])
-def test_concurrent_step_downs_leave_one_manager(world, engine, two_managers, first, second,
-                                                 refused):
+@pytest.mark.parametrize("first, second, refused", RACES, ids=[f"{a} | {b}" for a, b, _ in RACES])
+def test_concurrent_step_downs_leave_one_manager(world, engine, two_managers, first, second, refused):
     cid = two_managers
     first_session, second_session = world.Session(), world.Session()
     outcome: dict = {}
 
     def run_second():
         try:
-            outcome["second"] = _act(world, second_session, second, cid, world.member,
-                                     world.manager)
-        except Exception as exc:   # noqa: BLE001 - the answer is what the test checks
+            outcome["second"] = _act(world, second_session, second, cid, world.member, world.manager)
+        except Exception as exc:  # noqa: BLE001 - the answer is what the test checks
             outcome["second"] = exc
 
     try:
-        lock(first_session, cid)           # the first writer holds the community's lock
+        lock(first_session, cid)  # the first writer holds the community's lock
         other = threading.Thread(target=run_second)
         other.start()
         if engine.dialect.name == "postgresql":
@@ -119,8 +120,7 @@ def test_concurrent_step_downs_leave_one_manager(world, engine, two_managers, fi
 
 def test_sequential_step_downs_keep_the_last_manager(world, two_managers):
     cid = two_managers
-    world.svc(world.manager).set_member_role(community_id=cid, user_id=world.manager.user_id,
-                                             role="member")
+    world.svc(world.manager).set_member_role(community_id=cid, user_id=world.manager.user_id, role="member")
     for action in ("steps down", "leaves"):
         with pytest.raises(Conflict):
             _act(world, world.session(), action, cid, world.member, world.manager)
@@ -132,6 +132,9 @@ def test_sequential_step_downs_keep_the_last_manager(world, two_managers):
 
 def _waiting_on_a_lock(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")).scalar()
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        ).scalar()

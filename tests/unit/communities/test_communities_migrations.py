@@ -1,4 +1,5 @@
 """The communities Alembic history builds exactly the tables of the models."""
+
 from __future__ import annotations
 
 from services.communities.models import metadata

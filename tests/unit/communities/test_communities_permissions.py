@@ -1,4 +1,5 @@
 """One test per access rule (contracts/parvis_contracts/authz_rules.yaml), communities RPC level."""
+
 import pytest
 
 from parvis_contracts.context import KIND_ANONYMOUS, Caller
@@ -22,22 +23,33 @@ def assert_invisible(call):
 
 # --- listing ---------------------------------------------------------------------
 
+
 def test_admin_lists_everything_but_only_metadata_of_private_and_secret(world):
     page = world.svc(world.admin).list_communities()
-    assert names(page) == {"Alpha private": "metadata", "Bravo private": "metadata",
-                           "Charlie open": "full", "Sierra secret": "metadata"}
+    assert names(page) == {
+        "Alpha private": "metadata",
+        "Bravo private": "metadata",
+        "Charlie open": "full",
+        "Sierra secret": "metadata",
+    }
     secret = next(i for i in page["items"] if i["name"] == "Sierra secret")
     assert "description" not in secret and secret["member_count"] == 1
 
 
 def test_member_lists_own_open_and_private_names_but_not_secret(world):
     assert names(world.svc(world.member).list_communities()) == {
-        "Alpha private": "full", "Bravo private": "metadata", "Charlie open": "full"}
+        "Alpha private": "full",
+        "Bravo private": "metadata",
+        "Charlie open": "full",
+    }
 
 
 def test_employee_outside_lists_open_and_private_names_never_secret(world):
     assert names(world.svc(world.outsider).list_communities()) == {
-        "Alpha private": "metadata", "Bravo private": "metadata", "Charlie open": "full"}
+        "Alpha private": "metadata",
+        "Bravo private": "metadata",
+        "Charlie open": "full",
+    }
 
 
 def test_employee_lists_secret_community_once_member(world):
@@ -56,13 +68,17 @@ def test_mine_lists_only_memberships(world):
 
 # --- reading A (private, with a guest) ---------------------------------------------
 
+
 def test_read_private_community_members_and_invited_guest(world):
     for who in (world.manager, world.member, world.guest):
         got = world.svc(who).get_community(community_id=world.A["id"])
         assert got["access"] == "full" and got["description"] == ""
         members = world.svc(who).list_members(community_id=world.A["id"])["items"]
-        assert {m["user_id"] for m in members} == {world.manager.user_id, world.member.user_id,
-                                                   world.guest.user_id}
+        assert {m["user_id"] for m in members} == {
+            world.manager.user_id,
+            world.member.user_id,
+            world.guest.user_id,
+        }
 
 
 def test_read_private_community_admin_metadata_only(world):
@@ -83,8 +99,7 @@ def test_read_private_community_outsiders_get_the_unknown_id_answer(world):
 def test_read_b_and_s_404_for_everyone_outside_admin_metadata(world):
     for community in (world.B, world.S):
         for who in (world.member, world.outsider, world.guest):
-            assert_invisible(lambda w=who, c=community: world.svc(w).get_community(
-                community_id=c["id"]))
+            assert_invisible(lambda w=who, c=community: world.svc(w).get_community(community_id=c["id"]))
         got = world.svc(world.admin).get_community(community_id=community["id"])
         assert got["access"] == "metadata"
 
@@ -100,21 +115,22 @@ def test_read_open_community_every_employee_but_no_guest(world):
 # --- manager actions on A ----------------------------------------------------------
 
 MANAGER_ACTIONS = {
-    "invite employee": lambda w, svc: svc.invite(community_id=w.A["id"],
-                                                 person_id=w.outsider.user_id),
-    "invite guest": lambda w, svc: svc.invite(community_id=w.A["id"],
-                                              person_id=w.extra_guest.user_id),
+    "invite employee": lambda w, svc: svc.invite(community_id=w.A["id"], person_id=w.outsider.user_id),
+    "invite guest": lambda w, svc: svc.invite(community_id=w.A["id"], person_id=w.extra_guest.user_id),
     "list join requests": lambda w, svc: svc.list_join_requests(community_id=w.A["id"]),
     "approve join request": lambda w, svc: svc.approve_join_request(
-        community_id=w.A["id"], user_id=w.outsider.user_id),
+        community_id=w.A["id"], user_id=w.outsider.user_id
+    ),
     "refuse join request": lambda w, svc: svc.refuse_join_request(
-        community_id=w.A["id"], user_id=w.outsider.user_id),
+        community_id=w.A["id"], user_id=w.outsider.user_id
+    ),
     "appoint manager": lambda w, svc: svc.set_member_role(
-        community_id=w.A["id"], user_id=w.member.user_id, role="manager"),
-    "remove member": lambda w, svc: svc.remove_member(community_id=w.A["id"],
-                                                      user_id=w.member.user_id),
+        community_id=w.A["id"], user_id=w.member.user_id, role="manager"
+    ),
+    "remove member": lambda w, svc: svc.remove_member(community_id=w.A["id"], user_id=w.member.user_id),
     "update settings": lambda w, svc: svc.update_community(
-        community_id=w.A["id"], changes={"description": "New words"}),
+        community_id=w.A["id"], changes={"description": "New words"}
+    ),
     "archive": lambda w, svc: svc.archive_community(community_id=w.A["id"]),
     "reopen": lambda w, svc: svc.reopen_community(community_id=w.A["id"]),
 }
@@ -158,6 +174,7 @@ def test_manager_action_on_open_community_is_403_for_an_employee_who_sees_it(wor
 
 # --- creating ----------------------------------------------------------------------
 
+
 def test_employees_create_communities_guests_cannot(world):
     created = world.create(world.outsider, name="Outsider's own")
     assert created["my_role"] == "manager" and created["member_count"] == 1
@@ -174,13 +191,12 @@ def test_employees_create_communities_guests_cannot(world):
 
 ARCHIVED_WRITES = {
     "invite": lambda w, svc: svc.invite(community_id=w.A["id"], person_id=w.outsider.user_id),
-    "update": lambda w, svc: svc.update_community(community_id=w.A["id"],
-                                                  changes={"name": "Renamed"}),
+    "update": lambda w, svc: svc.update_community(community_id=w.A["id"], changes={"name": "Renamed"}),
     "archive again": lambda w, svc: svc.archive_community(community_id=w.A["id"]),
-    "appoint": lambda w, svc: svc.set_member_role(community_id=w.A["id"],
-                                                  user_id=w.member.user_id, role="manager"),
-    "remove": lambda w, svc: svc.remove_member(community_id=w.A["id"],
-                                               user_id=w.member.user_id),
+    "appoint": lambda w, svc: svc.set_member_role(
+        community_id=w.A["id"], user_id=w.member.user_id, role="manager"
+    ),
+    "remove": lambda w, svc: svc.remove_member(community_id=w.A["id"], user_id=w.member.user_id),
     "leave": lambda w, svc: svc.leave_community(community_id=w.A["id"]),
 }
 
@@ -216,14 +232,13 @@ def test_archived_community_stays_readable_and_reopens(world):
         world.svc(world.member).reopen_community(community_id=world.A["id"])
     reopened = world.svc(world.admin).reopen_community(community_id=world.A["id"])
     assert reopened["archived"] is False
-    world.svc(world.manager).update_community(community_id=world.A["id"],
-                                              changes={"description": "Back"})
+    world.svc(world.manager).update_community(community_id=world.A["id"], changes={"description": "Back"})
 
 
 # --- callers ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("caller", [None, Caller(kind=KIND_ANONYMOUS),
-                                    Caller(kind="person", user_id=None)])
+
+@pytest.mark.parametrize("caller", [None, Caller(kind=KIND_ANONYMOUS), Caller(kind="person", user_id=None)])
 def test_no_signed_in_caller_is_refused(world, caller):
     with pytest.raises(Unauthenticated):
         world.svc(caller).list_communities()

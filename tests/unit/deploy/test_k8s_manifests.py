@@ -6,6 +6,7 @@ gateway, each with its own replica count, autoscaler, probes and disruption budg
 every ConfigMap/Secret key a pod reads is defined; nothing in the folder is left
 out of the kustomization.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from parvis_contracts.config import SERVICES
+from parvis_contracts.plugins import CORE_ORDER as SERVICES
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
@@ -39,8 +40,7 @@ def by_kind(kind):
     return {doc["metadata"]["name"]: doc for _, doc in ALL if doc["kind"] == kind}
 
 
-@pytest.mark.parametrize("name,doc", ALL, ids=[f"{n}:{d['kind']}/{d['metadata']['name']}"
-                                              for n, d in ALL])
+@pytest.mark.parametrize("name,doc", ALL, ids=[f"{n}:{d['kind']}/{d['metadata']['name']}" for n, d in ALL])
 def test_every_manifest_is_valid_against_the_kubernetes_schema(name, doc):
     kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
@@ -72,8 +72,7 @@ def test_each_piece_scales_on_its_own_with_probes_and_a_budget(name):
     sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
     assert sources == {"parvis-config", "parvis-secrets"}
     hpa = by_kind("HorizontalPodAutoscaler")[name]
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                             "name": name}
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
     assert hpa["spec"]["minReplicas"] <= deployment["spec"]["replicas"] <= hpa["spec"]["maxReplicas"]
     budget = by_kind("PodDisruptionBudget")[name]
     assert budget["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
@@ -89,9 +88,11 @@ def test_service_readiness_uses_the_process_probe_and_the_gateway_its_own_endpoi
 
 
 def test_every_key_a_pod_reads_is_defined():
-    secret_keys = {line.split("=", 1)[0] for line in
-                   (K8S / "secrets.env.example").read_text().splitlines()
-                   if line and not line.startswith("#")}
+    secret_keys = {
+        line.split("=", 1)[0]
+        for line in (K8S / "secrets.env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     config = by_kind("ConfigMap")["parvis-config"]["data"]
     for _, doc in ALL:
         if doc["kind"] not in ("Deployment", "StatefulSet", "Job"):
@@ -123,8 +124,9 @@ def test_the_blob_volume_is_shared_by_the_gateway_and_documents():
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
     for name in ("gateway", "documents"):
         volumes = _pod_spec(by_kind("Deployment")[name])["volumes"]
-        assert any(v.get("persistentVolumeClaim", {}).get("claimName") == "parvis-blobs"
-                   for v in volumes), name
+        assert any(v.get("persistentVolumeClaim", {}).get("claimName") == "parvis-blobs" for v in volumes), (
+            name
+        )
 
 
 def test_prometheus_scrapes_the_annotated_pods_and_every_piece_is_annotated():
@@ -135,8 +137,7 @@ def test_prometheus_scrapes_the_annotated_pods_and_every_piece_is_annotated():
         annotations = by_kind("Deployment")[name]["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"
         port = int(annotations["prometheus.io/port"])
-        ports = [p["containerPort"] for p in _pod_spec(by_kind("Deployment")[name])
-                 ["containers"][0]["ports"]]
+        ports = [p["containerPort"] for p in _pod_spec(by_kind("Deployment")[name])["containers"][0]["ports"]]
         assert port in ports
 
 
@@ -144,13 +145,51 @@ def test_the_dashboard_charts_metrics_that_the_code_exports():
     dashboard = json.loads((ROOT / "deploy" / "grafana" / "parvis-dashboard.json").read_text())
     expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     used = set(re.findall(r"\b(parvis_[a-z_]+?)(?:_bucket)?\b", " ".join(expressions)))
-    code = " ".join(path.read_text() for path in [
-        ROOT / "contracts" / "parvis_contracts" / "metrics.py",
-        ROOT / "contracts" / "parvis_contracts" / "runner.py",
-        ROOT / "gateway" / "metrics.py"])
+    code = " ".join(
+        path.read_text()
+        for path in [
+            ROOT / "contracts" / "parvis_contracts" / "metrics.py",
+            ROOT / "contracts" / "parvis_contracts" / "runner.py",
+            ROOT / "gateway" / "metrics.py",
+        ]
+    )
     assert used, expressions
     for metric in used:
         assert f'"{metric}"' in code, metric
     titles = " ".join(p["title"] for p in dashboard["panels"]).lower()
     for topic in ("rpc calls", "latency", "errors", "replicas", "queue depth"):
         assert topic in titles
+
+
+# --- manifests made from a plug-in declaration (python -m deploy.manifests)
+
+
+def test_a_plugin_gets_valid_manifests_from_its_declaration():
+    from deploy import manifests
+    from parvis_contracts.plugins import ServicePlugin
+
+    declared = ServicePlugin(
+        name="polls",
+        service="parvis_polls.service:PollsService",
+        migrations="parvis_polls:migrations",
+        metrics_port_name="metrics",
+        readiness="parvis_contracts.probe",
+    )
+    made = manifests.kubernetes(declared)
+    assert [doc["kind"] for doc in made] == [
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+    ]
+    for doc in made:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    container = made[0]["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["service", "polls"]
+    assert container["readinessProbe"]["exec"]["command"][:3] == ["python", "-m", "parvis_contracts.probe"]
+    assert made[0]["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+    # the same keys as the hand-written ones: configuration and secrets, nothing else
+    core = by_kind("Deployment")["feed"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["envFrom"] == core["envFrom"]
+    assert "PARVIS_POLLS_DB_URL" in manifests.compose(declared)
+    assert manifests.database_sql(declared) == "CREATE DATABASE polls;\n"

@@ -3,6 +3,7 @@
 pip-audit itself is not run here (it needs the vulnerability service); its JSON report and
 its failures are given to the gate's decision, as pip-audit 2.x writes them.
 """
+
 import importlib.util
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,8 +24,12 @@ def dep(name, version="1.0", vulns=None, skipped=False):
 
 
 def test_a_vulnerability_fails_and_is_named():
-    report = {"dependencies": [dep("flask"), dep("jinja2", "3.0", [
-        {"id": "GHSA-xxxx", "fix_versions": ["3.1.6"], "aliases": []}])]}
+    report = {
+        "dependencies": [
+            dep("flask"),
+            dep("jinja2", "3.0", [{"id": "GHSA-xxxx", "fix_versions": ["3.1.6"], "aliases": []}]),
+        ]
+    }
     status, message = gate.verdict(1, report, "")
     assert status == "vulnerable"
     assert "jinja2 3.0: GHSA-xxxx (fixed in 3.1.6)" in message
@@ -65,10 +70,10 @@ def test_the_ignore_file_needs_a_reason_for_every_id(tmp_path):
     gate.read_ignores(gate.IGNORE_FILE)
 
 
-@pytest.mark.parametrize("status, counts, rc", [
-    ("clean", (0, 0), 0), ("skipped", (0, 1), 0), ("vulnerable", (1, 0), 1)])
-def test_the_verdict_is_recorded_for_the_summary(tmp_path, monkeypatch, capsys, status, counts,
-                                                 rc):
+@pytest.mark.parametrize(
+    "status, counts, rc", [("clean", (0, 0), 0), ("skipped", (0, 1), 0), ("vulnerable", (1, 0), 1)]
+)
+def test_the_verdict_is_recorded_for_the_summary(tmp_path, monkeypatch, capsys, status, counts, rc):
     reports = {
         "clean": {"dependencies": [dep("flask")]},
         "skipped": {"dependencies": [dep("flask", skipped=True)]},

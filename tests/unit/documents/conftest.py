@@ -6,6 +6,7 @@ table's communities (A private with a guest, B private, C open, S secret) and
 its people; ``world.upload`` stages bytes in the blob store the way the gateway
 does, then calls the service with the staged reference.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,7 +19,6 @@ from parvis_contracts.db import session_factory
 from services.documents.models import metadata
 from services.documents.service import DocumentsService
 from tests.support import AccessTableWorld, FakeClock, build_access_table, unit_engine
-
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
@@ -42,16 +42,17 @@ class World(AccessTableWorld):
         return {"blobs": self.store}
 
     def stage(self, data: bytes) -> dict:
-        return as_dict(self.store.stage(io.BytesIO(data), 10 ** 9))
+        return as_dict(self.store.stage(io.BytesIO(data), 10**9))
 
     def upload(self, caller, name="report.pdf", data=PDF, cid="A", folder_id=None, comment=""):
-        return self.svc(caller).create_document(community_id=cid, folder_id=folder_id,
-                                                name=name, staged=self.stage(data),
-                                                comment=comment)
+        return self.svc(caller).create_document(
+            community_id=cid, folder_id=folder_id, name=name, staged=self.stage(data), comment=comment
+        )
 
     def new_version(self, caller, document_id, data, comment="", name=None):
-        return self.svc(caller).add_version(document_id=document_id, staged=self.stage(data),
-                                            comment=comment, name=name)
+        return self.svc(caller).add_version(
+            document_id=document_id, staged=self.stage(data), comment=comment, name=name
+        )
 
     def read(self, sha256: str) -> bytes:
         return b"".join(self.store.open_range(sha256))

@@ -1,4 +1,5 @@
 """Small helpers shared by the documents unit tests."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -17,9 +18,13 @@ def snapshot(engine, store=None) -> dict:
             counts[name] = conn.execute(select(func.count()).select_from(table)).scalar()
         docs = metadata.tables["documents"]
         counts["document_state"] = sorted(
-            tuple(str(v) for v in row) for row in conn.execute(select(
-                docs.c.id, docs.c.name, docs.c.folder_id, docs.c.version, docs.c.sha256,
-                docs.c.deleted_at)))
+            tuple(str(v) for v in row)
+            for row in conn.execute(
+                select(
+                    docs.c.id, docs.c.name, docs.c.folder_id, docs.c.version, docs.c.sha256, docs.c.deleted_at
+                )
+            )
+        )
     if store is not None:
         counts["blobs"] = sorted(store.blobs)
         counts["staged"] = sorted(store.staged)
@@ -33,5 +38,9 @@ def outbox_types(engine) -> list[str]:
 def outbox_payloads(engine, event_type: str) -> list[dict]:
     outbox = metadata.tables["outbox"]
     with engine.connect() as conn:
-        return [r.payload for r in conn.execute(select(outbox.c.payload).where(
-            outbox.c.event_type == event_type).order_by(outbox.c.id))]
+        return [
+            r.payload
+            for r in conn.execute(
+                select(outbox.c.payload).where(outbox.c.event_type == event_type).order_by(outbox.c.id)
+            )
+        ]

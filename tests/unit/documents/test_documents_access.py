@@ -2,6 +2,7 @@
 
 Invisible answers exactly like unknown: the same ``NotFound`` message.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -67,7 +68,7 @@ def test_open_communities_are_read_by_employees_not_by_guests(world):
     doc = world.upload(world.manager, "open.pdf", cid="C")
     assert reads(world, world.employee, doc["id"])["download_v1"]["number"] == 1
     assert world.svc(world.employee).list_folder(community_id="C")["can_write"] is False
-    with pytest.raises(Forbidden):                 # visible, not a member: 403 on writes
+    with pytest.raises(Forbidden):  # visible, not a member: 403 on writes
         world.upload(world.employee, "mine.pdf", cid="C")
     assert set(reads(world, world.guest, doc["id"]).values()) == {UNKNOWN}
 
@@ -99,17 +100,15 @@ def test_a_guest_reaches_only_the_banks_of_their_communities(world):
     assert reads(world, world.outsider_guest, mine["id"])["get"]["name"] == "mine.pdf"
     assert set(reads(world, world.outsider_guest, theirs["id"]).values()) == {UNKNOWN}
     with pytest.raises(NotFound):
-        world.svc(world.outsider_guest).describe_documents(community_id="A",
-                                                           document_ids=[theirs["id"]])
+        world.svc(world.outsider_guest).describe_documents(community_id="A", document_ids=[theirs["id"]])
 
 
 def test_the_bin_is_for_managers_and_admin_members(world, doc):
     world.svc(world.member).delete_document(document_id=doc["id"])
-    with pytest.raises(Forbidden):              # an admin not a member: the card, not the bin
+    with pytest.raises(Forbidden):  # an admin not a member: the card, not the bin
         world.svc(world.admin).list_bin(community_id="A")
     world.join("A", world.admin)
-    assert [d["id"] for d in world.svc(world.admin).list_bin(community_id="A")["items"]] == \
-        [doc["id"]]
+    assert [d["id"] for d in world.svc(world.admin).list_bin(community_id="A")["items"]] == [doc["id"]]
     assert world.svc(world.admin).list_folder(community_id="A")["can_manage"] is True
 
 

@@ -1,4 +1,5 @@
 """The document bank: folders, uploads, versions, rename/move, bin, downloads, events."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,8 +7,7 @@ import uuid
 
 import pytest
 
-from parvis_contracts.errors import (Conflict, Forbidden, NotFound, PayloadTooLarge,
-                                     ValidationFailed)
+from parvis_contracts.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 
 from .conftest import PDF, PNG, TEXT
 from .helpers import outbox_payloads, outbox_types, snapshot
@@ -18,6 +18,7 @@ def sha(data: bytes) -> str:
 
 
 # --- folders ---------------------------------------------------------------------------
+
 
 def test_folders_nest_list_rename_move_and_delete_when_empty(world):
     svc = world.svc(world.member)
@@ -38,13 +39,11 @@ def test_folders_nest_list_rename_move_and_delete_when_empty(world):
     assert renamed["name"] == "Version 2"
     moved = svc.move_folder(folder_id=v2["id"], parent_id=None)
     assert moved["parent_id"] is None
-    assert sorted(f["name"] for f in svc.list_folder(community_id="A")["folders"]) == \
-        ["Plans", "Version 2"]
+    assert sorted(f["name"] for f in svc.list_folder(community_id="A")["folders"]) == ["Plans", "Version 2"]
 
     with pytest.raises(Conflict):
-        svc.delete_folder(folder_id=v2["id"])            # holds spec.pdf
-    assert svc.delete_folder(folder_id=plans["id"]) == {"folder_id": plans["id"],
-                                                        "deleted": True}
+        svc.delete_folder(folder_id=v2["id"])  # holds spec.pdf
+    assert svc.delete_folder(folder_id=plans["id"]) == {"folder_id": plans["id"], "deleted": True}
     with pytest.raises(NotFound):
         svc.list_folder(community_id="A", folder_id=plans["id"])
 
@@ -62,12 +61,10 @@ def test_a_folder_cannot_move_into_itself_or_a_descendant(world):
 
 def test_folders_of_another_community_are_unknown(world):
     world.join("B", world.member)
-    b_folder = world.svc(world.member).create_folder(community_id="B", parent_id=None,
-                                                     name="B stuff")
+    b_folder = world.svc(world.member).create_folder(community_id="B", parent_id=None, name="B stuff")
     before = snapshot(world.engine, world.store)
     with pytest.raises(NotFound):
-        world.svc(world.member).create_folder(community_id="A", parent_id=b_folder["id"],
-                                              name="x")
+        world.svc(world.member).create_folder(community_id="A", parent_id=b_folder["id"], name="x")
     with pytest.raises(NotFound):
         world.upload(world.member, folder_id=b_folder["id"])
     assert snapshot(world.engine, world.store) == before
@@ -78,15 +75,17 @@ def test_name_clashes_in_a_folder_are_conflicts_case_insensitively(world):
     svc.create_folder(community_id="A", parent_id=None, name="Plans")
     doc = world.upload(world.member, "Report.pdf")
     before = snapshot(world.engine, world.store)
-    for call in (lambda: svc.create_folder(community_id="A", parent_id=None, name="plans"),
-                 lambda: svc.create_folder(community_id="A", parent_id=None, name="REPORT.PDF"),
-                 lambda: world.upload(world.member, "report.pdf"),
-                 lambda: world.upload(world.member, "PLANS"),
-                 lambda: svc.prepare_upload(community_id="A", folder_id=None, name="report.PDF")):
+    for call in (
+        lambda: svc.create_folder(community_id="A", parent_id=None, name="plans"),
+        lambda: svc.create_folder(community_id="A", parent_id=None, name="REPORT.PDF"),
+        lambda: world.upload(world.member, "report.pdf"),
+        lambda: world.upload(world.member, "PLANS"),
+        lambda: svc.prepare_upload(community_id="A", folder_id=None, name="report.PDF"),
+    ):
         with pytest.raises(Conflict) as exc:
             call()
         assert "name" in exc.value.details
-    assert snapshot(world.engine, world.store) == before       # staged uploads discarded
+    assert snapshot(world.engine, world.store) == before  # staged uploads discarded
     # the same name is fine in another folder, and in another community
     other = svc.create_folder(community_id="A", parent_id=None, name="Other")
     assert world.upload(world.member, "report.pdf", folder_id=other["id"])["version"] == 1
@@ -99,6 +98,7 @@ def test_name_clashes_in_a_folder_are_conflicts_case_insensitively(world):
 
 # --- uploads and versions -----------------------------------------------------------------
 
+
 def test_upload_stores_the_bytes_once_and_emits_an_event(world):
     doc = world.upload(world.member, "report.pdf", comment="first draft")
     assert doc["name"] == "report.pdf" and doc["version"] == 1
@@ -107,7 +107,7 @@ def test_upload_stores_the_bytes_once_and_emits_an_event(world):
     assert doc["created_by"] == doc["updated_by"] == world.member.user_id
     assert world.read(sha(PDF)) == PDF and world.store.staged == {}
 
-    copy = world.upload(world.other_member, "copy.pdf")             # the same bytes
+    copy = world.upload(world.other_member, "copy.pdf")  # the same bytes
     assert copy["sha256"] == doc["sha256"]
     assert list(world.store.blobs) == [sha(PDF)]
 
@@ -127,8 +127,7 @@ def test_new_versions_keep_every_old_version_listed_and_downloadable(world):
     full = world.svc(world.guest).get_document(document_id=doc["id"])
     assert [v["number"] for v in full["versions"]] == [2, 1]
     assert [v["comment"] for v in full["versions"]] == ["added l3", ""]
-    assert [v["author_id"] for v in full["versions"]] == [world.other_member.user_id,
-                                                         world.member.user_id]
+    assert [v["author_id"] for v in full["versions"]] == [world.other_member.user_id, world.member.user_id]
     assert all(v["created_at"] for v in full["versions"])
 
     latest = world.svc(world.guest).download_info(document_id=doc["id"])
@@ -144,8 +143,10 @@ def test_new_versions_keep_every_old_version_listed_and_downloadable(world):
     assert restored["version"] == 3 and restored["sha256"] == sha(TEXT)
     versions = world.svc(world.member).get_document(document_id=doc["id"])["versions"]
     assert versions[0]["comment"] == "Restored version 1" and len(versions) == 3
-    assert outbox_types(world.engine) == ["documents.document_created"] + \
-        ["documents.document_version_added"] * 2
+    assert (
+        outbox_types(world.engine)
+        == ["documents.document_created"] + ["documents.document_version_added"] * 2
+    )
 
 
 def test_a_version_may_carry_its_own_file_name(world):
@@ -159,8 +160,10 @@ def test_a_version_may_carry_its_own_file_name(world):
 def test_prepare_upload_checks_everything_before_the_body_is_read(world, monkeypatch):
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", "1000")
     svc = world.svc(world.member)
-    assert svc.prepare_upload(community_id="A", folder_id=None, name="a.pdf", size=10) == \
-        {"max_bytes": 1000, "name": "a.pdf"}
+    assert svc.prepare_upload(community_id="A", folder_id=None, name="a.pdf", size=10) == {
+        "max_bytes": 1000,
+        "name": "a.pdf",
+    }
     with pytest.raises(PayloadTooLarge) as exc:
         svc.prepare_upload(community_id="A", folder_id=None, name="a.pdf", size=1001)
     assert exc.value.details == {"max_bytes": 1000}
@@ -173,17 +176,22 @@ def test_prepare_upload_checks_everything_before_the_body_is_read(world, monkeyp
         world.svc(world.employee).prepare_upload(community_id="A", folder_id=None, name="a.pdf")
     doc = world.upload(world.member, "a.pdf")
     # a new version of a document: no clash with its own name
-    assert svc.prepare_upload(community_id="A", folder_id=None, name="a.pdf",
-                              document_id=doc["id"])["name"] == "a.pdf"
+    assert (
+        svc.prepare_upload(community_id="A", folder_id=None, name="a.pdf", document_id=doc["id"])["name"]
+        == "a.pdf"
+    )
     with pytest.raises(NotFound):
         svc.prepare_upload(community_id="B", folder_id=None, name="a.pdf", document_id=doc["id"])
 
 
 # --- bad input: a clear 4xx and nothing half-stored -------------------------------------------
 
-@pytest.mark.parametrize("name", ["../etc/passwd", "a/b.pdf", "a\\b.pdf", "..", "",
-                                  "nul\x00.pdf", "x" * 250 + ".pdf"],
-                         ids=["dotdot", "slash", "backslash", "dots", "empty", "nul", "long"])
+
+@pytest.mark.parametrize(
+    "name",
+    ["../etc/passwd", "a/b.pdf", "a\\b.pdf", "..", "", "nul\x00.pdf", "x" * 250 + ".pdf"],
+    ids=["dotdot", "slash", "backslash", "dots", "empty", "nul", "long"],
+)
 def test_bad_names_are_refused_and_nothing_is_kept(world, name):
     before = snapshot(world.engine, world.store)
     with pytest.raises(ValidationFailed) as exc:
@@ -194,9 +202,11 @@ def test_bad_names_are_refused_and_nothing_is_kept(world, name):
     assert snapshot(world.engine, world.store) == before
 
 
-@pytest.mark.parametrize("name,data", [("empty.pdf", b""), ("fake.pdf", PNG),
-                                       ("photo.png", PDF), ("script.txt", b"\x00\x01binary")],
-                         ids=["empty", "png-as-pdf", "pdf-as-png", "binary-as-text"])
+@pytest.mark.parametrize(
+    "name,data",
+    [("empty.pdf", b""), ("fake.pdf", PNG), ("photo.png", PDF), ("script.txt", b"\x00\x01binary")],
+    ids=["empty", "png-as-pdf", "pdf-as-png", "binary-as-text"],
+)
 def test_wrong_content_is_refused_and_nothing_is_kept(world, name, data):
     before = snapshot(world.engine, world.store)
     with pytest.raises(ValidationFailed) as exc:
@@ -236,10 +246,12 @@ def test_uploads_to_an_archived_community_are_forbidden(world):
         world.new_version(world.manager, doc["id"], PDF + b"%v2\n")
     with pytest.raises(Forbidden):
         svc.prepare_upload(community_id="A", folder_id=None, name="b.pdf")
-    for call in (lambda: svc.create_folder(community_id="A", parent_id=None, name="F"),
-                 lambda: svc.rename_document(document_id=doc["id"], name="b.pdf"),
-                 lambda: svc.delete_document(document_id=doc["id"]),
-                 lambda: svc.restore_version(document_id=doc["id"], number=1)):
+    for call in (
+        lambda: svc.create_folder(community_id="A", parent_id=None, name="F"),
+        lambda: svc.rename_document(document_id=doc["id"], name="b.pdf"),
+        lambda: svc.delete_document(document_id=doc["id"]),
+        lambda: svc.restore_version(document_id=doc["id"], number=1),
+    ):
         with pytest.raises(Forbidden):
             call()
     assert snapshot(world.engine, world.store) == before
@@ -251,13 +263,19 @@ def test_a_staged_key_that_does_not_exist(world):
     before = snapshot(world.engine, world.store)
     with pytest.raises(ValidationFailed) as exc:
         world.svc(world.member).create_document(
-            community_id="A", folder_id=None, name="a.pdf",
-            staged={"key": uuid.uuid4().hex, "sha256": sha(PDF), "size": len(PDF)})
+            community_id="A",
+            folder_id=None,
+            name="a.pdf",
+            staged={"key": uuid.uuid4().hex, "sha256": sha(PDF), "size": len(PDF)},
+        )
     assert "file" in exc.value.details
     with pytest.raises(ValidationFailed) as exc:
         world.svc(world.member).create_document(
-            community_id="A", folder_id=None, name="a.pdf",
-            staged={"key": "../../x", "sha256": "zz", "size": -1})
+            community_id="A",
+            folder_id=None,
+            name="a.pdf",
+            staged={"key": "../../x", "sha256": "zz", "size": -1},
+        )
     assert {"key", "sha256", "size"} <= set(exc.value.details["staged"])
     assert snapshot(world.engine, world.store) == before
 
@@ -265,32 +283,33 @@ def test_a_staged_key_that_does_not_exist(world):
 def test_a_refused_upload_by_an_outsider_is_discarded_too(world):
     staged = world.stage(PDF)
     with pytest.raises(NotFound):
-        world.svc(world.employee).create_document(community_id="A", folder_id=None,
-                                                  name="a.pdf", staged=staged)
+        world.svc(world.employee).create_document(
+            community_id="A", folder_id=None, name="a.pdf", staged=staged
+        )
     assert world.store.staged == {} and world.store.blobs == {}
 
 
 # --- rename, move, bin ----------------------------------------------------------------------
+
 
 def test_rename_move_and_delete_need_the_author_or_a_moderator(world):
     doc = world.upload(world.member, "a.pdf")
     folder = world.svc(world.member).create_folder(community_id="A", parent_id=None, name="F")
     for caller in (world.other_member, world.guest):
         svc = world.svc(caller)
-        for method, kwargs in (("rename_document", {"document_id": doc["id"], "name": "b.pdf"}),
-                               ("move_document", {"document_id": doc["id"],
-                                                  "folder_id": folder["id"]}),
-                               ("delete_document", {"document_id": doc["id"]}),
-                               ("rename_folder", {"folder_id": folder["id"], "name": "G"}),
-                               ("delete_folder", {"folder_id": folder["id"]})):
+        for method, kwargs in (
+            ("rename_document", {"document_id": doc["id"], "name": "b.pdf"}),
+            ("move_document", {"document_id": doc["id"], "folder_id": folder["id"]}),
+            ("delete_document", {"document_id": doc["id"]}),
+            ("rename_folder", {"folder_id": folder["id"], "name": "G"}),
+            ("delete_folder", {"folder_id": folder["id"]}),
+        ):
             with pytest.raises(Forbidden):
                 getattr(svc, method)(**kwargs)
-    assert world.svc(world.member).rename_document(document_id=doc["id"],
-                                                   name="b.pdf")["name"] == "b.pdf"
+    assert world.svc(world.member).rename_document(document_id=doc["id"], name="b.pdf")["name"] == "b.pdf"
     moved = world.svc(world.manager).move_document(document_id=doc["id"], folder_id=folder["id"])
     assert moved["folder_id"] == folder["id"]
-    assert world.svc(world.manager).rename_folder(folder_id=folder["id"],
-                                                  name="G")["name"] == "G"
+    assert world.svc(world.manager).rename_folder(folder_id=folder["id"], name="G")["name"] == "G"
 
 
 def test_the_bin_keeps_documents_for_managers_to_restore(world):
@@ -325,7 +344,7 @@ def test_the_bin_keeps_documents_for_managers_to_restore(world):
     restored = world.svc(world.manager).restore_document(document_id=doc["id"])
     assert restored["deleted_at"] is None
     assert world.svc(world.guest).download_info(document_id=doc["id"]) == old_version
-    with pytest.raises(NotFound):                    # not in the bin any more
+    with pytest.raises(NotFound):  # not in the bin any more
         world.svc(world.manager).restore_document(document_id=doc["id"])
 
 
@@ -345,22 +364,21 @@ def test_a_binned_document_of_a_deleted_folder_is_restored_at_the_root(world):
     world.svc(world.member).delete_folder(folder_id=folder["id"])
     restored = world.svc(world.manager).restore_document(document_id=doc["id"])
     assert restored["folder_id"] is None
-    assert [d["id"] for d in world.svc(world.member).list_folder(community_id="A")["documents"]] \
-        == [doc["id"]]
+    assert [d["id"] for d in world.svc(world.member).list_folder(community_id="A")["documents"]] == [
+        doc["id"]
+    ]
 
 
 def test_describe_documents_for_posts(world):
     a = world.upload(world.member, "a.pdf")
     b = world.upload(world.member, "b.txt", data=TEXT)
-    described = world.svc(world.guest).describe_documents(community_id="A",
-                                                          document_ids=[b["id"], a["id"]])
+    described = world.svc(world.guest).describe_documents(community_id="A", document_ids=[b["id"], a["id"]])
     assert [d["name"] for d in described] == ["b.txt", "a.pdf"]
     with pytest.raises(NotFound):
-        world.svc(world.guest).describe_documents(community_id="A",
-                                                  document_ids=[a["id"], "nope"])
+        world.svc(world.guest).describe_documents(community_id="A", document_ids=[a["id"], "nope"])
     world.join("B", world.member)
     in_b = world.upload(world.member, "c.pdf", cid="B")
-    with pytest.raises(NotFound):                    # a document of another community
+    with pytest.raises(NotFound):  # a document of another community
         world.svc(world.member).describe_documents(community_id="A", document_ids=[in_b["id"]])
     with pytest.raises(NotFound):
         world.svc(world.employee).describe_documents(community_id="A", document_ids=[a["id"]])
@@ -374,8 +392,10 @@ def test_a_rename_cannot_give_the_bytes_another_type(world):
             world.svc(world.member).rename_document(document_id=doc["id"], name=name)
         assert "file" in exc.value.details
     assert snapshot(world.engine, world.store) == before
-    assert world.svc(world.member).rename_document(document_id=doc["id"],
-                                                   name="Scan 2026.PDF")["name"] == "Scan 2026.PDF"
+    assert (
+        world.svc(world.member).rename_document(document_id=doc["id"], name="Scan 2026.PDF")["name"]
+        == "Scan 2026.PDF"
+    )
 
 
 def test_the_database_backs_the_name_check_when_two_uploads_race(world, monkeypatch):
@@ -385,7 +405,7 @@ def test_the_database_backs_the_name_check_when_two_uploads_race(world, monkeypa
     world.svc(world.member).create_folder(community_id="A", parent_id=None, name="F")
     before = snapshot(world.engine, world.store)
     monkeypatch.setattr(bank, "check_name_free", lambda *args, **kwargs: None)
-    with pytest.raises(Conflict) as exc:                 # the twin passed the check too
+    with pytest.raises(Conflict) as exc:  # the twin passed the check too
         world.upload(world.other_member, "A.pdf", data=PDF + b"%twin\n")
     assert "name" in exc.value.details
     with pytest.raises(Conflict):

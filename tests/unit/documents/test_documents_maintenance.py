@@ -3,6 +3,7 @@
 The service clock is a ``FakeClock``; blob and staged-object times are set in
 the in-memory store relative to it, so nothing waits.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,15 +44,14 @@ def test_the_bin_is_purged_after_thirty_days_then_the_bytes_go(world):
     world.svc(world.member).delete_document(document_id=doc["id"])
     world.clock.advance(days=29)
     assert maintain(world)["purged"] == 0
-    assert [d["id"] for d in world.svc(world.manager).list_bin(community_id="A")["items"]] == \
-        [doc["id"]]
+    assert [d["id"] for d in world.svc(world.manager).list_bin(community_id="A")["items"]] == [doc["id"]]
 
     world.clock.advance(days=1, minutes=1)
     age_blobs(world)
     done = maintain(world)
     assert done["purged"] == 1 and done["orphans_recorded"] == 1
     assert count(world, Document) == 1 and count(world, DocumentVersion) == 1
-    assert world.store.exists(sha(PDF))                  # recorded, not deleted yet
+    assert world.store.exists(sha(PDF))  # recorded, not deleted yet
 
     world.clock.advance(minutes=30)
     assert maintain(world)["blobs_deleted"] == 0
@@ -77,16 +77,15 @@ def test_bytes_shared_with_a_live_document_are_kept(world):
 
 
 def test_an_upload_of_orphan_bytes_saves_them_from_the_sweep(world):
-    world.store.put_bytes(PDF)                      # left behind by a failed transaction
+    world.store.put_bytes(PDF)  # left behind by a failed transaction
     age_blobs(world)
     assert maintain(world)["orphans_recorded"] == 1
-    doc = world.upload(world.member, "a.pdf")       # the same bytes, committed again
+    doc = world.upload(world.member, "a.pdf")  # the same bytes, committed again
     assert count(world, OrphanBlob) == 0
     world.clock.advance(hours=2)
     age_blobs(world, hours=3)
     assert maintain(world)["blobs_deleted"] == 0
-    assert world.read(world.svc(world.member).download_info(document_id=doc["id"])["sha256"]) \
-        == PDF
+    assert world.read(world.svc(world.member).download_info(document_id=doc["id"])["sha256"]) == PDF
 
 
 def test_young_blobs_are_not_recorded(world):
@@ -106,8 +105,7 @@ def test_stale_staged_uploads_are_discarded(world):
 
 
 def test_each_pass_is_bounded(world):
-    ids = [world.upload(world.member, f"d{i}.txt", data=TEXT + bytes([65 + i]))["id"]
-           for i in range(5)]
+    ids = [world.upload(world.member, f"d{i}.txt", data=TEXT + bytes([65 + i]))["id"] for i in range(5)]
     for doc_id in ids:
         world.svc(world.member).delete_document(document_id=doc_id)
     world.clock.advance(days=31)

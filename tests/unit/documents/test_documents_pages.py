@@ -1,4 +1,5 @@
 """Pages: revisions, conflicts, diff, [[links]] and backlinks, sanitised rendering, events."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -34,8 +35,12 @@ def test_create_update_history_and_old_revisions(world):
     assert page["revision"] == 1 and page["slug"] == "onboarding"
     assert "<p>Step 1" in page["html"]
     updated = world.svc(world.guest).update_page(
-        page_id=page["id"], title="Onboarding guide", body="Step 1\nStep 2 bis\nStep 3\n",
-        base_revision=1, comment="more steps")
+        page_id=page["id"],
+        title="Onboarding guide",
+        body="Step 1\nStep 2 bis\nStep 3\n",
+        base_revision=1,
+        comment="more steps",
+    )
     assert updated["revision"] == 2 and updated["title"] == "Onboarding guide"
     assert updated["updated_by"] == world.guest.user_id
 
@@ -60,30 +65,30 @@ def test_create_update_history_and_old_revisions(world):
 
 def test_an_edit_based_on_an_old_revision_is_a_conflict(world):
     page = world.svc(world.member).create_page(community_id="A", title="P", body="a")
-    world.svc(world.member).update_page(page_id=page["id"], title="P", body="b",
-                                        base_revision=1)
+    world.svc(world.member).update_page(page_id=page["id"], title="P", body="b", base_revision=1)
     before = snapshot(world.engine)
     with pytest.raises(Conflict) as exc:
-        world.svc(world.other_member).update_page(page_id=page["id"], title="P", body="c",
-                                                  base_revision=1)
+        world.svc(world.other_member).update_page(page_id=page["id"], title="P", body="c", base_revision=1)
     assert exc.value.details["latest"] == 2
-    with pytest.raises(ValidationFailed):              # nothing changed
-        world.svc(world.member).update_page(page_id=page["id"], title="P", body="b",
-                                            base_revision=2)
+    with pytest.raises(ValidationFailed):  # nothing changed
+        world.svc(world.member).update_page(page_id=page["id"], title="P", body="b", base_revision=2)
     assert snapshot(world.engine) == before
 
 
 def test_diff_between_any_two_revisions(world):
     svc = world.svc(world.member)
     page = svc.create_page(community_id="A", title="P", body="one\ntwo\nthree\n")
-    svc.update_page(page_id=page["id"], title="P", body="one\n2\nthree\nfour\n",
-                    base_revision=1)
+    svc.update_page(page_id=page["id"], title="P", body="one\n2\nthree\nfour\n", base_revision=1)
     svc.update_page(page_id=page["id"], title="P", body="four\n", base_revision=2)
     d = svc.diff_page(page_id=page["id"], from_revision=1, to_revision=2)
     assert d["from"] == 1 and d["to"] == 2
-    assert d["lines"] == [{"op": "equal", "text": "one"}, {"op": "delete", "text": "two"},
-                          {"op": "insert", "text": "2"}, {"op": "equal", "text": "three"},
-                          {"op": "insert", "text": "four"}]
+    assert d["lines"] == [
+        {"op": "equal", "text": "one"},
+        {"op": "delete", "text": "two"},
+        {"op": "insert", "text": "2"},
+        {"op": "equal", "text": "three"},
+        {"op": "insert", "text": "four"},
+    ]
     back = svc.diff_page(page_id=page["id"], from_revision=3, to_revision=1)
     assert [line["op"] for line in back["lines"]] == ["delete", "insert", "insert", "insert"]
     with pytest.raises(NotFound):
@@ -93,24 +98,25 @@ def test_diff_between_any_two_revisions(world):
 
 
 def test_diff_lines_of_identical_texts_are_all_equal():
-    assert diff_lines("a\nb", "a\nb") == [{"op": "equal", "text": "a"},
-                                          {"op": "equal", "text": "b"}]
+    assert diff_lines("a\nb", "a\nb") == [{"op": "equal", "text": "a"}, {"op": "equal", "text": "b"}]
     assert diff_lines("", "x") == [{"op": "insert", "text": "x"}]
 
 
 def test_links_between_pages_backlinks_and_create_links(world):
     svc = world.svc(world.member)
-    home = svc.create_page(community_id="A", title="Home",
-                           body="See [[Procedures]] and [[Glossary]] and [[procedures]].")
+    home = svc.create_page(
+        community_id="A", title="Home", body="See [[Procedures]] and [[Glossary]] and [[procedures]]."
+    )
     procedures = svc.create_page(community_id="A", title="Procedures", body="Back to [[home]]")
     got = svc.get_page(page_id=home["id"])
-    assert got["links"] == [{"title": "Glossary", "page_id": None},
-                            {"title": "Procedures", "page_id": procedures["id"]}]
+    assert got["links"] == [
+        {"title": "Glossary", "page_id": None},
+        {"title": "Procedures", "page_id": procedures["id"]},
+    ]
     assert f'href="/pages/{procedures["id"]}"' in got["html"]
     assert 'href="/communities/A/pages?title=Glossary"' in got["html"]
     assert got["backlinks"] == [{"id": procedures["id"], "title": "Procedures"}]
-    assert svc.get_page(page_id=procedures["id"])["backlinks"] == [
-        {"id": home["id"], "title": "Home"}]
+    assert svc.get_page(page_id=procedures["id"])["backlinks"] == [{"id": home["id"], "title": "Home"}]
 
     glossary = svc.create_page(community_id="A", title="Glossary", body="terms")
     again = svc.get_page(page_id=home["id"])
@@ -120,8 +126,7 @@ def test_links_between_pages_backlinks_and_create_links(world):
     world.join("B", world.member)
     in_b = svc.create_page(community_id="B", title="Elsewhere", body="[[Home]]")
     assert svc.get_page(page_id=in_b["id"])["links"] == [{"title": "Home", "page_id": None}]
-    assert svc.get_page(page_id=home["id"])["backlinks"] == [
-        {"id": procedures["id"], "title": "Procedures"}]
+    assert svc.get_page(page_id=home["id"])["backlinks"] == [{"id": procedures["id"], "title": "Procedures"}]
 
 
 def test_links_in_code_are_left_alone():
@@ -130,9 +135,11 @@ def test_links_in_code_are_left_alone():
 
 
 def test_rendering_is_sanitised_like_posts(world):
-    body = ("<script>alert(1)</script> [x](javascript:alert(1)) "
-            "<img src=x onerror=alert(1)> [[<b>Bold</b> \" onmouseover=x]]")
-    with pytest.raises(ValidationFailed):          # brackets are refused in titles
+    body = (
+        "<script>alert(1)</script> [x](javascript:alert(1)) "
+        '<img src=x onerror=alert(1)> [[<b>Bold</b> " onmouseover=x]]'
+    )
+    with pytest.raises(ValidationFailed):  # brackets are refused in titles
         world.svc(world.member).create_page(community_id="A", title="a]]b", body="x")
     page = world.svc(world.member).create_page(community_id="A", title="Evil", body=body)
     tags = parsed(page["html"])
@@ -150,8 +157,15 @@ def test_titles_are_unique_per_community_and_bad_input_is_refused(world):
     with pytest.raises(Conflict) as exc:
         svc.create_page(community_id="A", title="RULES", body="x")
     assert "title" in exc.value.details
-    for title, body in (("", "x"), ("   ", "x"), ("x" * 201, "x"), ("a|b", "x"),
-                        ("T", "x" * 100_001), ("T", None), (None, "x")):
+    for title, body in (
+        ("", "x"),
+        ("   ", "x"),
+        ("x" * 201, "x"),
+        ("a|b", "x"),
+        ("T", "x" * 100_001),
+        ("T", None),
+        (None, "x"),
+    ):
         with pytest.raises(ValidationFailed):
             svc.create_page(community_id="A", title=title, body=body)
     assert snapshot(world.engine) == before
@@ -171,13 +185,11 @@ def test_page_access_follows_the_community(world):
         with pytest.raises(NotFound):
             world.svc(caller).list_pages(community_id="A")
         with pytest.raises(NotFound):
-            world.svc(caller).update_page(page_id=page["id"], title="P", body="y",
-                                          base_revision=1)
+            world.svc(caller).update_page(page_id=page["id"], title="P", body="y", base_revision=1)
     open_page = world.svc(world.manager).create_page(community_id="C", title="Open", body="x")
     assert world.svc(world.employee).get_page(page_id=open_page["id"])["title"] == "Open"
     with pytest.raises(Forbidden):
-        world.svc(world.employee).update_page(page_id=open_page["id"], title="O", body="y",
-                                              base_revision=1)
+        world.svc(world.employee).update_page(page_id=open_page["id"], title="O", body="y", base_revision=1)
     with pytest.raises(NotFound):
         world.svc(world.guest).get_page(page_id=open_page["id"])
 
@@ -191,10 +203,8 @@ def test_delete_a_page_needs_its_author_or_a_moderator(world):
     with pytest.raises(NotFound):
         world.svc(world.member).get_page(page_id=page["id"])
     # the title is free again
-    assert world.svc(world.member).create_page(community_id="A", title="P",
-                                               body="new")["revision"] == 1
-    assert outbox_types(world.engine)[-2:] == ["documents.page_deleted",
-                                               "documents.page_created"]
+    assert world.svc(world.member).create_page(community_id="A", title="P", body="new")["revision"] == 1
+    assert outbox_types(world.engine)[-2:] == ["documents.page_deleted", "documents.page_created"]
 
 
 def test_archived_community_pages_are_read_only(world):
@@ -203,8 +213,7 @@ def test_archived_community_pages_are_read_only(world):
     with pytest.raises(Forbidden):
         world.svc(world.manager).create_page(community_id="A", title="Q", body="x")
     with pytest.raises(Forbidden):
-        world.svc(world.manager).update_page(page_id=page["id"], title="P", body="y",
-                                             base_revision=1)
+        world.svc(world.manager).update_page(page_id=page["id"], title="P", body="y", base_revision=1)
     with pytest.raises(Forbidden):
         world.svc(world.manager).delete_page(page_id=page["id"])
     assert world.svc(world.guest).get_page(page_id=page["id"])["body"] == "x"

@@ -5,6 +5,7 @@ signed ``Envelope`` message bodies. ``world`` builds four communities like the
 access table's (A private with a guest, B private, C open, S secret) and the
 people of the table's columns.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +20,7 @@ from tests.support import AccessTableWorld, FakeClock, build_access_table, unit_
 
 class World(AccessTableWorld):
     service_class = FeedService
-    versioned = False           # the read-model tests give their own versions
+    versioned = False  # the read-model tests give their own versions
 
     def post(self, caller, cid="A", body="Hello", kind="message"):
         return self.svc(caller).create_post(community_id=cid, body=body, kind=kind)

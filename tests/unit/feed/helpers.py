@@ -1,4 +1,5 @@
 """Small helpers shared by the feed unit tests."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -17,9 +18,19 @@ def snapshot(engine) -> dict:
             counts[name] = conn.execute(select(func.count()).select_from(table)).scalar()
         posts = metadata.tables["posts"]
         counts["post_state"] = sorted(
-            tuple(row) for row in conn.execute(select(
-                posts.c.id, posts.c.body, posts.c.version, posts.c.like_count,
-                posts.c.comment_count, posts.c.deleted_at, posts.c.hidden)))
+            tuple(row)
+            for row in conn.execute(
+                select(
+                    posts.c.id,
+                    posts.c.body,
+                    posts.c.version,
+                    posts.c.like_count,
+                    posts.c.comment_count,
+                    posts.c.deleted_at,
+                    posts.c.hidden,
+                )
+            )
+        )
     return counts
 
 

@@ -1,4 +1,5 @@
 """One test per access rule (contracts/parvis_contracts/authz_rules.yaml), over the RPC methods."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,10 +65,12 @@ def test_admins_who_are_not_members_see_the_card_but_not_the_content(world, cid)
     """docs/security.md: the community is visible to admins, so its content answers 403."""
     post = world.post(world.manager, cid)
     svc = world.svc
-    for call in (lambda: svc(world.admin).community_wall(community_id=cid),
-                 lambda: svc(world.admin).get_post(post_id=post["id"]),
-                 lambda: svc(world.admin).list_comments(post_id=post["id"]),
-                 lambda: svc(world.admin).post_versions(post_id=post["id"])):
+    for call in (
+        lambda: svc(world.admin).community_wall(community_id=cid),
+        lambda: svc(world.admin).get_post(post_id=post["id"]),
+        lambda: svc(world.admin).list_comments(post_id=post["id"]),
+        lambda: svc(world.admin).post_versions(post_id=post["id"]),
+    ):
         with pytest.raises(Forbidden):
             call()
 
@@ -115,9 +118,11 @@ def test_non_members_cannot_write_in_a_private_community(world, who):
 def test_employees_read_but_do_not_write_in_an_open_community_they_have_not_joined(world):
     post = world.post(world.manager, "C")
     before = snapshot(world.engine)
-    for call in (lambda s: s.create_post(community_id="C", body="x"),
-                 lambda s: s.create_comment(post_id=post["id"], body="x"),
-                 lambda s: s.like_post(post_id=post["id"])):
+    for call in (
+        lambda s: s.create_post(community_id="C", body="x"),
+        lambda s: s.create_comment(post_id=post["id"], body="x"),
+        lambda s: s.like_post(post_id=post["id"]),
+    ):
         with pytest.raises(Forbidden):
             call(world.svc(world.employee))
     assert snapshot(world.engine) == before
@@ -149,10 +154,12 @@ def test_members_and_guests_cannot_touch_someone_elses_content(world, who):
     post = world.post(world.member, "A")
     comment = world.svc(world.member).create_comment(post_id=post["id"], body="c")
     before = snapshot(world.engine)
-    for call in (lambda s: s.edit_post(post_id=post["id"], body="x"),
-                 lambda s: s.delete_post(post_id=post["id"]),
-                 lambda s: s.edit_comment(comment_id=comment["id"], body="x"),
-                 lambda s: s.delete_comment(comment_id=comment["id"])):
+    for call in (
+        lambda s: s.edit_post(post_id=post["id"], body="x"),
+        lambda s: s.delete_post(post_id=post["id"]),
+        lambda s: s.edit_comment(comment_id=comment["id"], body="x"),
+        lambda s: s.delete_comment(comment_id=comment["id"]),
+    ):
         with pytest.raises(Forbidden):
             call(world.svc(caller))
     assert snapshot(world.engine) == before
@@ -181,14 +188,16 @@ def test_an_archived_community_is_read_only_for_everyone(world):
     world.community("A", archived=True, event=ev.COMMUNITIES_COMMUNITY_ARCHIVED)
     before = snapshot(world.engine)
     for caller in (world.manager, world.member, world.guest):
-        for call in (lambda s: s.create_post(community_id="A", body="x"),
-                     lambda s: s.create_comment(post_id=post["id"], body="x"),
-                     lambda s: s.like_post(post_id=post["id"]),
-                     lambda s: s.like_comment(comment_id=comment["id"]),
-                     lambda s: s.edit_post(post_id=post["id"], body="x"),
-                     lambda s: s.delete_post(post_id=post["id"]),
-                     lambda s: s.edit_comment(comment_id=comment["id"], body="x"),
-                     lambda s: s.delete_comment(comment_id=comment["id"])):
+        for call in (
+            lambda s: s.create_post(community_id="A", body="x"),
+            lambda s: s.create_comment(post_id=post["id"], body="x"),
+            lambda s: s.like_post(post_id=post["id"]),
+            lambda s: s.like_comment(comment_id=comment["id"]),
+            lambda s: s.edit_post(post_id=post["id"], body="x"),
+            lambda s: s.delete_post(post_id=post["id"]),
+            lambda s: s.edit_comment(comment_id=comment["id"], body="x"),
+            lambda s: s.delete_comment(comment_id=comment["id"]),
+        ):
             with pytest.raises(Forbidden):
                 call(world.svc(caller))
     assert snapshot(world.engine) == before
@@ -224,12 +233,10 @@ def test_newcomers_do_not_see_history_when_the_community_says_so(world, clock):
     with pytest.raises(NotFound):
         world.svc(world.member).get_post(post_id=old["id"])
     # the manager, a member from before, sees both
-    assert ids(world.svc(world.manager).community_wall(community_id="N")) == [new["id"],
-                                                                             old["id"]]
+    assert ids(world.svc(world.manager).community_wall(community_id="N")) == [new["id"], old["id"]]
     # and with history open to newcomers, the newcomer sees everything
     world.community("N", "private", history=True, event=ev.COMMUNITIES_COMMUNITY_UPDATED)
-    assert ids(world.svc(world.member).community_wall(community_id="N")) == [new["id"],
-                                                                            old["id"]]
+    assert ids(world.svc(world.member).community_wall(community_id="N")) == [new["id"], old["id"]]
 
 
 def test_a_deleted_post_is_not_found_for_everyone(world):
@@ -252,12 +259,16 @@ def test_only_managers_publish_announcements(world):
     assert world.post(world.manager, "A", kind="announcement")["kind"] == "announcement"
 
 
-@pytest.mark.parametrize("caller", [
-    None,
-    Caller(kind=KIND_SYSTEM),
-    Caller(kind=KIND_ANONYMOUS),
-    Caller(kind="person", user_id=None),
-], ids=["none", "system", "anonymous", "person-without-id"])
+@pytest.mark.parametrize(
+    "caller",
+    [
+        None,
+        Caller(kind=KIND_SYSTEM),
+        Caller(kind=KIND_ANONYMOUS),
+        Caller(kind="person", user_id=None),
+    ],
+    ids=["none", "system", "anonymous", "person-without-id"],
+)
 def test_only_signed_in_people_use_the_feed(world, caller):
     svc = world.svc(caller)
     if caller is None:

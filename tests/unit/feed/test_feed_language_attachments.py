@@ -4,6 +4,7 @@ The documents service is replaced by a small fake answering ``describe_documents
 like the real one (the service tier runs the real one): the documents of each
 community, a ``NotFound`` for anything else, ``UnknownService`` when it is down.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -18,12 +19,21 @@ from services.feed.service import FeedService
 from .helpers import snapshot
 
 DOCS = {
-    "d-a1": {"id": "d-a1", "community_id": "A", "name": "plan.pdf",
-             "content_type": "application/pdf", "size": 1234},
-    "d-a2": {"id": "d-a2", "community_id": "A", "name": "photo.png",
-             "content_type": "image/png", "size": 99},
-    "d-b1": {"id": "d-b1", "community_id": "B", "name": "secret.txt",
-             "content_type": "text/plain", "size": 5},
+    "d-a1": {
+        "id": "d-a1",
+        "community_id": "A",
+        "name": "plan.pdf",
+        "content_type": "application/pdf",
+        "size": 1234,
+    },
+    "d-a2": {"id": "d-a2", "community_id": "A", "name": "photo.png", "content_type": "image/png", "size": 99},
+    "d-b1": {
+        "id": "d-b1",
+        "community_id": "B",
+        "name": "secret.txt",
+        "content_type": "text/plain",
+        "size": 5,
+    },
 }
 
 
@@ -43,8 +53,13 @@ class FakeDocuments:
 
 
 def svc(world, caller, documents=None):
-    return worker_factory(FeedService, db=world.session(), caller=caller, clock=world.clock,
-                          documents=documents or FakeDocuments())
+    return worker_factory(
+        FeedService,
+        db=world.session(),
+        caller=caller,
+        clock=world.clock,
+        documents=documents or FakeDocuments(),
+    )
 
 
 def outbox_payloads(engine, event_type) -> list[dict]:
@@ -52,16 +67,20 @@ def outbox_payloads(engine, event_type) -> list[dict]:
 
     outbox = metadata.tables["outbox"]
     with engine.connect() as conn:
-        return list(conn.execute(select(outbox.c.payload).where(
-            outbox.c.source == event_type.source, outbox.c.event_type == event_type.name)
-            .order_by(outbox.c.id)).scalars())
+        return list(
+            conn.execute(
+                select(outbox.c.payload)
+                .where(outbox.c.source == event_type.source, outbox.c.event_type == event_type.name)
+                .order_by(outbox.c.id)
+            ).scalars()
+        )
 
 
 # --- language -----------------------------------------------------------------------
 
+
 def test_a_post_states_its_language_and_the_events_carry_it(world):
-    post = svc(world, world.member).create_post(community_id="A", body="Bonjour",
-                                                language="FR")
+    post = svc(world, world.member).create_post(community_id="A", body="Bonjour", language="FR")
     assert post["language"] == "fr"
     assert svc(world, world.member).get_post(post_id=post["id"])["language"] == "fr"
     wall = svc(world, world.member).community_wall(community_id="A")
@@ -73,8 +92,7 @@ def test_a_post_states_its_language_and_the_events_carry_it(world):
 def test_language_not_stated_is_null_and_an_edit_keeps_or_changes_it(world):
     post = svc(world, world.member).create_post(community_id="A", body="Hello")
     assert post["language"] is None
-    edited = svc(world, world.member).edit_post(post_id=post["id"], body="Hello again",
-                                                language="en")
+    edited = svc(world, world.member).edit_post(post_id=post["id"], body="Hello again", language="en")
     assert edited["language"] == "en"
     kept = svc(world, world.member).edit_post(post_id=post["id"], body="Hello, third time")
     assert kept["language"] == "en"
@@ -100,15 +118,13 @@ def test_a_bad_language_is_refused_and_nothing_is_written(world):
 
 def test_a_comment_states_its_language(world):
     post = world.post(world.member, "A")
-    comment = svc(world, world.guest).create_comment(post_id=post["id"], body="Hola",
-                                                     language="es")
+    comment = svc(world, world.guest).create_comment(post_id=post["id"], body="Hola", language="es")
     assert comment["language"] == "es"
     listed = svc(world, world.member).list_comments(post_id=post["id"])["items"]
     assert listed[0]["language"] == "es"
     edited = svc(world, world.guest).edit_comment(comment_id=comment["id"], body="Hola!")
     assert edited["language"] == "es"
-    edited = svc(world, world.guest).edit_comment(comment_id=comment["id"], body="Hallo",
-                                                  language="de")
+    edited = svc(world, world.guest).edit_comment(comment_id=comment["id"], body="Hallo", language="de")
     assert edited["language"] == "de"
     events = outbox_payloads(world.engine, ev.FEED_COMMENT_CREATED)
     events += outbox_payloads(world.engine, ev.FEED_COMMENT_UPDATED)
@@ -117,18 +133,23 @@ def test_a_comment_states_its_language(world):
 
 # --- attachments ----------------------------------------------------------------------
 
+
 def test_a_post_attaches_documents_of_its_community(world):
     docs = FakeDocuments()
     post = svc(world, world.member, docs).create_post(
-        community_id="A", body="See the plan", attachments=["d-a1", "d-a2", "d-a1"])
+        community_id="A", body="See the plan", attachments=["d-a1", "d-a2", "d-a1"]
+    )
     assert docs.calls == [("A", ["d-a1", "d-a2"])]
     assert post["attachments"] == [
         {"id": "d-a1", "name": "plan.pdf", "content_type": "application/pdf", "size": 1234},
-        {"id": "d-a2", "name": "photo.png", "content_type": "image/png", "size": 99}]
+        {"id": "d-a2", "name": "photo.png", "content_type": "image/png", "size": 99},
+    ]
     again = svc(world, world.guest).get_post(post_id=post["id"])
     assert again["attachments"] == post["attachments"]
-    assert svc(world, world.member).community_wall(
-        community_id="A")["items"][0]["attachments"] == post["attachments"]
+    assert (
+        svc(world, world.member).community_wall(community_id="A")["items"][0]["attachments"]
+        == post["attachments"]
+    )
 
 
 def test_no_attachment_no_call_to_documents(world):
@@ -147,8 +168,7 @@ def test_a_document_of_another_community_answers_like_an_unknown_one(world, ids)
         svc(world, world.member).create_post(community_id="A", body="x", attachments=["nope"])
     with pytest.raises(NotFound) as exc:
         svc(world, world.member).create_post(community_id="A", body="x", attachments=ids)
-    assert (exc.value.message, exc.value.details) == (unknown.value.message,
-                                                      unknown.value.details)
+    assert (exc.value.message, exc.value.details) == (unknown.value.message, unknown.value.details)
     assert exc.value.details == {"field": "attachments"}
     with pytest.raises(NotFound):
         svc(world, world.member).edit_post(post_id=post["id"], body="x", attachments=ids)
@@ -160,10 +180,12 @@ def test_a_documents_outage_is_unavailable_and_writes_nothing(world):
     before = snapshot(world.engine)
     with pytest.raises(Unavailable):
         svc(world, world.member, FakeDocuments(up=False)).create_post(
-            community_id="A", body="x", attachments=["d-a1"])
+            community_id="A", body="x", attachments=["d-a1"]
+        )
     with pytest.raises(Unavailable):
         svc(world, world.member, FakeDocuments(up=False)).edit_post(
-            post_id=post["id"], body="x", attachments=["d-a1"])
+            post_id=post["id"], body="x", attachments=["d-a1"]
+        )
     assert snapshot(world.engine) == before
 
 
@@ -172,7 +194,8 @@ def test_at_most_ten_attachments(world):
     docs = FakeDocuments()
     with pytest.raises(ValidationFailed) as exc:
         svc(world, world.member, docs).create_post(
-            community_id="A", body="x", attachments=[f"d-{i}" for i in range(11)])
+            community_id="A", body="x", attachments=[f"d-{i}" for i in range(11)]
+        )
     assert "attachments" in exc.value.details and docs.calls == []
     assert snapshot(world.engine) == before
 
@@ -180,22 +203,20 @@ def test_at_most_ten_attachments(world):
 def test_access_is_checked_before_documents_are_asked(world):
     docs = FakeDocuments()
     with pytest.raises(NotFound) as exc:
-        svc(world, world.employee, docs).create_post(community_id="A", body="x",
-                                                     attachments=["d-a1"])
+        svc(world, world.employee, docs).create_post(community_id="A", body="x", attachments=["d-a1"])
     assert "community" in exc.value.message and docs.calls == []
 
 
 def test_an_edit_replaces_the_attachments_and_describes_only_new_ones(world):
-    post = svc(world, world.member).create_post(community_id="A", body="v1",
-                                                attachments=["d-a1"])
+    post = svc(world, world.member).create_post(community_id="A", body="v1", attachments=["d-a1"])
     docs = FakeDocuments()
     kept = svc(world, world.member, docs).edit_post(post_id=post["id"], body="v2")
     assert [a["id"] for a in kept["attachments"]] == ["d-a1"] and docs.calls == []
-    both = svc(world, world.member, docs).edit_post(post_id=post["id"], body="v3",
-                                                    attachments=["d-a2", "d-a1"])
+    both = svc(world, world.member, docs).edit_post(
+        post_id=post["id"], body="v3", attachments=["d-a2", "d-a1"]
+    )
     assert [a["id"] for a in both["attachments"]] == ["d-a2", "d-a1"]
     assert docs.calls == [("A", ["d-a2"])]
-    none = svc(world, world.member, docs).edit_post(post_id=post["id"], body="v4",
-                                                    attachments=[])
+    none = svc(world, world.member, docs).edit_post(post_id=post["id"], body="v4", attachments=[])
     assert none["attachments"] == []
     assert svc(world, world.member).get_post(post_id=post["id"])["attachments"] == []

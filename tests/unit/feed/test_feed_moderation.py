@@ -1,4 +1,5 @@
 """Questions with an accepted answer, announcements with read tracking, reports queue."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,8 @@ from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFai
 
 from .helpers import ids, snapshot
 
-
 # --- questions ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("who", ["member", "manager"])
 def test_the_author_or_a_manager_accepts_an_answer(world, who):
@@ -47,11 +48,11 @@ def test_deleting_the_accepted_answer_reopens_the_question(world):
     world.svc(world.member).accept_answer(post_id=q["id"], comment_id=a["id"])
     world.svc(world.guest).delete_comment(comment_id=a["id"])
     assert world.svc(world.member).get_post(post_id=q["id"])["accepted_comment_id"] is None
-    assert ids(world.svc(world.member).community_wall(community_id="A", unanswered=True)) == [
-        q["id"]]
+    assert ids(world.svc(world.member).community_wall(community_id="A", unanswered=True)) == [q["id"]]
 
 
 # --- announcements --------------------------------------------------------------
+
 
 def test_members_acknowledge_and_managers_see_who_has_not(world):
     ann = world.post(world.manager, "A", body="Read me", kind="announcement")
@@ -64,8 +65,7 @@ def test_members_acknowledge_and_managers_see_who_has_not(world):
     assert world.svc(world.other_member).get_post(post_id=ann["id"])["read_by_me"] is False
     reads = world.svc(world.manager).announcement_reads(post_id=ann["id"])
     assert [r["user_id"] for r in reads["read"]] == [world.guest.user_id, world.member.user_id]
-    assert sorted(reads["unread"]) == sorted([world.manager.user_id,
-                                              world.other_member.user_id])
+    assert sorted(reads["unread"]) == sorted([world.manager.user_id, world.other_member.user_id])
     assert (reads["read_count"], reads["member_count"]) == (2, 4)
 
 
@@ -93,18 +93,15 @@ def test_employees_on_an_open_community_cannot_acknowledge(world):
 
 # --- reports ------------------------------------------------------------------------
 
+
 def test_report_queue_hide_and_restore(world):
     post = world.post(world.member, "A", body="spam")
     comment = world.svc(world.member).create_comment(post_id=post["id"], body="more spam")
-    r1 = world.svc(world.guest).report_content(target_type="post", target_id=post["id"],
-                                               reason="spam")
-    world.svc(world.other_member).report_content(target_type="post", target_id=post["id"],
-                                                 reason="also spam")
-    r3 = world.svc(world.guest).report_content(target_type="comment",
-                                               target_id=comment["id"], reason="spam")
+    r1 = world.svc(world.guest).report_content(target_type="post", target_id=post["id"], reason="spam")
+    world.svc(world.other_member).report_content(target_type="post", target_id=post["id"], reason="also spam")
+    r3 = world.svc(world.guest).report_content(target_type="comment", target_id=comment["id"], reason="spam")
     with pytest.raises(Conflict):
-        world.svc(world.guest).report_content(target_type="post", target_id=post["id"],
-                                              reason="again")
+        world.svc(world.guest).report_content(target_type="post", target_id=post["id"], reason="again")
     queue = world.svc(world.manager).report_queue(community_id="A")
     assert [r["id"] for r in queue["items"]][0] == r1["id"] and len(queue["items"]) == 3
     assert queue["items"][0]["target_body"] == "spam"
@@ -116,8 +113,7 @@ def test_report_queue_hide_and_restore(world):
     assert hidden["status"] == "hidden" and hidden["target_hidden"] is True
     # both reports on the post are resolved at once
     assert world.svc(world.manager).report_queue(community_id="A")["items"] == []
-    assert len(world.svc(world.manager).report_queue(community_id="A",
-                                                     status="hidden")["items"]) == 3
+    assert len(world.svc(world.manager).report_queue(community_id="A", status="hidden")["items"]) == 3
     with pytest.raises(NotFound):
         world.svc(world.member).get_post(post_id=post["id"])
     assert post["id"] not in ids(world.svc(world.guest).community_wall(community_id="A"))
@@ -131,8 +127,7 @@ def test_report_queue_hide_and_restore(world):
 
 def test_only_managers_handle_reports(world):
     post = world.post(world.member, "A", body="spam")
-    report = world.svc(world.guest).report_content(target_type="post", target_id=post["id"],
-                                                   reason="spam")
+    report = world.svc(world.guest).report_content(target_type="post", target_id=post["id"], reason="spam")
     for caller in (world.member, world.guest):
         with pytest.raises(Forbidden):
             world.svc(caller).report_queue(community_id="A")
@@ -144,10 +139,8 @@ def test_only_managers_handle_reports(world):
         with pytest.raises(refusal):
             world.svc(caller).resolve_report(report_id=report["id"], action="hide")
     with pytest.raises(NotFound):
-        world.svc(world.employee).report_content(target_type="post", target_id=post["id"],
-                                                 reason="x")
+        world.svc(world.employee).report_content(target_type="post", target_id=post["id"], reason="x")
     with pytest.raises(ValidationFailed):
-        world.svc(world.member).report_content(target_type="post", target_id=post["id"],
-                                               reason="   ")
+        world.svc(world.member).report_content(target_type="post", target_id=post["id"], reason="   ")
     with pytest.raises(ValidationFailed):
         world.svc(world.manager).resolve_report(report_id=report["id"], action="delete")

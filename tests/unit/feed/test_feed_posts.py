@@ -1,4 +1,5 @@
 """Posts, comments and likes: content rules, bad input, counters, history, events."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -8,16 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.feed.models import PostHashtag, PostMention, metadata
 from parvis_contracts.markdown import ALLOWED_TAGS
+from services.feed.models import PostHashtag, PostMention, metadata
 
 from .helpers import outbox_types, snapshot
 
-
 # --- bad input: a clear 4xx and nothing changes ----------------------------------
 
-@pytest.mark.parametrize("body", ["", "   \n\t ", "x" * 20_001, None, 42, ["x"]],
-                         ids=["empty", "blank", "oversized", "none", "number", "list"])
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "   \n\t ", "x" * 20_001, None, 42, ["x"]],
+    ids=["empty", "blank", "oversized", "none", "number", "list"],
+)
 def test_bad_post_bodies_are_refused(world, body):
     before = snapshot(world.engine)
     with pytest.raises(ValidationFailed) as exc:
@@ -52,11 +56,9 @@ def test_mentioning_someone_who_cannot_see_the_community(world):
         assert exc.value.details["mentions"] == [target]
     post = world.post(world.member, "A")
     with pytest.raises(ValidationFailed):
-        world.svc(world.member).create_comment(post_id=post["id"],
-                                               body=f"@[E]({world.employee.user_id})")
+        world.svc(world.member).create_comment(post_id=post["id"], body=f"@[E]({world.employee.user_id})")
     with pytest.raises(ValidationFailed):
-        world.svc(world.member).edit_post(post_id=post["id"],
-                                          body=f"@[E]({world.employee.user_id})")
+        world.svc(world.member).edit_post(post_id=post["id"], body=f"@[E]({world.employee.user_id})")
     assert world.svc(world.member).get_post(post_id=post["id"])["version"] == 1
     after = snapshot(world.engine)
     assert after["posts"] == before["posts"] + 1 and after["comments"] == before["comments"]
@@ -94,9 +96,15 @@ def test_unliking_what_you_do_not_like(world):
         world.svc(world.guest).unlike_post(post_id=post["id"])
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"post_id": None}, {"post_id": ""}, {"post_id": "x" * 65}, {"post_id": 7},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"post_id": None},
+        {"post_id": ""},
+        {"post_id": "x" * 65},
+        {"post_id": 7},
+    ],
+)
 def test_bad_ids(world, kwargs):
     with pytest.raises(ValidationFailed):
         world.svc(world.member).get_post(**kwargs)
@@ -105,14 +113,23 @@ def test_bad_ids(world, kwargs):
 def _cursor(*parts):
     import base64
     import json
+
     return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"limit": 0}, {"limit": 101}, {"limit": "10"}, {"cursor": "not-a-cursor"}, {"cursor": "W10"},
-    {"cursor": _cursor("2026-01-01T00:00:00", "x")},
-    {"cursor": _cursor("2026-01-01T00:00:00+00:00", 5)},
-], ids=["zero", "too-many", "string-limit", "garbage", "empty-list", "naive-time", "numeric-id"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"limit": 0},
+        {"limit": 101},
+        {"limit": "10"},
+        {"cursor": "not-a-cursor"},
+        {"cursor": "W10"},
+        {"cursor": _cursor("2026-01-01T00:00:00", "x")},
+        {"cursor": _cursor("2026-01-01T00:00:00+00:00", 5)},
+    ],
+    ids=["zero", "too-many", "string-limit", "garbage", "empty-list", "naive-time", "numeric-id"],
+)
 def test_bad_paging_arguments(world, kwargs):
     with pytest.raises(ValidationFailed):
         world.svc(world.member).community_wall(community_id="A", **kwargs)
@@ -123,11 +140,11 @@ def test_bad_paging_arguments(world, kwargs):
 @pytest.mark.parametrize("since", ["yesterday", 12, "2026-01-01T00:00:00"])
 def test_a_home_cursor_with_a_bad_last_visit(world, since):
     with pytest.raises(ValidationFailed):
-        world.svc(world.member).home_timeline(cursor=_cursor("2026-01-01T00:00:00+00:00", "x",
-                                                             since))
+        world.svc(world.member).home_timeline(cursor=_cursor("2026-01-01T00:00:00+00:00", "x", since))
 
 
 # --- Markdown, mentions, hashtags -----------------------------------------------------
+
 
 class _Tags(HTMLParser):
     def __init__(self):
@@ -144,19 +161,22 @@ def _tags(html):
     return parser.tags
 
 
-@pytest.mark.parametrize("source", [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    '<a href="https://e.example" onclick="steal()">x</a>',
-    "[click](javascript:alert(1))",
-    "[click](JaVaScRiPt:alert(1))",
-    "[click](java\\0script:alert(1))",
-    "[data](data:text/html;base64,PHNjcmlwdD4=)",
-    "<iframe src=https://e.example></iframe>",
-    "<style>body{}</style>",
-    '<svg onload="alert(1)">',
-    "[x](https://e.example \"t\" onmouseover=alert(1))",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '<a href="https://e.example" onclick="steal()">x</a>',
+        "[click](javascript:alert(1))",
+        "[click](JaVaScRiPt:alert(1))",
+        "[click](java\\0script:alert(1))",
+        "[data](data:text/html;base64,PHNjcmlwdD4=)",
+        "<iframe src=https://e.example></iframe>",
+        "<style>body{}</style>",
+        '<svg onload="alert(1)">',
+        '[x](https://e.example "t" onmouseover=alert(1))',
+    ],
+)
 def test_markdown_is_rendered_and_sanitised(world, source):
     post = world.post(world.member, "A", body=source)
     for tag, attrs in _tags(post["html"]):
@@ -164,12 +184,13 @@ def test_markdown_is_rendered_and_sanitised(world, source):
         assert not [name for name in attrs if name.lower().startswith("on")]
         href = (attrs.get("href") or "").strip()
         assert urlsplit(href).scheme.lower() in ("", "http", "https", "mailto")
-    assert post["body"] == source        # the source is kept as written
+    assert post["body"] == source  # the source is kept as written
 
 
 def test_markdown_formatting_and_links_survive(world):
-    post = world.post(world.member, "A", body="**bold** _em_ [site](https://e.example/a?b=1)"
-                                            "\n\n- item\n\n`code`")
+    post = world.post(
+        world.member, "A", body="**bold** _em_ [site](https://e.example/a?b=1)\n\n- item\n\n`code`"
+    )
     html = post["html"]
     assert "<strong>bold</strong>" in html and "<em>em</em>" in html
     assert '<a href="https://e.example/a?b=1" rel="nofollow noopener noreferrer">site</a>' in html
@@ -192,26 +213,32 @@ def test_mentions_are_links_to_people_and_are_indexed(world):
 
 
 def test_hashtags_are_extracted_case_folded_and_listed_by_access(world, clock):
-    a = world.post(world.member, "A", body="#Launch day! #été_2026 #x `#incode` "
-                                           "[l](https://e.example/#frag) #launch")
+    a = world.post(
+        world.member, "A", body="#Launch day! #été_2026 #x `#incode` [l](https://e.example/#frag) #launch"
+    )
     assert a["hashtags"] == ["launch", "été_2026"]
     clock.advance(seconds=1)
     c = world.post(world.manager, "C", body="open #LAUNCH")
     clock.advance(seconds=1)
     b = world.post(world.manager, "B", body="secret #launch")
     assert [p["id"] for p in world.svc(world.member).hashtag_posts(tag="#Launch")["items"]] == [
-        c["id"], a["id"]]
-    assert [p["id"] for p in world.svc(world.employee).hashtag_posts(tag="launch")["items"]] == [
-        c["id"]]
+        c["id"],
+        a["id"],
+    ]
+    assert [p["id"] for p in world.svc(world.employee).hashtag_posts(tag="launch")["items"]] == [c["id"]]
     assert [p["id"] for p in world.svc(world.manager).hashtag_posts(tag="launch")["items"]] == [
-        b["id"], c["id"], a["id"]]
-    assert [p["id"] for p in world.svc(world.guest).hashtag_posts(tag="launch")["items"]] == [
-        a["id"]]
+        b["id"],
+        c["id"],
+        a["id"],
+    ]
+    assert [p["id"] for p in world.svc(world.guest).hashtag_posts(tag="launch")["items"]] == [a["id"]]
     with pytest.raises(ValidationFailed):
         world.svc(world.member).hashtag_posts(tag="#")
     s = world.session()
     assert sorted(s.scalars(select(PostHashtag.tag).where(PostHashtag.post_id == a["id"]))) == [
-        "launch", "été_2026"]
+        "launch",
+        "été_2026",
+    ]
 
 
 def test_hashtag_length_limits(world):
@@ -221,21 +248,19 @@ def test_hashtag_length_limits(world):
 
 # --- comments ----------------------------------------------------------------------
 
+
 def test_comments_with_one_level_of_replies_and_counters(world):
     post = world.post(world.member, "A")
     top = world.svc(world.guest).create_comment(post_id=post["id"], body="top")
-    reply = world.svc(world.manager).create_comment(post_id=post["id"], body="reply",
-                                                    parent_id=top["id"])
+    reply = world.svc(world.manager).create_comment(post_id=post["id"], body="reply", parent_id=top["id"])
     assert reply["parent_id"] == top["id"]
     before = snapshot(world.engine)
     with pytest.raises(ValidationFailed) as exc:
-        world.svc(world.member).create_comment(post_id=post["id"], body="deeper",
-                                               parent_id=reply["id"])
+        world.svc(world.member).create_comment(post_id=post["id"], body="deeper", parent_id=reply["id"])
     assert "parent_id" in exc.value.details
     other = world.post(world.member, "A")
     with pytest.raises(NotFound):
-        world.svc(world.member).create_comment(post_id=other["id"], body="x",
-                                               parent_id=top["id"])
+        world.svc(world.member).create_comment(post_id=other["id"], body="x", parent_id=top["id"])
     assert snapshot(world.engine)["comments"] == before["comments"]
     assert world.svc(world.member).get_post(post_id=post["id"])["comment_count"] == 2
     listed = world.svc(world.member).list_comments(post_id=post["id"])["items"]
@@ -250,8 +275,7 @@ def test_comment_pages_have_no_gap_and_no_duplicate(world, clock):
     post = world.post(world.member, "A")
     made = []
     for i in range(7):
-        made.append(world.svc(world.member).create_comment(post_id=post["id"],
-                                                           body=f"c{i}")["id"])
+        made.append(world.svc(world.member).create_comment(post_id=post["id"], body=f"c{i}")["id"])
         if i % 3 == 0:
             clock.advance(seconds=1)
     seen, cursor = [], None
@@ -266,6 +290,7 @@ def test_comment_pages_have_no_gap_and_no_duplicate(world, clock):
 
 # --- likes -------------------------------------------------------------------------
 
+
 def test_likes_and_who_liked(world, clock):
     post = world.post(world.member, "A")
     comment = world.svc(world.member).create_comment(post_id=post["id"], body="c")
@@ -277,10 +302,12 @@ def test_likes_and_who_liked(world, clock):
     assert got["like_count"] == 3 and got["liked_by_me"] is False
     assert world.svc(world.guest).get_post(post_id=post["id"])["liked_by_me"] is True
     first = world.svc(world.member).post_likers(post_id=post["id"], limit=2)
-    rest = world.svc(world.member).post_likers(post_id=post["id"], limit=2,
-                                               cursor=first["next_cursor"])
+    rest = world.svc(world.member).post_likers(post_id=post["id"], limit=2, cursor=first["next_cursor"])
     assert [x["user_id"] for x in first["items"] + rest["items"]] == [
-        world.manager.user_id, world.guest.user_id, world.other_member.user_id]
+        world.manager.user_id,
+        world.guest.user_id,
+        world.other_member.user_id,
+    ]
     assert first["count"] == 3 and rest["next_cursor"] is None
     likers = world.svc(world.member).comment_likers(comment_id=comment["id"])
     assert likers["count"] == 3 and len(likers["items"]) == 3
@@ -290,6 +317,7 @@ def test_likes_and_who_liked(world, clock):
 
 
 # --- edit history and delete ------------------------------------------------------------
+
 
 def test_edits_keep_previous_versions(world, clock):
     post = world.post(world.member, "A", body="v1 #one")
@@ -301,7 +329,10 @@ def test_edits_keep_previous_versions(world, clock):
     world.svc(world.manager).edit_post(post_id=post["id"], body="v3")
     history = world.svc(world.guest).post_versions(post_id=post["id"])["items"]
     assert [(v["version"], v["body"], v["current"]) for v in history] == [
-        (1, "v1 #one", False), (2, "v2 **bold** #two", False), (3, "v3", True)]
+        (1, "v1 #one", False),
+        (2, "v2 **bold** #two", False),
+        (3, "v3", True),
+    ]
     assert history[1]["replaced_by"] == world.manager.user_id
     assert world.svc(world.member).hashtag_posts(tag="one")["items"] == []
 
@@ -319,14 +350,29 @@ def test_writes_emit_feed_events_through_the_outbox(world):
     world.svc(world.member).edit_post(post_id=post["id"], body="edited")
     world.svc(world.member).delete_post(post_id=post["id"])
     assert outbox_types(world.engine) == [
-        "feed.post_created", "feed.comment_created", "feed.comment_updated",
-        "feed.comment_deleted", "feed.post_updated", "feed.post_deleted"]
-    outbox = world.session().execute(select(metadata.tables["outbox"].c.payload)
-                                     .order_by(metadata.tables["outbox"].c.id)).scalars().first()
-    assert outbox == {"post_id": post["id"], "community_id": "A",
-                      "author_id": world.member.user_id, "kind": "message", "language": None,
-                      "mentions": [world.guest.user_id],
-                      "body": f"@[G]({world.guest.user_id})", "revision": 1}
+        "feed.post_created",
+        "feed.comment_created",
+        "feed.comment_updated",
+        "feed.comment_deleted",
+        "feed.post_updated",
+        "feed.post_deleted",
+    ]
+    outbox = (
+        world.session()
+        .execute(select(metadata.tables["outbox"].c.payload).order_by(metadata.tables["outbox"].c.id))
+        .scalars()
+        .first()
+    )
+    assert outbox == {
+        "post_id": post["id"],
+        "community_id": "A",
+        "author_id": world.member.user_id,
+        "kind": "message",
+        "language": None,
+        "mentions": [world.guest.user_id],
+        "body": f"@[G]({world.guest.user_id})",
+        "revision": 1,
+    }
 
 
 def test_likes_and_reads_do_not_emit_events(world):

@@ -1,4 +1,5 @@
 """Home timeline, wall paging (keyset, no gap, no duplicate) and the fixed statement count."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -22,17 +23,14 @@ def _all_pages(fetch, limit, max_pages=100):
 
 
 @pytest.mark.parametrize("limit", [1, 3, 7, 100])
-def test_keyset_paging_has_no_gap_and_no_duplicate_even_with_equal_timestamps(world, clock,
-                                                                             limit):
-    clock.tick = timedelta(0)        # many posts share one created_at: the id breaks ties
+def test_keyset_paging_has_no_gap_and_no_duplicate_even_with_equal_timestamps(world, clock, limit):
+    clock.tick = timedelta(0)  # many posts share one created_at: the id breaks ties
     made = []
     for i in range(17):
-        made.append(world.post(world.member if i % 2 else world.manager, "A",
-                               body=f"p{i}")["id"])
+        made.append(world.post(world.member if i % 2 else world.manager, "A", body=f"p{i}")["id"])
         if i % 5 == 4:
             clock.advance(seconds=1)
-    wall = _all_pages(lambda **kw: world.svc(world.member).community_wall(community_id="A",
-                                                                          **kw), limit)
+    wall = _all_pages(lambda **kw: world.svc(world.member).community_wall(community_id="A", **kw), limit)
     assert sorted(wall) == sorted(made) and len(wall) == len(made)
     home = _all_pages(lambda **kw: world.svc(world.guest).home_timeline(**kw), limit)
     assert home == wall
@@ -42,8 +40,7 @@ def test_posts_written_while_paging_do_not_shift_the_pages(world):
     made = [world.post(world.member, "A", body=f"p{i}")["id"] for i in range(6)]
     first = world.svc(world.member).community_wall(community_id="A", limit=3)
     world.post(world.member, "A", body="newer")
-    second = world.svc(world.member).community_wall(community_id="A", limit=3,
-                                                    cursor=first["next_cursor"])
+    second = world.svc(world.member).community_wall(community_id="A", limit=3, cursor=first["next_cursor"])
     assert ids(first) + ids(second) == list(reversed(made))
 
 
@@ -72,11 +69,9 @@ def test_home_timeline_says_what_is_new_since_my_last_visit(world, clock):
     page1 = world.svc(world.member).home_timeline(limit=2)
     assert page1["new_count"] == 3
     assert old["created_at"] < page1["last_visit_at"] < page1["items"][-1]["created_at"]
-    assert [(p["id"], p["is_new"]) for p in page1["items"]] == [(news[2], True),
-                                                                (news[1], True)]
+    assert [(p["id"], p["is_new"]) for p in page1["items"]] == [(news[2], True), (news[1], True)]
     page2 = world.svc(world.member).home_timeline(limit=2, cursor=page1["next_cursor"])
-    assert [(p["id"], p["is_new"]) for p in page2["items"]] == [(news[0], True),
-                                                                (old["id"], False)]
+    assert [(p["id"], p["is_new"]) for p in page2["items"]] == [(news[0], True), (old["id"], False)]
     assert page2["last_visit_at"] == page1["last_visit_at"]
     # the visit was recorded by the first page: nothing is new now
     again = world.svc(world.member).home_timeline()
@@ -90,12 +85,14 @@ def test_unanswered_questions_and_kind_filter(world):
     answer = world.svc(world.guest).create_comment(post_id=q1["id"], body="like this")
     world.svc(world.member).accept_answer(post_id=q1["id"], comment_id=answer["id"])
     assert ids(world.svc(world.member).community_wall(community_id="A", kind="question")) == [
-        q2["id"], q1["id"]]
-    assert ids(world.svc(world.member).community_wall(community_id="A", unanswered=True)) == [
-        q2["id"]]
+        q2["id"],
+        q1["id"],
+    ]
+    assert ids(world.svc(world.member).community_wall(community_id="A", unanswered=True)) == [q2["id"]]
 
 
 # --- the statement count --------------------------------------------------------------
+
 
 class StatementCounter:
     def __init__(self, engine):
@@ -115,8 +112,7 @@ def _fill(world, n):
     for i in range(n):
         cid = "A" if i % 2 else "C"
         kind = ("message", "question", "announcement")[i % 3]
-        post = world.post(world.manager, cid, body=f"post {i} #tag @[M]({world.manager.user_id})",
-                          kind=kind)
+        post = world.post(world.manager, cid, body=f"post {i} #tag @[M]({world.manager.user_id})", kind=kind)
         for j in range(2):
             world.svc(world.manager).create_comment(post_id=post["id"], body=f"c{j}")
         world.svc(world.manager).like_post(post_id=post["id"])
@@ -143,9 +139,10 @@ LISTS = {
 
 @pytest.mark.parametrize("name", sorted(LISTS))
 def test_a_page_costs_the_same_statements_for_5_and_50_posts(engine, clock, name, tmp_path):
-    from .conftest import World  # a fresh world per size keeps the two runs comparable
     from parvis_contracts.db import session_factory
     from services.feed.models import metadata
+
+    from .conftest import World  # a fresh world per size keeps the two runs comparable
 
     counts = {}
     for size in (5, 50):

@@ -3,6 +3,7 @@ operation of the gateway's API (its OpenAPI document and its routes under /api/v
 
 No broker and no service: the app is built with a client that is never called.
 """
+
 import re
 
 import pytest
@@ -25,8 +26,12 @@ def _openapi_path(rule: str) -> str:
 
 def spec_operations(app) -> dict[str, dict]:
     spec = app.extensions["parvis_api"].spec.to_dict()
-    return {f"{method.upper()} {path}": op for path, item in spec["paths"].items()
-            for method, op in item.items() if method.upper() in rules.HTTP_METHODS}
+    return {
+        f"{method.upper()} {path}": op
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method.upper() in rules.HTTP_METHODS
+    }
 
 
 def route_operations(app) -> dict[str, str]:
@@ -52,13 +57,23 @@ def test_the_file_parses_and_every_actor_cell_is_filled():
             assert row.expect.get(actor) is not None, (row.id, actor)
     # every line of the access table the issue lists has at least one row
     encoded = " | ".join(row.authz for row in rows)
-    for line in ("list communities", "read A", "read B / S", "read C",
-                 "post, comment, like, upload in A", "edit or delete someone else's content in A",
-                 "invite employees to A, approve join requests", "invite guests to A",
-                 "archive / reopen A, appoint managers of A", "create a community",
-                 "see a person's profile", "see employees-only profile fields",
-                 "mention someone", "grant admin / global community manager",
-                 "read the audit log, network analytics"):
+    for line in (
+        "list communities",
+        "read A",
+        "read B / S",
+        "read C",
+        "post, comment, like, upload in A",
+        "edit or delete someone else's content in A",
+        "invite employees to A, approve join requests",
+        "invite guests to A",
+        "archive / reopen A, appoint managers of A",
+        "create a community",
+        "see a person's profile",
+        "see employees-only profile fields",
+        "mention someone",
+        "grant admin / global community manager",
+        "read the audit log, network analytics",
+    ):
         assert line in encoded, f"no row encodes '{line}'"
 
 
@@ -70,9 +85,11 @@ def test_every_api_operation_has_a_row(app):
 def test_the_coverage_check_names_a_missing_and_a_stale_operation(app):
     operations = api_operations(app)
     problems = rules.coverage_problems(operations | {"GET /api/v1/nowhere/{thing_id}"})
-    assert problems == ["GET /api/v1/nowhere/{thing_id} has no row in authz_rules.yaml: "
-                        "add it to a rule (or to 'other' as self/public, or to 'pending' with "
-                        "its issue number)"]
+    assert problems == [
+        "GET /api/v1/nowhere/{thing_id} has no row in authz_rules.yaml (or a "
+        "plug-in's rules file): add it to a rule (or to 'other' as self/public, "
+        "or to 'pending' with its issue number)"
+    ]
     gone = sorted(operations)[0]
     problems = rules.coverage_problems(operations - {gone})
     assert len(problems) == 1 and problems[0].startswith(f"{gone} is listed under ")
@@ -106,14 +123,9 @@ def test_public_and_self_operations_match_what_the_gateway_enforces(app):
 
 
 def test_rpc_names_are_methods_of_the_owning_service():
-    from services.communities.service import CommunitiesService
-    from services.documents.service import DocumentsService
-    from services.feed.service import FeedService
-    from services.identity.service import IdentityService
-    from services.translation.service import TranslationService
+    from parvis_contracts.plugins import load_object, service_plugins
 
-    services = {cls.name: cls for cls in (IdentityService, CommunitiesService, FeedService,
-                                          DocumentsService, TranslationService)}
+    services = {name: load_object(p.service) for name, p in service_plugins().items()}
     for row in rules.rows():
         for op in row.operations:
             assert op.service in services, (row.id, op.rpc)
@@ -151,7 +163,7 @@ def test_a_visitor_gets_401_from_every_operation_but_the_public_ones(app):
     checked = 0
     for key in sorted(set(rules.listed_operations()) - public - pending):
         method, path = key.split(" ", 1)
-        url = re.sub(r"{number}", "1", path)      # an <int:number> route part
+        url = re.sub(r"{number}", "1", path)  # an <int:number> route part
         url = re.sub(r"{[^{}]+}", "00000000-0000-4000-8000-000000000000", url)
         response = client.open(url, method=method, json={} if method != "GET" else None)
         assert response.status_code == 401, (key, response.status_code, response.get_data())

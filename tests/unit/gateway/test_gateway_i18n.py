@@ -1,4 +1,5 @@
 """Locale choice and catalogue compilation of the web UI."""
+
 import os
 import shutil
 import time
@@ -9,17 +10,20 @@ from babel.messages.mofile import read_mo
 from gateway import i18n
 
 
-@pytest.mark.parametrize("args, expected", [
-    ({}, "en"),
-    ({"accept_best": "de"}, "de"),
-    ({"preferred": "es", "accept_best": "de"}, "es"),
-    ({"cookie": "fr", "preferred": "es", "accept_best": "de"}, "fr"),
-    ({"query": "de", "cookie": "fr", "preferred": "es"}, "de"),
-    ({"query": "xx", "cookie": "fr"}, "fr"),          # unsupported query value ignored
-    ({"preferred": "pt", "accept_best": "es"}, "es"),  # unsupported preference ignored
-    ({"query": "FR-ca"}, "fr"),
-    ({"cookie": "de_AT"}, "de"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({}, "en"),
+        ({"accept_best": "de"}, "de"),
+        ({"preferred": "es", "accept_best": "de"}, "es"),
+        ({"cookie": "fr", "preferred": "es", "accept_best": "de"}, "fr"),
+        ({"query": "de", "cookie": "fr", "preferred": "es"}, "de"),
+        ({"query": "xx", "cookie": "fr"}, "fr"),  # unsupported query value ignored
+        ({"preferred": "pt", "accept_best": "es"}, "es"),  # unsupported preference ignored
+        ({"query": "FR-ca"}, "fr"),
+        ({"cookie": "de_AT"}, "de"),
+    ],
+)
 def test_select_locale_precedence(args, expected):
     assert i18n.select_locale(**args) == expected
 
@@ -45,8 +49,7 @@ def test_every_language_has_a_complete_catalogue():
 
 
 def test_compile_catalogs_writes_mo_when_missing_or_stale(tmp_path):
-    shutil.copytree(i18n.TRANSLATIONS_DIR, tmp_path / "t",
-                    ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copytree(i18n.TRANSLATIONS_DIR, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
     root = tmp_path / "t"
     assert len(i18n.stale_catalogs(root)) == len(i18n.LANGUAGES)
     written = i18n.compile_catalogs(root)
@@ -65,15 +68,16 @@ def test_compile_catalogs_writes_mo_when_missing_or_stale(tmp_path):
 
 
 def test_a_feature_part_is_merged_and_makes_the_catalogue_stale(tmp_path):
-    shutil.copytree(i18n.TRANSLATIONS_DIR, tmp_path / "t",
-                    ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copytree(i18n.TRANSLATIONS_DIR, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
     root = tmp_path / "t"
     i18n.compile_catalogs(root)
     part = root / "fr" / "parts" / "zz-test.po"
     part.parent.mkdir(exist_ok=True)
-    part.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
-                    'msgid "Only in a part"\nmsgstr "Seulement dans une partie"\n',
-                    encoding="utf-8")
+    part.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Only in a part"\nmsgstr "Seulement dans une partie"\n',
+        encoding="utf-8",
+    )
     later = time.time() + 10
     os.utime(part, (later, later))
     main = root / "fr" / "LC_MESSAGES" / "messages.po"
@@ -90,11 +94,18 @@ def test_every_ui_string_of_the_code_is_in_the_catalogues():
     from babel.messages.extract import extract_from_dir
 
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-    found = {message for _file, _line, message, _comments, _ctx in
-             extract_from_dir(str(i18n.TRANSLATIONS_DIR.parent), method_map)}
+    found = {
+        message
+        for _file, _line, message, _comments, _ctx in extract_from_dir(
+            str(i18n.TRANSLATIONS_DIR.parent), method_map
+        )
+    }
     found = {m if isinstance(m, str) else m[0] for m in found}
     assert "People" in found and "Welcome, %(name)s!" in found
     for lang in i18n.LANGUAGES:
-        known = {m.id for m in i18n.read_catalog(
-            i18n.TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po") if m.id}
+        known = {
+            m.id
+            for m in i18n.read_catalog(i18n.TRANSLATIONS_DIR / lang / "LC_MESSAGES" / "messages.po")
+            if m.id
+        }
         assert found <= known, f"{lang}: missing {sorted(found - known)}"

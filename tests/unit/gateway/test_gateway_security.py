@@ -1,4 +1,5 @@
 """CSRF tokens, origin checks and helpers of the gateway (pure functions)."""
+
 from gateway import security
 from gateway.web import safe_next, split_list
 
@@ -22,8 +23,9 @@ def test_pre_session_token_differs_from_a_session_token():
     nonce = security.new_nonce()
     assert len(nonce) >= 40 and nonce != security.new_nonce()
     assert security.presession_csrf_token(SECRET, nonce) != security.csrf_token(SECRET, nonce)
-    assert security.tokens_match(security.presession_csrf_token(SECRET, nonce),
-                                 security.presession_csrf_token(SECRET, nonce))
+    assert security.tokens_match(
+        security.presession_csrf_token(SECRET, nonce), security.presession_csrf_token(SECRET, nonce)
+    )
     assert not security.tokens_match(None, "x")
     assert not security.tokens_match("x", 3)
 

@@ -1,5 +1,6 @@
 """The gateway's memo of served translations: keyed by revision and exact text, bounded,
 aged out, cleared on demand, and off when asked."""
+
 from gateway.translation_memo import TranslationMemo, memo_key
 
 
@@ -9,9 +10,21 @@ def key(revision=1, texts=("Bonjour",), target="en", source="fr"):
 
 def test_a_new_revision_or_other_text_or_target_is_another_key():
     assert key() == key()
-    assert len({key(), key(revision=2), key(texts=("Bonjour !",)), key(target="es"),
-                key(source=None), key(texts=("Bon", "jour")), key(texts=("Bonjour", "")),
-                memo_key("comment", "p1", 1, "en", "fr", ["Bonjour"])}) == 8
+    assert (
+        len(
+            {
+                key(),
+                key(revision=2),
+                key(texts=("Bonjour !",)),
+                key(target="es"),
+                key(source=None),
+                key(texts=("Bon", "jour")),
+                key(texts=("Bonjour", "")),
+                memo_key("comment", "p1", 1, "en", "fr", ["Bonjour"]),
+            }
+        )
+        == 8
+    )
 
 
 def test_entries_age_out_after_the_ttl():

@@ -1,4 +1,5 @@
 """The audit log and the expiry of idle guests: the real service class, FakeClock, no broker."""
+
 import json
 from datetime import timedelta
 
@@ -38,25 +39,27 @@ def assert_no_secret(world, *secrets):
 def test_sign_in_success_failure_and_sign_out_are_recorded_without_secrets(world):
     emp = world.person("Eli Employee")
     with pytest.raises(Unauthenticated):
-        world.svc(None).sign_in(email="eli.employee@example.com", password="wrong password!",
-                                ip="203.0.113.7")
+        world.svc(None).sign_in(
+            email="eli.employee@example.com", password="wrong password!", ip="203.0.113.7"
+        )
     with pytest.raises(Unauthenticated):
-        world.svc(None).sign_in(email="nobody-secret-typo@example.com", password=PASSWORD,
-                                ip="203.0.113.8")
-    session = world.svc(None).sign_in(email="eli.employee@example.com", password=PASSWORD,
-                                      ip="203.0.113.9", user_agent="pytest")
+        world.svc(None).sign_in(email="nobody-secret-typo@example.com", password=PASSWORD, ip="203.0.113.8")
+    session = world.svc(None).sign_in(
+        email="eli.employee@example.com", password=PASSWORD, ip="203.0.113.9", user_agent="pytest"
+    )
     world.svc(None).sign_out(session_token=session["session_token"])
 
     failed = rows(world, audit.SIGN_IN_FAILED)
     assert [(r.subject_id, r.details["reason"], r.details["ip"]) for r in failed] == [
-        (emp["id"], "bad_credentials", "203.0.113.7"), (None, "unknown_email", "203.0.113.8")]
+        (emp["id"], "bad_credentials", "203.0.113.7"),
+        (None, "unknown_email", "203.0.113.8"),
+    ]
     [ok] = rows(world, audit.SIGN_IN)
     assert (ok.actor_id, ok.subject_id, ok.details["ip"]) == (emp["id"], emp["id"], "203.0.113.9")
     [out] = rows(world, audit.SIGN_OUT)
     assert out.subject_id == emp["id"]
     # no password, no token, and not the unknown e-mail someone typed
-    assert_no_secret(world, PASSWORD, "wrong password!", session["session_token"],
-                     "nobody-secret-typo")
+    assert_no_secret(world, PASSWORD, "wrong password!", session["session_token"], "nobody-secret-typo")
 
 
 def test_a_deactivated_person_failing_to_sign_in_is_not_allowed(world):
@@ -84,7 +87,7 @@ def test_administration_is_recorded_with_who_did_what(world):
     invited = by_action[audit.GUEST_INVITED]
     assert invited.subject_id == guest["id"] and invited.details["invited"] is True
     assert invited.details["org_id"] == world.partner["id"]
-    assert by_action[audit.PERSON_CREATED].subject_id == emp["id"]   # created by the system
+    assert by_action[audit.PERSON_CREATED].subject_id == emp["id"]  # created by the system
     assert by_action[audit.PERSON_DEACTIVATED].actor_id == world.admin["id"]
     assert by_action[audit.PERSON_REACTIVATED].details == {"status": "active"}
     assert by_action[audit.GUEST_EXPIRY_CHANGED].details == {"from": None, "to": "2027-01-31"}
@@ -100,9 +103,21 @@ def test_a_refused_change_leaves_no_audit_row(world):
 
 def test_record_scrubs_secret_keys_and_refuses_unknown_actions(world):
     s = world.session()
-    audit.record(s, world.clock(), audit.PERSON_ERASED, "a", "b",
-                 {"password": "x", "session_token": "y", "csrf": "z", "Cookie": "c",
-                  "nested": {"invitation_token": "t", "kept": "k" * 1000}, "ok": 1})
+    audit.record(
+        s,
+        world.clock(),
+        audit.PERSON_ERASED,
+        "a",
+        "b",
+        {
+            "password": "x",
+            "session_token": "y",
+            "csrf": "z",
+            "Cookie": "c",
+            "nested": {"invitation_token": "t", "kept": "k" * 1000},
+            "ok": 1,
+        },
+    )
     s.commit()
     [row] = rows(world, audit.PERSON_ERASED)
     assert row.details == {"nested": {"kept": "k" * audit.MAX_TEXT}, "ok": 1}
@@ -121,21 +136,33 @@ def test_the_log_is_read_by_admins_and_global_managers_only_paged_and_filtered(w
     page = world.svc(world.admin).audit_log(limit=2, action=audit.SIGN_IN_FAILED)
     assert [i["action"] for i in page["items"]] == [audit.SIGN_IN_FAILED] * 2
     assert page["items"][0]["subject_name"] == "Plain Employee"
-    assert page["items"][0]["id"] > page["items"][1]["id"]         # newest first
-    rest = world.svc(gcm).audit_log(limit=2, action=audit.SIGN_IN_FAILED,
-                                    cursor=page["next_cursor"])
+    assert page["items"][0]["id"] > page["items"][1]["id"]  # newest first
+    rest = world.svc(gcm).audit_log(limit=2, action=audit.SIGN_IN_FAILED, cursor=page["next_cursor"])
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     mine = world.svc(world.admin).audit_log(subject=gcm["id"])
     assert [i["action"] for i in mine["items"]] == [audit.PERSON_CREATED]
-    for bad in ({"cursor": "bm9wZQ"}, {"limit": 0}, {"limit": "5"}, {"action": "nope"},
-                {"subject": "x" * 100}):
+    for bad in (
+        {"cursor": "bm9wZQ"},
+        {"limit": 0},
+        {"limit": "5"},
+        {"action": "nope"},
+        {"subject": "x" * 100},
+    ):
         with pytest.raises(ValidationFailed):
             world.svc(world.admin).audit_log(**bad)
 
 
 def refusal(**kw):
-    return {"ip": "198.51.100.1", "user_id": None, "method": "GET", "route": "/api/v1/me",
-            "status": 401, "reason": None, "count": 1, **kw}
+    return {
+        "ip": "198.51.100.1",
+        "user_id": None,
+        "method": "GET",
+        "route": "/api/v1/me",
+        "status": 401,
+        "reason": None,
+        "count": 1,
+        **kw,
+    }
 
 
 def test_refusals_are_aggregated_per_minute_and_capped(world, monkeypatch):
@@ -153,13 +180,19 @@ def test_refusals_are_aggregated_per_minute_and_capped(world, monkeypatch):
     refused = rows(world, audit.ACCESS_REFUSED)
     assert len(refused) == 4
     assert [r.count for r in refused if r.details.get("overflow")] == [480]
-    svc().record_refusals(refusals=flood)               # same minute: no new row
+    svc().record_refusals(refusals=flood)  # same minute: no new row
     assert len(rows(world, audit.ACCESS_REFUSED)) == 4
     world.clock.advance(minutes=1)
-    svc().record_refusals(refusals=[refusal()])          # a new minute starts afresh
+    svc().record_refusals(refusals=[refusal()])  # a new minute starts afresh
     assert len(rows(world, audit.ACCESS_REFUSED)) == 5
-    for bad in ([refusal(status=404)], [refusal(route="")], [refusal(count=0)],
-                [refusal(token="x")], "nope", [refusal()] * 501):
+    for bad in (
+        [refusal(status=404)],
+        [refusal(route="")],
+        [refusal(count=0)],
+        [refusal(token="x")],
+        "nope",
+        [refusal()] * 501,
+    ):
         with pytest.raises(ValidationFailed):
             svc().record_refusals(refusals=bad)
 
@@ -189,29 +222,31 @@ def test_an_idle_guest_expires_and_an_admin_can_reactivate(world, monkeypatch):
     idle_session = world.svc(None).sign_in(email="idle.guest@example.com", password=PASSWORD)
     world.clock.advance(days=60)
     world.svc(None).sign_in(email="busy.guest@example.com", password=PASSWORD)
-    world.clock.advance(days=31)                     # idle: 91 days; busy: seen 31 days ago
+    world.clock.advance(days=31)  # idle: 91 days; busy: seen 31 days ago
     assert world.svc().maintain()["guests_expired"] == 1
 
     s = world.session()
     assert s.get(Person, guest["id"]).status == "deactivated"
     assert s.get(Person, busy["id"]).status == "active"
-    assert s.get(Person, emp["id"]).status == "active"          # employees never expire
+    assert s.get(Person, emp["id"]).status == "active"  # employees never expire
     with pytest.raises(Unauthenticated):
         world.svc(None).sign_in(email="idle.guest@example.com", password=PASSWORD)
     with pytest.raises(Unauthenticated):
         world.svc(None).resolve_session(session_token=idle_session["session_token"])
     [row] = rows(world, audit.GUEST_EXPIRED)
     assert row.subject_id == guest["id"] and row.details["reason"] == "inactive"
-    assert ("user_deactivated", {"user_id": guest["id"], "org_id": world.partner["id"],
-                                 "guest": True}) in outbox(world)
-    assert world.svc().maintain()["guests_expired"] == 0            # nothing twice
+    assert (
+        "user_deactivated",
+        {"user_id": guest["id"], "org_id": world.partner["id"], "guest": True},
+    ) in outbox(world)
+    assert world.svc().maintain()["guests_expired"] == 0  # nothing twice
 
     # the usual reactivation gives them access again, and a fresh inactivity period
     world.svc(world.admin).reactivate_person(person_id=guest["id"])
     world.svc(None).sign_in(email="idle.guest@example.com", password=PASSWORD)
     world.clock.advance(days=89)
     guest_session_age(world, busy["id"], 95)
-    assert world.svc().maintain()["guests_expired"] == 1            # busy, now idle
+    assert world.svc().maintain()["guests_expired"] == 1  # busy, now idle
     assert world.session().get(Person, guest["id"]).status == "active"
 
 
@@ -229,18 +264,14 @@ def test_an_invited_guest_who_never_came_expires_too(world, monkeypatch):
 def test_failures_on_unknown_addresses_share_one_row_per_minute_and_ip(world):
     for n in range(5):
         with pytest.raises(Unauthenticated):
-            world.svc(None).sign_in(email=f"nobody{n}@example.com", password="whatever pass",
-                                    ip="192.0.2.1")
+            world.svc(None).sign_in(email=f"nobody{n}@example.com", password="whatever pass", ip="192.0.2.1")
     with pytest.raises(Unauthenticated):
-        world.svc(None).sign_in(email="other@example.com", password="whatever pass",
-                                ip="192.0.2.2")
+        world.svc(None).sign_in(email="other@example.com", password="whatever pass", ip="192.0.2.2")
     failed = rows(world, audit.SIGN_IN_FAILED)
-    assert sorted((r.details["ip"], r.count) for r in failed) == [("192.0.2.1", 5),
-                                                                   ("192.0.2.2", 1)]
+    assert sorted((r.details["ip"], r.count) for r in failed) == [("192.0.2.1", 5), ("192.0.2.2", 1)]
     world.clock.advance(minutes=1)
     with pytest.raises(Unauthenticated):
-        world.svc(None).sign_in(email="nobody0@example.com", password="whatever pass",
-                                ip="192.0.2.1")
+        world.svc(None).sign_in(email="nobody0@example.com", password="whatever pass", ip="192.0.2.1")
     assert len(rows(world, audit.SIGN_IN_FAILED)) == 3
     assert_no_secret(world, "nobody", "whatever pass")
 
@@ -251,15 +282,17 @@ def test_the_gateway_knows_the_same_actions():
     assert AUDIT_ACTIONS == audit.ACTIONS
 
 
-@pytest.mark.parametrize("method, args", [
-    ("audit_log", ("limit", "cursor", "action", "subject")),
-    ("record_refusals", ("refusals",)),
-])
+@pytest.mark.parametrize(
+    "method, args",
+    [
+        ("audit_log", ("limit", "cursor", "action", "subject")),
+        ("record_refusals", ("refusals",)),
+    ],
+)
 def test_garbage_in_every_argument_gives_a_contracts_error(world, method, args):
     from parvis_contracts.errors import ParvisError
 
-    valid = {"limit": 5, "cursor": None, "action": None, "subject": None,
-             "refusals": [refusal()]}
+    valid = {"limit": 5, "cursor": None, "action": None, "subject": None, "refusals": [refusal()]}
     refused = 0
     for arg in args:
         for value in (12.5, True, [], {"a": 1}, "x" * 5000, ["x"], -1):

@@ -3,6 +3,7 @@
 A real Flask app with a recording stand-in for the RPC client (no broker); what identity
 does with a batch is tested in test_audit.py and, end to end, in the service tier.
 """
+
 import pytest
 
 from gateway import refusals
@@ -27,8 +28,9 @@ def app(tmp_path):
     from gateway.app import create_app
 
     client = Client()
-    app = create_app({"RPC_CLIENT": client, "TESTING": True,
-                      "BLOB_STORE": LocalBlobStore(tmp_path / "blobs")})
+    app = create_app(
+        {"RPC_CLIENT": client, "TESTING": True, "BLOB_STORE": LocalBlobStore(tmp_path / "blobs")}
+    )
     app.extensions[refusals.EXTENSION] = refusals.RefusalRecorder(client, interval=3600)
     return app
 
@@ -45,7 +47,7 @@ def test_refused_requests_are_counted_by_route_rule_and_sent_as_the_system(app):
         assert http.get("/api/v1/me").status_code == 401
     assert http.get("/api/v1/admin/audit?cursor=abc").status_code == 401
     assert http.post(f"/invitations/{token}", data={"password": "x"}).status_code == 403
-    assert http.get("/api/v1/nowhere").status_code == 404           # not a refusal
+    assert http.get("/api/v1/nowhere").status_code == 404  # not a refusal
     recorder = app.extensions[refusals.EXTENSION]
     assert recorder.flush() == 5
     [(service, method, kind, _)] = recorder.client.calls
@@ -56,7 +58,7 @@ def test_refused_requests_are_counted_by_route_rule_and_sent_as_the_system(app):
     csrf = items[("POST", "/invitations/<string:token>", 403)]
     assert csrf["reason"] == "csrf"
     assert token not in str(sent(app)) and "abc" not in str(sent(app))
-    assert recorder.flush() == 0                                     # nothing twice
+    assert recorder.flush() == 0  # nothing twice
 
 
 def test_distinct_refusals_are_bounded_and_a_failed_send_is_dropped():
@@ -64,10 +66,10 @@ def test_distinct_refusals_are_bounded_and_a_failed_send_is_dropped():
     recorder = refusals.RefusalRecorder(client, interval=3600, max_keys=10)
     for n in range(1000):
         recorder.note(f"10.0.{n // 250}.{n % 250}", None, "GET", "/api/v1/me", 401)
-    assert len(recorder.pending) == 11                       # 10, and one overflow entry
+    assert len(recorder.pending) == 11  # 10, and one overflow entry
     assert recorder.pending[(None, None, "*", "*", 401, "overflow")] == 990
     assert recorder.flush() == 0 and recorder.failed == 1
-    assert recorder.pending == {}                           # dropped, memory stays flat
+    assert recorder.pending == {}  # dropped, memory stays flat
 
 
 def test_one_background_thread_sends_what_accumulates():
@@ -80,6 +82,6 @@ def test_one_background_thread_sends_what_accumulates():
     thread = recorder.thread
     recorder.note("10.0.0.2", None, "GET", "/api/v1/me", 401)
     wait_until(lambda: len(client.calls) == 2, timeout=10)
-    assert recorder.thread is thread and thread.is_alive()          # one thread, kept
+    assert recorder.thread is thread and thread.is_alive()  # one thread, kept
     assert client.calls[0][3]["refusals"][0]["user_id"] == "p-1"
     assert client.calls[1][3]["refusals"][0]["route"] == "/api/v1/me"

@@ -1,4 +1,5 @@
 """Administration: people, roles, organisations, directory paging, events, bootstrap."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -11,6 +12,7 @@ from .conftest import PASSWORD
 
 def outbox(world):
     from services.identity.models import metadata
+
     t = metadata.tables["outbox"]
     s = world.session()
     return [(r.event_type, r.payload) for r in s.execute(select(t).order_by(t.c.id))]
@@ -21,9 +23,13 @@ def people_count(world):
 
 
 def test_bootstrap_is_idempotent_and_system_only(world):
-    again = world.svc().bootstrap(host_name="Other", host_country="ES",
-                                  admin_email="admin@acme.example", admin_password=PASSWORD,
-                                  admin_name="Someone Else")
+    again = world.svc().bootstrap(
+        host_name="Other",
+        host_country="ES",
+        admin_email="admin@acme.example",
+        admin_password=PASSWORD,
+        admin_name="Someone Else",
+    )
     assert again["created"] == {"organisation": False, "admin": False}
     assert again["organisation"]["id"] == world.host["id"]
     assert again["organisation"]["name"] == "Acme"
@@ -31,10 +37,15 @@ def test_bootstrap_is_idempotent_and_system_only(world):
     assert world.admin["roles"] == ["admin", "member"]
     assert world.host["is_host"] is True and world.host["kind"] == "host"
     with pytest.raises(Forbidden):
-        world.svc(world.admin).bootstrap(host_name="X", host_country="FR", admin_email="x@y.example",
-                                         admin_password=PASSWORD, admin_name="X")
+        world.svc(world.admin).bootstrap(
+            host_name="X",
+            host_country="FR",
+            admin_email="x@y.example",
+            admin_password=PASSWORD,
+            admin_name="X",
+        )
     kinds = [e for e, _ in outbox(world)]
-    assert kinds.count("organisation_created") == 2      # host + partner
+    assert kinds.count("organisation_created") == 2  # host + partner
     assert kinds.count("user_created") == 1
 
 
@@ -45,19 +56,24 @@ def test_admin_create_person_employee_guest_and_events(world):
     assert guest["guest"] is True and guest["guest_expires_at"] == "2027-01-31"
     assert guest["org_name"] == "Partner Co"
     events = outbox(world)
-    assert ("user_created", {"user_id": guest["id"], "org_id": world.partner["id"],
-                             "guest": True, "preferred_language": "en"}) in events
+    assert (
+        "user_created",
+        {"user_id": guest["id"], "org_id": world.partner["id"], "guest": True, "preferred_language": "en"},
+    ) in events
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"email": "not-an-email"}, "email"),
-    ({"display_name": ""}, "display_name"),
-    ({"roles": ["superuser"]}, "roles"),
-    ({"password": "short"}, "password"),
-    ({"preferred_language": "xx"}, "preferred_language"),
-    ({"country": "ZZ"}, "country"),
-    ({"guest_expires_at": "2027-01-01"}, "guest_expires_at"),        # employees don't expire
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"display_name": ""}, "display_name"),
+        ({"roles": ["superuser"]}, "roles"),
+        ({"password": "short"}, "password"),
+        ({"preferred_language": "xx"}, "preferred_language"),
+        ({"country": "ZZ"}, "country"),
+        ({"guest_expires_at": "2027-01-01"}, "guest_expires_at"),  # employees don't expire
+    ],
+)
 def test_admin_create_person_validates_and_writes_nothing(world, kwargs, field):
     before = people_count(world)
     args = {"email": "new@example.com", "display_name": "New Person", **kwargs}
@@ -105,8 +121,10 @@ def test_role_rules(world):
     p = world.person("Pat Promoted")
     out = world.svc(world.admin).set_roles(person_id=p["id"], roles=["admin"])
     assert out["roles"] == ["admin", "member"]
-    assert ("user_roles_changed", {"user_id": p["id"], "org_id": world.host["id"],
-                                   "guest": False, "roles": ["admin", "member"]}) in outbox(world)
+    assert (
+        "user_roles_changed",
+        {"user_id": p["id"], "org_id": world.host["id"], "guest": False, "roles": ["admin", "member"]},
+    ) in outbox(world)
     # the promoted admin now has admin rights (read from the database, not the token)
     assert world.svc(p).admin_list_people()["items"]
     # the network admin can drop their own admin role while another admin exists
@@ -123,7 +141,7 @@ def test_deactivation_rules(world):
         world.svc(world.admin).deactivate_person(person_id="missing")
     p = world.person("Dee Gone")
     assert world.svc(world.admin).deactivate_person(person_id=p["id"])["status"] == "deactivated"
-    world.svc(world.admin).deactivate_person(person_id=p["id"])          # idempotent
+    world.svc(world.admin).deactivate_person(person_id=p["id"])  # idempotent
     assert [e for e, _ in outbox(world)].count("user_deactivated") == 1
     assert world.svc(world.admin).reactivate_person(person_id=p["id"])["status"] == "active"
     assert [e for e, _ in outbox(world)].count("user_reactivated") == 1
@@ -140,8 +158,10 @@ def test_set_guest_expiry_only_for_guests(world):
     with pytest.raises(ValidationFailed):
         world.svc().set_guest_expiry(person_id=emp["id"], guest_expires_at="2030-01-01")
     g = world.person("Gary Guest", org_id=world.partner["id"])
-    assert world.svc().set_guest_expiry(person_id=g["id"],
-                                        guest_expires_at="2030-01-01")["guest_expires_at"] == "2030-01-01"
+    assert (
+        world.svc().set_guest_expiry(person_id=g["id"], guest_expires_at="2030-01-01")["guest_expires_at"]
+        == "2030-01-01"
+    )
     with pytest.raises(ValidationFailed):
         world.svc().set_guest_expiry(person_id=g["id"], guest_expires_at="soon")
 
@@ -162,13 +182,13 @@ def test_organisations(world):
         world.svc().update_organisation(org_id=world.partner["id"], changes={"kind": "host"})
     with pytest.raises(NotFound):
         world.svc().update_organisation(org_id="missing", changes={"name": "x"})
-    updated = world.svc().update_organisation(org_id=world.partner["id"],
-                                              changes={"kind": "reseller", "country": "it"})
+    updated = world.svc().update_organisation(
+        org_id=world.partner["id"], changes={"kind": "reseller", "country": "it"}
+    )
     assert (updated["kind"], updated["country"]) == ("reseller", "IT")
     guest = world.person("Gabe Guest", org_id=world.partner["id"])
     employee = world.person("Erin Employee")
-    assert [o["id"] for o in world.svc(guest).list_organisations()["items"]] == [
-        world.partner["id"]]
+    assert [o["id"] for o in world.svc(guest).list_organisations()["items"]] == [world.partner["id"]]
     orgs = world.svc(employee).list_organisations()["items"]
     assert [o["name"] for o in orgs] == ["Acme", "Partner Co"]
     assert orgs[1]["people_count"] == 1 and orgs[0]["people_count"] == 2
@@ -176,20 +196,21 @@ def test_organisations(world):
 
 
 def test_search_filters(world):
-    a = world.person("Alice Martin", job_title="Data Engineer", department="R&D", country="FR",
-                     languages=["fr", "en"])
-    b = world.person("Bruno Silva", job_title="Sales", department="Sales", country="PT",
-                     languages=["pt"])
+    a = world.person(
+        "Alice Martin", job_title="Data Engineer", department="R&D", country="FR", languages=["fr", "en"]
+    )
+    b = world.person("Bruno Silva", job_title="Sales", department="Sales", country="PT", languages=["pt"])
     world.svc(a).update_me(changes={"skills": ["Python", "SQL"]})
     world.svc(b).update_me(changes={"skills": ["negotiation", "python 3"]})
     svc = world.svc(b)
 
     def ids(**kw):
         return [c["id"] for c in world.svc(b).search_people(**kw)["items"]]
+
     assert ids(query="martin") == [a["id"]]
     assert ids(query="ENGINEER") == [a["id"]]
-    assert ids(query="%") == []                      # wildcards are literal
-    assert ids(skill="python") == [a["id"]]          # a tag, not a substring
+    assert ids(query="%") == []  # wildcards are literal
+    assert ids(skill="python") == [a["id"]]  # a tag, not a substring
     assert ids(skill="Python 3") == [b["id"]]
     assert ids(department="r&d") == [a["id"]]
     assert ids(country="pt") == [b["id"]]
@@ -226,8 +247,9 @@ def test_cursor_pagination_has_no_duplicates_or_gaps(world):
     assert len(set(got)) == len(got) == len(names) + 1 and second["next_cursor"] is None
 
 
-@pytest.mark.parametrize("kwargs", [{"limit": 0}, {"limit": 101}, {"limit": "5"},
-                                    {"cursor": "!!!"}, {"cursor": "WzEsMl0"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"limit": 0}, {"limit": 101}, {"limit": "5"}, {"cursor": "!!!"}, {"cursor": "WzEsMl0"}]
+)
 def test_bad_paging_arguments_are_validation_errors(world, kwargs):
     with pytest.raises(ValidationFailed):
         world.svc(world.admin).search_people(**kwargs)
@@ -238,12 +260,15 @@ def test_admin_list_filters(world):
     invited = world.svc().admin_create_person(email="inv@example.com", display_name="Ian Invited")
     svc = world.svc(world.admin)
     assert [c["id"] for c in svc.admin_list_people(guest=True)["items"]] == [g["id"]]
-    assert [c["id"] for c in world.svc(world.admin).admin_list_people(
-        status="invited")["items"]] == [invited["person"]["id"]]
-    assert [c["id"] for c in world.svc(world.admin).admin_list_people(
-        org_id=world.partner["id"])["items"]] == [g["id"]]
-    assert [c["email"] for c in world.svc(world.admin).admin_list_people(
-        query="INV@")["items"]] == ["inv@example.com"]
+    assert [c["id"] for c in world.svc(world.admin).admin_list_people(status="invited")["items"]] == [
+        invited["person"]["id"]
+    ]
+    assert [
+        c["id"] for c in world.svc(world.admin).admin_list_people(org_id=world.partner["id"])["items"]
+    ] == [g["id"]]
+    assert [c["email"] for c in world.svc(world.admin).admin_list_people(query="INV@")["items"]] == [
+        "inv@example.com"
+    ]
     with pytest.raises(ValidationFailed):
         world.svc(world.admin).admin_list_people(guest="yes")
     with pytest.raises(ValidationFailed):
@@ -252,6 +277,7 @@ def test_admin_list_filters(world):
 
 def test_an_unknown_person_in_the_caller_context_is_refused(world):
     from parvis_contracts.errors import Unauthenticated
+
     ghost = Caller(kind="person", user_id="no-such-person")
     with pytest.raises(Unauthenticated):
         world.svc(ghost).get_me()

@@ -1,12 +1,12 @@
 """Sign-in, throttling, sessions, invitations, password changes."""
+
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from parvis_contracts.errors import (NotFound, TooManyRequests, Unauthenticated,
-                                     ValidationFailed)
+from parvis_contracts.errors import NotFound, TooManyRequests, Unauthenticated, ValidationFailed
 from services.identity.models import Person, SessionRecord
 
 from .conftest import PASSWORD
@@ -45,7 +45,8 @@ def test_every_refusal_looks_the_same(world, case):
             world.svc().deactivate_person(person_id=p["id"])
         if case == "expired_guest":
             world.svc().set_guest_expiry(
-                person_id=p["id"], guest_expires_at=(world.clock.now.date() - timedelta(days=1)).isoformat())
+                person_id=p["id"], guest_expires_at=(world.clock.now.date() - timedelta(days=1)).isoformat()
+            )
     with pytest.raises(Unauthenticated) as exc:
         sign_in(world, email, "wrong password!" if case == "wrong" else PASSWORD)
     assert exc.value.message == BAD
@@ -115,7 +116,7 @@ def test_guest_sessions_are_shorter(world):
     world.person("Gil Guest", org_id=world.partner["id"])
     out = sign_in(world, "gil.guest@example.com")
     assert out["expires_at"] == (world.clock.now + timedelta(hours=8)).isoformat()
-    for _ in range(7):                      # stay active: the idle timeout is 2 h
+    for _ in range(7):  # stay active: the idle timeout is 2 h
         world.clock.advance(hours=1)
         resolve(world, out["session_token"])
     world.clock.advance(minutes=59)
@@ -135,12 +136,13 @@ def test_idle_timeout_and_last_seen_written_at_most_once_a_minute(world):
 
     def last_seen():
         return world.session().scalars(select(SessionRecord.last_seen_at)).one()
-    assert last_seen() == started           # not rewritten within the minute
+
+    assert last_seen() == started  # not rewritten within the minute
     world.clock.advance(seconds=1)
     resolve(world, token)
     assert last_seen() == world.clock.now
     world.clock.advance(minutes=120)
-    resolve(world, token)                   # exactly at the idle limit: still alive
+    resolve(world, token)  # exactly at the idle limit: still alive
     world.clock.advance(minutes=120, seconds=1)
     with pytest.raises(Unauthenticated):
         resolve(world, token)
@@ -171,17 +173,18 @@ def test_deactivation_ends_sessions_and_reactivation_allows_sign_in(world):
     with pytest.raises(Unauthenticated):
         world.svc(p).get_me()
     world.svc(world.admin).reactivate_person(person_id=p["id"])
-    for token in tokens:                    # revoked sessions stay dead
+    for token in tokens:  # revoked sessions stay dead
         with pytest.raises(Unauthenticated):
             resolve(world, token)
     assert sign_in(world, "dan.deact@example.com")["session_token"]
 
 
 def test_expired_guest_session_dies_at_next_resolve(world):
-    g = world.person("Gail Guest", org_id=world.partner["id"],
-                     guest_expires_at=world.clock.now.date().isoformat())
+    g = world.person(
+        "Gail Guest", org_id=world.partner["id"], guest_expires_at=world.clock.now.date().isoformat()
+    )
     token = sign_in(world, "gail.guest@example.com")["session_token"]
-    resolve(world, token)                   # access lasts through its last day
+    resolve(world, token)  # access lasts through its last day
     world.clock.advance(days=1)
     with pytest.raises(Unauthenticated):
         resolve(world, token)
@@ -196,13 +199,16 @@ def test_expired_guest_session_dies_at_next_resolve(world):
 
 def test_invitation_flow(world):
     created = world.svc(world.admin).admin_create_person(
-        email="Ivy.Invited@example.com", display_name="Ivy Invited")
+        email="Ivy.Invited@example.com", display_name="Ivy Invited"
+    )
     token = created["invitation_token"]
     assert created["person"]["status"] == "invited"
     assert token and len(token) >= 40
     anon = world.svc(None)
-    assert anon.get_invitation(token=token) == {"email": "Ivy.Invited@example.com",
-                                                "display_name": "Ivy Invited"}
+    assert anon.get_invitation(token=token) == {
+        "email": "Ivy.Invited@example.com",
+        "display_name": "Ivy Invited",
+    }
     with pytest.raises(ValidationFailed) as exc:
         anon.accept_invitation(token=token, password="short")
     assert "password" in exc.value.details
@@ -217,8 +223,9 @@ def test_invitation_flow(world):
 
 
 def test_invitations_expire_after_seven_days(world):
-    token = world.svc().admin_create_person(email="late@example.com",
-                                            display_name="Lou Late")["invitation_token"]
+    token = world.svc().admin_create_person(email="late@example.com", display_name="Lou Late")[
+        "invitation_token"
+    ]
     world.clock.advance(days=6, hours=23)
     assert world.svc(None).get_invitation(token=token)["email"] == "late@example.com"
     world.clock.advance(hours=1)
@@ -239,11 +246,11 @@ def test_change_password_revokes_the_other_sessions_only(world):
         svc.change_password(current_password="wrong password", new_password="brand new password")
     assert "current_password" in exc.value.details
     with pytest.raises(ValidationFailed) as exc:
-        world.svc(p, session_id=session_id).change_password(current_password=PASSWORD,
-                                                            new_password="short")
+        world.svc(p, session_id=session_id).change_password(current_password=PASSWORD, new_password="short")
     assert "new_password" in exc.value.details
     out = world.svc(p, session_id=session_id).change_password(
-        current_password=PASSWORD, new_password="brand new password")
+        current_password=PASSWORD, new_password="brand new password"
+    )
     assert out == {"changed": True, "revoked_sessions": 1}
     resolve(world, current["session_token"])
     with pytest.raises(Unauthenticated):

@@ -1,4 +1,5 @@
 """Garbage input never escapes as an unexpected exception: always a contracts error."""
+
 import pytest
 
 from parvis_contracts.errors import ParvisError
@@ -19,19 +20,41 @@ CALLS = {
     "create_organisation": ("name", "kind", "country"),
     "update_organisation": ("org_id", "changes"),
     "admin_list_people": ("query", "org_id", "guest", "status", "limit", "cursor"),
-    "admin_create_person": ("email", "display_name", "org_id", "roles", "guest_expires_at",
-                            "password", "preferred_language", "country", "languages"),
+    "admin_create_person": (
+        "email",
+        "display_name",
+        "org_id",
+        "roles",
+        "guest_expires_at",
+        "password",
+        "preferred_language",
+        "country",
+        "languages",
+    ),
     "deactivate_person": ("person_id",),
     "reactivate_person": ("person_id",),
     "set_roles": ("person_id", "roles"),
     "set_guest_expiry": ("person_id", "guest_expires_at"),
 }
 
-VALID = {"email": "v@example.com", "password": "a valid password", "session_token": "tok",
-         "token": "tok", "current_password": "correct horse battery",
-         "new_password": "another valid password", "changes": {}, "person_id": "p",
-         "person_ids": [], "name": "Valid Org", "kind": "partner", "country": "FR",
-         "org_id": "o", "display_name": "Val Id", "roles": ["member"], "guest_expires_at": None}
+VALID = {
+    "email": "v@example.com",
+    "password": "a valid password",
+    "session_token": "tok",
+    "token": "tok",
+    "current_password": "correct horse battery",
+    "new_password": "another valid password",
+    "changes": {},
+    "person_id": "p",
+    "person_ids": [],
+    "name": "Valid Org",
+    "kind": "partner",
+    "country": "FR",
+    "org_id": "o",
+    "display_name": "Val Id",
+    "roles": ["member"],
+    "guest_expires_at": None,
+}
 
 
 @pytest.mark.parametrize("method", sorted(CALLS))

@@ -1,4 +1,5 @@
 """The identity Alembic history builds exactly the tables of the models (SQLite or PostgreSQL)."""
+
 from __future__ import annotations
 
 from services.identity.models import metadata

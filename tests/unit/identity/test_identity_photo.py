@@ -1,4 +1,5 @@
 """Profile photo references: only one's own, only valid references and image types."""
+
 import hashlib
 
 import pytest
@@ -39,9 +40,19 @@ def test_a_photo_is_stored_only_as_a_reference(world):
     assert (row.photo_sha256, row.photo_content_type) == (SHA, "image/webp")
 
 
-@pytest.mark.parametrize("sha256", [
-    "../../etc/passwd", "", SHA[:-1], SHA + "0", SHA.upper(), "z" * 64, None, 12,
-])
+@pytest.mark.parametrize(
+    "sha256",
+    [
+        "../../etc/passwd",
+        "",
+        SHA[:-1],
+        SHA + "0",
+        SHA.upper(),
+        "z" * 64,
+        None,
+        12,
+    ],
+)
 def test_a_bad_reference_is_refused(world, sha256):
     olga = world.person("Olga Owner")
     with pytest.raises(ValidationFailed) as info:
@@ -50,10 +61,18 @@ def test_a_bad_reference_is_refused(world, sha256):
     assert world.svc(olga).get_me()["photo"] is None
 
 
-@pytest.mark.parametrize("content_type", [
-    "image/svg+xml", "text/html", "image/gif", "application/octet-stream", "", None,
-    "IMAGE/PNG",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "image/svg+xml",
+        "text/html",
+        "image/gif",
+        "application/octet-stream",
+        "",
+        None,
+        "IMAGE/PNG",
+    ],
+)
 def test_only_png_jpeg_webp_are_accepted(world, content_type):
     olga = world.person("Olga Owner")
     with pytest.raises(ValidationFailed) as info:
@@ -65,9 +84,9 @@ def test_only_png_jpeg_webp_are_accepted(world, content_type):
 @pytest.mark.parametrize("content_type", ["image/png", "image/jpeg", "image/webp"])
 def test_each_image_type_is_accepted(world, content_type):
     olga = world.person("Olga Owner")
-    assert world.svc(olga).set_photo(sha256=SHA,
-                                     content_type=content_type)["photo_content_type"] == \
-        content_type
+    assert (
+        world.svc(olga).set_photo(sha256=SHA, content_type=content_type)["photo_content_type"] == content_type
+    )
 
 
 def test_the_system_caller_has_no_photo_of_its_own(world):

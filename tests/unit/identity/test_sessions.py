@@ -5,6 +5,7 @@ configurable; revocation at the next resolve after deactivation, guest expiry or
 role changes and a guest's removal from a community take effect at the next call without
 a new sign-in. The same promises through the gateway: ``tests/service/test_sessions_gateway.py``.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -36,6 +37,7 @@ def alive(world, token) -> bool:
 
 # --- a fresh session at every sign-in ---------------------------------------------------
 
+
 def test_every_sign_in_creates_a_new_random_token_and_session(world):
     world.person("Nina New")
     first = sign_in(world, "nina.new@example.com")
@@ -62,11 +64,12 @@ def test_a_token_nobody_issued_never_becomes_a_session(world):
 
 # --- idle timeout and absolute lifetime ---------------------------------------------------
 
+
 def test_idle_timeout_is_two_hours_without_a_request(world):
     world.person("Ian Idle")
     token = sign_in(world, "ian.idle@example.com")["session_token"]
     world.clock.advance(hours=2)
-    assert alive(world, token)              # exactly at the limit
+    assert alive(world, token)  # exactly at the limit
     world.clock.advance(hours=2, seconds=1)
     assert not alive(world, token)
     # dead for good: a request later does not bring it back
@@ -79,7 +82,7 @@ def test_activity_keeps_a_session_alive_but_never_past_its_absolute_lifetime(wor
     out = sign_in(world, "ava.active@example.com")
     start = world.clock.now
     assert out["expires_at"] == (start + timedelta(hours=12)).isoformat()
-    for _ in range(6):                      # a request every 1 h 55: never idle
+    for _ in range(6):  # a request every 1 h 55: never idle
         world.clock.advance(hours=1, minutes=55)
         assert alive(world, out["session_token"])
     world.clock.now = start + timedelta(hours=12) - timedelta(seconds=1)
@@ -126,10 +129,11 @@ def test_lifetimes_and_idle_timeout_follow_the_configuration(world, monkeypatch)
     assert not alive(world, guest["session_token"])
     assert alive(world, employee["session_token"])
     world.clock.advance(minutes=30, seconds=1)
-    assert not alive(world, employee["session_token"])   # idle for 30 min 1 s
+    assert not alive(world, employee["session_token"])  # idle for 30 min 1 s
 
 
 # --- revocation at the next request -------------------------------------------------------
+
 
 def test_deactivation_revokes_every_session_of_the_person_only(world):
     p = world.person("Dora Deact")
@@ -175,8 +179,9 @@ def test_a_guest_removed_from_their_community_loses_its_people_at_the_next_call(
     world.join(community, guest)
     world.join(community, colleague)
     assert world.svc(guest).get_person(person_id=colleague["id"])["id"] == colleague["id"]
-    body = Envelope.new(ev.COMMUNITIES_MEMBER_REMOVED,
-                        {"community_id": community, "user_id": guest["id"]}).to_message()
+    body = Envelope.new(
+        ev.COMMUNITIES_MEMBER_REMOVED, {"community_id": community, "user_id": guest["id"]}
+    ).to_message()
     world.svc(caller=None).on_member_removed(body)
     with pytest.raises(NotFound):
         world.svc(guest).get_person(person_id=colleague["id"])

@@ -4,6 +4,7 @@ The in-memory backend (``backends.memory``) is a real implementation of the
 backend interface with word-for-word dictionaries; it stands in for Apertium
 here only. The service tier runs against the real APy server.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -18,23 +19,48 @@ from services.translation.service import TranslationService
 from services.translation.settings import Settings
 from tests.support import FakeClock, unit_engine
 
-FR_CA = {"bonjour": "bon dia", "voici": "heus aquí", "le": "el", "rapport": "informe",
-         "sur": "sobre", "projet": "projecte", "merci": "gràcies", "et": "i", "la": "la",
-         "réunion": "reunió", "lien": "enllaç", "grand": "gran"}
-CA_EN = {"bon": "good", "dia": "morning", "heus": "here", "aquí": "is", "el": "the",
-         "informe": "report", "sobre": "on", "projecte": "project", "gràcies": "thanks",
-         "i": "and", "la": "the", "reunió": "meeting", "enllaç": "link", "gran": "big"}
+FR_CA = {
+    "bonjour": "bon dia",
+    "voici": "heus aquí",
+    "le": "el",
+    "rapport": "informe",
+    "sur": "sobre",
+    "projet": "projecte",
+    "merci": "gràcies",
+    "et": "i",
+    "la": "la",
+    "réunion": "reunió",
+    "lien": "enllaç",
+    "grand": "gran",
+}
+CA_EN = {
+    "bon": "good",
+    "dia": "morning",
+    "heus": "here",
+    "aquí": "is",
+    "el": "the",
+    "informe": "report",
+    "sobre": "on",
+    "projecte": "project",
+    "gràcies": "thanks",
+    "i": "and",
+    "la": "the",
+    "reunió": "meeting",
+    "enllaç": "link",
+    "gran": "big",
+}
 
 
 def person(user_id="p-1", roles=("member",), guest=False):
-    return Caller(kind=KIND_PERSON, user_id=user_id, org_id="org-1", roles=frozenset(roles),
-                  guest=guest)
+    return Caller(kind=KIND_PERSON, user_id=user_id, org_id="org-1", roles=frozenset(roles), guest=guest)
 
 
 def memory_engine(**settings) -> Engine:
-    apertium_like = MemoryBackend({("fr", "ca"): FR_CA, ("ca", "en"): CA_EN,
-                                   ("en", "ca"): {}, ("ca", "fr"): {}},
-                                  chains=True, name="apertium")
+    apertium_like = MemoryBackend(
+        {("fr", "ca"): FR_CA, ("ca", "en"): CA_EN, ("en", "ca"): {}, ("ca", "fr"): {}},
+        chains=True,
+        name="apertium",
+    )
     values = {"PARVIS_TRANSLATION_DETECT_ACCURACY": "low"}
     values.update(settings)
     return Engine(Settings.from_mapping(values), backends={"apertium": apertium_like})
@@ -61,9 +87,13 @@ class World:
         return s
 
     def svc(self, caller=None):
-        return worker_factory(TranslationService, db=self.session(),
-                              caller=caller if caller is not None else Caller(kind=KIND_SYSTEM),
-                              clock=self.clock, engine=self.engine)
+        return worker_factory(
+            TranslationService,
+            db=self.session(),
+            caller=caller if caller is not None else Caller(kind=KIND_SYSTEM),
+            clock=self.clock,
+            engine=self.engine,
+        )
 
     def close(self):
         for s in self.sessions:

@@ -1,5 +1,6 @@
 """Privacy (GDPR) in translation: one's glossary terms and settings exported; an erased
 person's settings and the translations mentioning them dropped."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -21,11 +22,15 @@ def cached(world) -> int:
 
 @pytest.fixture
 def settled(world):
-    deliver(world, ev.IDENTITY_USER_CREATED, {"user_id": world.admin.user_id, "org_id": "o",
-                                              "guest": False, "preferred_language": "fr"},
-            "on_user_created")
-    term = world.svc(world.admin).glossary_add(term="Parvis", translations={"fr": "Parvis"},
-                                               note="our product")
+    deliver(
+        world,
+        ev.IDENTITY_USER_CREATED,
+        {"user_id": world.admin.user_id, "org_id": "o", "guest": False, "preferred_language": "fr"},
+        "on_user_created",
+    )
+    term = world.svc(world.admin).glossary_add(
+        term="Parvis", translations={"fr": "Parvis"}, note="our product"
+    )
     return term
 
 
@@ -50,11 +55,13 @@ def test_erasure_drops_settings_mentions_and_unnames_terms(world, settled):
     world.svc(world.member).translate(mention, "en", source="fr")
     world.svc(world.member).translate("le projet", "en", source="fr")
     assert cached(world) == 2
-    result, body = deliver(world, ev.IDENTITY_USER_ERASED,
-                           {"user_id": world.admin.user_id, "org_id": "o", "guest": False},
-                           "on_user_erased")
-    assert result == {"settings": "applied", "glossary_terms_unnamed": 1,
-                      "translations_dropped": 1}
+    result, body = deliver(
+        world,
+        ev.IDENTITY_USER_ERASED,
+        {"user_id": world.admin.user_id, "org_id": "o", "guest": False},
+        "on_user_erased",
+    )
+    assert result == {"settings": "applied", "glossary_terms_unnamed": 1, "translations_dropped": 1}
     assert cached(world) == 1
     with world.Session() as s:
         assert s.get(PersonLanguage, world.admin.user_id) is None

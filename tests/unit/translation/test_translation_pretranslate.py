@@ -1,7 +1,8 @@
 """Pre-translation on new content, the read models it uses, and partial batches."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -12,15 +13,20 @@ from parvis_contracts.events import Envelope
 from services.translation.models import CachedTranslation, PersonLanguage
 
 BODY = "Bonjour @[Jean Dupont](u-42), voici le rapport sur https://example.com/le/rapport"
-POST = {"post_id": "post-1", "community_id": "c-1", "author_id": "p-1", "body": BODY,
-        "revision": 1, "language": None}
+POST = {
+    "post_id": "post-1",
+    "community_id": "c-1",
+    "author_id": "p-1",
+    "body": BODY,
+    "revision": 1,
+    "language": None,
+}
 
 
 def deliver(world, event, data, handler, occurred_at=None):
     envelope = Envelope.new(event, data)
     if occurred_at is not None:
-        envelope = Envelope(id=envelope.id, type=envelope.type, occurred_at=occurred_at,
-                            data=envelope.data)
+        envelope = Envelope(id=envelope.id, type=envelope.type, occurred_at=occurred_at, data=envelope.data)
     body = envelope.to_message()
     return getattr(world.svc(), handler)(body), body
 
@@ -31,34 +37,51 @@ def cached_rows(world) -> int:
 
 
 def community(world, community_id="c-1", members=()):
-    deliver(world, ev.COMMUNITIES_COMMUNITY_CREATED,
-            {"community_id": community_id, "name": "Projet", "kind": "project",
-             "visibility": "private", "archived": False, "newcomers_see_history": True,
-             "version": 1}, "on_community_created")
+    deliver(
+        world,
+        ev.COMMUNITIES_COMMUNITY_CREATED,
+        {
+            "community_id": community_id,
+            "name": "Projet",
+            "kind": "project",
+            "visibility": "private",
+            "archived": False,
+            "newcomers_see_history": True,
+            "version": 1,
+        },
+        "on_community_created",
+    )
     for n, (user_id, language) in enumerate(members, start=2):
-        deliver(world, ev.COMMUNITIES_MEMBER_ADDED,
-                {"community_id": community_id, "user_id": user_id, "version": n},
-                "on_member_added")
+        deliver(
+            world,
+            ev.COMMUNITIES_MEMBER_ADDED,
+            {"community_id": community_id, "user_id": user_id, "version": n},
+            "on_member_added",
+        )
         if language:
-            deliver(world, ev.IDENTITY_USER_CREATED,
-                    {"user_id": user_id, "org_id": "org-1", "guest": False,
-                     "preferred_language": language}, "on_user_created")
+            deliver(
+                world,
+                ev.IDENTITY_USER_CREATED,
+                {"user_id": user_id, "org_id": "org-1", "guest": False, "preferred_language": language},
+                "on_user_created",
+            )
 
 
 @pytest.fixture
 def members(world):
-    community(world, members=[("u-fr", "fr"), ("u-en", "en"), ("u-en2", "en"), ("u-de", "de"),
-                              ("u-none", None)])
+    community(
+        world, members=[("u-fr", "fr"), ("u-en", "en"), ("u-en2", "en"), ("u-de", "de"), ("u-none", None)]
+    )
 
 
-def test_post_created_pretranslates_into_members_languages_then_reader_hits_cache(world,
-                                                                                  members):
+def test_post_created_pretranslates_into_members_languages_then_reader_hits_cache(world, members):
     result, _ = deliver(world, ev.FEED_POST_CREATED, POST, "on_post_created")
     assert result["source"] == "fr" and result["targets"] == ["en"]
     assert "de:not_served" in result["skipped"] and result["translated"] == 1
     calls = len(world.backend.calls)
-    out = world.svc(world.member).translate(BODY, "en", content={"kind": "post", "id": "post-1",
-                                                                 "revision": 1})
+    out = world.svc(world.member).translate(
+        BODY, "en", content={"kind": "post", "id": "post-1", "revision": 1}
+    )
     assert out["cached"] is True and "@[Jean Dupont](u-42)" in out["text"]
     assert "https://example.com/le/rapport" in out["text"]
     assert len(world.backend.calls) == calls
@@ -86,17 +109,18 @@ def test_engine_down_is_logged_not_retried_and_caches_nothing(world, members):
 
 
 def test_stated_language_is_used_and_the_author_language_skipped(world, members):
-    result, _ = deliver(world, ev.FEED_POST_CREATED, dict(POST, language="en",
-                                                          body="the report"),
-                        "on_post_created")
+    result, _ = deliver(
+        world, ev.FEED_POST_CREATED, dict(POST, language="en", body="the report"), "on_post_created"
+    )
     assert result["source"] == "en" and result["targets"] == ["fr"]
 
 
 def test_undetectable_text_and_missing_body_are_skipped(world, members):
     result, _ = deliver(world, ev.FEED_POST_CREATED, dict(POST, body="ok"), "on_post_created")
     assert result["skipped"] == ["language_not_detected"] and cached_rows(world) == 0
-    result, _ = deliver(world, ev.FEED_POST_CREATED, {k: v for k, v in POST.items()
-                                                      if k != "body"}, "on_post_created")
+    result, _ = deliver(
+        world, ev.FEED_POST_CREATED, {k: v for k, v in POST.items() if k != "body"}, "on_post_created"
+    )
     assert result["targets"] == [] and cached_rows(world) == 0
 
 
@@ -109,16 +133,25 @@ def test_target_count_is_bounded(world, members, monkeypatch):
 
 def test_removed_members_languages_are_not_targets(world, members):
     for user_id in ("u-en", "u-en2"):
-        deliver(world, ev.COMMUNITIES_MEMBER_REMOVED,
-                {"community_id": "c-1", "user_id": user_id, "version": 20},
-                "on_member_removed")
+        deliver(
+            world,
+            ev.COMMUNITIES_MEMBER_REMOVED,
+            {"community_id": "c-1", "user_id": user_id, "version": 20},
+            "on_member_removed",
+        )
     result, _ = deliver(world, ev.FEED_POST_CREATED, POST, "on_post_created")
     assert result["targets"] == []
 
 
 def test_comment_created_is_pretranslated_with_its_own_content_link(world, members):
-    data = {"comment_id": "cm-1", "post_id": "post-1", "community_id": "c-1",
-            "author_id": "p-1", "body": "merci pour le rapport", "revision": 1}
+    data = {
+        "comment_id": "cm-1",
+        "post_id": "post-1",
+        "community_id": "c-1",
+        "author_id": "p-1",
+        "body": "merci pour le rapport",
+        "revision": 1,
+    }
     result, _ = deliver(world, ev.FEED_COMMENT_CREATED, data, "on_comment_created")
     assert result["targets"] == ["en"] and cached_rows(world) == 1
     deliver(world, ev.FEED_COMMENT_DELETED, data, "on_comment_deleted")
@@ -126,8 +159,14 @@ def test_comment_created_is_pretranslated_with_its_own_content_link(world, membe
 
 
 def test_page_created_translates_body_and_title(world, members):
-    data = {"page_id": "pg-1", "community_id": "c-1", "revision": 1, "title": "Le rapport",
-            "body": "Bonjour, voici le rapport sur le projet et la réunion", "author_id": "p-1"}
+    data = {
+        "page_id": "pg-1",
+        "community_id": "c-1",
+        "revision": 1,
+        "title": "Le rapport",
+        "body": "Bonjour, voici le rapport sur le projet et la réunion",
+        "author_id": "p-1",
+    }
     result, _ = deliver(world, ev.DOCUMENTS_PAGE_CREATED, data, "on_page_created")
     assert result["source"] == "fr" and result["translated"] == 2
     deliver(world, ev.DOCUMENTS_PAGE_DELETED, data, "on_page_deleted")
@@ -135,26 +174,33 @@ def test_page_created_translates_body_and_title(world, members):
 
 
 def test_language_changes_apply_in_order(world):
-    now = datetime.now(timezone.utc)
-    deliver(world, ev.IDENTITY_USER_LANGUAGE_CHANGED,
-            {"user_id": "u-1", "org_id": "o", "guest": False, "preferred_language": "es"},
-            "on_user_language_changed", occurred_at=now.isoformat())
-    late, _ = deliver(world, ev.IDENTITY_USER_CREATED,
-                      {"user_id": "u-1", "org_id": "o", "guest": False,
-                       "preferred_language": "en"}, "on_user_created",
-                      occurred_at=(now - timedelta(minutes=1)).isoformat())
+    now = datetime.now(UTC)
+    deliver(
+        world,
+        ev.IDENTITY_USER_LANGUAGE_CHANGED,
+        {"user_id": "u-1", "org_id": "o", "guest": False, "preferred_language": "es"},
+        "on_user_language_changed",
+        occurred_at=now.isoformat(),
+    )
+    late, _ = deliver(
+        world,
+        ev.IDENTITY_USER_CREATED,
+        {"user_id": "u-1", "org_id": "o", "guest": False, "preferred_language": "en"},
+        "on_user_created",
+        occurred_at=(now - timedelta(minutes=1)).isoformat(),
+    )
     assert late == "stale"
     with world.Session() as s:
         assert s.get(PersonLanguage, "u-1").preferred_language == "es"
-    deliver(world, ev.IDENTITY_USER_ERASED, {"user_id": "u-1", "org_id": "o", "guest": False},
-            "on_user_erased")
+    deliver(
+        world, ev.IDENTITY_USER_ERASED, {"user_id": "u-1", "org_id": "o", "guest": False}, "on_user_erased"
+    )
     with world.Session() as s:
         assert s.get(PersonLanguage, "u-1") is None
 
 
 def test_partial_batch_answers_errors_in_place(world):
-    items = [{"text": "le rapport", "source": "fr"}, {"text": "ok"},
-             {"text": "le projet", "source": "fr"}]
+    items = [{"text": "le rapport", "source": "fr"}, {"text": "ok"}, {"text": "le projet", "source": "fr"}]
     out = world.svc(world.member).translate_batch(items, "en", partial=True)
     assert out[0]["text"] == "the report" and out[2]["text"] == "the project"
     assert out[1]["error"]["code"] == "validation_failed"

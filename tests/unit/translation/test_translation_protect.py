@@ -1,4 +1,5 @@
 """Protected spans and Markdown structure, independent of any engine."""
+
 from __future__ import annotations
 
 from services.translation import protect
@@ -11,16 +12,28 @@ SOURCE = (
     "\n"
     "Bonjour @[Jean Dupont](u-42), voici le **rapport** sur https://example.com/a?b=1.\n"
     "Écrivez à marie@example.com, lisez `le rapport` et rapport_final.pdf #projet @jean.dupont\n"
-    "- Le [grand lien](https://x.y/le \"le titre\") et le Parvis Cloud\n"
+    '- Le [grand lien](https://x.y/le "le titre") et le Parvis Cloud\n'
     "> le rapport | le projet & a < b\n"
     "\n"
     "```\n"
     "le rapport\n"
     "```\n"
 )
-UPPER = MemoryBackend({("fr", "en"): {"le": "the", "rapport": "report", "bonjour": "hello",
-                                      "voici": "here", "sur": "on", "grand": "big",
-                                      "lien": "link", "projet": "project", "et": "and"}})
+UPPER = MemoryBackend(
+    {
+        ("fr", "en"): {
+            "le": "the",
+            "rapport": "report",
+            "bonjour": "hello",
+            "voici": "here",
+            "sur": "on",
+            "grand": "big",
+            "lien": "link",
+            "projet": "project",
+            "et": "and",
+        }
+    }
+)
 ROUTE = Route("memory", ("fr", "en"))
 
 
@@ -31,9 +44,18 @@ def spans_of(doc):
 def test_protected_spans_are_found():
     doc = protect.protect(SOURCE, (protect.Term("Parvis Cloud"),))
     spans = spans_of(doc)
-    for expected in ["@[Jean Dupont](u-42)", "https://example.com/a?b=1", "marie@example.com",
-                     "`le rapport`", "rapport_final.pdf", "#projet", "@jean.dupont",
-                     "Parvis Cloud", "](https://x.y/le \"le titre\")", "**"]:
+    for expected in [
+        "@[Jean Dupont](u-42)",
+        "https://example.com/a?b=1",
+        "marie@example.com",
+        "`le rapport`",
+        "rapport_final.pdf",
+        "#projet",
+        "@jean.dupont",
+        "Parvis Cloud",
+        '](https://x.y/le "le titre")',
+        "**",
+    ]:
         assert expected in spans, expected
     # the code block and the block syntax are never handed to the engine
     sent = " ".join(protect.render(u, "xml", doc.spans) for u in doc.units)
@@ -49,17 +71,19 @@ def test_nothing_changes_without_translation():
 def test_translation_keeps_spans_and_markdown_structure():
     doc = protect.protect(SOURCE, (protect.Term("Parvis Cloud"),))
     out = translate_document(doc, UPPER, ROUTE)
-    assert out.startswith("## The report\n\nHello @[Jean Dupont](u-42), here the **report** on "
-                          "https://example.com/a?b=1.\n")
+    assert out.startswith(
+        "## The report\n\nHello @[Jean Dupont](u-42), here the **report** on https://example.com/a?b=1.\n"
+    )
     assert "`le rapport`" in out and "rapport_final.pdf #projet @jean.dupont" in out
-    assert "- The [big link](https://x.y/le \"le titre\") and the Parvis Cloud\n" in out
+    assert '- The [big link](https://x.y/le "le titre") and the Parvis Cloud\n' in out
     assert "> the report | the project & a < b\n" in out
     assert out.endswith("```\nle rapport\n```\n")
 
 
 def test_forced_translation_replaces_a_glossary_term():
-    doc = protect.protect("le Parvis Cloud et le rapport",
-                          (protect.Term("parvis cloud", replacement="Nuage Parvis"),))
+    doc = protect.protect(
+        "le Parvis Cloud et le rapport", (protect.Term("parvis cloud", replacement="Nuage Parvis"),)
+    )
     assert translate_document(doc, UPPER, ROUTE) == "the Nuage Parvis and the report"
 
 
@@ -96,18 +120,16 @@ def test_html_like_text_is_escaped_for_xml_engines():
 def test_engine_moving_spaces_inside_markup_is_repaired():
     doc = protect.protect("le **rapport** sur")
     unit = doc.units[0]
-    assert protect.restore(unit, 'the <b id="0"> report</b> on', doc.spans, "xml") == \
-        "the **report** on"
+    assert protect.restore(unit, 'the <b id="0"> report</b> on', doc.spans, "xml") == "the **report** on"
     # an emptied pair loses its markup, never its words
-    assert protect.restore(unit, 'the report <b id="0"></b> on', doc.spans, "xml") == \
-        "the report on"
+    assert protect.restore(unit, 'the report <b id="0"></b> on', doc.spans, "xml") == "the report on"
     assert protect.restore(unit, "the report on", doc.spans, "xml") is None
 
 
 def test_an_emptied_link_falls_back_to_segments_and_keeps_its_target():
     doc = protect.protect("et le [lien](https://example.com/le)")
     unit = doc.units[0]
-    assert protect.restore(unit, "i l'enllaç. <a id=\"0\"></a>", doc.spans, "xml") is None
+    assert protect.restore(unit, 'i l\'enllaç. <a id="0"></a>', doc.spans, "xml") is None
     engine = MemoryBackend({("fr", "en"): {"le": "the", "lien": "link", "et": "and"}})
     engine.postprocess = lambda text: text.replace('<a id="0">link</a>', 'link <a id="0"></a>')
     out = translate_document(doc, engine, ROUTE)

@@ -1,0 +1,74 @@
+"""The limits of the platform's input fields, written once.
+
+A service's boundary schema (``services/<name>/schemas.py``) and the gateway's API schema
+(``gateway/api/schemas.py``, which the OpenAPI document is made from) build their
+validators from these numbers, so the API reference states what the service really
+accepts. ``tests/contracts/test_schema_drift.py`` compares both sides field by field.
+
+Plain numbers and tuples only: each side makes its own validators (and messages).
+"""
+
+from __future__ import annotations
+
+from . import vocabulary
+
+#: an id given by a service (a UUID today; never longer than this)
+ID_MAX = 64
+
+# --- identity ----------------------------------------------------------------------
+
+DISPLAY_NAME_MAX = 120
+JOB_TITLE_MAX = 120
+DEPARTMENT_MAX = 120
+ABOUT_MAX = 2000
+EDUCATION_MAX = 500
+PHONE_MAX = 40
+#: what a phone number may contain
+PHONE_PATTERN = r"^[0-9 +\-()]*$"
+SKILLS_MAX, SKILL_MAX = 30, 40
+#: the languages a person speaks
+PERSON_LANGUAGES_MAX = 50
+#: the languages a person may prefer (interface and translations)
+PREFERRED_LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "ca")
+EMAIL_MAX = 254
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024  # argon2 hashes anything, but a megabyte password is an attack
+ROLE_NAMES = vocabulary.PERSON_ROLES
+#: a list of roles (each at most twice: duplicates are merged)
+ROLES_MAX = len(ROLE_NAMES) * 2
+ORGANISATION_NAME_MAX = 200
+#: the directory's words of a name
+PEOPLE_QUERY_MAX = DISPLAY_NAME_MAX
+#: the administrators' list: words of a name or an e-mail address
+ADMIN_PEOPLE_QUERY_MAX = EMAIL_MAX
+
+# --- communities -------------------------------------------------------------------
+
+#: after collapsing blanks
+COMMUNITY_NAME_MIN, COMMUNITY_NAME_MAX = 3, 80
+COMMUNITY_QUERY_MAX = COMMUNITY_NAME_MAX
+COMMUNITY_DESCRIPTION_MAX = 2000
+COMMUNITY_LANGUAGES_MAX = 30
+COMMUNITY_ORGS_MAX = 200
+PICTURE_MAX = 200
+JOIN_MESSAGE_MAX = 500
+
+# --- feed --------------------------------------------------------------------------
+
+POST_BODY_MAX = 20_000
+ATTACHMENTS_MAX = 10
+REPORT_REASON_MAX = 1000
+
+# --- documents ---------------------------------------------------------------------
+
+PAGE_TITLE_MAX = 200
+PAGE_BODY_MAX = 100_000
+VERSION_COMMENT_MAX = 1000
+# a file or folder name: ``parvis_contracts.filetypes.MAX_NAME_LENGTH``
+
+# --- translation -------------------------------------------------------------------
+
+TERM_MAX = 200
+TERM_NOTE_MAX = 500
+GLOSSARY_PAGE_MAX = 500
+GLOSSARY_CURSOR_MAX = 600

@@ -1,0 +1,31 @@
+"""The platform's words, written once: the kinds, visibilities and roles every side names.
+
+A service's models and schemas, the event payload schemas, the gateway's API schemas and
+its pages all read these tuples; none keeps a copy (``tests/contracts/test_schema_drift.py``
+would notice a drift in the API's choices, this module makes one impossible to write).
+Plain tuples only: each side builds its own validators and its own translated labels.
+"""
+
+from __future__ import annotations
+
+# --- communities -------------------------------------------------------------------
+
+#: what a community is for
+COMMUNITY_KINDS = ("team", "project", "support", "ideas", "trade", "interest")
+#: open: every employee reads it; private: members only, its name listed; secret: unlisted
+COMMUNITY_VISIBILITIES = ("open", "private", "secret")
+#: a person's role in a community
+MEMBER_ROLES = ("member", "manager")
+
+# --- people and organisations -------------------------------------------------------
+
+#: a person's network-wide roles
+PERSON_ROLES = ("admin", "global_community_manager", "member")
+#: who sees an optional profile field (birth date, education, phone)
+FIELD_VISIBILITIES = ("everyone", "employees", "private")
+#: the host company and the kinds of partner organisation it invites
+ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "customer")
+
+# --- the wall -------------------------------------------------------------------------
+
+POST_KINDS = ("message", "question", "announcement")
