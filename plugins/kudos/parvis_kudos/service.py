@@ -6,14 +6,12 @@ with the caller's own context (``identity.people_cards``).
 
 from __future__ import annotations
 
-from nameko.exceptions import UnknownService
-
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, RpcProxy, dump, rpc, transactional
-from parvis_contracts.errors import Unavailable
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
+from parvis_contracts.people import visible_card
 from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
@@ -34,11 +32,7 @@ class KudosService(PersonDataEntrypoints, PlatformEntrypoints):
 
     def _visible_card(self, person_id):
         """The person's card as the caller may see it, or None."""
-        try:
-            cards = self.identity.people_cards(person_ids=[person_id])
-        except UnknownService:
-            raise Unavailable("The identity service is not available.") from None
-        return (cards or {}).get(person_id)
+        return visible_card(self.identity, person_id)
 
     @rpc
     @transactional
