@@ -21,6 +21,10 @@ case "$command" in
   prepare|seed)
     exec python -m deploy.launcher "$command" "$@"
     ;;
+  rabbitmq-users)
+    # the broker users of every installed service (docs/security.md, "Broker credentials")
+    exec python -m deploy.rabbitmq_users apply "$@"
+    ;;
   *)
     exec "$command" "$@"
     ;;

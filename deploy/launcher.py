@@ -321,7 +321,7 @@ class Platform:
 
         with Connection(self.amqp_uri, connect_timeout=5) as conn:
             conn.ensure_connection(max_retries=3, interval_start=1, timeout=timeout)
-            declare_topology(conn)
+            declare_topology(conn, strict=True)
         log.info("AMQP topology declared")
 
     def migrate(self) -> None:

@@ -23,6 +23,7 @@ from parvis_contracts.plugins import PluginError, ServicePlugin, plugin
 
 METRICS_PORT = 9100
 IMAGE = "parvis"
+CA_DIR = "/etc/parvis/rabbitmq-ca"
 
 
 def _labels(name: str) -> dict:
@@ -33,6 +34,19 @@ def _labels(name: str) -> dict:
     }
 
 
+def amqp_env(name: str) -> list[dict]:
+    """Its own broker user over TLS: the password from the Secret ``parvis-amqp-<name>``
+    (``python -m deploy.rabbitmq_users``), the CA of the broker's certificate."""
+    return [
+        {
+            "name": "AMQP_PASSWORD",
+            "valueFrom": {"secretKeyRef": {"name": f"parvis-amqp-{name}", "key": "password"}},
+        },
+        {"name": "PARVIS_AMQP_URI", "value": f"amqps://parvis-{name}:$(AMQP_PASSWORD)@rabbitmq:5671/"},
+        {"name": "SSL_CERT_FILE", "value": f"{CA_DIR}/ca.crt"},
+    ]
+
+
 def kubernetes(service: ServicePlugin, replicas: int = 2, max_replicas: int = 10) -> list[dict]:
     name, port_name = service.name, service.metrics_port_name
     container = {
@@ -41,6 +55,7 @@ def kubernetes(service: ServicePlugin, replicas: int = 2, max_replicas: int = 10
         "args": ["service", name],
         # its database URL, PARVIS_<NAME>_DB_URL, goes in secrets.env like the core's
         "envFrom": [{"configMapRef": {"name": "parvis-config"}}, {"secretRef": {"name": "parvis-secrets"}}],
+        "env": amqp_env(name),
         "ports": [{"name": port_name, "containerPort": METRICS_PORT}],
         "readinessProbe": {
             "exec": {"command": ["python", "-m", service.readiness, "--port", str(METRICS_PORT)]},
@@ -55,6 +70,7 @@ def kubernetes(service: ServicePlugin, replicas: int = 2, max_replicas: int = 10
         },
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
         "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        "volumeMounts": [{"name": "rabbitmq-ca", "mountPath": CA_DIR, "readOnly": True}],
     }
     deployment = {
         "apiVersion": "apps/v1",
@@ -83,6 +99,15 @@ def kubernetes(service: ServicePlugin, replicas: int = 2, max_replicas: int = 10
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [container],
+                    "volumes": [
+                        {
+                            "name": "rabbitmq-ca",
+                            "secret": {
+                                "secretName": "rabbitmq-tls",
+                                "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                            },
+                        }
+                    ],
                 },
             },
         },
@@ -123,7 +148,9 @@ def kubernetes(service: ServicePlugin, replicas: int = 2, max_replicas: int = 10
 
 
 def compose(service: ServicePlugin) -> str:
-    """The entry under ``services:`` in deploy/compose.yaml (its anchors give the rest)."""
+    """The entry under ``services:`` in deploy/compose.yaml (its anchors give the rest);
+    its broker user's password, ``RABBITMQ_PASSWORD_<NAME>``, goes in the environment of
+    the ``rabbitmq-users`` one-shot too."""
     name = service.name
     return (
         f"  {name}:\n"
@@ -133,6 +160,8 @@ def compose(service: ServicePlugin) -> str:
         f"      <<: *parvis-env\n"
         f"      PARVIS_{name.upper()}_DB_URL: postgresql+psycopg://parvis:"
         f"${{PARVIS_POSTGRES_PASSWORD}}@postgres:5432/{name}\n"
+        f"      PARVIS_AMQP_URI: amqp://parvis-{name}:"
+        f"${{PARVIS_RABBITMQ_PASSWORD_{name.upper()}}}@rabbitmq:5672/\n"
     )
 
 

@@ -2,12 +2,13 @@
 # A RabbitMQ cluster of N nodes on loopback, for fault tests and local trials.
 #
 #   deploy/rabbitmq_cluster.sh start DIR [--nodes 3] [--amqp-port 5701] [--dist-port 25701]
-#                                        [--name rabbit] [--quorum-vhost /]
+#                                        [--name rabbit] [--quorum-vhost /] [--users]
 #   deploy/rabbitmq_cluster.sh stop DIR                stop every node of DIR (by PID), remove DIR's state
 #   deploy/rabbitmq_cluster.sh stop-node DIR I         stop node I only (by PID; its data stays)
 #   deploy/rabbitmq_cluster.sh start-node DIR I        start node I again (it rejoins its cluster)
 #   deploy/rabbitmq_cluster.sh status DIR              one line per node: name, AMQP port, PID, up/down
-#   deploy/rabbitmq_cluster.sh uris DIR                the nodes' AMQP URIs joined with ";" (kombu failover)
+#   deploy/rabbitmq_cluster.sh uris DIR [ROLE]         the nodes' AMQP URIs joined with ";" (kombu failover),
+#                                                      as guest or (--users) as the broker user of ROLE
 #   deploy/rabbitmq_cluster.sh ctl DIR I ARGS...       rabbitmqctl against node I
 #
 # Node I (1..N) is "<name>I@localhost", listens for AMQP on 127.0.0.1:<amqp-port + I - 1> and
@@ -16,6 +17,12 @@
 # cookie in DIR/.erlang.cookie (HOME=DIR for the nodes and for rabbitmqctl), nodes 2..N join
 # node 1. The machine's own RabbitMQ (its node name, port, data and cookie) is never touched.
 # With --nodes 1 it is a single private broker (the broker-restart test uses that).
+#
+# --users also creates the Parvis broker users (deploy/rabbitmq_users.py: one per installed
+# service, gateway, prepare, operator, each allowed only its own queues and exchanges) on the
+# quorum vhost (or /), with random passwords in DIR/users/<user> (mode 0600), imported as
+# definitions; guest stays (the fault tests use it). `uris DIR feed` gives feed's URIs.
+# It runs `python -m deploy.rabbitmq_users` with $PARVIS_PYTHON (default .venv/bin/python).
 #
 # Queue type is chosen by the client at declare time (a policy cannot change it): run the
 # services with PARVIS_QUEUE_TYPE=quorum (see docs/operations.md) so that their durable
@@ -26,13 +33,14 @@
 set -euo pipefail
 
 RMQ_BIN=${RABBITMQ_BIN_DIR:-/usr/lib/rabbitmq/bin}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 START_TIMEOUT=${PARVIS_RMQ_START_TIMEOUT:-90}
 STOP_TIMEOUT=${PARVIS_RMQ_STOP_TIMEOUT:-30}
 
 say() { printf 'rabbitmq_cluster: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [ -x "$RMQ_BIN/rabbitmq-server" ] || die "rabbitmq-server not found in $RMQ_BIN (apt-get install rabbitmq-server)"
 
@@ -166,9 +174,27 @@ stop_node() {
 
 # ---------------------------------------------------------------- commands
 
+# create_users VHOST: the Parvis broker users, their passwords in DIR/users
+create_users() {
+  local vhost=$1 python=${PARVIS_PYTHON:-}
+  if [ -z "$python" ]; then
+    python=python3
+    [ -x "$ROOT/.venv/bin/python" ] && python="$ROOT/.venv/bin/python"
+  fi
+  mkdir -p "$DIR/users"
+  chmod 700 "$DIR/users"
+  (cd "$ROOT" && "$python" -m deploy.rabbitmq_users passwords --dir "$DIR/users" 2>/dev/null)
+  (cd "$ROOT" && "$python" -m deploy.rabbitmq_users definitions --vhost "$vhost" \
+    --password-dir "$DIR/users" --without-vhost) > "$DIR/users/definitions.json"
+  chmod 600 "$DIR/users/definitions.json"
+  ctl 1 import_definitions "$DIR/users/definitions.json" >/dev/null
+  printf 'USERS_VHOST=%s\n' "$vhost" >> "$DIR/cluster.env"
+  say "broker users created on vhost $vhost (passwords in $DIR/users; $0 uris $DIR <role>)"
+}
+
 cmd_start() {
   NODES=3 AMQP_PORT=5701 DIST_PORT=25701 NAME=rabbit
-  local quorum_vhost=""
+  local quorum_vhost="" users=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --nodes) NODES=$2; shift 2 ;;
@@ -176,6 +202,7 @@ cmd_start() {
       --dist-port) DIST_PORT=$2; shift 2 ;;
       --name) NAME=$2; shift 2 ;;
       --quorum-vhost) quorum_vhost=$2; shift 2 ;;
+      --users) users=1; shift ;;
       *) die "unknown option $1" ;;
     esac
   done
@@ -218,6 +245,9 @@ cmd_start() {
       || ctl 1 add_vhost "$quorum_vhost" >/dev/null 2>&1 || true
     ctl 1 set_permissions -p "$quorum_vhost" guest '.*' '.*' '.*' >/dev/null
   fi
+  if [ -n "$users" ]; then
+    create_users "${quorum_vhost:-/}"
+  fi
   trap - EXIT
   cmd_uris
 }
@@ -231,7 +261,7 @@ cmd_stop_nodes() {
 
 cmd_stop() {
   cmd_stop_nodes
-  rm -rf "${DIR:?}"/node* "$DIR/cluster.env" "$DIR/.erlang.cookie"
+  rm -rf "${DIR:?}"/node* "$DIR/cluster.env" "$DIR/.erlang.cookie" "$DIR/users"
   rmdir "$DIR" 2>/dev/null || true
 }
 
@@ -246,9 +276,15 @@ cmd_status() {
 }
 
 cmd_uris() {
-  local i uris=()
+  local i uris=() credentials=guest:guest path=""
+  if [ -n "${1:-}" ]; then
+    local user="parvis-$1"
+    [ -f "$DIR/users/$user" ] || die "no broker user $user in $DIR (start with --users)"
+    credentials="$user:$(cat "$DIR/users/$user")"
+    [ "${USERS_VHOST:-/}" = "/" ] || path=$USERS_VHOST
+  fi
   for i in $(seq 1 "$NODES"); do
-    uris+=("amqp://guest:guest@127.0.0.1:$(node_port "$i")/")
+    uris+=("amqp://$credentials@127.0.0.1:$(node_port "$i")/$path")
   done
   (IFS=';'; printf '%s\n' "${uris[*]}")
 }
@@ -267,7 +303,7 @@ case "$COMMAND" in
   stop-node) load_state; check_index "${1:-}"; stop_node "$1" ;;
   start-node) load_state; check_index "${1:-}"; start_node "$1"; wait_node "$1" ;;
   status) load_state; cmd_status ;;
-  uris) load_state; cmd_uris ;;
+  uris) load_state; cmd_uris "${1:-}" ;;
   ctl) load_state; check_index "${1:-}"; i=$1; shift; ctl "$i" "$@" ;;
   *) usage ;;
 esac

@@ -7,6 +7,11 @@ Configuration comes from the environment through ``parvis_contracts.config``
 ``PARVIS_GATEWAY_MAX_BODY`` ...); ``config`` overrides it (tests pass
 ``{"RPC_CLIENT": rpc, "TESTING": True}``, and may inject ``BLOB_STORE``, the
 content-addressed store of profile photos, else ``PARVIS_BLOB_DIR``).
+
+Every answer carries ``X-Request-Id`` (the client's, when valid, else a new one); the
+same id goes with every RPC of the request and is logged by the gateway and the
+services (``parvis_contracts.logs``). Logging itself is set up by gunicorn's config
+(``deploy/gunicorn_conf.py``: ``PARVIS_LOG_FORMAT`` lines).
 """
 
 from __future__ import annotations
@@ -18,13 +23,17 @@ import time
 from flask import Flask, g, request
 from flask_babel import Babel
 
-from parvis_contracts import settings
+from parvis_contracts import logs, settings
 from parvis_contracts.client import RpcClient
 from parvis_contracts.config import context_secret
 
 from . import auth, handlers, i18n, metrics, rpc, security
 
 log = logging.getLogger(__name__)
+#: one line per request: method, route, status, duration, request id, caller kind
+request_log = logging.getLogger("gateway.requests")
+#: asked by probes and Prometheus, not people
+MACHINE_ENDPOINTS = frozenset({"ops.healthz", "ops.livez", "ops.readyz", "ops.metrics_endpoint"})
 
 
 def _locale_selector():
@@ -37,8 +46,50 @@ def _locale_selector():
     )
 
 
-def _start_timer():
+def _start_request():
+    """The request's clock and id: a valid ``X-Request-Id`` it brought, else a new one.
+
+    Bound to the request's thread, so every line the gateway logs for it and every RPC
+    it makes (``RpcClient``) carry it; answered in ``X-Request-Id``.
+    """
     g.started = time.perf_counter()
+    g.request_id = logs.request_id_from(request.headers.get(logs.REQUEST_ID_HEADER))
+    g.log_token = logs.bind(request_id=g.request_id, method=request.endpoint, http_method=request.method)
+
+
+def _log_request(response):
+    """``X-Request-Id`` on every answer, and one line per request."""
+    request_id = g.get("request_id") or logs.request_id_from(None)
+    response.headers[logs.REQUEST_ID_HEADER] = request_id
+    started = g.get("started")
+    status = response.status_code
+    fields = {
+        "request_id": request_id,
+        "method": request.endpoint,
+        "http_method": request.method,
+        "status": status,
+        "caller": "person" if g.get("principal") else "anonymous",
+        "code": g.get("error_code"),
+        **handlers.route_fields(),
+    }
+    if started is not None:
+        fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    # a 5xx is logged as the fault it is by the error handler; this line only counts it.
+    # Probes and scrapes answered well come every few seconds: DEBUG
+    if status >= 500:
+        level = logging.WARNING
+    elif request.endpoint in MACHINE_ENDPOINTS and status < 400:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO
+    request_log.log(level, "%s %s %s", request.method, handlers.where(), status, extra=fields)
+    return response
+
+
+def _end_request(_exc=None):
+    token = g.pop("log_token", None)
+    if token is not None:
+        logs.unbind(token)
 
 
 def _observe(response):
@@ -97,9 +148,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_photos(app)
 
-    app.before_request(_start_timer)
+    app.before_request(_start_request)
     app.before_request(prepare_upload)  # an upload's own size limit, before any form parsing
     app.before_request(auth.authenticate)
+    app.after_request(_log_request)  # registered first, so it runs last
+    app.teardown_request(_end_request)
     app.after_request(auth.finish)
     app.after_request(_security_headers)
     app.after_request(_observe)

@@ -23,13 +23,30 @@ def wants_json() -> bool:
     )
 
 
+def route_fields() -> dict:
+    """Where the request went, for a log line: its route, not its path (a path may hold a
+    secret, an invitation token, or a person's id); an unknown route's path, shortened."""
+    rule = request.url_rule
+    if rule is not None:
+        return {"route": rule.rule}
+    return {"path": request.path[:200]}
+
+
+def where() -> str:
+    fields = route_fields()
+    return fields.get("route") or fields["path"]
+
+
 def handle_error(exc):
     mapped = map_exception(exc)
     refusals.note(mapped.status, mapped.details)  # 401/403 to the audit log, batched
+    g.error_code = mapped.code  # on the request's line (gateway.app)
+    # an answer below 500 (404, 403, 422...) is an expected outcome: the request's INFO
+    # line says it. A 5xx is a fault: ERROR, with its traceback.
     if mapped.status >= 500 and mapped.code == "internal_error":
-        log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+        log.error("unhandled error on %s %s", request.method, where(), exc_info=exc)
     elif mapped.status >= 500:
-        log.warning("%s on %s %s: %s", mapped.code, request.method, request.path, exc)
+        log.error("%s on %s %s: %s", mapped.code, request.method, where(), exc, exc_info=exc)
 
     if wants_json():
         response = jsonify(mapped.body())

@@ -2,7 +2,9 @@
 
 A ``ClusterRpcProxy`` is expensive to create (a reply queue each) and not
 thread-safe, so :class:`RpcClient` keeps one started proxy per thread and
-reuses it for every call. The caller context is set per call.
+reuses it for every call. The caller context is set per call, and so is the request id
+bound by :func:`parvis_contracts.logs.bind` (the gateway's request), under
+:data:`parvis_contracts.logs.REQUEST_ID_KEY`.
 
     client = RpcClient()
     client.call("identity", "get_profile", token, user_id="...")
@@ -31,6 +33,7 @@ from . import settings
 from .config import nameko_config
 from .context import CONTEXT_KEY
 from .errors import Unavailable
+from .logs import REQUEST_ID_KEY, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +209,15 @@ class RpcClient:
 
     def _method(self, service: str, method: str, token: str):
         standalone, _proxy = self._proxy()
-        standalone._worker_ctx.data[CONTEXT_KEY] = token
+        data = standalone._worker_ctx.data
+        data[CONTEXT_KEY] = token
+        # the request id of the current request (the gateway binds it), or none: a
+        # proxy serves one request after another on its thread, never a stale id
+        request_id = current_request_id()
+        if request_id:
+            data[REQUEST_ID_KEY] = request_id
+        else:
+            data.pop(REQUEST_ID_KEY, None)
         # what ``proxy.<service>.<method>`` builds, with a bounded publisher; a request
         # expires when its caller stops waiting (it never runs after a 504 or a restart)
         options = {"expiration": self.timeout} if self.timeout else {}

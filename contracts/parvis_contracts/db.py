@@ -3,7 +3,8 @@
 ``Database`` is a nameko ``DependencyProvider``. Each worker gets its own
 :class:`ServiceSession`; the worker commits explicitly. ``session.emit(event,
 data)`` writes the event into the ``outbox`` table of the same database, so a
-state change and its event commit (or roll back) together. The outbox relay,
+state change and its event commit (or roll back) together; the row keeps the
+worker's request id, which the relay sends as a message header. The outbox relay,
 a background thread of the same service process, publishes pending rows with
 publisher confirms and marks them sent (see :mod:`parvis_contracts.outbox`).
 
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .config import db_url
 from .events import Envelope, EventType
+from .logs import REQUEST_ID_KEY, current_request_id, valid_request_id
 
 
 def new_id() -> str:
@@ -97,6 +99,9 @@ def infrastructure_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("occurred_at", String(40), nullable=False),
         Column("payload", JSON, nullable=False),
         Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        # the request id of the worker that emitted the event (a message header, never
+        # in the signed envelope); null for rows written before it existed
+        Column("request_id", String(64), nullable=True),
     )
     processed = Table(
         "processed_events",
@@ -127,10 +132,17 @@ class ServiceSession(Session):
                 event_type=event.name,
                 occurred_at=env.occurred_at,
                 payload=env.data,
+                request_id=self.request_id(),
             )
         )
         self.info["emitted"] = True
         return env
+
+    def request_id(self) -> str | None:
+        """The request id of the worker this session serves (its context data), if any."""
+        data = self.info.get("context_data")
+        found = data.get(REQUEST_ID_KEY) if data is not None else None
+        return valid_request_id(found) or current_request_id()
 
     def commit(self) -> None:
         super().commit()
@@ -180,6 +192,9 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         session = self.Session()
+        # the worker's context data, read when an event is emitted: its request id
+        # (parvis_contracts.logs.WorkerLog may set one after this, in worker_setup)
+        session.info["context_data"] = worker_ctx.data
         self.sessions[worker_ctx] = session
         return session
 

@@ -23,6 +23,7 @@ from nameko.rpc import RPC_QUEUE_TEMPLATE, ReplyListener, Rpc, RpcConsumer, get_
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 from sqlalchemy.exc import IntegrityError
 
+from . import logs
 from .client import BROKER_ERRORS
 from .context import CONTEXT_KEY, KIND_ANONYMOUS, Caller, verify
 from .errors import Conflict, Unauthenticated
@@ -111,7 +112,14 @@ class AuthorisedRpc(Rpc):
 
     def __init__(self, anonymous: bool = False, **kwargs):
         self.anonymous = anonymous
+        # an answer given on purpose (NotFound, Forbidden... any ParvisError below 500)
+        # is an expected outcome, not a fault: parvis_contracts.logs logs it at INFO
+        kwargs.setdefault("expected_exceptions", logs.EXPECTED_ERRORS)
         super().__init__(**kwargs)
+
+    def setup(self):
+        logs.install_worker_filter()
+        super().setup()
 
     def check_signature(self, args, kwargs):
         """nameko's check (``inspect.getcallargs`` on every call), with the signature
@@ -132,8 +140,22 @@ class AuthorisedRpc(Rpc):
             caller = verify(context.get(CONTEXT_KEY))
             if caller.kind == KIND_ANONYMOUS and not self.anonymous:
                 raise Unauthenticated("Sign in first.")
-        except Unauthenticated:
+        except Unauthenticated as exc:
             # reply with the error and ack, without running any service code
+            log.info(
+                "%s.%s refused: %s",
+                self.container.service_name,
+                self.method_name,
+                exc,
+                extra={
+                    "service": self.container.service_name,
+                    "method": self.method_name,
+                    "entrypoint": "rpc",
+                    "outcome": "Unauthenticated",
+                    "status": exc.status,
+                    "request_id": logs.valid_request_id(context.get(logs.REQUEST_ID_KEY)),
+                },
+            )
             self.rpc_consumer.handle_result(message, None, sys.exc_info())
             return
         super().handle_message(body, message)

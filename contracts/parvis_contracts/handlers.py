@@ -14,6 +14,10 @@ and acks. A failing handler is retried; after ``max_attempts`` failures (5 by
 default) its message is rejected and RabbitMQ moves it to the dead-letter
 queue, while other messages keep flowing. A message whose envelope is forged
 or malformed goes to the dead-letter queue at once.
+
+The request id of the worker that emitted the event travels as a message header (see
+:mod:`parvis_contracts.outbox`): the handler's worker has it in its context data, its
+lines (``parvis_contracts.logs``) and the RPCs and events it makes carry it on.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from nameko.events import EventHandler
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import settings
+from . import logs, settings
 from .db import Database, ServiceSession
 from .errors import ValidationFailed
 from .events import Envelope, EventType
@@ -47,6 +51,7 @@ class IdempotentEventHandler(EventHandler):
         return f"{self.container.service_name}.{self.method_name}"
 
     def setup(self):
+        logs.install_worker_filter()
         super().setup()
         sub = find_subscription(self.event, self.container.service_name, self.method_name)
         if sub is None:
@@ -66,10 +71,29 @@ class IdempotentEventHandler(EventHandler):
         try:
             Envelope.from_message(body)
         except ValidationFailed as exc:
-            log.error("rejecting event on %s: %s", self.queue.name, exc)
+            log.error(
+                "rejecting event on %s: %s",
+                self.queue.name,
+                exc,
+                extra=self._log_fields(body, message),
+            )
             self._reject(message)
             return
         super().handle_message(body, message)
+
+    def _log_fields(self, body, message) -> dict:
+        """What a line of this handler says: the handler, the event, its request id."""
+        body = body if isinstance(body, dict) else {}
+        return {
+            "service": self.container.service_name,
+            "method": self.method_name,
+            "entrypoint": "event",
+            "event": body.get("type"),
+            "event_id": body.get("id"),
+            "request_id": logs.valid_request_id(
+                self.unpack_message_headers(message).get(logs.REQUEST_ID_KEY)
+            ),
+        }
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
@@ -82,6 +106,7 @@ class IdempotentEventHandler(EventHandler):
                 self.handler_name,
                 attempts,
                 message.payload.get("id"),
+                extra=self._log_fields(message.payload, message),
             )
             self._reject(message)
         else:
@@ -137,6 +162,8 @@ def idempotent_handler(event: EventType, **kwargs):
             key = (table.c.event_id == envelope.id) & (table.c.handler == name)
             status = session.execute(select(table.c.status).where(key)).scalar()
             if status == "done":
+                logs.annotate(outcome="duplicate")  # the worker's line says so
+                log.info("%s: event %s (%s) already processed, skipped", name, envelope.id, envelope.type)
                 return "duplicate"
             result = fn(self, envelope)
             now = datetime.now(UTC)
@@ -153,6 +180,10 @@ def idempotent_handler(event: EventType, **kwargs):
             except IntegrityError:
                 # another replica processed it concurrently: its effect stands
                 session.rollback()
+                logs.annotate(outcome="duplicate")
+                log.info(
+                    "%s: event %s (%s) processed concurrently elsewhere", name, envelope.id, envelope.type
+                )
                 return "duplicate"
             return result
 

@@ -7,6 +7,8 @@ import socket
 
 from sqlalchemy import text
 
+from .logs import WorkerLog
+
 
 def health_report(service: str, session) -> dict:
     try:
@@ -27,10 +29,13 @@ class PlatformEntrypoints:
     """Entrypoints every Parvis service has; a service class inherits them.
 
     The service must define ``name``, ``db`` (a ``Database``) and ``caller``
-    (a ``CurrentCaller``).
+    (a ``CurrentCaller``). It also inherits ``worker_log``: one log line per worker,
+    with its request id (:class:`parvis_contracts.logs.WorkerLog`).
     """
 
     from .entrypoints import rpc as _rpc
+
+    worker_log = WorkerLog()
 
     @_rpc(anonymous=True)
     def health(self):

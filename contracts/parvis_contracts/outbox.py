@@ -4,7 +4,8 @@ Runs as a background thread of the service that owns the outbox. It wakes as
 soon as a local commit recorded events, and otherwise polls (other replicas or
 a crashed predecessor may have left rows). A crash between publish and marking
 the row sent republishes the event: consumers are idempotent, so each event
-still has exactly one effect. Rows are published in id order.
+still has exactly one effect. Rows are published in id order, each with the request id
+of the worker that emitted it as a message header (:func:`event_headers`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,27 @@ import time
 from datetime import UTC, datetime
 
 from kombu import Connection, Exchange, Producer
+from nameko.constants import HEADER_PREFIX
 from sqlalchemy import select, update
 
 from . import settings
 from .config import amqp_uri
 from .events import Envelope, EventType
+from .logs import REQUEST_ID_KEY, valid_request_id
 from .topology import declare_topology, event_exchange
 
 log = logging.getLogger(__name__)
+
+
+def event_headers(request_id: str | None) -> dict:
+    """The message headers of an event: the request id of the worker that emitted it.
+
+    Under nameko's header prefix, so a handler's worker finds it in its context data
+    (``parvis.request_id``) and its own RPCs and events carry it on. Outside the signed
+    envelope: the signature covers the id, type, time and data only.
+    """
+    request_id = valid_request_id(request_id)
+    return {f"{HEADER_PREFIX}.{REQUEST_ID_KEY}": request_id} if request_id else {}
 
 
 class OutboxRelay:
@@ -91,6 +105,7 @@ class OutboxRelay:
                     serializer="json",
                     delivery_mode=2,
                     retry=True,
+                    headers=event_headers(row.get("request_id")),
                 )
             conn.execute(
                 update(t).where(t.c.id.in_([r["id"] for r in rows])).values(published_at=datetime.now(UTC))
@@ -112,4 +127,4 @@ def publish_now(engine, table, config=None) -> int:
                 return total
 
 
-__all__ = ["OutboxRelay", "publish_now", "Exchange"]
+__all__ = ["OutboxRelay", "publish_now", "event_headers", "Exchange"]

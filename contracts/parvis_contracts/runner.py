@@ -1,6 +1,7 @@
 """Run one service process: ``python -m parvis_contracts.runner services.identity.service:IdentityService``.
 
-Patches eventlet, builds the nameko config from the environment, exposes
+Patches eventlet, logs in ``PARVIS_LOG_FORMAT`` (JSON lines by default, see
+:mod:`parvis_contracts.logs`), builds the nameko config from the environment, exposes
 Prometheus metrics on ``PARVIS_METRICS_PORT`` (127.0.0.1 unless
 ``PARVIS_METRICS_HOST`` says otherwise; 0 disables), and stops gracefully on
 SIGTERM/SIGINT: in-flight workers finish, then the process exits.
@@ -24,7 +25,7 @@ import sys  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from . import settings  # noqa: E402
+from . import logs, settings  # noqa: E402
 from .config import nameko_config  # noqa: E402
 
 
@@ -38,10 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("service", help="module:Class of the nameko service")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=settings.value("PARVIS_LOG_LEVEL"), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logs.configure()  # PARVIS_LOG_FORMAT lines on stderr, PARVIS_LOG_LEVEL
     cls = load_class(args.service)
+    logs.set_service(cls.name)
     from prometheus_client import Gauge
 
     ready = Gauge("parvis_service_ready", "1 while the service consumes its queues", ["service"])

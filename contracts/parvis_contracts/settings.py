@@ -170,7 +170,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PARVIS_<SERVICE>_DB_URL", STR, _db_url, "a service's database (default sqlite:///<var>/<service>.db)"
     ),
-    Setting("PARVIS_LOG_LEVEL", STR, "INFO", "Python logging level of services and the launcher"),
+    Setting(
+        "PARVIS_LOG_LEVEL", STR, "INFO", "Python logging level of services, the gateway and the launcher"
+    ),
+    Setting(
+        "PARVIS_LOG_FORMAT",
+        STR,
+        "json",
+        "log lines of service processes and the gateway: json (one object a line) or text",
+    ),
     Setting("PARVIS_CONTEXT_TTL", INT, 60, "seconds a signed caller context stays valid"),
     Setting("PARVIS_RPC_TIMEOUT", INT, 5, "seconds an RPC caller waits for an answer"),
     Setting("PARVIS_AMQP_HEARTBEAT", INT, 8, "AMQP heartbeat of the services' connections, seconds"),

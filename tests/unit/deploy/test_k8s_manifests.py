@@ -4,7 +4,8 @@ Validated offline against the Kubernetes API schemas (kubernetes-validate), and
 checked for what an ops team relies on: one Deployment per service and for the
 gateway, each with its own replica count, autoscaler, probes and disruption budget;
 every ConfigMap/Secret key a pod reads is defined; nothing in the folder is left
-out of the kustomization.
+out of the kustomization; every process reaches the broker as its own user over TLS
+(deploy/rabbitmq_users.py), and no Parvis pod holds the broker's own secrets.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from deploy import rabbitmq_users
 from parvis_contracts.plugins import CORE_ORDER as SERVICES
+from parvis_contracts.plugins import service_plugins
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.31.0"
+BROKER_USERS = rabbitmq_users.broker_users({n: p for n, p in service_plugins().items() if p.core})
+AMQP_SECRETS = {u.secret_name for u in BROKER_USERS}
 
 
 def documents():
@@ -51,9 +56,14 @@ def test_the_kustomization_lists_every_manifest_and_generates_the_secret():
     present = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     assert listed == present
     assert kustomization["namespace"] == "parvis"
-    generated = {g["name"] for g in kustomization["secretGenerator"]}
-    assert generated == {"parvis-secrets"}
-    assert not (K8S / "secrets.env").exists(), "secrets.env must never be committed"
+    generators = {g["name"]: g for g in kustomization["secretGenerator"]}
+    assert set(generators) == {"parvis-secrets", "rabbitmq-secrets"} | AMQP_SECRETS
+    assert generators["rabbitmq-secrets"]["envs"] == ["rabbitmq-secrets.env"]
+    for user in BROKER_USERS:  # one Secret per broker user, its password only
+        assert generators[user.secret_name]["files"] == [f"password=amqp/{user.name}"]
+    for name in ("secrets.env", "rabbitmq-secrets.env"):
+        assert not (K8S / name).exists(), f"{name} must never be committed"
+    assert not [p for p in (K8S / "amqp").glob("*")], "broker passwords must never be committed"
 
 
 def _pod_spec(doc):
@@ -87,28 +97,105 @@ def test_service_readiness_uses_the_process_probe_and_the_gateway_its_own_endpoi
     assert gateway["livenessProbe"]["httpGet"]["path"] == "/livez"
 
 
-def test_every_key_a_pod_reads_is_defined():
-    secret_keys = {
+def _keys(example: str) -> set[str]:
+    return {
         line.split("=", 1)[0]
-        for line in (K8S / "secrets.env.example").read_text().splitlines()
+        for line in (K8S / example).read_text().splitlines()
         if line and not line.startswith("#")
     }
-    config = by_kind("ConfigMap")["parvis-config"]["data"]
+
+
+def _pods():
     for _, doc in ALL:
-        if doc["kind"] not in ("Deployment", "StatefulSet", "Job"):
-            continue
+        if doc["kind"] in ("Deployment", "StatefulSet", "Job"):
+            yield doc
+
+
+def test_every_key_a_pod_reads_is_defined():
+    secret_keys = _keys("secrets.env.example")
+    defined = {"parvis-secrets": secret_keys, "rabbitmq-secrets": _keys("rabbitmq-secrets.env.example")}
+    defined.update({name: {"password"} for name in AMQP_SECRETS})
+    config = by_kind("ConfigMap")["parvis-config"]["data"]
+    for doc in _pods():
         for container in _pod_spec(doc)["containers"]:
             for env in container.get("env", []):
                 ref = env.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
-                    assert ref["name"] == "parvis-secrets" and ref["key"] in secret_keys, ref
+                    assert ref["key"] in defined[ref["name"]], ref
+        for volume in _pod_spec(doc).get("volumes", []):
+            sources = [s["secret"] for s in volume.get("projected", {}).get("sources", [])]
+            if "secret" in volume:
+                sources.append({"name": volume["secret"]["secretName"], **volume["secret"]})
+            for source in sources:
+                if source["name"] == rabbitmq_users.TLS_SECRET:  # made by cert-manager (tls/)
+                    continue
+                for item in source.get("items", []):
+                    assert item["key"] in defined[source["name"]], source
     # the settings every process needs are present
     for key in ("PARVIS_QUEUE_TYPE", "PARVIS_METRICS_PORT", "PARVIS_BLOB_DIR"):
         assert key in config
     assert config["PARVIS_QUEUE_TYPE"] == "quorum"
     for service in SERVICES:
         assert f"PARVIS_{service.upper()}_DB_URL" in secret_keys
-    assert {"PARVIS_CONTEXT_SECRET", "PARVIS_AMQP_URI"} <= secret_keys
+    assert "PARVIS_CONTEXT_SECRET" in secret_keys
+    # no broker credential in what every pod reads: each has its own user
+    assert "PARVIS_AMQP_URI" not in secret_keys
+    assert not [key for key in secret_keys if key.startswith("RABBITMQ_")]
+
+
+def _env(container) -> dict:
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "gateway", "parvis-prepare"])
+def test_each_process_reaches_the_broker_as_its_own_user_over_tls(name):
+    doc = by_kind("Job")[name] if name == "parvis-prepare" else by_kind("Deployment")[name]
+    role = name.removeprefix("parvis-")
+    container = _pod_spec(doc)["containers"][0]
+    env = _env(container)
+    names = [e["name"] for e in container["env"]]
+    # $(AMQP_PASSWORD) is expanded only when defined before
+    assert names.index("AMQP_PASSWORD") < names.index("PARVIS_AMQP_URI")
+    assert env["AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": f"parvis-amqp-{role}",
+        "key": "password",
+    }
+    assert env["PARVIS_AMQP_URI"]["value"] == f"amqps://parvis-{role}:$(AMQP_PASSWORD)@rabbitmq:5671/"
+    ca = env["SSL_CERT_FILE"]["value"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volume = next(v for v in _pod_spec(doc)["volumes"] if v["name"] == mounts[str(Path(ca).parent)])
+    assert volume["secret"] == {
+        "secretName": "rabbitmq-tls",
+        "items": [{"key": "ca.crt", "path": Path(ca).name}],
+    }
+
+
+def test_no_parvis_pod_reads_the_broker_s_own_secrets():
+    readers = set()
+    for doc in _pods():
+        for container in _pod_spec(doc)["containers"]:
+            refs = [
+                e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") for e in container.get("env", [])
+            ]
+            refs += [s.get("secretRef", {}).get("name") for s in container.get("envFrom", [])]
+            if "rabbitmq-secrets" in refs:
+                readers.add(doc["metadata"]["name"])
+    assert readers == {"rabbitmq", "parvis-rabbitmq-users"}
+    # a broker user's Secret: its own pods and the users Job only
+    for doc in _pods():
+        spec = _pod_spec(doc)
+        used = {
+            e["valueFrom"]["secretKeyRef"]["name"]
+            for c in spec["containers"]
+            for e in c.get("env", [])
+            if "secretKeyRef" in e.get("valueFrom", {})
+        } & AMQP_SECRETS
+        name = doc["metadata"]["name"]
+        if name == "parvis-rabbitmq-users":
+            projected = next(v for v in spec["volumes"] if v["name"] == "passwords")["projected"]
+            assert {s["secret"]["name"] for s in projected["sources"]} == AMQP_SECRETS
+        else:
+            assert used <= {f"parvis-amqp-{name.removeprefix('parvis-')}"}, (name, used)
 
 
 def test_rabbitmq_is_a_three_node_cluster_with_quorum_queues():
@@ -117,6 +204,54 @@ def test_rabbitmq_is_a_three_node_cluster_with_quorum_queues():
     conf = by_kind("ConfigMap")["rabbitmq-config"]["data"]["rabbitmq.conf"]
     assert "peer_discovery_backend = k8s" in conf
     assert "default_queue_type = quorum" in conf
+
+
+def test_rabbitmq_speaks_tls_only_and_has_no_guest():
+    conf = by_kind("ConfigMap")["rabbitmq-config"]["data"]["rabbitmq.conf"]
+    settings = dict(
+        line.split(" = ", 1) for line in conf.splitlines() if " = " in line and not line.startswith("#")
+    )
+    assert settings["listeners.tcp"] == "none"
+    assert settings["listeners.ssl.default"] == "5671"
+    assert settings["management.ssl.port"] == "15671"
+    assert settings["loopback_users.guest"] == "true"
+    rabbit = _pod_spec(by_kind("StatefulSet")["rabbitmq"])
+    container = rabbit["containers"][0]
+    tls_dir = next(m["mountPath"] for m in container["volumeMounts"] if m["name"] == "tls")
+    assert next(v for v in rabbit["volumes"] if v["name"] == "tls")["secret"]["secretName"] == "rabbitmq-tls"
+    for key in ("cacertfile", "certfile", "keyfile"):
+        assert settings[f"ssl_options.{key}"].startswith(tls_dir + "/")
+        assert settings[f"management.ssl.{key}"] == settings[f"ssl_options.{key}"]
+    ports = {p["containerPort"] for p in container["ports"]}
+    assert 5671 in ports and not {5672, 15672} & ports
+    service_ports = {p["port"] for p in by_kind("Service")["rabbitmq"]["spec"]["ports"]}
+    assert service_ports == {5671, 15671, 15692}
+    # the first boot creates the administrator of rabbitmq-secrets, not guest
+    env = _env(container)
+    assert env["RABBITMQ_DEFAULT_USER"]["valueFrom"]["secretKeyRef"]["name"] == "rabbitmq-secrets"
+    example = dict(
+        line.split("=", 1)
+        for line in (K8S / "rabbitmq-secrets.env.example").read_text().splitlines()
+        if "=" in line
+    )
+    assert example["RABBITMQ_DEFAULT_USER"] not in ("", "guest")
+    job = _pod_spec(by_kind("Job")["parvis-rabbitmq-users"])["containers"][0]
+    assert "https://rabbitmq:15671/api" in job["args"] and "--keep-guest" not in job["args"]
+
+
+def test_cert_manager_makes_the_certificate_rabbitmq_serves():
+    docs = [d for d in yaml.safe_load_all((K8S / "tls" / "rabbitmq-certificate.yaml").read_text()) if d]
+    kinds = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    assert all(
+        d["apiVersion"] == "cert-manager.io/v1" and d["metadata"]["namespace"] == "parvis" for d in docs
+    )
+    leaf = kinds[("Certificate", "rabbitmq-tls")]["spec"]
+    assert leaf["secretName"] == "rabbitmq-tls"
+    # the name the clients use and every node's name
+    assert {"rabbitmq", "*.rabbitmq-nodes.parvis.svc.cluster.local"} <= set(leaf["dnsNames"])
+    assert "server auth" in leaf["usages"] and leaf["renewBefore"]
+    issuer = kinds[("Issuer", leaf["issuerRef"]["name"])]["spec"]["ca"]["secretName"]
+    assert kinds[("Certificate", issuer)]["spec"]["isCA"] is True
 
 
 def test_the_blob_volume_is_shared_by_the_gateway_and_documents():
@@ -191,5 +326,17 @@ def test_a_plugin_gets_valid_manifests_from_its_declaration():
     # the same keys as the hand-written ones: configuration and secrets, nothing else
     core = by_kind("Deployment")["feed"]["spec"]["template"]["spec"]["containers"][0]
     assert container["envFrom"] == core["envFrom"]
+    # its own broker user over TLS, as the core's
+    env = _env(container)
+    assert env["AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "parvis-amqp-polls",
+        "key": "password",
+    }
+    assert env["PARVIS_AMQP_URI"]["value"] == "amqps://parvis-polls:$(AMQP_PASSWORD)@rabbitmq:5671/"
+    assert env["SSL_CERT_FILE"] == _env(core)["SSL_CERT_FILE"]
+    assert made[0]["spec"]["template"]["spec"]["volumes"] == [
+        v for v in _pod_spec(by_kind("Deployment")["feed"])["volumes"] if v["name"] == "rabbitmq-ca"
+    ]
     assert "PARVIS_POLLS_DB_URL" in manifests.compose(declared)
+    assert "amqp://parvis-polls:${PARVIS_RABBITMQ_PASSWORD_POLLS}@rabbitmq" in manifests.compose(declared)
     assert manifests.database_sql(declared) == "CREATE DATABASE polls;\n"
