@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -363,6 +364,8 @@ class BareFlask:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # its own group: the workers are stopped with the master, whatever happens
+                start_new_session=True,
             )
         deadline = time.monotonic() + 30
         while True:
@@ -377,13 +380,18 @@ class BareFlask:
             time.sleep(0.2)
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        # workers the master left behind (a SIGKILLed master cannot stop them)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- RabbitMQ vhost
