@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import settings
 from .config import db_url
 from .events import Envelope, EventType
 from .logs import REQUEST_ID_KEY, current_request_id, valid_request_id
@@ -68,7 +69,8 @@ class UtcDateTime(TypeDecorator):
 
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        busy_timeout_ms = settings.value("PARVIS_SQLITE_BUSY_TIMEOUT_MS")
+        kwargs.setdefault("connect_args", {"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -78,7 +80,9 @@ def make_engine(url: str, **kwargs) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            # SQLite waits for a lock inside C: under eventlet that freezes the whole
+            # process, heartbeats included, so the wait stays short (PARVIS_SQLITE_BUSY_TIMEOUT_MS)
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.close()
 
         return engine

@@ -219,6 +219,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARVIS_STOP_TIMEOUT", INT, 25, "seconds in-flight workers get after SIGTERM"),
     Setting("PARVIS_OUTBOX_BATCH", INT, 100, "outbox rows the relay publishes per round"),
     Setting("PARVIS_OUTBOX_POLL_MS", INT, 500, "milliseconds between the relay's looks for rows"),
+    Setting("PARVIS_SQLITE_BUSY_TIMEOUT_MS", INT, 5000, "milliseconds an SQLite write waits for the lock"),
     Setting(
         "PARVIS_HANDLER_MAX_ATTEMPTS", INT, 5, "tries of an event handler before its message is dead-lettered"
     ),

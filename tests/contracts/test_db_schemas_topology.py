@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import MetaData, text
 
 from parvis_contracts import events as ev
-from parvis_contracts import topology
+from parvis_contracts import settings, topology
 from parvis_contracts.db import infrastructure_tables, make_engine, session_factory
 from parvis_contracts.errors import ValidationFailed
 from parvis_contracts.handlers import IdempotentEventHandler
@@ -25,7 +25,11 @@ def test_sqlite_file_runs_in_wal_mode_with_foreign_keys(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar().lower() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+        assert (
+            conn.execute(text("PRAGMA busy_timeout")).scalar()
+            == settings.value("PARVIS_SQLITE_BUSY_TIMEOUT_MS")
+            == 5000
+        )
     engine.dispose()
     assert (tmp_path / "x.db").exists()
 
