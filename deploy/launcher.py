@@ -645,7 +645,8 @@ def run(args) -> int:
     )
     os.environ["PARVIS_VAR_DIR"] = str(var_dir.resolve())
     replicas = parse_replicas(args.replicas)
-    metrics_base = settings.value("PARVIS_METRICS_BASE_PORT")
+    # 0: each process gets a port the kernel picks (no range that a neighbour may hold)
+    metrics_base = settings.value("PARVIS_METRICS_BASE_PORT") or None
     platform = Platform(
         var_dir, port=args.port, replicas=replicas, bind_host=args.bind, metrics_base=metrics_base
     )
