@@ -38,7 +38,9 @@ binding to what is not its own.
     events it handles.
 ``parvis-gateway``
     an RPC client: ``nameko-rpc`` and its reply queues ``rpc.reply-standalone_rpc_proxy-<uuid>``;
-    binds reply keys only.
+    binds reply keys only. And a listener of identity's events: its own queues
+    ``parvis.gateway.identity.<host>.<pid>.<random>``, bound from ``identity.events`` with the
+    keys of the events that change a session or a card, nothing else; publishes no event.
 ``parvis-prepare``
     the prepare job (``python -m deploy.launcher prepare``):
     :func:`parvis_contracts.topology.declare_topology` declares ``parvis.dlx``,
@@ -70,6 +72,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from parvis_contracts import events as ev
+from parvis_contracts.events import IDENTITY_WATCH_PREFIX, IDENTITY_WATCHED
 from parvis_contracts.plugins import PluginError, ServicePlugin, service_plugins
 from parvis_contracts.topology import DLQ_NAME, DLX_NAME
 
@@ -199,14 +202,24 @@ def service_user(service: ServicePlugin, prefix: str = PREFIX) -> BrokerUser:
 
 def gateway_user(prefix: str = PREFIX) -> BrokerUser:
     own = (escape(RPC_EXCHANGE), reply_queues(STANDALONE_CLIENT))
+    # each gateway process's queue of identity's events (gateway/calls/identity_events.py)
+    watch = escape(IDENTITY_WATCH_PREFIX + ".") + ".+"
+    identity_events = escape(events_exchange("identity"))
     return BrokerUser(
         role="gateway",
         name=prefix + "gateway",
-        summary="the gateway (and the seed): an RPC client",
-        configure=own,
-        write=own,
-        read=own,
-        topics=(TopicRule(RPC_EXCHANGE, write=ANYTHING, read=regex([UUID])),),
+        summary="the gateway (and the seed): an RPC client, and a listener of identity's events",
+        configure=own + (watch,),
+        write=own + (watch,),
+        read=own + (watch, identity_events),
+        topics=(
+            TopicRule(RPC_EXCHANGE, write=ANYTHING, read=regex([UUID])),
+            TopicRule(
+                events_exchange("identity"),
+                write=NOTHING,
+                read=regex(escape(event.name) for event in IDENTITY_WATCHED),
+            ),
+        ),
     )
 
 

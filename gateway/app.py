@@ -28,6 +28,7 @@ from parvis_contracts.client import RpcClient
 from parvis_contracts.config import context_secret
 
 from . import auth, handlers, i18n, metrics, rpc, security
+from .calls.identity import init_identity_memory
 
 log = logging.getLogger(__name__)
 #: one line per request: method, route, status, duration, request id, caller kind
@@ -138,6 +139,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     client = app.config.get("RPC_CLIENT") or RpcClient()
     app.extensions[rpc.EXTENSION] = client
+    init_identity_memory(app, client)
 
     if i18n.stale_catalogs():
         compiled = i18n.compile_catalogs()

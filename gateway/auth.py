@@ -1,7 +1,8 @@
-"""Who is calling: session cookie or bearer token, resolved by identity per request.
+"""Who is calling: session cookie or bearer token, resolved by identity.
 
-``authenticate`` runs before every request: it resolves the session with
-``identity.resolve_session`` (signed anonymous context), signs the
+``authenticate`` runs before every request: it resolves the session
+(:func:`gateway.calls.identity.resolve_session`: remembered while identity's events say it
+holds, else ``identity.resolve_session`` with a signed anonymous context), signs the
 :class:`~parvis_contracts.context.Caller` used for this request's RPCs
 (``g.caller_token``), refuses non-public endpoints to visitors, and enforces
 CSRF and the origin check on cookie-authenticated writes.
@@ -17,7 +18,8 @@ from parvis_contracts import settings
 from parvis_contracts.context import KIND_PERSON, Caller, sign
 from parvis_contracts.errors import Forbidden, Unauthenticated
 
-from . import rpc, security
+from . import security
+from .calls import identity
 
 SESSION_COOKIE = "parvis_session"
 PRESESSION_COOKIE = "parvis_csrf"
@@ -160,7 +162,7 @@ def authenticate() -> None:
 
     if token:
         try:
-            resolved = rpc.call_anonymous("identity", "resolve_session", session_token=token)
+            resolved = identity.resolve_session(token)
         except Unauthenticated:
             if via == "cookie":
                 g.clear_session_cookie = True
@@ -207,7 +209,7 @@ def _retire_replaced_session() -> None:
     if g.get("auth_via") != "cookie" or not g.get("session_token"):
         return
     try:
-        rpc.call_anonymous("identity", "sign_out", session_token=g.session_token)
+        identity.sign_out(g.session_token)
     except Exception as exc:  # the old session still dies at its idle timeout
         current_app.logger.warning("could not end the replaced session: %s", type(exc).__name__)
 

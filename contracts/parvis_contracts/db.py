@@ -139,7 +139,7 @@ class ServiceSession(Session):
                 request_id=self.request_id(),
             )
         )
-        self.info["emitted"] = True
+        self.info.setdefault("emitted", []).append(env.id)
         return env
 
     def request_id(self) -> str | None:
@@ -150,11 +150,13 @@ class ServiceSession(Session):
 
     def commit(self) -> None:
         super().commit()
-        if self.info.pop("emitted", False) and self._on_events_committed:
-            self._on_events_committed()
+        emitted = self.info.pop("emitted", None)
+        if emitted and self._on_events_committed:
+            self._on_events_committed(emitted)
 
 
 def session_factory(engine: Engine, metadata: MetaData, on_events=None) -> sessionmaker:
+    """Sessions on ``engine``; ``on_events(event_ids)`` after a commit that recorded events."""
     outbox = metadata.tables.get("outbox")
     cls = type(
         "BoundServiceSession",
@@ -165,11 +167,18 @@ def session_factory(engine: Engine, metadata: MetaData, on_events=None) -> sessi
 
 
 class Database(DependencyProvider):
-    """Session per worker on the service's own database, plus the outbox relay."""
+    """Session per worker on the service's own database, plus the outbox relay.
 
-    def __init__(self, metadata: MetaData, relay: bool = True):
+    ``publish_before_reply``: a commit that recorded events returns only once the relay has
+    published them (bounded by ``PARVIS_OUTBOX_SYNC_MS``), so a caller that has the answer
+    knows that whoever listens has been told. Identity uses it: its events make the
+    gateways forget sessions and cards, and a revocation must hold at the next request.
+    """
+
+    def __init__(self, metadata: MetaData, relay: bool = True, publish_before_reply: bool = False):
         self.metadata = metadata
         self.relay_enabled = relay and "outbox" in metadata.tables
+        self.publish_before_reply = publish_before_reply and self.relay_enabled
         self.relay = None
         self.sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -180,7 +189,10 @@ class Database(DependencyProvider):
         self.engine = make_engine(self.container.config.get("DB_URL") or db_url(service))
         if self.relay_enabled:
             self.relay = OutboxRelay(self.engine, self.metadata.tables["outbox"], self.container.config)
-        self.Session = session_factory(self.engine, self.metadata, self.relay.wake if self.relay else None)
+        on_events = None
+        if self.relay:
+            on_events = self.relay.wait_published if self.publish_before_reply else self.relay.wake
+        self.Session = session_factory(self.engine, self.metadata, on_events)
 
     def start(self):
         if self.relay:

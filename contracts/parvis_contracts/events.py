@@ -56,6 +56,14 @@ class UserRolesChangedSchema(UserEventSchema):
     roles = fields.List(fields.String(), required=True)
 
 
+class SessionEndedSchema(Schema):
+    """Sessions of a person ended (signed out, revoked): ``session_id`` one, or ``None`` for
+    every session of the person but possibly one kept (a password change keeps the caller's)."""
+
+    user_id = fields.String(required=True)
+    session_id = fields.String(load_default=None, allow_none=True)
+
+
 class OrganisationEventSchema(Schema):
     org_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -153,6 +161,11 @@ IDENTITY_USER_ROLES_CHANGED = EventType("identity", "user_roles_changed")
 IDENTITY_USER_ERASED = EventType("identity", "user_erased")
 IDENTITY_ORGANISATION_CREATED = EventType("identity", "organisation_created")
 IDENTITY_USER_LANGUAGE_CHANGED = EventType("identity", "user_language_changed")
+#: what a cache of people may hold changed: name, photo, job, guest expiry... (the gateway's
+#: session and card caches forget the person; see gateway/calls/identity_events.py)
+IDENTITY_USER_UPDATED = EventType("identity", "user_updated")
+IDENTITY_SESSION_ENDED = EventType("identity", "session_ended")
+IDENTITY_ORGANISATION_UPDATED = EventType("identity", "organisation_updated")
 
 COMMUNITIES_COMMUNITY_CREATED = EventType("communities", "community_created")
 COMMUNITIES_COMMUNITY_UPDATED = EventType("communities", "community_updated")
@@ -176,6 +189,21 @@ DOCUMENTS_PAGE_CREATED = EventType("documents", "page_created")
 DOCUMENTS_PAGE_UPDATED = EventType("documents", "page_updated")
 DOCUMENTS_PAGE_DELETED = EventType("documents", "page_deleted")
 
+#: identity's events after which a gateway's memory of a person (a session, a card) may be
+#: wrong: each gateway process hears them on a queue of its own named with this prefix
+#: (``gateway/calls/identity_events.py``; its broker user in ``deploy/rabbitmq_users.py``)
+IDENTITY_WATCH_PREFIX = "parvis.gateway.identity"
+IDENTITY_PERSON_EVENTS = (
+    IDENTITY_SESSION_ENDED,
+    IDENTITY_USER_UPDATED,
+    IDENTITY_USER_DEACTIVATED,
+    IDENTITY_USER_REACTIVATED,
+    IDENTITY_USER_ROLES_CHANGED,
+    IDENTITY_USER_LANGUAGE_CHANGED,
+    IDENTITY_USER_ERASED,
+)
+IDENTITY_WATCHED = IDENTITY_PERSON_EVENTS + (IDENTITY_ORGANISATION_UPDATED,)
+
 SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_CREATED: UserCreatedSchema,
     IDENTITY_USER_DEACTIVATED: UserEventSchema,
@@ -184,6 +212,9 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_ERASED: UserEventSchema,
     IDENTITY_ORGANISATION_CREATED: OrganisationEventSchema,
     IDENTITY_USER_LANGUAGE_CHANGED: UserLanguageChangedSchema,
+    IDENTITY_USER_UPDATED: UserEventSchema,
+    IDENTITY_SESSION_ENDED: SessionEndedSchema,
+    IDENTITY_ORGANISATION_UPDATED: OrganisationEventSchema,
     COMMUNITIES_COMMUNITY_CREATED: CommunityStateSchema,
     COMMUNITIES_COMMUNITY_UPDATED: CommunityStateSchema,
     COMMUNITIES_COMMUNITY_ARCHIVED: CommunityStateSchema,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from datetime import UTC, datetime
 
 from kombu import Connection, Exchange, Producer
@@ -49,9 +50,41 @@ class OutboxRelay:
         self._wake = threading.Event()
         self._stopping = False
         self.published = 0
+        #: event ids this relay published lately, for :meth:`wait_published`
+        self._recent: deque = deque(maxlen=4096)
+        self._sent = threading.Condition()
 
-    def wake(self) -> None:
+    def wake(self, _event_ids=None) -> None:
         self._wake.set()
+
+    def wait_published(self, event_ids) -> bool:
+        """Wake the relay, then wait until it published ``event_ids`` (committed rows).
+
+        Bounded by ``PARVIS_OUTBOX_SYNC_MS``: a broker that is down does not hold the caller;
+        the rows stay and go out later, as always. Another replica's relay may take the rows
+        (PostgreSQL's skip-locked): the rows' ``published_at`` is read then. -> all published.
+        """
+        wanted = set(event_ids)
+        deadline = time.monotonic() + settings.value("PARVIS_OUTBOX_SYNC_MS") / 1000
+        self.wake()
+        while True:
+            with self._sent:
+                if wanted.issubset(self._recent):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._sent.wait(min(left, 0.05))
+            if not wanted.issubset(self._recent) and self._published_elsewhere(wanted):
+                return True
+        log.warning("events not yet published after the sync bound: the relay sends them later")
+        return False
+
+    def _published_elsewhere(self, wanted: set) -> bool:
+        t = self.table
+        query = select(t.c.event_id).where(t.c.event_id.in_(wanted), t.c.published_at.is_not(None))
+        with self.engine.connect() as conn:
+            return len(conn.execute(query).all()) == len(wanted)
 
     def stop(self) -> None:
         self._stopping = True
@@ -111,6 +144,9 @@ class OutboxRelay:
                 update(t).where(t.c.id.in_([r["id"] for r in rows])).values(published_at=datetime.now(UTC))
             )
         self.published += len(rows)
+        with self._sent:
+            self._recent.extend(row["event_id"] for row in rows)
+            self._sent.notify_all()
         return len(rows)
 
 

@@ -219,6 +219,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PARVIS_STOP_TIMEOUT", INT, 25, "seconds in-flight workers get after SIGTERM"),
     Setting("PARVIS_OUTBOX_BATCH", INT, 100, "outbox rows the relay publishes per round"),
     Setting("PARVIS_OUTBOX_POLL_MS", INT, 500, "milliseconds between the relay's looks for rows"),
+    Setting(
+        "PARVIS_OUTBOX_SYNC_MS",
+        INT,
+        2000,
+        "longest a call of a service that publishes before replying (identity) waits for its events",
+    ),
     Setting("PARVIS_SQLITE_BUSY_TIMEOUT_MS", INT, 5000, "milliseconds an SQLite write waits for the lock"),
     Setting(
         "PARVIS_HANDLER_MAX_ATTEMPTS", INT, 5, "tries of an event handler before its message is dead-lettered"
@@ -333,6 +339,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PARVIS_COOKIE_SECURE", BOOL, False, "force Secure cookies"),
     Setting("PARVIS_GATEWAY_MAX_BODY", INT, 1024 * 1024, "largest request body, bytes"),
+    Setting(
+        "PARVIS_GATEWAY_SESSION_CACHE_SECONDS",
+        INT,
+        30,
+        "longest a gateway process uses a resolved session without asking identity again (0: off)",
+    ),
+    Setting(
+        "PARVIS_GATEWAY_CARD_CACHE_SECONDS",
+        INT,
+        300,
+        "longest a gateway process shows a person's card without asking identity again (0: off)",
+    ),
+    Setting("PARVIS_GATEWAY_CACHE_SIZE", INT, 20000, "sessions, and cards, a gateway process remembers"),
     Setting("PARVIS_PHOTO_MAX_BYTES", INT, 2 * 1024 * 1024, "largest profile photo, bytes"),
     Setting("PARVIS_BLOB_DIR", PATH, _blob_dir, "root of the local blob store (<var>/blobs)"),
     Setting("PARVIS_BLOB_BACKEND", STR, "local", "where blobs live: local or s3"),

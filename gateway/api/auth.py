@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import auth, rpc, security
+from ..calls import identity
 from .schemas import AcceptInvitationSchema, InvitationSchema, SessionSchema, SignInSchema
 
 blp = Blueprint(
@@ -69,7 +70,7 @@ class SignOut(MethodView):
     @blp.response(204)
     def post(self):
         """End the current session (cookie or bearer token)"""
-        rpc.call_anonymous("identity", "sign_out", session_token=g.session_token)
+        identity.sign_out(g.session_token)
         g.clear_session_cookie = True
 
 

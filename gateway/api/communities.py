@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from .. import rpc
+from ..calls.identity import with_people
 from .schemas import (
     CommunityCreateSchema,
     CommunityInvitationListSchema,
@@ -31,23 +32,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Communities: directory, settings, membership, invitations, join requests",
 )
-
-PEOPLE_CARD_FIELDS = ("id", "display_name", "guest", "org_name", "initials", "photo")
-
-
-def people_cards(person_ids) -> dict:
-    """``id -> card`` of the people you may see among ``person_ids`` (one identity call)."""
-    ids = sorted({pid for pid in person_ids if pid})
-    if not ids:
-        return {}
-    cards = rpc.call("identity", "people_cards", person_ids=ids[:500])
-    return {pid: {k: card.get(k) for k in PEOPLE_CARD_FIELDS} for pid, card in (cards or {}).items()}
-
-
-def with_people(page: dict, *keys: str) -> dict:
-    """The page plus ``people``: the cards of the ids its items carry under ``keys``."""
-    ids = [item.get(key) for item in page.get("items") or [] for key in keys]
-    return {**page, "people": people_cards(ids)}
 
 
 def list_kwargs(args: dict) -> dict:

@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 from parvis_contracts.idempotency import KEY_RE
 
 from .. import rpc
-from .communities import page_kwargs, with_people
+from ..calls.identity import people_cards, with_people
+from .communities import page_kwargs
 from .schemas import (
     AcceptedAnswerSchema,
     CommentCreateSchema,
@@ -91,8 +92,6 @@ def feed_page(method: str, args: dict, people: str = "author_id", **ids) -> dict
 
 
 def reads_with_people(reads: dict) -> dict:
-    from .communities import people_cards
-
     ids = [entry.get("user_id") for entry in reads.get("read") or []]
     ids += list(reads.get("unread") or [])
     return {**reads, "people": people_cards(ids)}

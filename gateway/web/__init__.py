@@ -37,6 +37,7 @@ from ..api.schemas import (
     PeopleQuerySchema,
     RolesSchema,
 )
+from ..calls import identity
 from ..errors import map_exception
 from .forms import new_form_key
 
@@ -211,7 +212,7 @@ def sign_in():
 @web.route("/sign-out", methods=["POST"])
 def sign_out():
     with contextlib.suppress(Unauthenticated):
-        rpc.call_anonymous("identity", "sign_out", session_token=g.session_token)
+        identity.sign_out(g.session_token)
     g.clear_session_cookie = True
     flash(_("You are signed out."), "success")
     return redirect(url_for("web.sign_in"))

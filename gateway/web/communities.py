@@ -13,7 +13,7 @@ from parvis_contracts.schemas import LANGUAGES
 from parvis_contracts.vocabulary import MEMBER_ROLES
 
 from .. import rpc
-from ..api.communities import list_kwargs, people_cards
+from ..api.communities import list_kwargs
 from ..api.organisations import as_items
 from ..api.schemas import (
     COMMUNITY_KINDS,
@@ -22,6 +22,7 @@ from ..api.schemas import (
     CommunityQuerySchema,
     WallQuerySchema,
 )
+from ..calls.identity import people_cards
 from .forms import form_key
 
 community_web = Blueprint("community", __name__)

@@ -16,7 +16,7 @@ from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFai
 
 from .. import auth, rpc
 from ..api import documents as api
-from ..api.communities import people_cards
+from ..calls.identity import people_cards
 
 documents_web = Blueprint("documents_web", __name__)
 

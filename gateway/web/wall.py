@@ -16,8 +16,8 @@ from parvis_contracts import limits, markdown
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 
 from .. import auth, rpc
-from ..api.communities import people_cards
 from ..api.schemas import COMMUNITY_KINDS, COMMUNITY_VISIBILITIES, CommunityUpdateSchema, PageQuerySchema
+from ..calls.identity import people_cards
 from .communities import (
     ATTACHMENTS_MAX,
     attachable_call,

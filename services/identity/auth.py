@@ -14,7 +14,7 @@ from . import audit, views
 from .access import Viewer, can_sign_in, guest_expired, require_person
 from .models import Invitation, Person, SessionRecord, SignInFailure
 from .passwords import hash_password, needs_rehash, new_token, token_hash, verify_password
-from .people import email_key, revoke_sessions
+from .people import email_key, revoke_sessions, sessions_ended
 
 MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -136,6 +136,7 @@ def resolve(session, now: datetime, session_token: str) -> dict:
         raise Unauthenticated(DEAD_SESSION)
     if person is None or not can_sign_in(person, now):
         record.revoked_at = now
+        sessions_ended(session, record.person_id, record.id)
         session.commit()
         raise Unauthenticated(DEAD_SESSION)
     if now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
@@ -144,14 +145,26 @@ def resolve(session, now: datetime, session_token: str) -> dict:
     return {
         "session_id": record.id,
         "expires_at": record.expires_at,
+        "valid_until": valid_until(record, person),
         "person": views.principal(session, person),
     }
+
+
+def valid_until(record: SessionRecord, person: Person) -> datetime:
+    """When the session stops resolving if nothing changes: its end, its idle timeout
+    (counted from the last seen time just recorded) or the end of the guest's last day."""
+    until = min(record.expires_at, record.last_seen_at + _idle())
+    if person.guest and person.guest_expires_at is not None:
+        day_after = datetime.combine(person.guest_expires_at + timedelta(days=1), datetime.min.time())
+        until = min(until, day_after.replace(tzinfo=until.tzinfo))
+    return until
 
 
 def sign_out(session, now: datetime, session_token: str) -> dict:
     record = session.scalars(_SESSION_BY_HASH, {"token_hash": token_hash(session_token)}).first()
     if record is not None and record.revoked_at is None:
         record.revoked_at = now
+        sessions_ended(session, record.person_id, record.id)
         audit.record(session, now, audit.SIGN_OUT, record.person_id, record.person_id, {})
         session.commit()
     return {"signed_out": True}

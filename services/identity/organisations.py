@@ -96,6 +96,8 @@ def update(session, viewer: Viewer, org_id: str, changes: dict) -> dict:
         org.name = name
     if "country" in changes:
         org.country = changes["country"]
+    # people's cards carry their organisation's name
+    session.emit(ev.IDENTITY_ORGANISATION_UPDATED, {"org_id": org.id, "name": org.name, "kind": org.kind})
     session.commit()
     return views(session, [org])[0]
 

@@ -29,8 +29,18 @@ def invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed("The request is not valid.", {field: [message]})
 
 
-def _event_data(person: Person) -> dict:
+def event_data(person: Person) -> dict:
     return {"user_id": person.id, "org_id": person.org_id, "guest": person.guest}
+
+
+def updated(session, person: Person) -> None:
+    """Tell caches of people (the gateway's) that what they hold of ``person`` changed."""
+    session.emit(ev.IDENTITY_USER_UPDATED, event_data(person))
+
+
+def sessions_ended(session, person_id: str, session_id: str | None = None) -> None:
+    """Tell caches of sessions (the gateway's) that a session, or every one of a person, ended."""
+    session.emit(ev.IDENTITY_SESSION_ENDED, {"user_id": person_id, "session_id": session_id})
 
 
 def get(session, person_id: str) -> Person:
@@ -46,7 +56,10 @@ def revoke_sessions(session, person_id: str, now: datetime, keep: str | None = N
     )
     if keep:
         query = query.where(SessionRecord.id != keep)
-    return session.execute(query.values(revoked_at=now)).rowcount
+    revoked = session.execute(query.values(revoked_at=now)).rowcount
+    if revoked:
+        sessions_ended(session, person_id)
+    return revoked
 
 
 def add_person(
@@ -116,7 +129,7 @@ def add_person(
         )
     session.flush()
     session.emit(
-        ev.IDENTITY_USER_CREATED, {**_event_data(person), "preferred_language": person.preferred_language}
+        ev.IDENTITY_USER_CREATED, {**event_data(person), "preferred_language": person.preferred_language}
     )
     return person, token
 
@@ -178,7 +191,7 @@ def deactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         person.status = "deactivated"
         person.updated_at = now
         revoke_sessions(session, person.id, now)
-        session.emit(ev.IDENTITY_USER_DEACTIVATED, _event_data(person))
+        session.emit(ev.IDENTITY_USER_DEACTIVATED, event_data(person))
         audit.record(session, now, audit.PERSON_DEACTIVATED, viewer.id, person.id, {})
         session.commit()
     return views.admin_item(session, person)
@@ -191,7 +204,7 @@ def reactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         # someone who never chose a password goes back to the invited state
         person.status = "active" if person.password_hash else "invited"
         person.updated_at = now
-        session.emit(ev.IDENTITY_USER_REACTIVATED, _event_data(person))
+        session.emit(ev.IDENTITY_USER_REACTIVATED, event_data(person))
         audit.record(session, now, audit.PERSON_REACTIVATED, viewer.id, person.id, {"status": person.status})
         session.commit()
     return views.admin_item(session, person)
@@ -212,7 +225,7 @@ def set_roles(session, viewer: Viewer, now: datetime, person_id: str, roles: lis
                 session.add(PersonRole(person_id=person.id, role=role))
         person.updated_at = now
         session.flush()
-        session.emit(ev.IDENTITY_USER_ROLES_CHANGED, {**_event_data(person), "roles": roles})
+        session.emit(ev.IDENTITY_USER_ROLES_CHANGED, {**event_data(person), "roles": roles})
         audit.record(session, now, audit.ROLES_CHANGED, viewer.id, person.id, {"from": before, "to": roles})
         session.commit()
     return views.admin_item(session, person)
@@ -226,6 +239,7 @@ def set_guest_expiry(session, viewer: Viewer, now: datetime, person_id: str, gue
     before = person.guest_expires_at
     person.guest_expires_at = guest_expires_at
     person.updated_at = now
+    updated(session, person)
     audit.record(
         session,
         now,

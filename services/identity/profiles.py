@@ -11,7 +11,7 @@ from parvis_contracts import events as ev
 from . import views
 from .access import Viewer, require_person, visible_people_clause, visible_person
 from .models import Person
-from .people import sort_key
+from .people import sort_key, updated
 
 SIMPLE_FIELDS = (
     "job_title",
@@ -31,9 +31,21 @@ def get_me(session, viewer: Viewer) -> dict:
     return views.own_profile(session, person, viewer)
 
 
+#: what a person's card or principal shows (the gateway remembers both): a change is told
+REMEMBERED_FIELDS = (
+    "display_name",
+    "job_title",
+    "department",
+    "country",
+    "preferred_language",
+    "auto_translate",
+)
+
+
 def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
     person = require_person(viewer)
     language_before = person.preferred_language
+    remembered_before = [getattr(person, name) for name in REMEMBERED_FIELDS]
     if "display_name" in changes:
         person.display_name = " ".join(changes["display_name"].split())
         person.sort_name = sort_key(person.display_name)
@@ -52,6 +64,8 @@ def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
     if person.preferred_language != language_before:
         # translation pre-translates into the languages of a community's members
         session.emit(ev.IDENTITY_USER_LANGUAGE_CHANGED, language_event(person))
+    if [getattr(person, name) for name in REMEMBERED_FIELDS] != remembered_before:
+        updated(session, person)
     session.commit()
     return views.own_profile(session, person, viewer)
 
@@ -71,6 +85,7 @@ def set_photo(session, viewer: Viewer, now: datetime, sha256: str, content_type:
     person.photo_sha256 = sha256
     person.photo_content_type = content_type
     person.updated_at = now
+    updated(session, person)
     session.commit()
     return views.own_profile(session, person, viewer)
 
@@ -81,6 +96,7 @@ def clear_photo(session, viewer: Viewer, now: datetime) -> dict:
         person.photo_sha256 = None
         person.photo_content_type = None
         person.updated_at = now
+        updated(session, person)
         session.commit()
     return views.own_profile(session, person, viewer)
 

@@ -388,6 +388,9 @@ class SessionSchema(Schema):
 class ResolvedSessionSchema(Schema):
     session_id = fields.String()
     expires_at = fields.DateTime()
+    #: the moment this answer stops being true with no change at all: the session's end,
+    #: the guest's access end or the idle timeout (a cache of it may not outlive it)
+    valid_until = fields.DateTime()
     person = fields.Nested(PrincipalSchema)
 
 

@@ -34,7 +34,7 @@ SWEEP_INTERVAL = settings.value("PARVIS_IDENTITY_SWEEP_INTERVAL")
 class IdentityService(PlatformEntrypoints):
     name = "identity"
 
-    db = Database(metadata)
+    db = Database(metadata, publish_before_reply=True)
     caller = CurrentCaller()
     metrics = Metrics()
     clock = Clock()

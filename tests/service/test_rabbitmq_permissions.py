@@ -24,6 +24,7 @@ from parvis_contracts import context as ctx
 from parvis_contracts import dlq, topology
 from parvis_contracts.client import RpcClient
 from parvis_contracts.config import nameko_config
+from parvis_contracts.events import IDENTITY_WATCH_PREFIX
 from parvis_contracts.migrations import upgrade
 from parvis_contracts.plugins import CORE_ORDER, service_plugins
 from tests.support import MANAGEMENT, RABBIT_AUTH, Vhost, wait_until
@@ -200,12 +201,19 @@ def test_a_service_is_refused_everything_of_another(world, attempts, service):
         assert me.refused(bind(sub.queue_name, f"{sub.event.source}.events", "not_its_event")), sub
 
 
-def test_the_gateway_is_an_rpc_client_only(world, attempts):
+def test_the_gateway_is_an_rpc_client_and_a_listener_of_identitys_events_only(world, attempts):
     gateway = attempts(world.uri("gateway"))
     mine = reply_queue(ru.STANDALONE_CLIENT)
     gateway.ok(declare(mine))
     gateway.ok(get(mine.name))
     gateway.ok(publish(ru.RPC_EXCHANGE, "nobody.probe"))  # a call (to no queue: nothing left behind)
+    # its queue of identity's events (gateway/calls/identity_events.py), bound as it binds it
+    watch = Queue(f"{IDENTITY_WATCH_PREFIX}.probe.{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True)
+    gateway.ok(declare(watch))
+    gateway.ok(bind(watch.name, "identity.events", "user_deactivated"))
+    gateway.ok(get(watch.name))
+    for source, key in (("identity", "#"), ("identity", "member_added"), ("communities", "member_added")):
+        assert gateway.refused(bind(watch.name, f"{source}.events", key)), (source, key)
     for service in CORE_ORDER:
         assert gateway.refused(get(f"rpc-{service}")), service
         assert gateway.refused(declare(rpc_queue(service))), service

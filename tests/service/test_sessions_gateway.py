@@ -4,8 +4,11 @@ Issue 7: "a fresh session id at sign-in, idle and absolute timeouts (shorter for
 revocation on deactivation and on guest removal at the next request; CSRF refused without
 token or from a foreign Origin". The Flask app is driven with its test client; identity runs
 in a nameko container on this run's vhost with a :class:`~tests.support.FakeClock` in place
-of its clock (the only difference from production). The gateway keeps nothing of a session:
-every request asks identity, so moving identity's clock is moving time for the session.
+of its clock (the only difference from production). The gateway remembers sessions while it
+hears identity's events (``gateway/calls/identity.py``): the app waits until it hears them, so
+the revocation tests below go through that memory. The timeout tests move identity's clock,
+which the gateway's own clock does not follow: they turn the memory off
+(``identity_asked_every_time``) and so test identity's rules alone.
 A guest removed from a community while signed in is covered by the access matrix
 (``tests/service/test_authz_matrix.py``, state ``guest_removed``).
 """
@@ -17,8 +20,9 @@ from nameko.extensions import DependencyProvider
 
 from gateway import refusals
 from gateway.app import create_app
+from gateway.calls import identity as identity_calls
 from services.identity.service import IdentityService
-from tests.support import FakeClock
+from tests.support import FakeClock, wait_until
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 API = "/api/v1"
@@ -64,8 +68,17 @@ def identity(start_service, rpc, tokens):
 
 
 @pytest.fixture
+def identity_asked_every_time(monkeypatch):
+    """No memory of sessions in the gateway (ask before ``app``): for tests moving identity's clock."""
+    monkeypatch.setenv("PARVIS_GATEWAY_SESSION_CACHE_SECONDS", "0")
+
+
+@pytest.fixture
 def app(identity, rpc):
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
+    mind = app.extensions[identity_calls.EXTENSION]
+    if mind.session_seconds:
+        wait_until(mind.hearing, timeout=15)
     yield app
     refusals.recorder(app).flush()  # nothing left for after this test's broker is gone
 
@@ -214,7 +227,7 @@ def test_the_pre_sign_in_csrf_token_is_not_valid_once_signed_in(app):
 # ---------------------------------------------------------------- idle and absolute timeouts
 
 
-def test_a_session_idle_for_more_than_two_hours_is_over(app, admin):
+def test_a_session_idle_for_more_than_two_hours_is_over(identity_asked_every_time, app, admin):
     CLOCK.advance(hours=2)
     assert me(admin).status_code == 200  # exactly at the limit
     CLOCK.advance(hours=2, seconds=1)
@@ -224,7 +237,7 @@ def test_a_session_idle_for_more_than_two_hours_is_over(app, admin):
     assert any(h.startswith(f"{COOKIE}=;") for h in page.headers.getlist("Set-Cookie"))
 
 
-def test_activity_keeps_a_session_but_not_past_twelve_hours(app, admin):
+def test_activity_keeps_a_session_but_not_past_twelve_hours(identity_asked_every_time, app, admin):
     start = CLOCK.now
     for _ in range(6):  # a request every 1 h 55: never idle
         CLOCK.advance(hours=1, minutes=55)
@@ -235,7 +248,7 @@ def test_activity_keeps_a_session_but_not_past_twelve_hours(app, admin):
     assert_error(me(admin), 401)
 
 
-def test_a_guest_session_lasts_eight_hours_an_employee_session_twelve(app, admin):
+def test_a_guest_session_lasts_eight_hours_an_employee_session_twelve(identity_asked_every_time, app, admin):
     create_guest(admin, "gus@partner.example", "Gus Guest")
     create_person(admin, "eve@acme.example", "Eve Employee")
     start = CLOCK.now

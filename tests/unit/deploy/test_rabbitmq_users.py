@@ -137,11 +137,14 @@ def test_feed_in_particular():
     assert may(feed, "write", "feed.events") and may(feed, "read", "rpc-feed")
 
 
-def test_the_gateway_is_an_rpc_client_only():
+def test_the_gateway_is_an_rpc_client_and_a_listener_of_identitys_events_only():
     gateway = USERS["gateway"]
+    watch = f"{ev.IDENTITY_WATCH_PREFIX}.host.123.0a1b2c3d"
     for what in ("configure", "write", "read"):
         assert may(gateway, what, ru.RPC_EXCHANGE)
         assert may(gateway, what, reply(ru.STANDALONE_CLIENT))
+        assert may(gateway, what, watch)
+        assert not may(gateway, what, ev.IDENTITY_WATCH_PREFIX + "x")  # only its own names
     assert may_bind(gateway, ru.RPC_EXCHANGE, str(uuid.uuid4()))
     for service in CORE_ORDER:
         assert not may_bind(gateway, ru.RPC_EXCHANGE, f"{service}.*")
@@ -149,8 +152,15 @@ def test_the_gateway_is_an_rpc_client_only():
             for name in (f"rpc-{service}", reply(service), *queues_of(service)):
                 assert not may(gateway, what, name), (what, name)
     for source in SOURCES:
-        for what in ("configure", "write", "read"):
+        for what in ("configure", "write"):
             assert not may(gateway, what, f"{source}.events")
+        # it binds from identity's exchange, with the keys of the events it watches only
+        assert may(gateway, "read", f"{source}.events") is (source == "identity")
+    for event in ev.IDENTITY_WATCHED:
+        assert may_bind(gateway, "identity.events", event.name)
+    for key in ("#", "*", "user_created", "member_added"):
+        assert not may_bind(gateway, "identity.events", key), key
+    assert not may_publish_key(gateway, "identity.events", "user_erased")
     assert not may(gateway, "write", topology.DLX_NAME)
 
 

@@ -40,18 +40,18 @@ def test_user_created_carries_the_preferred_language(world):
     assert created and created[0]["preferred_language"] == "en"
 
 
-def test_a_language_change_emits_one_event_and_other_changes_none(world):
+def test_a_language_change_emits_its_event_and_other_changes_only_what_caches_need(world):
     p = world.person("Lea Language")
+    person = {"user_id": p["id"], "org_id": p["org_id"], "guest": False}
     before = len(outbox(world))
+    world.svc(p).update_me(changes={"about": "Hello", "phone": "+33 1 23 45 67 89"})
+    assert len(outbox(world)) == before  # nothing a card or a session shows
     world.svc(p).update_me(changes={"job_title": "Engineer", "auto_translate": True})
-    assert len(outbox(world)) == before
+    assert outbox(world)[before:] == [("user_updated", person)]  # the gateway's memory forgets
     world.svc(p).update_me(changes={"preferred_language": "fr"})
-    events = outbox(world)[before:]
-    assert events == [
-        (
-            "user_language_changed",
-            {"user_id": p["id"], "org_id": p["org_id"], "guest": False, "preferred_language": "fr"},
-        )
+    assert outbox(world)[before + 1 :] == [
+        ("user_language_changed", {**person, "preferred_language": "fr"}),
+        ("user_updated", person),
     ]
     world.svc(p).update_me(changes={"preferred_language": "fr"})  # unchanged: no event
-    assert len(outbox(world)) == before + 1
+    assert len(outbox(world)) == before + 3
