@@ -38,6 +38,31 @@ def _floor(report: Report) -> float:
     return report.baselines["floor_rps"]
 
 
+def rpc_calls(bp: BenchPlatform) -> dict[str, float]:
+    """``service.method -> calls`` the gateway has sent so far (its ``/metrics``, all workers)."""
+    text = requests.get(f"{bp.base_url}/metrics", timeout=10).text
+    calls: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("parvis_gateway_rpc_calls_total{"):
+            continue
+        labels, _, value = line.rpartition(" ")
+        fields = dict(part.split("=", 1) for part in labels[labels.index("{") + 1 : -1].split(","))
+        name = f"{fields['service'].strip(chr(34))}.{fields['method'].strip(chr(34))}"
+        calls[name] = calls.get(name, 0.0) + float(value)
+    return calls
+
+
+def rpcs_per_request(before: dict, after: dict, requests_done: int) -> str:
+    """``feed.home_timeline 1.00; total 1.00``: calls the gateway sent per request, by method."""
+    if not requests_done:
+        return "n/a"
+    sent = {name: (after.get(name, 0.0) - before.get(name, 0.0)) / requests_done for name in after}
+    parts = [
+        f"{name} {value:.2f}" for name, value in sorted(sent.items(), key=lambda kv: -kv[1]) if value >= 0.005
+    ]
+    return "; ".join(parts + [f"total {sum(sent.values()):.2f}"])
+
+
 def timeline_reqs(world: World, limit: int = 20) -> list[Req]:
     return [Req(f"/api/v1/timeline?limit={limit}", headers=m.headers) for m in world.members]
 
@@ -56,22 +81,28 @@ def post_reqs(world: World, label: str) -> list[Req]:
 
 
 def gateway(bp: BenchPlatform, world: World, settings: Settings, report: Report) -> None:
-    """``GET /api/v1/auth/session``: sign-in check (one RPC, identity.resolve_session)."""
+    """``GET /api/v1/auth/session``: the sign-in check of a known session (remembered by the
+    gateway while it hears identity's events: no RPC)."""
     reqs = [Req("/api/v1/auth/session", headers=m.headers) for m in world.members]
     wrk(bp.base_url, reqs, 1, settings.connections, "warm-up", settings.work_dir)
-    before = cpu_snapshot(bp.platform)
+    before, calls_before = cpu_snapshot(bp.platform), rpc_calls(bp)
     result = wrk(
         bp.base_url,
         reqs,
         settings.duration,
         settings.connections,
-        "GET /api/v1/auth/session (1 RPC)",
+        "GET /api/v1/auth/session (known session)",
         settings.work_dir,
     )
     report.figure(
         "gateway",
         "CPU ms per request of each process, GET /api/v1/auth/session",
         cpu_per_request(before, cpu_snapshot(bp.platform), result.requests),
+    )
+    report.figure(
+        "gateway",
+        "RPCs per request, GET /api/v1/auth/session",
+        rpcs_per_request(calls_before, rpc_calls(bp), result.requests),
     )
     one = wrk(
         bp.base_url,
@@ -106,7 +137,7 @@ def gateway(bp: BenchPlatform, world: World, settings: Settings, report: Report)
 def timeline(bp: BenchPlatform, world: World, settings: Settings, report: Report) -> dict:
     reqs = timeline_reqs(world)
     wrk(bp.base_url, reqs, 1, settings.connections, "warm-up", settings.work_dir)
-    before = cpu_snapshot(bp.platform)
+    before, calls_before = cpu_snapshot(bp.platform), rpc_calls(bp)
     result = wrk(
         bp.base_url,
         reqs,
@@ -119,6 +150,11 @@ def timeline(bp: BenchPlatform, world: World, settings: Settings, report: Report
         "timeline",
         "CPU ms per request of each process, GET /api/v1/timeline",
         cpu_per_request(before, cpu_snapshot(bp.platform), result.requests),
+    )
+    report.figure(
+        "timeline",
+        "RPCs per request, GET /api/v1/timeline",
+        rpcs_per_request(calls_before, rpc_calls(bp), result.requests),
     )
     report.load("timeline", result)
     report.target(

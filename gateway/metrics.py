@@ -29,6 +29,16 @@ LATENCY = Histogram(
     ["endpoint", "method"],
     buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+RPC_CALLS = Counter(
+    "parvis_gateway_rpc_calls_total",
+    "RPC calls the gateway sent, by service and method (what a page costs the services)",
+    ["service", "method"],
+)
+IDENTITY_MEMORY = Counter(
+    "parvis_gateway_identity_memory_total",
+    "Sessions and cards the gateway found in its memory of identity (hit) or asked identity for (miss)",
+    ["kind", "outcome"],
+)
 RPC_ERRORS = Counter(
     "parvis_gateway_rpc_errors_total",
     "RPC calls from the gateway that failed, by error type",

@@ -7,7 +7,7 @@ from flask import current_app, g
 from parvis_contracts.client import RpcClient
 from parvis_contracts.context import anonymous_caller
 
-from .metrics import RPC_ERRORS
+from .metrics import RPC_CALLS, RPC_ERRORS
 
 EXTENSION = "parvis_rpc"
 
@@ -38,6 +38,7 @@ def call_anonymous(service: str, method: str, /, **kwargs):
 
 
 def call_as(caller_token: str, service: str, method: str, /, **kwargs):
+    RPC_CALLS.labels(service, method).inc()
     try:
         return client().call(service, method, caller_token, **kwargs)
     except Exception as exc:
@@ -55,6 +56,7 @@ def call_parallel(calls: dict, token: str | None = None) -> dict:
     pending = {}
     results = {}
     for name, (service, method, kwargs) in calls.items():
+        RPC_CALLS.labels(service, method).inc()
         try:
             pending[name] = (service, method, client().call_async(service, method, token, **kwargs))
         except Exception as exc:

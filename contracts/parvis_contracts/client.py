@@ -6,6 +6,13 @@ reuses it for every call. The caller context is set per call, and so is the requ
 bound by :func:`parvis_contracts.logs.bind` (the gateway's request), under
 :data:`parvis_contracts.logs.REQUEST_ID_KEY`.
 
+A caller gives the request context it signed (``parvis_contracts.context.sign``); it
+never goes on the wire as it is: each call carries a copy bound to its target
+(``context.bind``: ``service.method``, a one-time nonce, ``PARVIS_CONTEXT_CALL_TTL``),
+made here after verifying the request context (remembered: the gateway sends several
+calls per request with the same one). A token that does not verify, or is already
+bound, is sent unchanged, for the service to refuse or judge.
+
     client = RpcClient()
     client.call("identity", "get_profile", token, user_id="...")
     futures = [client.call_async("identity", "health", token) for ...]   # in parallel
@@ -31,8 +38,8 @@ from nameko.standalone.rpc import ClusterRpcProxy, PollingQueueConsumer, SingleT
 
 from . import settings
 from .config import nameko_config
-from .context import CONTEXT_KEY
-from .errors import Unavailable
+from .context import CONTEXT_KEY, bind, verify
+from .errors import Unauthenticated, Unavailable
 from .logs import REQUEST_ID_KEY, current_request_id
 
 log = logging.getLogger(__name__)
@@ -207,10 +214,21 @@ class RpcClient:
             except Exception:  # connection already gone
                 pass
 
+    @staticmethod
+    def bound(service: str, method: str, token) -> str:
+        """The context a call of ``service.method`` carries for the request context ``token``."""
+        try:
+            caller = verify(token)
+        except Unauthenticated:
+            return token  # not ours to fix: the service refuses it (and counts it)
+        if caller.target is not None:
+            return token  # already bound: never re-bound (the service judges it)
+        return bind(caller, service, method)
+
     def _method(self, service: str, method: str, token: str):
         standalone, _proxy = self._proxy()
         data = standalone._worker_ctx.data
-        data[CONTEXT_KEY] = token
+        data[CONTEXT_KEY] = self.bound(service, method, token)
         # the request id of the current request (the gateway binds it), or none: a
         # proxy serves one request after another on its thread, never a stale id
         request_id = current_request_id()

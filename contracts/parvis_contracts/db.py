@@ -154,6 +154,10 @@ class ServiceSession(Session):
         if emitted and self._on_events_committed:
             self._on_events_committed(emitted)
 
+    def rollback(self) -> None:
+        super().rollback()
+        self.info.pop("emitted", None)  # those rows are gone: nobody waits for them
+
 
 def session_factory(engine: Engine, metadata: MetaData, on_events=None) -> sessionmaker:
     """Sessions on ``engine``; ``on_events(event_ids)`` after a commit that recorded events."""

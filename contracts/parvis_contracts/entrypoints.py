@@ -1,13 +1,18 @@
 """The RPC entrypoint every Parvis service uses instead of ``nameko.rpc.rpc``.
 
-It verifies the signed caller context *before* a worker is spawned, so no
-service code runs for a call with a missing, expired or forged context. By
-default only signed-in people and system processes are accepted; an
-entrypoint declared with ``anonymous=True`` (sign-in, invitation acceptance,
-health) also accepts the gateway's signed anonymous context — still signed, so
-a direct RPC without the platform secret is refused everywhere.
+It accepts a call only with a call context bound to it (``parvis_contracts.context``):
+signed, not expired, made for this service and method, its nonce never used before in
+this process — checked *before* a worker is spawned, so no service code runs for a call
+refused. By default only signed-in people and system processes are accepted; an
+entrypoint declared with ``anonymous=True`` (sign-in, invitation acceptance, health)
+also accepts the gateway's signed anonymous context — still signed and bound, so a
+direct RPC without the platform secret is refused everywhere. A refusal is counted
+(``parvis_rpc_refused_total``) and reported to identity's audit log, at most one message
+per service process every :data:`REFUSALS_EVERY` seconds (:class:`RefusalReporter`).
 
-Inside a worker, :class:`CurrentCaller` gives the verified :class:`Caller`.
+Inside a worker, :class:`CurrentCaller` gives the verified :class:`Caller`; the
+services' :class:`RpcProxy` sends each downstream call a fresh context bound to its
+target, made from that caller.
 """
 
 from __future__ import annotations
@@ -16,17 +21,29 @@ import functools
 import inspect
 import logging
 import sys
+import time
 
+import eventlet
 from kombu import Queue
-from nameko.extensions import DependencyProvider
-from nameko.rpc import RPC_QUEUE_TEMPLATE, ReplyListener, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest
+from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.rpc import (
+    RPC_QUEUE_TEMPLATE,
+    MethodProxy,
+    ReplyListener,
+    Rpc,
+    RpcConsumer,
+    ServiceProxy,
+    get_rpc_exchange,
+)
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 from sqlalchemy.exc import IntegrityError
 
 from . import logs
 from .client import BROKER_ERRORS
-from .context import CONTEXT_KEY, KIND_ANONYMOUS, Caller, verify
+from .context import CONTEXT_KEY, KIND_SYSTEM, MALFORMED, NONCES, Caller, accept, bind
 from .errors import Conflict, Unauthenticated
+from .metrics import REFUSED
 from .topology import queue_type_arguments
 
 log = logging.getLogger(__name__)
@@ -99,14 +116,165 @@ class TransientReplyListener(ReplyListener):
         self.queue = transient(self.queue)
 
 
+#: where the entrypoint leaves the caller it accepted, in the worker's context data (a
+#: ``Caller`` object, never a header: :class:`BoundMethodProxy` does not send it on)
+VERIFIED_KEY = "parvis_verified_caller"
+
+
+def verified_caller(data) -> Caller | None:
+    caller = data.get(VERIFIED_KEY)
+    return caller if isinstance(caller, Caller) else None
+
+
+class BoundMethodProxy(MethodProxy):
+    """nameko's ``MethodProxy``, whose call carries a context bound to its own target.
+
+    nameko copies the worker's context data into the request's headers, the caller's
+    context with them: the call context the worker received would go on, usable at
+    the next service for as long as it lives. Here that header is replaced by a fresh
+    context bound to ``<service>.<method>`` of this call, made from the caller the
+    entrypoint verified; a worker without one (an event handler, a timer) sends none,
+    as before (the target refuses a call that needs a caller).
+    """
+
+    def get_message_headers(self, worker_ctx):
+        skip = (CONTEXT_KEY, VERIFIED_KEY)
+        headers = {
+            self._get_header_name(key): value
+            for key, value in worker_ctx.context_data.items()
+            if value is not None and key not in skip
+        }
+        caller = verified_caller(worker_ctx.data)
+        if caller is not None:
+            headers[self._get_header_name(CONTEXT_KEY)] = bind(caller, self.service_name, self.method_name)
+        return headers
+
+
+class BoundServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        return BoundMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
+
+
 class RpcProxy(NamekoRpcProxy):
-    """``nameko.rpc.RpcProxy`` whose reply queue survives the loss of a broker node."""
+    """``nameko.rpc.RpcProxy`` whose calls carry a context bound to their target (see
+    :class:`BoundMethodProxy`), and whose reply queue survives the loss of a broker node."""
 
     rpc_reply_listener = TransientReplyListener()
+
+    def get_dependency(self, worker_ctx):
+        return BoundServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
+
+
+#: at most one report of refused calls per service process this often, seconds
+REFUSALS_EVERY = 10.0
+#: how often the reporter looks for something to send, seconds
+REFUSALS_TICK = 0.5
+#: distinct (method, reason, caller kind) held between two reports; the rest is one entry
+REFUSAL_KEYS = 200
+#: seconds a report waits for identity before it is dropped
+REFUSALS_TIMEOUT = 5.0
+
+
+class _ReporterContext:
+    """What a ``MethodProxy`` reads of a worker, for the reporter's own call as the system."""
+
+    def __init__(self, container):
+        self.container = container
+        self.data = {VERIFIED_KEY: Caller(kind=KIND_SYSTEM)}
+
+    @property
+    def context_data(self):
+        return dict(self.data)
+
+
+class RefusalReporter(SharedExtension):
+    """Counts the calls the service's entrypoints refuse and reports them to the audit log.
+
+    :meth:`note` (the entrypoint, for every refusal) counts the refusal in
+    ``parvis_rpc_refused_total`` and in a small table by (method, reason, caller kind):
+    at most :data:`REFUSAL_KEYS` entries, the rest in one overflow entry. A thread of
+    the container sends that table to ``identity.record_refusals`` as the system, in
+    one call, as soon as there is something to send but at most once every
+    :data:`REFUSALS_EVERY` seconds; a report identity does not take in
+    :data:`REFUSALS_TIMEOUT` seconds is dropped (logged). A flood of refused calls is
+    therefore one message every few seconds, and identity keeps a bounded number of
+    rows of it a minute (``PARVIS_AUDIT_REFUSALS_PER_MINUTE``).
+    """
+
+    reply_listener = TransientReplyListener()
+
+    def __init__(self):
+        self.pending: dict[tuple, int] = {}
+        self.last_sent: float | None = None
+        self.sent = 0
+        self.failed = 0
+
+    def start(self):
+        self.container.spawn_managed_thread(self._run, identifier="parvis-refusals")
+
+    def note(self, method: str, reason: str, kind: str | None) -> bool:
+        """Count one refusal; True when it is the first of its kind since the last report."""
+        REFUSED.labels(self.container.service_name, method, reason).inc()
+        key = (method, reason, kind or "unknown")
+        if key not in self.pending and len(self.pending) >= REFUSAL_KEYS:
+            key = ("*", "overflow", "unknown")
+        first = key not in self.pending
+        self.pending[key] = self.pending.get(key, 0) + 1
+        return first
+
+    def _run(self):
+        while True:
+            eventlet.sleep(REFUSALS_TICK)
+            due = self.last_sent is None or time.monotonic() - self.last_sent >= REFUSALS_EVERY
+            if self.pending and due:
+                self.last_sent = time.monotonic()
+                self.flush()
+
+    def batch(self) -> list[dict]:
+        pending, self.pending = self.pending, {}
+        service = self.container.service_name
+        return [
+            {
+                "ip": None,
+                "user_id": None,
+                "method": "RPC",
+                "route": f"{service}.{method}",
+                "status": 401,
+                "reason": reason,
+                "caller": kind,
+                "count": min(count, 1_000_000),
+            }
+            for (method, reason, kind), count in pending.items()
+        ]
+
+    def flush(self) -> int:
+        """Send what accumulated now; return how many refusals identity took."""
+        batch = self.batch()
+        if not batch:
+            return 0
+        proxy = BoundMethodProxy(
+            _ReporterContext(self.container), "identity", "record_refusals", self.reply_listener
+        )
+        try:
+            with eventlet.Timeout(REFUSALS_TIMEOUT):
+                proxy.call_async(refusals=batch).result()
+        except (Exception, eventlet.Timeout) as exc:  # identity away: dropped, calls unaffected
+            self.failed += 1
+            log.warning(
+                "refused calls of %s not recorded in the audit log (%s: %s)",
+                self.container.service_name,
+                type(exc).__name__,
+                exc,
+            )
+            return 0
+        sent = sum(item["count"] for item in batch)
+        self.sent += sent
+        return sent
 
 
 class AuthorisedRpc(Rpc):
     rpc_consumer = TypedRpcConsumer()
+    refusals = RefusalReporter()
 
     _signature = None
 
@@ -135,50 +303,81 @@ class AuthorisedRpc(Rpc):
             super().check_signature(args, kwargs)
 
     def handle_message(self, body, message):
+        """nameko's ``Rpc.handle_message``, with the call context accepted first."""
         context = self.unpack_message_headers(message)
         try:
-            caller = verify(context.get(CONTEXT_KEY))
-            if caller.kind == KIND_ANONYMOUS and not self.anonymous:
-                raise Unauthenticated("Sign in first.")
-        except Unauthenticated as exc:
-            # reply with the error and ack, without running any service code
-            log.info(
-                "%s.%s refused: %s",
+            caller = accept(
+                context.get(CONTEXT_KEY),
                 self.container.service_name,
                 self.method_name,
-                exc,
-                extra={
-                    "service": self.container.service_name,
-                    "method": self.method_name,
-                    "entrypoint": "rpc",
-                    "outcome": "Unauthenticated",
-                    "status": exc.status,
-                    "request_id": logs.valid_request_id(context.get(logs.REQUEST_ID_KEY)),
-                },
+                anonymous=self.anonymous,
+                redelivered=bool((message.delivery_info or {}).get("redelivered")),
             )
-            self.rpc_consumer.handle_result(message, None, sys.exc_info())
+        except Unauthenticated as exc:
+            self._refuse(message, context, exc)
             return
-        super().handle_message(body, message)
+        try:
+            args = body["args"]
+            kwargs = body["kwargs"]
+        except (KeyError, TypeError):
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        context[VERIFIED_KEY] = caller
+        handle_result = functools.partial(self.handle_result, message)
+        try:
+            self.container.spawn_worker(self, args, kwargs, context_data=context, handle_result=handle_result)
+        except ContainerBeingKilled:
+            self.rpc_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        result, exc_info = self.rpc_consumer.handle_result(message, result, exc_info)
+        caller = verified_caller(worker_ctx.data)
+        if caller is not None and message.acknowledged:
+            NONCES.done(caller.nonce)  # answered: a copy delivered again is a replay
+        return result, exc_info
+
+    def _refuse(self, message, context, exc: Unauthenticated) -> None:
+        """Reply ``Unauthenticated`` and acknowledge, without running any service code;
+        count it, and log the first of its kind since the last report."""
+        service, method = self.container.service_name, self.method_name
+        reason = getattr(exc, "reason", MALFORMED)
+        first = self.refusals.note(method, reason, getattr(exc, "caller_kind", None))
+        log.log(
+            logging.INFO if first else logging.DEBUG,
+            "%s.%s refused (%s): %s",
+            service,
+            method,
+            reason,
+            exc,
+            extra={
+                "service": service,
+                "method": method,
+                "entrypoint": "rpc",
+                "outcome": "Unauthenticated",
+                "status": exc.status,
+                "reason": reason,
+                "request_id": logs.valid_request_id(context.get(logs.REQUEST_ID_KEY)),
+            },
+        )
+        try:
+            raise Unauthenticated(exc.message)  # the registered class, as it crosses nameko
+        except Unauthenticated:
+            self.rpc_consumer.handle_result(message, None, sys.exc_info())
 
 
 rpc = AuthorisedRpc.decorator
 
 
 class CurrentCaller(DependencyProvider):
-    """Injects the verified caller of the current worker.
+    """Injects the caller the entrypoint accepted for the current worker.
 
-    The entrypoint has already refused bad contexts; event-handler workers,
-    which have no caller, get ``None``.
+    Taken from the worker's context data, where :class:`AuthorisedRpc` left it (never
+    from a header: a token a message carries is not verified again here). Workers not
+    started by that entrypoint (event handlers, timers) get ``None``.
     """
 
     def get_dependency(self, worker_ctx) -> Caller | None:
-        token = worker_ctx.data.get(CONTEXT_KEY)
-        if token is None:
-            return None
-        try:
-            return verify(token)
-        except Unauthenticated:
-            return None
+        return verified_caller(worker_ctx.data)
 
 
 def transactional(fn):

@@ -1,4 +1,5 @@
-"""Prometheus metrics: every entrypoint's calls, latency and errors, per method.
+"""Prometheus metrics: every entrypoint's calls, latency and errors, per method, and the
+calls refused before any worker ran (``parvis_rpc_refused_total``).
 
 Add ``metrics = Metrics()`` to a service class; the runner exposes the
 registry over HTTP on ``PARVIS_METRICS_PORT`` (``/metrics``).
@@ -20,6 +21,13 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 ERRORS = Counter("parvis_rpc_errors_total", "Entrypoint errors by type", ["service", "method", "error"])
+#: counted by the RPC entrypoint (``parvis_contracts.entrypoints``) for every call whose
+#: caller context it refuses; reasons: ``parvis_contracts.context.REASONS``
+REFUSED = Counter(
+    "parvis_rpc_refused_total",
+    "RPC calls refused before any service code ran, by the reason their caller context failed",
+    ["service", "method", "reason"],
+)
 
 
 class Metrics(DependencyProvider):

@@ -180,6 +180,12 @@ SETTINGS: tuple[Setting, ...] = (
         "log lines of service processes and the gateway: json (one object a line) or text",
     ),
     Setting("PARVIS_CONTEXT_TTL", INT, 60, "seconds a signed caller context stays valid"),
+    Setting(
+        "PARVIS_CONTEXT_CALL_TTL",
+        INT,
+        30,
+        "seconds a call context (bound to one service.method, used once) stays valid",
+    ),
     Setting("PARVIS_RPC_TIMEOUT", INT, 5, "seconds an RPC caller waits for an answer"),
     Setting("PARVIS_AMQP_HEARTBEAT", INT, 8, "AMQP heartbeat of the services' connections, seconds"),
     Setting(

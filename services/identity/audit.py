@@ -14,7 +14,11 @@ Refused requests (the gateway's 401 and 403 answers) arrive in batches from the
 gateway (:func:`record_refusals`) and are aggregated: one row per (minute, IP, person,
 method and route, status) with a ``count``, and at most ``PARVIS_AUDIT_REFUSALS_PER_MINUTE``
 such rows per minute; the rest of that minute's refusals add to one overflow row. A
-flood of 401s therefore writes a bounded number of rows.
+flood of 401s therefore writes a bounded number of rows. Calls refused on the bus (a
+caller context expired, forged, replayed or bound to another call) arrive the same way
+from each service process (``parvis_contracts.entrypoints.RefusalReporter``): method
+``RPC``, route ``service.method``, the refusal's reason and the kind of caller the
+context claimed (``caller``), one row per minute and such key.
 
 The maintenance timer (:func:`maintain`) deletes rows older than
 ``PARVIS_AUDIT_RETENTION_DAYS`` and expires guests inactive for ``PARVIS_GUEST_INACTIVE_DAYS``.
@@ -171,14 +175,23 @@ class RefusalSchema(Schema):
 
     ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     user_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    #: an HTTP method (the gateway), or ``RPC``: a call refused on the bus by a service,
+    #: whose ``route`` is then ``service.method``
     method = fields.String(
         required=True,
-        validate=validate.OneOf(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*")),
+        validate=validate.OneOf(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*", "RPC")),
     )
     route = fields.String(required=True, validate=validate.Length(1, 300))
     status = fields.Integer(required=True, strict=True, validate=validate.OneOf((401, 403)))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     count = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, 1_000_000))
+    #: a bus refusal: the kind of caller the refused context claimed (``unknown`` when
+    #: its signature or shape did not hold)
+    caller = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(("person", "anonymous", "system", "unknown")),
+    )
 
 
 class RecordRefusalsSchema(Schema):
@@ -221,15 +234,10 @@ def record_refusals(session, viewer: Viewer, now: datetime, refusals: list[dict]
     )
     recorded = overflow = 0
     for item in refusals:
-        bucket = _bucket(
-            minute.isoformat(),
-            item["ip"],
-            item["user_id"],
-            item["method"],
-            item["route"],
-            item["status"],
-            item["reason"],
-        )
+        key = (item["ip"], item["user_id"], item["method"], item["route"], item["status"], item["reason"])
+        if item["caller"] is not None:
+            key += (item["caller"],)
+        bucket = _bucket(minute.isoformat(), *key)
         exists_already = session.scalar(select(AuditEvent.id).where(AuditEvent.bucket == bucket))
         if exists_already is None and rows >= cap:
             overflow += item["count"]
@@ -238,20 +246,21 @@ def record_refusals(session, viewer: Viewer, now: datetime, refusals: list[dict]
             rows += 1
 
         def make(item=item):
+            details = {
+                "ip": item["ip"],
+                "method": item["method"],
+                "route": item["route"],
+                "status": item["status"],
+                "reason": item["reason"],
+            }
+            if item["caller"] is not None:
+                details["caller"] = item["caller"]
             return AuditEvent(
                 at=minute,
                 action=ACCESS_REFUSED,
                 actor_id=item["user_id"],
                 subject_id=None,
-                details=scrub(
-                    {
-                        "ip": item["ip"],
-                        "method": item["method"],
-                        "route": item["route"],
-                        "status": item["status"],
-                        "reason": item["reason"],
-                    }
-                ),
+                details=scrub(details),
             )
 
         _add_to_bucket(session, minute, bucket, item["count"], make)
