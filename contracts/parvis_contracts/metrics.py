@@ -13,6 +13,9 @@ import weakref
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Histogram
 
+from .logs import outcome_of
+
+#: ``outcome``: ``ok``, ``expected`` (a ParvisError below 500: not found, forbidden...) or ``fault``
 CALLS = Counter("parvis_rpc_calls_total", "Entrypoint calls handled", ["service", "method", "outcome"])
 LATENCY = Histogram(
     "parvis_rpc_duration_seconds",
@@ -43,8 +46,9 @@ class Metrics(DependencyProvider):
         method = worker_ctx.entrypoint.method_name
         if start is not None:
             LATENCY.labels(service, method).observe(time.perf_counter() - start)
-        outcome = "ok" if exc_info is None else "error"
-        CALLS.labels(service, method, outcome).inc()
+        # an answer given on purpose (NotFound, Forbidden...) is not an error: ``expected``,
+        # as the worker's log line says; ``fault`` is what an alert should watch
+        CALLS.labels(service, method, outcome_of(exc_info[1] if exc_info else None)).inc()
         if exc_info is not None:
             ERRORS.labels(service, method, exc_info[0].__name__).inc()
 

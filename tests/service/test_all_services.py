@@ -35,7 +35,7 @@ def person_method(cls) -> str:
 
 
 def calls(service, method, outcome=None) -> float:
-    outcomes = [outcome] if outcome else ["ok", "error"]
+    outcomes = [outcome] if outcome else ["ok", "expected", "fault"]
     return sum(
         REGISTRY.get_sample_value(
             "parvis_rpc_calls_total", {"service": service, "method": method, "outcome": o}
@@ -215,3 +215,14 @@ def test_metrics_grow_with_calls(service, rpc, tokens):
         "parvis_rpc_duration_seconds_count", {"service": service.name, "method": "health"}
     )
     assert count and count >= 3
+
+
+def test_an_answer_given_on_purpose_is_counted_as_expected_not_as_a_fault(running, rpc, tokens):
+    """``outcome="expected"`` for an answer below 500 (here: a person identity does not know
+    is refused), so an alert on ``fault`` sees only faults."""
+    before = {outcome: calls("identity", "get_person", outcome) for outcome in ("expected", "fault")}
+    with pytest.raises(ParvisError) as refused:
+        rpc.call("identity", "get_person", tokens.person(), person_id="no-such-person")
+    assert refused.value.status < 500
+    assert settles_at("identity", "get_person", before["expected"] + 1, "expected")
+    assert calls("identity", "get_person", "fault") == before["fault"]

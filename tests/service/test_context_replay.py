@@ -111,7 +111,7 @@ def calls(service, method):
             "parvis_rpc_calls_total", {"service": service, "method": method, "outcome": outcome}
         )
         or 0.0
-        for outcome in ("ok", "error")
+        for outcome in ("ok", "expected", "fault")
     )
 
 
