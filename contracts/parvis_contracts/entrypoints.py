@@ -24,13 +24,16 @@ import sys
 import time
 
 import eventlet
+import kombu.serialization
 from kombu import Queue
-from nameko.exceptions import ContainerBeingKilled, MalformedRequest
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
+from nameko.exceptions import ContainerBeingKilled, MalformedRequest, UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.rpc import (
     RPC_QUEUE_TEMPLATE,
     MethodProxy,
     ReplyListener,
+    Responder,
     Rpc,
     RpcConsumer,
     ServiceProxy,
@@ -47,6 +50,37 @@ from .metrics import REFUSED
 from .topology import queue_type_arguments
 
 log = logging.getLogger(__name__)
+
+
+class SerialisedOnceResponder(Responder):
+    """nameko's reply, encoded once.
+
+    nameko encodes every result twice: once to check that it can be encoded at all (a
+    result that cannot would otherwise kill the container), then again to publish it. A
+    page of posts is the largest thing a service answers: here the first encoding is the
+    one published. Everything else is nameko's: persistent, with a publisher confirm.
+    """
+
+    def send_response(self, result, exc_info):
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        serializer = kombu.serialization.registry.type_to_name[self.message.properties["content_type"]]
+        try:
+            encoded = kombu.serialization.dumps({"result": result, "error": error}, serializer)
+        except Exception:
+            exc_info = sys.exc_info()
+            result, error = None, serialize(UnserializableValueError(result))
+            encoded = kombu.serialization.dumps({"result": None, "error": error}, serializer)
+        content_type, content_encoding, body = encoded
+        publisher = self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+        publisher.publish(
+            body,
+            content_type=content_type,
+            content_encoding=content_encoding,
+            exchange=self.exchange,
+            routing_key=self.message.properties["reply_to"],
+            correlation_id=self.message.properties.get("correlation_id"),
+        )
+        return result, exc_info
 
 
 class TypedRpcConsumer(RpcConsumer):
@@ -66,7 +100,17 @@ class TypedRpcConsumer(RpcConsumer):
 
     def handle_result(self, message, result, exc_info):
         try:
-            return super().handle_result(message, result, exc_info)
+            responder = SerialisedOnceResponder(
+                self.container.config[AMQP_URI_CONFIG_KEY],
+                get_rpc_exchange(self.container.config),
+                None,  # the reply is encoded as the request was
+                message,
+                ssl=self.container.config.get(AMQP_SSL_CONFIG_KEY),
+                login_method=self.container.config.get(LOGIN_METHOD_CONFIG_KEY),
+            )
+            result, exc_info = responder.send_response(result, exc_info)
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
         except BROKER_ERRORS as exc:
             log.warning(
                 "reply to %s not sent, the broker cannot be reached: %s",

@@ -85,6 +85,10 @@ class BareProbeService:
     def boom(self):
         raise RuntimeError("an unexpected bug")
 
+    @rpc
+    def unencodable(self):
+        return {"when": object()}
+
 
 @pytest.fixture
 def probe_subscription():
@@ -160,6 +164,18 @@ def test_not_found_from_a_real_service_is_one_info_line_without_traceback(
     assert isinstance(line.duration_ms, float)
     # nameko's own "error handling worker" line (a traceback at ERROR) is not written
     assert not [r for r in captured.records if r.name == "nameko.containers"]
+
+
+def test_a_result_that_cannot_be_encoded_is_an_error_answer_and_the_service_lives_on(
+    start_probe, rpc, tokens
+):
+    """The reply is encoded once (``SerialisedOnceResponder``): a result JSON cannot hold is
+    answered as nameko's ``UnserializableValueError``, and the next call is served."""
+    start_probe(BareProbeService)
+    with pytest.raises(RemoteError, match="UnserializableValueError"):
+        rpc.call("logs_bare_probe", "unencodable", tokens.system())
+    with pytest.raises(NotFound, match="does not exist"):
+        rpc.call("logs_bare_probe", "missing", tokens.system())
 
 
 def test_an_unexpected_exception_is_an_error_line_with_its_traceback(start_probe, rpc, tokens, captured):
