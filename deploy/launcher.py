@@ -282,7 +282,7 @@ class Platform:
         if self._client is None:
             from parvis_contracts.client import RpcClient
 
-            self._client = RpcClient(self.nameko_config(), timeout=10)
+            self._client = RpcClient(self.nameko_config(), timeout=10, secret=self.secret)
         return self._client
 
     def system_token(self) -> str:

@@ -172,8 +172,11 @@ def _replies_alive(standalone) -> bool:
 
 
 class RpcClient:
-    def __init__(self, config: dict | None = None, timeout: float | None = None):
+    def __init__(self, config: dict | None = None, timeout: float | None = None, secret: bytes | None = None):
+        """``secret``: the platform secret the caller's tokens are signed with, when it is not
+        this process's own (``config.context_secret``): the launcher's platform in its var dir."""
         self.config = config or nameko_config()
+        self.secret = secret
         self.timeout = timeout if timeout is not None else settings.value("PARVIS_RPC_TIMEOUT")
         self._local = threading.local()
         self._all: list[ClusterRpcProxy] = []
@@ -214,16 +217,15 @@ class RpcClient:
             except Exception:  # connection already gone
                 pass
 
-    @staticmethod
-    def bound(service: str, method: str, token) -> str:
+    def bound(self, service: str, method: str, token) -> str:
         """The context a call of ``service.method`` carries for the request context ``token``."""
         try:
-            caller = verify(token)
+            caller = verify(token, secret=self.secret)
         except Unauthenticated:
             return token  # not ours to fix: the service refuses it (and counts it)
         if caller.target is not None:
             return token  # already bound: never re-bound (the service judges it)
-        return bind(caller, service, method)
+        return bind(caller, service, method, secret=self.secret)
 
     def _method(self, service: str, method: str, token: str):
         standalone, _proxy = self._proxy()

@@ -332,18 +332,32 @@ def test_the_verified_memo_keeps_request_contexts_only():
 def test_the_rpc_client_binds_each_call_to_its_target():
     from parvis_contracts.client import RpcClient
 
+    client = RpcClient({"AMQP_URI": "amqp://127.0.0.1//"})  # (binding needs no connection)
     request = ctx.sign(person())  # the platform secret of the test run
-    first = RpcClient.bound("feed", "get_post", request)
-    second = RpcClient.bound("feed", "get_post", request)
+    first = client.bound("feed", "get_post", request)
+    second = client.bound("feed", "get_post", request)
     assert first != second != request
     caller = ctx.accept(first, "feed", "get_post", memory=ctx.NonceMemory())
     assert caller.target == "feed.get_post" and caller.user_id == "u-1"
     with pytest.raises(Unauthenticated):
         ctx.accept(first, "identity", "get_me", memory=ctx.NonceMemory())
     # a bound or an invalid token is sent as it is, for the service to refuse
-    assert RpcClient.bound("identity", "get_me", first) == first
+    assert client.bound("identity", "get_me", first) == first
     for bad in (None, "garbage", ctx.sign(person(), secret=b"forged")):
-        assert RpcClient.bound("feed", "get_post", bad) == bad
+        assert client.bound("feed", "get_post", bad) == bad
+
+
+def test_a_client_given_a_platform_secret_binds_with_it():
+    """The launcher's client: tokens signed with its platform's secret, not this process's."""
+    from parvis_contracts.client import RpcClient
+
+    platform = b"the secret of a platform in another var dir"
+    client = RpcClient({"AMQP_URI": "amqp://127.0.0.1//"}, secret=platform)
+    token = client.bound("identity", "health", ctx.sign(ctx.Caller(kind=ctx.KIND_ANONYMOUS), secret=platform))
+    caller = ctx.accept(
+        token, "identity", "health", memory=ctx.NonceMemory(), secret=platform, anonymous=True
+    )
+    assert caller.target == "identity.health"
 
 
 def test_a_service_proxy_sends_a_fresh_context_bound_to_the_downstream_target():

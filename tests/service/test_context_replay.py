@@ -156,7 +156,7 @@ def test_a_context_taken_off_the_bus_is_refused_everywhere_it_is_sent_again(plat
     assert ctx.verify(lifted).target == "communities.whoami"
 
     # the raw path works: a fresh context made the client's way is answered
-    fresh = RpcClient.bound("communities", "whoami", token)
+    fresh = rpc.bound("communities", "whoami", token)
     assert bus.send("communities.whoami", {HEADER: fresh})["result"]["user_id"] == "u-77"
     bus.take(tap)  # (its copy)
 
