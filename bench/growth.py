@@ -6,6 +6,11 @@ post: communities and memberships into the feed's read model, then posts spread
 over 200 communities, then likes. Three new people read through the gateway:
 members of 5, 20 and 50 of those communities. Every figure is a latency ratio
 measured in this run (one connection, wrk).
+
+``python -m bench.growth --explain [--posts 1m] [--db postgresql|sqlite]`` loads the
+same data into a scratch feed database (no platform) and prints the plans of the
+feed's own timeline and wall queries (docs/performance.md, "The timeline at 1M posts
+on PostgreSQL").
 """
 
 from __future__ import annotations
@@ -23,6 +28,33 @@ from .support import BenchPlatform, LoadResult, Req, Settings, ratio, wrk
 
 COMMUNITIES = 200
 CHUNK = 20_000
+COMMUNITY_COLUMNS = [
+    "id",
+    "name",
+    "kind",
+    "visibility",
+    "archived",
+    "newcomers_see_history",
+    "languages",
+    "version",
+]
+MEMBERSHIP_COLUMNS = ["community_id", "user_id", "role", "guest", "joined_at", "version", "removed"]
+POST_COLUMNS = [
+    "id",
+    "community_id",
+    "author_id",
+    "kind",
+    "body",
+    "html",
+    "mentions",
+    "hashtags",
+    "created_at",
+    "version",
+    "hidden",
+    "like_count",
+    "comment_count",
+    "read_count",
+]
 
 
 class Loader:
@@ -80,127 +112,89 @@ class GrowthData:
     def add_communities(self, members: dict[str, int]) -> None:
         m = self.loader.models
         pg = self.loader.postgres
-        cols = [
-            "id",
-            "name",
-            "kind",
-            "visibility",
-            "archived",
-            "newcomers_see_history",
-            "languages",
-            "version",
-        ]
         self.loader.rows(
             m.Community.__table__,
             [
                 (cid, f"Growth {i}", "team", "open", False, True, _json([], pg), 1)
                 for i, cid in enumerate(self.communities)
             ],
-            cols,
+            COMMUNITY_COLUMNS,
         )
         joined = self.origin - timedelta(days=400)
-        cols = ["community_id", "user_id", "role", "guest", "joined_at", "version", "removed"]
         rows = [
             (cid, user, "member", False, joined, 1, False)
             for user, count in members.items()
             for cid in self.communities[:count]
         ]
-        self.loader.rows(m.Membership.__table__, rows, cols)
+        self.loader.rows(m.Membership.__table__, rows, MEMBERSHIP_COLUMNS)
+
+    def _post(self, community_id: str, author_id: str, body: str, created_at: datetime) -> tuple:
+        """A row of ``POST_COLUMNS``: a live message with no like, comment or mention."""
+        empty = _json([], self.loader.postgres)
+        return (
+            str(uuid.uuid4()),
+            community_id,
+            author_id,
+            "message",
+            body,
+            f"<p>{body}</p>",
+            empty,
+            empty,
+            created_at,
+            1,
+            False,
+            0,
+            0,
+            0,
+        )
 
     def add_posts(self, total: int, spacing: timedelta) -> float:
         """Grow to ``total`` posts, each older than the previous; returns rows/s."""
         m = self.loader.models
-        pg = self.loader.postgres
-        cols = [
-            "id",
-            "community_id",
-            "author_id",
-            "kind",
-            "body",
-            "html",
-            "mentions",
-            "hashtags",
-            "created_at",
-            "version",
-            "hidden",
-            "like_count",
-            "comment_count",
-            "read_count",
-        ]
-        empty = _json([], pg)
         t0 = time.perf_counter()
         start = self.posts
         for base in range(start, total, CHUNK * 5):
-            rows = []
-            for i in range(base, min(total, base + CHUNK * 5)):
-                body = f"Growth post {i}: weekly figures and next steps."
-                rows.append(
-                    (
-                        str(uuid.uuid4()),
-                        self.communities[i % COMMUNITIES],
-                        self.authors[i % len(self.authors)],
-                        "message",
-                        body,
-                        f"<p>{body}</p>",
-                        empty,
-                        empty,
-                        self.origin - spacing * i,
-                        1,
-                        False,
-                        0,
-                        0,
-                        0,
-                    )
+            rows = [
+                self._post(
+                    self.communities[i % COMMUNITIES],
+                    self.authors[i % len(self.authors)],
+                    f"Growth post {i}: weekly figures and next steps.",
+                    self.origin - spacing * i,
                 )
-            self.loader.rows(m.Post.__table__, rows, cols)
+                for i in range(base, min(total, base + CHUNK * 5))
+            ]
+            self.loader.rows(m.Post.__table__, rows, POST_COLUMNS)
         self.posts = total
         self.loader.analyze()
         return (total - start) / (time.perf_counter() - t0)
 
+    def add_quiet_community(self, user_id: str, posts: int) -> str:
+        """A community whose ``posts`` are all older than any other, and its one member."""
+        m = self.loader.models
+        cid = f"growth-{self.run}-quiet"
+        pg = self.loader.postgres
+        self.loader.rows(
+            m.Community.__table__,
+            [(cid, "Growth quiet", "team", "open", False, True, _json([], pg), 1)],
+            COMMUNITY_COLUMNS,
+        )
+        joined = self.origin - timedelta(days=800)
+        self.loader.rows(
+            m.Membership.__table__, [(cid, user_id, "member", False, joined, 1, False)], MEMBERSHIP_COLUMNS
+        )
+        oldest = self.origin - timedelta(days=400)
+        rows = [
+            self._post(cid, self.authors[0], f"Quiet post {i}.", oldest - timedelta(hours=i))
+            for i in range(posts)
+        ]
+        self.loader.rows(m.Post.__table__, rows, POST_COLUMNS)
+        return cid
+
     def add_post_with_likes(self, likes: int) -> str:
         m = self.loader.models
-        pg = self.loader.postgres
-        pid = str(uuid.uuid4())
-        body = f"A post with {likes} likes."
-        empty = _json([], pg)
-        cols = [
-            "id",
-            "community_id",
-            "author_id",
-            "kind",
-            "body",
-            "html",
-            "mentions",
-            "hashtags",
-            "created_at",
-            "version",
-            "hidden",
-            "like_count",
-            "comment_count",
-            "read_count",
-        ]
-        self.loader.rows(
-            m.Post.__table__,
-            [
-                (
-                    pid,
-                    self.communities[0],
-                    self.authors[0],
-                    "message",
-                    body,
-                    f"<p>{body}</p>",
-                    empty,
-                    empty,
-                    self.origin,
-                    1,
-                    False,
-                    0,
-                    0,
-                    0,
-                )
-            ],
-            cols,
-        )
+        row = self._post(self.communities[0], self.authors[0], f"A post with {likes} likes.", self.origin)
+        pid = row[0]
+        self.loader.rows(m.Post.__table__, [row], POST_COLUMNS)
         when = self.origin
         for base in range(0, likes, CHUNK * 5):
             rows = [(pid, f"bench-liker-{i}", when) for i in range(base, min(likes, base + CHUNK * 5))]
@@ -356,3 +350,138 @@ def run(bp: BenchPlatform, settings: Settings, report: Report) -> None:
         )
     finally:
         loader.close()
+
+
+# ---------------------------------------------------------------- query plans
+
+
+def _statements(engine, call) -> list[tuple[str, object]]:
+    """The statements ``call()`` sends that list or count posts (the feed's own code)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if "FROM posts" in statement and ("ORDER BY" in statement or "count(" in statement):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", grab)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", grab)
+    return seen
+
+
+def _plan(engine, statement, parameters) -> list[str]:
+    """PostgreSQL: ``EXPLAIN (ANALYZE, BUFFERS)``; SQLite: ``EXPLAIN QUERY PLAN`` and the
+    median time of 5 runs of the statement (SQLite has no ``ANALYZE`` for a plan)."""
+    postgres = engine.dialect.name == "postgresql"
+    explain = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute(explain + statement, parameters)
+        if postgres:
+            return [row[0] for row in cursor.fetchall()]
+        lines = [f"{row[0]:>4} {row[1]:>4} {row[3]}" for row in cursor.fetchall()]
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            cursor.execute(statement, parameters).fetchall()
+            times.append((time.perf_counter() - t0) * 1000)
+        return [*lines, f"time: {statistics.median(times):.2f} ms (median of 5 runs)"]
+
+
+def explain(db: str, posts: int) -> None:
+    """Print the plans of the feed's timeline and wall queries on the growth data.
+
+    A scratch feed database (its Alembic head) gets the growth scenario's data —
+    200 communities, ``posts`` posts over a year — and a quiet community whose
+    3,000 posts are all older than the others. Then the feed's own functions
+    (``services.feed.timeline``) run for a member of 20 of the busy communities and
+    for the quiet community's one member, and every statement listing or counting
+    posts is explained: ``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY
+    PLAN`` on SQLite. The database is dropped at the end."""
+    import tempfile
+
+    from sqlalchemy.orm import Session
+
+    from parvis_contracts.membership import Viewer
+    from parvis_contracts.migrations import upgrade
+    from services.feed import timeline
+
+    from .support import BenchDatabases
+
+    with tempfile.TemporaryDirectory(prefix="parvis-explain-") as tmp:
+        dbs = BenchDatabases(db, tmp)
+        url = dbs.url("feed_explain")
+        loader = None
+        try:
+            upgrade("feed", url)
+            loader = Loader(url)
+            data = GrowthData(loader, [f"bench-author-{i}" for i in range(30)], uuid.uuid4().hex[:6])
+            member, quiet = (
+                Viewer("bench-member-20", False, False),
+                Viewer("bench-member-quiet", False, False),
+            )
+            data.add_communities({member.id: 20})
+            data.add_quiet_community(quiet.id, 3_000)
+            t0 = time.perf_counter()
+            data.add_posts(posts, timedelta(days=365) / posts)
+            print(f"{posts:,} posts + 3,000 quiet ones loaded in {time.perf_counter() - t0:.0f} s ({db})")
+            engine = loader.engine
+            wall_of = data.communities[7]
+
+            def home(viewer, cursor=None):
+                with Session(engine) as session:
+                    return timeline.home(session, viewer, datetime.now(UTC), 20, cursor)
+
+            def wall(cursor=None):
+                with Session(engine) as session:
+                    return timeline.wall(session, member, wall_of, None, False, 20, cursor)
+
+            def cursor_of(page_of, page):
+                cursor = None
+                for _ in range(page - 1):
+                    cursor = page_of(cursor)["next_cursor"]
+                    if cursor is None:  # fewer pages than that
+                        return None
+                return cursor
+
+            home(member)  # the first visit ever counts every post; the plans are of the next ones
+            home(quiet)
+            deep_home = cursor_of(lambda c: home(member, c), 100)
+            deep_wall = cursor_of(wall, 100)
+            cases = [
+                ("home timeline page 1, member of 20", lambda: home(member)),
+                ("home timeline page 100 by cursor, member of 20", lambda: home(member, deep_home)),
+                ("wall page 100 by cursor", lambda: wall(deep_wall)),
+                ("home timeline page 1, member of the quiet community only", lambda: home(quiet)),
+            ]
+            for label, call in cases:
+                print(f"\n== {label}")
+                if "page 100" in label and (deep_wall if "wall" in label else deep_home) is None:
+                    print("   (fewer than 100 pages: not explained)")
+                    continue
+                for statement, parameters in _statements(engine, call):
+                    print("   " + " ".join(statement.split()))
+                    print("\n".join("   " + line for line in _plan(engine, statement, parameters)))
+        finally:
+            if loader is not None:
+                loader.close()
+            dbs.drop_all()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    from .support import parse_count
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.growth", description=explain.__doc__.splitlines()[0]
+    )
+    parser.add_argument("--explain", action="store_true", required=True, help="print the query plans")
+    parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--posts", default="1m", help="posts in the busy communities (default 1m)")
+    args = parser.parse_args()
+    explain(args.db, parse_count(args.posts))
