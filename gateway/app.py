@@ -146,7 +146,7 @@ def create_app(config: dict | None = None) -> Flask:
         log.info("compiled %d translation catalogues", len(compiled))
     Babel(app, locale_selector=_locale_selector)
 
-    from .api.photos import init_photos, prepare_upload
+    from .files.photos import init_photos, prepare_upload
 
     init_photos(app)
 

@@ -61,9 +61,10 @@ def init_api(app) -> ParvisApi:
     from . import translation
 
     api.register_blueprint(translation.blp)
+    from ..files import pictures
     from . import community_pictures
 
-    community_pictures.init_pictures(app)
+    pictures.init_pictures(app)
     api.register_blueprint(community_pictures.blp)
     from . import privacy
 

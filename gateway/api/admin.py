@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from .. import rpc
+from ..calls import identity
 from .schemas import (
+    AUDIT_ACTIONS,
     AdminCardPageSchema,
     AdminCardSchema,
     AdminCreatedSchema,
     AdminCreatePersonSchema,
     AdminPeopleQuerySchema,
+    AuditQuerySchema,
     GuestExpirySchema,
     RolesSchema,
     Timestamp,
@@ -28,38 +29,13 @@ blp = Blueprint(
 )
 
 
-def invitation_url(token: str | None) -> str | None:
-    if not token:
-        return None
-    path = url_for("web.invitation", token=token)
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return base.rstrip("/") + path
-
-
-def admin_list_kwargs(args: dict) -> dict:
-    kwargs = {"limit": args.get("limit", 50)}
-    if args.get("q"):
-        kwargs["query"] = args["q"]
-    for name in ("org_id", "guest", "status", "cursor"):
-        if args.get(name) is not None and args.get(name) != "":
-            kwargs[name] = args[name]
-    return kwargs
-
-
-def create_person(data: dict) -> dict:
-    kwargs = {key: value for key, value in data.items() if value is not None}
-    result = rpc.call("identity", "admin_create_person", **kwargs)
-    token = result.get("invitation_token")
-    return {"person": result["person"], "invitation_token": token, "invitation_url": invitation_url(token)}
-
-
 @blp.route("/people")
 class AdminPeople(MethodView):
     @blp.arguments(AdminPeopleQuerySchema, location="query")
     @blp.response(200, AdminCardPageSchema)
     def get(self, args):
         """Every account, with e-mail, roles, status, guest expiry"""
-        return rpc.call("identity", "admin_list_people", **admin_list_kwargs(args))
+        return identity.admin_list_people(args)
 
     @blp.arguments(AdminCreatePersonSchema)
     @blp.response(201, AdminCreatedSchema)
@@ -68,7 +44,7 @@ class AdminPeople(MethodView):
 
         Without a password the person is invited: the answer carries the invitation link.
         """
-        return create_person(data)
+        return identity.create_person(data)
 
 
 @blp.route("/people/<string:person_id>/deactivate")
@@ -76,7 +52,7 @@ class Deactivate(MethodView):
     @blp.response(200, AdminCardSchema)
     def post(self, person_id):
         """Deactivate an account; its sessions end at once"""
-        return rpc.call("identity", "deactivate_person", person_id=person_id)
+        return identity.deactivate_person(person_id)
 
 
 @blp.route("/people/<string:person_id>/reactivate")
@@ -84,7 +60,7 @@ class Reactivate(MethodView):
     @blp.response(200, AdminCardSchema)
     def post(self, person_id):
         """Reactivate an account"""
-        return rpc.call("identity", "reactivate_person", person_id=person_id)
+        return identity.reactivate_person(person_id)
 
 
 @blp.route("/people/<string:person_id>/roles")
@@ -93,7 +69,7 @@ class Roles(MethodView):
     @blp.response(200, AdminCardSchema)
     def put(self, data, person_id):
         """Set someone's roles (admin, global_community_manager, member)"""
-        return rpc.call("identity", "set_roles", person_id=person_id, roles=data["roles"])
+        return identity.set_roles(person_id, data["roles"])
 
 
 @blp.route("/people/<string:person_id>/guest-expiry")
@@ -102,46 +78,10 @@ class GuestExpiry(MethodView):
     @blp.response(200, AdminCardSchema)
     def put(self, data, person_id):
         """Set or clear the date a guest's access ends"""
-        return rpc.call(
-            "identity", "set_guest_expiry", person_id=person_id, guest_expires_at=data["guest_expires_at"]
-        )
+        return identity.set_guest_expiry(person_id, data["guest_expires_at"])
 
 
 # ------------------------------------------------------------------ audit log
-
-#: the actions identity records (services/identity/audit.py ACTIONS; a unit test keeps both equal)
-AUDIT_ACTIONS = (
-    "sign_in",
-    "sign_in_failed",
-    "sign_out",
-    "password_changed",
-    "invitation_accepted",
-    "person_created",
-    "guest_invited",
-    "guest_added_to_community",
-    "roles_changed",
-    "person_deactivated",
-    "person_reactivated",
-    "guest_expiry_changed",
-    "guest_expired",
-    "person_erased",
-    "access_refused",
-)
-
-
-class AuditQuerySchema(ma.Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(
-        validate=validate.Length(min=1, max=100),
-        metadata={"description": "`next_cursor` of the previous page"},
-    )
-    action = fields.String(
-        validate=validate.OneOf(AUDIT_ACTIONS), metadata={"description": "Only this kind of event"}
-    )
-    subject = fields.String(
-        validate=validate.Length(min=1, max=64),
-        metadata={"description": "Only events by or about this person (id)"},
-    )
 
 
 class AuditEntrySchema(ma.Schema):
@@ -171,14 +111,6 @@ class AuditPageSchema(ma.Schema):
     )
 
 
-def audit_kwargs(args: dict) -> dict:
-    kwargs = {"limit": args.get("limit", 50)}
-    for name in ("cursor", "action", "subject"):
-        if args.get(name):
-            kwargs[name] = args[name]
-    return kwargs
-
-
 @blp.route("/audit")
 class AuditLog(MethodView):
     @blp.arguments(AuditQuerySchema, location="query")
@@ -186,4 +118,4 @@ class AuditLog(MethodView):
     def get(self, args):
         """The audit log, newest first: sign-ins, role changes, invitations, deactivations,
         guest expiry, erasures, refused requests (admins and global community managers)"""
-        return rpc.call("identity", "audit_log", **audit_kwargs(args))
+        return identity.audit_log(args)

@@ -6,7 +6,7 @@ from flask import after_this_request, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import auth, rpc, security
+from .. import auth, security
 from ..calls import identity
 from .schemas import AcceptInvitationSchema, InvitationSchema, SessionSchema, SignInSchema
 
@@ -54,13 +54,8 @@ class SignIn(MethodView):
         the answer also carries the token for `Authorization: Bearer`.
         Wrong e-mail or password: 401; too many failures: 429 with Retry-After.
         """
-        session = rpc.call_anonymous(
-            "identity",
-            "sign_in",
-            email=data["email"],
-            password=data["password"],
-            user_agent=(request.user_agent.string or None),
-            ip=client_ip(),
+        session = identity.sign_in(
+            data["email"], data["password"], user_agent=(request.user_agent.string or None), ip=client_ip()
         )
         return start_session(session, data["issue_token"])
 
@@ -92,12 +87,12 @@ class Invitation(MethodView):
     @blp.response(200, InvitationSchema)
     def get(self, token):
         """Who an invitation is for (404 if unknown, used or expired)"""
-        return rpc.call_anonymous("identity", "get_invitation", token=token)
+        return identity.get_invitation(token)
 
     @blp.doc(**PUBLIC_DOC)
     @blp.arguments(AcceptInvitationSchema)
     @blp.response(200, SessionSchema)
     def post(self, data, token):
         """Accept an invitation: choose a password, get signed in"""
-        session = rpc.call_anonymous("identity", "accept_invitation", token=token, password=data["password"])
+        session = identity.accept_invitation(token, data["password"])
         return start_session(session, data["issue_token"])

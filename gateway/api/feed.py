@@ -8,9 +8,8 @@ from flask_smorest import Blueprint
 
 from parvis_contracts.idempotency import KEY_RE
 
-from .. import rpc
+from ..calls import feed
 from ..calls.identity import people_cards, with_people
-from .communities import page_kwargs
 from .schemas import (
     AcceptedAnswerSchema,
     CommentCreateSchema,
@@ -72,25 +71,6 @@ IDEMPOTENCY = (IdempotencyHeaderSchema,)
 IDEMPOTENCY_ARGS = {"location": "headers", "as_kwargs": True}
 
 
-def keyed(idempotency_key) -> dict:
-    """The RPC keyword for the key, when the request sent one."""
-    return {} if idempotency_key is None else {"idempotency_key": idempotency_key}
-
-
-def wall_kwargs(args: dict) -> dict:
-    kwargs = page_kwargs(args)
-    if args.get("kind"):
-        kwargs["kind"] = args["kind"]
-    if args.get("unanswered"):
-        kwargs["unanswered"] = True
-    return kwargs
-
-
-def feed_page(method: str, args: dict, people: str = "author_id", **ids) -> dict:
-    """A page of one of the feed's lists, with the cards of the people its items name."""
-    return with_people(rpc.call("feed", method, **ids, **page_kwargs(args)), people)
-
-
 def reads_with_people(reads: dict) -> dict:
     ids = [entry.get("user_id") for entry in reads.get("read") or []]
     ids += list(reads.get("unread") or [])
@@ -106,7 +86,7 @@ class Timeline(MethodView):
 
         The first page (no cursor) records your visit.
         """
-        return feed_page("home_timeline", args)
+        return with_people(feed.home_timeline(args), "author_id")
 
 
 @blp.route("/communities/<string:community_id>/posts")
@@ -115,9 +95,7 @@ class Wall(MethodView):
     @blp.response(200, PostPageSchema)
     def get(self, args, community_id):
         """A community's wall, newest first (kind filter, unanswered questions)"""
-        return with_people(
-            rpc.call("feed", "community_wall", community_id=community_id, **wall_kwargs(args)), "author_id"
-        )
+        return with_people(feed.community_wall(community_id, args), "author_id")
 
     @blp.arguments(PostCreateSchema)
     @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
@@ -130,15 +108,13 @@ class Wall(MethodView):
         of another community or one you cannot read answers the same 404 (nothing is
         written); 503 when the documents service cannot be reached.
         """
-        return rpc.call(
-            "feed",
-            "create_post",
-            community_id=community_id,
-            body=data["body"],
-            kind=data["kind"],
-            language=data["language"],
-            attachments=data["attachments"],
-            **keyed(idempotency_key),
+        return feed.create_post(
+            community_id,
+            data["body"],
+            data["kind"],
+            data["language"],
+            data["attachments"],
+            idempotency_key=idempotency_key,
         )
 
 
@@ -147,7 +123,7 @@ class Post(MethodView):
     @blp.response(200, PostSchema)
     def get(self, post_id):
         """A post"""
-        return rpc.call("feed", "get_post", post_id=post_id)
+        return feed.get_post(post_id)
 
     @blp.arguments(PostEditSchema)
     @blp.response(200, PostSchema)
@@ -157,12 +133,12 @@ class Post(MethodView):
         ``language`` and ``attachments`` change only when given (``attachments`` replaces
         the list; documents already attached keep what was recorded of them).
         """
-        return rpc.call("feed", "edit_post", post_id=post_id, **data)
+        return feed.edit_post(post_id, **data)
 
     @blp.response(200, DeletedSchema)
     def delete(self, post_id):
         """Delete a post (author, moderators)"""
-        return rpc.call("feed", "delete_post", post_id=post_id)
+        return feed.delete_post(post_id)
 
 
 @blp.route("/posts/<string:post_id>/versions")
@@ -170,21 +146,23 @@ class PostVersions(MethodView):
     @blp.response(200, VersionListSchema)
     def get(self, post_id):
         """A post's edit history, oldest first"""
-        return rpc.call("feed", "post_versions", post_id=post_id)
+        return feed.post_versions(post_id)
 
 
 def like_view(kind: str) -> type[MethodView]:
     """``POST`` / ``DELETE /<kind>s/<id>/like``: like a post or a comment, or take it back."""
 
+    like, unlike = getattr(feed, f"like_{kind}"), getattr(feed, f"unlike_{kind}")
+
     class Like(MethodView):
         @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
         @blp.response(200, LikeSchema)
         def post(self, idempotency_key=None, **ids):
-            return rpc.call("feed", f"like_{kind}", **ids, **keyed(idempotency_key))
+            return like(**ids, idempotency_key=idempotency_key)
 
         @blp.response(200, LikeSchema)
         def delete(self, **ids):
-            return rpc.call("feed", f"unlike_{kind}", **ids)
+            return unlike(**ids)
 
     # the OpenAPI summaries (read from the docstrings when the route is registered)
     Like.post.__doc__ = f"Like a {kind} (members)"
@@ -203,7 +181,7 @@ class PostLikers(MethodView):
     @blp.response(200, LikerPageSchema)
     def get(self, args, post_id):
         """Who liked a post"""
-        return feed_page("post_likers", args, "user_id", post_id=post_id)
+        return with_people(feed.post_likers(post_id, args), "user_id")
 
 
 @blp.route("/posts/<string:post_id>/comments")
@@ -212,21 +190,19 @@ class Comments(MethodView):
     @blp.response(200, CommentPageSchema)
     def get(self, args, post_id):
         """A post's comments, oldest first (replies carry parent_id)"""
-        return feed_page("list_comments", args, post_id=post_id)
+        return with_people(feed.list_comments(post_id, args), "author_id")
 
     @blp.arguments(CommentCreateSchema)
     @blp.arguments(*IDEMPOTENCY, **IDEMPOTENCY_ARGS)
     @blp.response(201, CommentSchema)
     def post(self, data, post_id, idempotency_key=None):
         """Comment a post, or reply to a comment (members)"""
-        return rpc.call(
-            "feed",
-            "create_comment",
-            post_id=post_id,
-            body=data["body"],
+        return feed.create_comment(
+            post_id,
+            data["body"],
             parent_id=data.get("parent_id"),
             language=data.get("language"),
-            **keyed(idempotency_key),
+            idempotency_key=idempotency_key,
         )
 
 
@@ -236,12 +212,12 @@ class Comment(MethodView):
     @blp.response(200, CommentSchema)
     def patch(self, data, comment_id):
         """Edit a comment (author, moderators); ``language`` changes only when given"""
-        return rpc.call("feed", "edit_comment", comment_id=comment_id, **data)
+        return feed.edit_comment(comment_id, **data)
 
     @blp.response(200, DeletedSchema)
     def delete(self, comment_id):
         """Delete a comment (author, moderators)"""
-        return rpc.call("feed", "delete_comment", comment_id=comment_id)
+        return feed.delete_comment(comment_id)
 
 
 @blp.route("/posts/<string:post_id>/accepted-answer")
@@ -250,7 +226,7 @@ class AcceptedAnswer(MethodView):
     @blp.response(200, PostSchema)
     def put(self, data, post_id):
         """Accept a comment as the answer of a question, or clear it with null"""
-        return rpc.call("feed", "accept_answer", post_id=post_id, comment_id=data["comment_id"])
+        return feed.accept_answer(post_id, data["comment_id"])
 
 
 @blp.route("/posts/<string:post_id>/read")
@@ -258,7 +234,7 @@ class MarkRead(MethodView):
     @blp.response(200, ReadSchema)
     def post(self, post_id):
         """Mark an announcement as read (members)"""
-        return rpc.call("feed", "mark_announcement_read", post_id=post_id)
+        return feed.mark_announcement_read(post_id)
 
 
 @blp.route("/posts/<string:post_id>/reads")
@@ -266,7 +242,7 @@ class Reads(MethodView):
     @blp.response(200, ReadsSchema)
     def get(self, post_id):
         """Who read an announcement and who has not yet (moderators)"""
-        return reads_with_people(rpc.call("feed", "announcement_reads", post_id=post_id))
+        return reads_with_people(feed.announcement_reads(post_id))
 
 
 @blp.route("/hashtags/<string:tag>/posts")
@@ -275,7 +251,7 @@ class HashtagPosts(MethodView):
     @blp.response(200, PostPageSchema)
     def get(self, args, tag):
         """Posts with a hashtag in the communities you can read"""
-        return feed_page("hashtag_posts", args, tag=tag)
+        return with_people(feed.hashtag_posts(tag, args), "author_id")
 
 
 @blp.route("/me/mentions")
@@ -287,7 +263,7 @@ class MyMentions(MethodView):
 
         Each post once, the one you were most recently mentioned about first.
         """
-        return feed_page("mentions_of_me", args)
+        return with_people(feed.mentions_of_me(args), "author_id")
 
 
 @blp.route("/reports")
@@ -296,7 +272,7 @@ class Reports(MethodView):
     @blp.response(201, ReportSchema)
     def post(self, data):
         """Report a post or a comment to the community's moderators"""
-        return rpc.call("feed", "report_content", **data)
+        return feed.report_content(**data)
 
 
 @blp.route("/communities/<string:community_id>/reports")
@@ -305,9 +281,7 @@ class CommunityReports(MethodView):
     @blp.response(200, ReportPageSchema)
     def get(self, args, community_id):
         """A community's reports queue, oldest first (moderators)"""
-        return rpc.call(
-            "feed", "report_queue", community_id=community_id, status=args["status"], **page_kwargs(args)
-        )
+        return feed.report_queue(community_id, args["status"], args)
 
 
 @blp.route("/reports/<string:report_id>/resolve")
@@ -316,4 +290,4 @@ class ResolveReport(MethodView):
     @blp.response(200, ReportSchema)
     def post(self, data, report_id):
         """Hide or restore the reported content; resolves every open report on it"""
-        return rpc.call("feed", "resolve_report", report_id=report_id, action=data["action"])
+        return feed.resolve_report(report_id, data["action"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import rpc
+from ..calls import identity
 from .schemas import (
     CardPageSchema,
     MeSchema,
@@ -23,29 +23,18 @@ blp = Blueprint(
 )
 
 
-def search_kwargs(args: dict) -> dict:
-    """Directory query arguments as ``identity.search_people`` names them."""
-    kwargs = {"limit": args.get("limit", 20)}
-    if args.get("q"):
-        kwargs["query"] = args["q"]
-    for name in ("skill", "department", "country", "language", "cursor"):
-        if args.get(name):
-            kwargs[name] = args[name]
-    return kwargs
-
-
 @blp.route("/me")
 class Me(MethodView):
     @blp.response(200, MeSchema)
     def get(self):
         """Your own full profile, with e-mail, roles and field visibility"""
-        return rpc.call("identity", "get_me")
+        return identity.get_me()
 
     @blp.arguments(MeUpdateSchema)
     @blp.response(200, MeSchema)
     def patch(self, changes):
         """Change fields of your profile (and who may see birth date, education, phone)"""
-        return rpc.call("identity", "update_me", changes=changes)
+        return identity.update_me(changes)
 
 
 @blp.route("/me/password")
@@ -54,12 +43,7 @@ class MyPassword(MethodView):
     @blp.response(204)
     def put(self, data):
         """Change your password; your other sessions end"""
-        rpc.call(
-            "identity",
-            "change_password",
-            current_password=data["current_password"],
-            new_password=data["new_password"],
-        )
+        identity.change_password(data["current_password"], data["new_password"])
 
 
 @blp.route("/people")
@@ -68,7 +52,7 @@ class People(MethodView):
     @blp.response(200, CardPageSchema)
     def get(self, args):
         """Search the directory (name, skill, department, country, language), paged by cursor"""
-        return rpc.call("identity", "search_people", **search_kwargs(args))
+        return identity.search_people(args)
 
 
 @blp.route("/people/<string:person_id>")
@@ -76,4 +60,4 @@ class Person(MethodView):
     @blp.response(200, ProfileSchema)
     def get(self, person_id):
         """Someone's profile as you may see it (404 if absent or invisible to you)"""
-        return rpc.call("identity", "get_person", person_id=person_id)
+        return identity.get_person(person_id)

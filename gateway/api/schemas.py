@@ -348,6 +348,43 @@ class GuestExpirySchema(ma.Schema):
     guest_expires_at = IsoDate(required=True, allow_none=True)
 
 
+# ----------------------------------------------------------------- audit log
+
+#: the actions identity records (services/identity/audit.py ACTIONS; a unit test keeps both equal)
+AUDIT_ACTIONS = (
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "password_changed",
+    "invitation_accepted",
+    "person_created",
+    "guest_invited",
+    "guest_added_to_community",
+    "roles_changed",
+    "person_deactivated",
+    "person_reactivated",
+    "guest_expiry_changed",
+    "guest_expired",
+    "person_erased",
+    "access_refused",
+)
+
+
+class AuditQuerySchema(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
+    action = fields.String(
+        validate=validate.OneOf(AUDIT_ACTIONS), metadata={"description": "Only this kind of event"}
+    )
+    subject = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Only events by or about this person (id)"},
+    )
+
+
 # ----------------------------------------------------------------- communities
 
 _COMMUNITY_NAME = validate.Length(min=limits.COMMUNITY_NAME_MIN, max=limits.COMMUNITY_NAME_MAX)
@@ -743,3 +780,25 @@ class ReportQuerySchema(PageQuerySchema):
 
 class ResolveSchema(ma.Schema):
     action = fields.String(required=True, validate=validate.OneOf(("hide", "restore")))
+
+
+# ------------------------------------------------------------------ glossary
+
+_TERM = validate.Length(min=1, max=limits.TERM_MAX)
+_NOTE = validate.Length(max=limits.TERM_NOTE_MAX)
+
+
+class TermCreateSchema(ma.Schema):
+    term = fields.String(required=True, validate=_TERM)
+    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM), load_default=dict)
+    source_language = LanguageCode(load_default=None, allow_none=True)
+    case_sensitive = fields.Boolean(load_default=False)
+    note = fields.String(load_default="", validate=_NOTE)
+
+
+class TermUpdateSchema(ma.Schema):
+    """A field left out (or null) stays as it is."""
+
+    translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM), allow_none=True)
+    case_sensitive = fields.Boolean(allow_none=True)
+    note = fields.String(allow_none=True, validate=_NOTE)

@@ -30,11 +30,13 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import current_app, g
+from flask import current_app, g, request, url_for
 
 from parvis_contracts import settings
 
 from .. import rpc
+from ..metrics import IDENTITY_MEMORY
+from . import operations
 from .identity_events import IdentityWatch
 
 EXTENSION = "parvis_identity_memory"
@@ -157,7 +159,9 @@ def resolve_session(session_token: str) -> dict:
         if known is not None and mind.watch.settle():
             known = mind.sessions.get(key)  # unless what was just handled forgot it
             if known is not None:
+                IDENTITY_MEMORY.labels("session", "hit").inc()
                 return known
+        IDENTITY_MEMORY.labels("session", "miss").inc()
     hearing = mind.session_seconds > 0 and mind.hearing()
     mark = mind.watch.mark() if hearing else None
     resolved = rpc.call_anonymous("identity", "resolve_session", session_token=session_token)
@@ -188,12 +192,15 @@ def _timestamp(value) -> float | None:
 # --- people's cards ---------------------------------------------------------------------
 
 
-def _card(card: dict) -> dict:
-    return {name: card.get(name) for name in PEOPLE_CARD_FIELDS}
+def _card(card: dict, fields=PEOPLE_CARD_FIELDS) -> dict:
+    return {name: card.get(name) for name in fields}
 
 
-def people_cards(person_ids) -> dict:
-    """``id -> card`` of the people the caller may see among ``person_ids``."""
+def people_cards(person_ids, fields=PEOPLE_CARD_FIELDS) -> dict:
+    """``id -> card`` of the people the caller may see among ``person_ids``.
+
+    A card holds ``fields`` (what a page shows, unless the caller asks for more of what
+    identity's card has); the whole card is remembered, whichever fields were asked."""
     ids = sorted({pid for pid in person_ids if pid})[:MAX_CARDS]
     if not ids:
         return {}
@@ -202,21 +209,23 @@ def people_cards(person_ids) -> dict:
     remember = mind.card_seconds > 0 and principal and not principal.get("guest") and mind.hearing()
     if not remember:
         cards = rpc.call("identity", "people_cards", person_ids=ids) or {}
-        return {pid: _card(card) for pid, card in cards.items()}
+        return {pid: _card(card, fields) for pid, card in cards.items()}
     found, missing = {}, []
     for pid in ids:
         card = mind.cards.get(pid)
         if card is None:
             missing.append(pid)
         else:
-            found[pid] = card
+            found[pid] = _card(card, fields)
+    IDENTITY_MEMORY.labels("card", "hit").inc(len(found))
     if missing:
+        IDENTITY_MEMORY.labels("card", "miss").inc(len(missing))
         mark = mind.watch.mark()
         fetched = rpc.call("identity", "people_cards", person_ids=missing) or {}
         deadline = time.time() + mind.card_seconds
         for pid, card in fetched.items():
-            found[pid] = _card(card)
-            mind.cards.put(pid, pid, found[pid], deadline, lambda: mind.watch.still(mark))
+            found[pid] = _card(card, fields)
+            mind.cards.put(pid, pid, dict(card), deadline, lambda: mind.watch.still(mark))
     return found
 
 
@@ -224,3 +233,181 @@ def with_people(page: dict, *keys: str) -> dict:
     """The page plus ``people``: the cards of the ids its items carry under ``keys``."""
     ids = [item.get(key) for item in page.get("items") or [] for key in keys]
     return {**page, "people": people_cards(ids)}
+
+
+# --- the rest of identity's operations --------------------------------------------------
+# (one function per operation, see :mod:`gateway.calls`; nothing below is remembered)
+
+operation = operations("identity")
+
+
+@operation(anonymous=True)
+def sign_in(email: str, password: str, user_agent: str | None, ip: str | None) -> dict:
+    """-> a session; a wrong password and an unknown e-mail answer the same ``Unauthenticated``."""
+    return {"email": email, "password": password, "user_agent": user_agent, "ip": ip}
+
+
+@operation(anonymous=True)
+def get_invitation(token: str) -> dict:
+    return {"token": token}
+
+
+@operation(anonymous=True)
+def accept_invitation(token: str, password: str) -> dict:
+    """Set the invited person's password -> a session."""
+    return {"token": token, "password": password}
+
+
+@operation
+def change_password(current_password: str, new_password: str) -> dict:
+    """Also ends the person's other sessions."""
+    return {"current_password": current_password, "new_password": new_password}
+
+
+# --- profiles and the directory ---------------------------------------------------------
+
+
+@operation
+def get_me() -> dict:
+    return {}
+
+
+@operation
+def update_me(changes: dict) -> dict:
+    return {"changes": changes}
+
+
+@operation
+def set_photo(sha256: str, content_type: str) -> dict:
+    """Reference the caller's photo, already in the gateway's blob store."""
+    return {"sha256": sha256, "content_type": content_type}
+
+
+@operation
+def clear_photo() -> dict:
+    return {}
+
+
+@operation
+def get_person(person_id: str) -> dict:
+    """A profile as the caller may see it (404 exactly as an unknown id otherwise)."""
+    return {"person_id": person_id}
+
+
+@operation
+def search_people(args: dict) -> dict:
+    """The directory from its query arguments (``q``, ``skill``, ``department``,
+    ``country``, ``language``, ``limit``, ``cursor``: ``PeopleQuerySchema``)."""
+    kwargs = {"limit": args.get("limit", 20)}
+    if args.get("q"):
+        kwargs["query"] = args["q"]
+    for name in ("skill", "department", "country", "language", "cursor"):
+        if args.get(name):
+            kwargs[name] = args[name]
+    return kwargs
+
+
+# --- organisations ----------------------------------------------------------------------
+
+
+def _as_list(answer) -> list:
+    """``list_organisations`` as a list, whether it answers a list or ``{items: [...]}``."""
+    if isinstance(answer, dict):
+        return list(answer.get("items") or [])
+    return list(answer or [])
+
+
+@operation(shape=_as_list)
+def list_organisations() -> dict:
+    """The organisations the caller may see (a guest: their own), as a list."""
+    return {}
+
+
+@operation
+def create_organisation(name: str, kind: str, country: str | None = None) -> dict:
+    return {"name": name, "kind": kind, "country": country}
+
+
+@operation
+def update_organisation(org_id: str, changes: dict) -> dict:
+    return {"org_id": org_id, "changes": changes}
+
+
+# --- administration ---------------------------------------------------------------------
+
+
+@operation
+def admin_list_people(args: dict) -> dict:
+    """Every account, from the admin list's query arguments (``AdminPeopleQuerySchema``)."""
+    kwargs = {"limit": args.get("limit", 50)}
+    if args.get("q"):
+        kwargs["query"] = args["q"]
+    for name in ("org_id", "guest", "status", "cursor"):
+        if args.get(name) is not None and args.get(name) != "":
+            kwargs[name] = args[name]
+    return kwargs
+
+
+@operation
+def admin_create_person(person: dict) -> dict:
+    """An employee or a guest (``AdminCreatePersonSchema``); its empty fields left out."""
+    return {key: value for key, value in person.items() if value is not None}
+
+
+def create_person(person: dict) -> dict:
+    """``admin_create_person``, with the full link of the invitation when there is one."""
+    result = admin_create_person(person)
+    token = result.get("invitation_token")
+    return {"person": result["person"], "invitation_token": token, "invitation_url": invitation_url(token)}
+
+
+def invitation_url(token: str | None) -> str | None:
+    """The full link of an invitation (``PUBLIC_URL``, else this request's host)."""
+    if not token:
+        return None
+    path = url_for("web.invitation", token=token)
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + path
+
+
+@operation
+def deactivate_person(person_id: str) -> dict:
+    return {"person_id": person_id}
+
+
+@operation
+def reactivate_person(person_id: str) -> dict:
+    return {"person_id": person_id}
+
+
+@operation
+def set_roles(person_id: str, roles: list) -> dict:
+    return {"person_id": person_id, "roles": roles}
+
+
+@operation
+def set_guest_expiry(person_id: str, guest_expires_at) -> dict:
+    return {"person_id": person_id, "guest_expires_at": guest_expires_at}
+
+
+@operation
+def audit_log(args: dict) -> dict:
+    """The audit log from its query arguments (``limit``, ``cursor``, ``action``, ``subject``)."""
+    kwargs = {"limit": args.get("limit", 50)}
+    for name in ("cursor", "action", "subject"):
+        if args.get(name):
+            kwargs[name] = args[name]
+    return kwargs
+
+
+# --- erasure ----------------------------------------------------------------------------
+
+
+@operation
+def erase_me(password: str) -> dict:
+    return {"password": password}
+
+
+@operation
+def erase_person(person_id: str) -> dict:
+    return {"person_id": person_id}

@@ -2,25 +2,26 @@
 
 Uploads are sent by ``static/documents.js`` straight to the REST API (the raw
 file as the request body, with a progress bar); every other action is a plain
-form. Downloads go through :func:`gateway.api.documents.download` (streamed,
+form. Downloads go through :func:`gateway.files.documents.download` (streamed,
 range requests, attachment unless an image or PDF preview asks for inline).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from parvis_contracts import limits, markdown
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .. import auth, rpc
-from ..api import documents as api
+from .. import auth
+from ..calls import communities, documents, parallel
 from ..calls.identity import people_cards
+from ..files import documents as files
+from .common import is_employee, me, raise_failed
 
 documents_web = Blueprint("documents_web", __name__)
 
-SERVICE = api.SERVICE
 TITLE_MAX = limits.PAGE_TITLE_MAX
 BODY_MAX = limits.PAGE_BODY_MAX
 COMMENT_MAX = limits.VERSION_COMMENT_MAX
@@ -33,29 +34,10 @@ def title_error() -> str:
 # ------------------------------------------------------------------ helpers
 
 
-def _me() -> str | None:
-    return (g.get("principal") or {}).get("id")
-
-
-def _is_employee() -> bool:
-    return not (g.get("principal") or {}).get("guest")
-
-
-def _raise_failed(results: dict, *names: str) -> None:
-    for name in names:
-        if isinstance(results.get(name), BaseException):
-            raise results[name]
-
-
-def _with_community(community_id: str, calls: dict) -> dict:
+def _with_community(community_id: str, **calls) -> dict:
     """The community (for the header) and this page's calls, in parallel; 404s first."""
-    results = rpc.call_parallel(
-        {
-            "community": ("communities", "get_community", {"community_id": community_id}),
-            **calls,
-        }
-    )
-    _raise_failed(results, "community", *calls)
+    results = parallel(community=communities.get_community.pending(community_id), **calls)
+    raise_failed(results, "community", *calls)
     return results
 
 
@@ -66,8 +48,8 @@ def _header(community: dict, tab: str) -> dict:
         "tab": tab,
         "is_manager": is_manager,
         "can_moderate": is_manager or (auth.is_admin() and bool(community.get("my_role"))),
-        "is_employee": _is_employee(),
-        "me": _me(),
+        "is_employee": is_employee(),
+        "me": me(),
     }
 
 
@@ -127,19 +109,13 @@ def _int_arg(name: str) -> int | None:
 @documents_web.route("/communities/<string:community_id>/documents")
 @documents_web.route("/communities/<string:community_id>/documents/folders/<string:folder_id>")
 def folder(community_id, folder_id=None):
-    results = _with_community(
-        community_id,
-        {
-            "listing": (SERVICE, "list_folder", {"community_id": community_id, "folder_id": folder_id}),
-        },
-    )
+    results = _with_community(community_id, listing=documents.list_folder.pending(community_id, folder_id))
     listing = results["listing"]
-    documents = listing.get("documents") or []
     return render_template(
         "documents/folder.html",
         listing=listing,
         folder=listing.get("folder"),
-        people=people_cards(d.get("updated_by") for d in documents),
+        people=people_cards(d.get("updated_by") for d in listing.get("documents") or []),
         upload_limit_mb=_upload_limit_mb(),
         **_header(results["community"], "documents"),
     )
@@ -150,7 +126,7 @@ def create_folder(community_id):
     parent_id = request.form.get("parent_id") or None
     name = _text("name", TITLE_MAX + 1)
     _attempt(
-        lambda: rpc.call(SERVICE, "create_folder", community_id=community_id, parent_id=parent_id, name=name),
+        lambda: documents.create_folder(community_id, parent_id, name),
         _("Folder created."),
     )
     return redirect(_folder_url(community_id, parent_id))
@@ -160,7 +136,7 @@ def create_folder(community_id):
 def rename_folder(folder_id):
     community_id = request.form.get("community_id") or ""
     name = _text("name", TITLE_MAX + 1)
-    _attempt(lambda: rpc.call(SERVICE, "rename_folder", folder_id=folder_id, name=name), _("Folder renamed."))
+    _attempt(lambda: documents.rename_folder(folder_id, name), _("Folder renamed."))
     return redirect(_folder_url(community_id, folder_id) if community_id else url_for("community.directory"))
 
 
@@ -168,20 +144,15 @@ def rename_folder(folder_id):
 def delete_folder(folder_id):
     community_id = request.form.get("community_id") or ""
     parent_id = request.form.get("parent_id") or None
-    if _attempt(lambda: rpc.call(SERVICE, "delete_folder", folder_id=folder_id), _("Folder deleted.")):
+    if _attempt(lambda: documents.delete_folder(folder_id), _("Folder deleted.")):
         return redirect(_folder_url(community_id, parent_id))
     return redirect(_folder_url(community_id, folder_id))
 
 
 @documents_web.route("/communities/<string:community_id>/documents/bin")
 def bin_page(community_id):
-    results = _with_community(
-        community_id,
-        {
-            "bin": (SERVICE, "list_bin", {"community_id": community_id}),
-        },
-    )
-    items = api.as_items(results["bin"])["items"]
+    results = _with_community(community_id, bin=documents.list_bin.pending(community_id))
+    items = results["bin"]["items"]
     return render_template(
         "documents/bin.html",
         items=items,
@@ -195,14 +166,14 @@ def bin_page(community_id):
 
 @documents_web.route("/documents/<string:document_id>")
 def document(document_id):
-    doc = rpc.call(SERVICE, "get_document", document_id=document_id)
-    results = _with_community(doc["community_id"], {})
+    doc = documents.get_document(document_id)
+    results = _with_community(doc["community_id"])
     versions = doc.get("versions") or []
     people = people_cards([v.get("author_id") for v in versions] + [doc.get("created_by")])
     listing = None
     if doc.get("can_write") or doc.get("can_edit"):
         try:
-            listing = rpc.call(SERVICE, "list_folder", community_id=doc["community_id"])
+            listing = documents.list_folder(doc["community_id"])
         except (NotFound, Forbidden):
             listing = None
     return render_template(
@@ -220,14 +191,14 @@ def document(document_id):
 def download(document_id):
     version = _int_arg("version")
     disposition = "inline" if request.args.get("disposition") == "inline" else "attachment"
-    return api.download(document_id, version, disposition)
+    return files.download(document_id, version, disposition)
 
 
 @documents_web.route("/documents/<string:document_id>/versions/<int:number>/restore", methods=["POST"])
 def restore_version(document_id, number):
     comment = _text("comment", COMMENT_MAX)
     _attempt(
-        lambda: rpc.call(SERVICE, "restore_version", document_id=document_id, number=number, comment=comment),
+        lambda: documents.restore_version(document_id, number, comment),
         _("Version %(number)s is the latest again.", number=number),
     )
     return redirect(url_for("documents_web.document", document_id=document_id))
@@ -237,7 +208,7 @@ def restore_version(document_id, number):
 def rename_document(document_id):
     name = _text("name", TITLE_MAX + 1)
     _attempt(
-        lambda: rpc.call(SERVICE, "rename_document", document_id=document_id, name=name),
+        lambda: documents.rename_document(document_id, name),
         _("Document renamed."),
     )
     return redirect(url_for("documents_web.document", document_id=document_id))
@@ -247,7 +218,7 @@ def rename_document(document_id):
 def move_document(document_id):
     folder_id = request.form.get("folder_id") or None
     _attempt(
-        lambda: rpc.call(SERVICE, "move_document", document_id=document_id, folder_id=folder_id),
+        lambda: documents.move_document(document_id, folder_id),
         _("Document moved."),
     )
     return redirect(url_for("documents_web.document", document_id=document_id))
@@ -255,9 +226,9 @@ def move_document(document_id):
 
 @documents_web.route("/documents/<string:document_id>/delete", methods=["POST"])
 def delete_document(document_id):
-    doc = rpc.call(SERVICE, "get_document", document_id=document_id)
+    doc = documents.get_document(document_id)
     if _attempt(
-        lambda: rpc.call(SERVICE, "delete_document", document_id=document_id),
+        lambda: documents.delete_document(document_id),
         _("The document is in the bin."),
     ):
         return redirect(_folder_url(doc["community_id"], doc.get("folder_id")))
@@ -267,9 +238,7 @@ def delete_document(document_id):
 @documents_web.route("/documents/<string:document_id>/restore", methods=["POST"])
 def restore_document(document_id):
     community_id = request.form.get("community_id") or ""
-    if _attempt(
-        lambda: rpc.call(SERVICE, "restore_document", document_id=document_id), _("The document is back.")
-    ):
+    if _attempt(lambda: documents.restore_document(document_id), _("The document is back.")):
         return redirect(url_for("documents_web.document", document_id=document_id))
     return redirect(
         url_for("documents_web.bin_page", community_id=community_id)
@@ -290,7 +259,7 @@ def pages(community_id):
             "body": (request.form.get("body") or "")[: BODY_MAX + 1],
         }
         try:
-            created = rpc.call(SERVICE, "create_page", community_id=community_id, **values)
+            created = documents.create_page(community_id, **values)
         except (ValidationFailed, Conflict, Forbidden) as exc:
             status = 409 if isinstance(exc, Conflict) else 422 if isinstance(exc, ValidationFailed) else 403
             errors = (
@@ -304,13 +273,8 @@ def pages(community_id):
         else:
             flash(_("Page created."), "success")
             return redirect(url_for("documents_web.page", page_id=created["id"]))
-    results = _with_community(
-        community_id,
-        {
-            "pages": (SERVICE, "list_pages", {"community_id": community_id}),
-        },
-    )
-    listing = api.as_items(results["pages"])
+    results = _with_community(community_id, pages=documents.list_pages.pending(community_id))
+    listing = results["pages"]
     if not values and request.args.get("title"):
         values = {"title": request.args["title"][:TITLE_MAX], "body": ""}
     return render_template(
@@ -326,8 +290,8 @@ def pages(community_id):
 @documents_web.route("/pages/<string:page_id>")
 def page(page_id):
     revision = _int_arg("revision")
-    wiki = rpc.call(SERVICE, "get_page", page_id=page_id, revision=revision)
-    results = _with_community(wiki["community_id"], {})
+    wiki = documents.get_page(page_id, revision)
+    results = _with_community(wiki["community_id"])
     return render_template(
         "documents/page.html",
         wiki=wiki,
@@ -338,7 +302,7 @@ def page(page_id):
 
 @documents_web.route("/pages/<string:page_id>/edit", methods=["GET", "POST"])
 def edit_page(page_id):
-    wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
+    wiki = documents.get_page(page_id)
     values = {
         "title": wiki.get("title") or "",
         "body": wiki.get("body") or "",
@@ -357,14 +321,8 @@ def edit_page(page_id):
             preview = markdown.to_html(values["body"])
         else:
             try:
-                rpc.call(
-                    SERVICE,
-                    "update_page",
-                    page_id=page_id,
-                    title=values["title"],
-                    body=values["body"],
-                    base_revision=values["base_revision"] or 0,
-                    comment=values["comment"],
+                documents.update_page(
+                    page_id, values["title"], values["body"], values["base_revision"] or 0, values["comment"]
                 )
             except Conflict:
                 status = 409
@@ -387,7 +345,7 @@ def edit_page(page_id):
             else:
                 flash(_("Page saved."), "success")
                 return redirect(url_for("documents_web.page", page_id=page_id))
-    results = _with_community(wiki["community_id"], {})
+    results = _with_community(wiki["community_id"])
     return render_template(
         "documents/page_edit.html",
         wiki=wiki,
@@ -400,10 +358,10 @@ def edit_page(page_id):
 
 @documents_web.route("/pages/<string:page_id>/history")
 def page_history(page_id):
-    history = rpc.call(SERVICE, "page_history", page_id=page_id)
-    wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
-    results = _with_community(wiki["community_id"], {})
-    items = api.as_items(history)["items"]
+    history = documents.page_history(page_id)
+    wiki = documents.get_page(page_id)
+    results = _with_community(wiki["community_id"])
+    items = history["items"]
     return render_template(
         "documents/page_history.html",
         wiki=wiki,
@@ -415,14 +373,12 @@ def page_history(page_id):
 
 @documents_web.route("/pages/<string:page_id>/diff")
 def page_diff(page_id):
-    wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
+    wiki = documents.get_page(page_id)
     latest = int(wiki.get("revision") or 1)
     to_revision = _int_arg("to") or latest
     from_revision = _int_arg("from") or max(1, to_revision - 1)
-    diff = rpc.call(
-        SERVICE, "diff_page", page_id=page_id, from_revision=from_revision, to_revision=to_revision
-    )
-    results = _with_community(wiki["community_id"], {})
+    diff = documents.diff_page(page_id, from_revision, to_revision)
+    results = _with_community(wiki["community_id"])
     return render_template(
         "documents/page_diff.html",
         wiki=wiki,
@@ -435,8 +391,8 @@ def page_diff(page_id):
 
 @documents_web.route("/pages/<string:page_id>/delete", methods=["POST"])
 def delete_page(page_id):
-    wiki = rpc.call(SERVICE, "get_page", page_id=page_id)
-    if _attempt(lambda: rpc.call(SERVICE, "delete_page", page_id=page_id), _("Page deleted.")):
+    wiki = documents.get_page(page_id)
+    if _attempt(lambda: documents.delete_page(page_id), _("Page deleted.")):
         return redirect(url_for("documents_web.pages", community_id=wiki["community_id"]))
     return redirect(url_for("documents_web.page", page_id=page_id))
 

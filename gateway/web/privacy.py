@@ -13,17 +13,13 @@ from flask_babel import gettext as _
 
 from parvis_contracts.errors import Conflict, Forbidden, TooManyRequests, ValidationFailed
 
-from .. import auth, rpc
-from ..api import privacy
+from ..calls import identity
+from ..files import privacy
+from .common import require_admin
 
 privacy_web = Blueprint("privacy_web", __name__)
 
 CONFIRM_FIELD = "confirm"
-
-
-def _require_admin() -> None:
-    if not auth.is_admin():
-        raise Forbidden("Administrators only.")
 
 
 @privacy_web.route("/me/export")
@@ -60,8 +56,8 @@ def erase_my_account():
 
 @privacy_web.route("/admin/people/<string:person_id>/erase", methods=["GET", "POST"])
 def admin_erase(person_id):
-    _require_admin()
-    person = rpc.call("identity", "get_person", person_id=person_id)
+    require_admin()
+    person = identity.get_person(person_id)
     errors = {}
     if request.method == "POST":
         if request.form.get(CONFIRM_FIELD) != "yes":

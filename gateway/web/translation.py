@@ -20,8 +20,6 @@ Translated Markdown is rendered and sanitised here (``parvis_contracts.markdown`
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 
 from babel import Locale
 from flask import Blueprint, before_render_template, flash, g, redirect, render_template, request, url_for
@@ -32,17 +30,9 @@ from marshmallow import ValidationError
 from parvis_contracts import markdown
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, ParvisError, Unavailable, ValidationFailed
 
-from .. import auth, rpc
-from ..api.translation import (
-    TermCreateSchema,
-    TermUpdateSchema,
-    note_failure,
-    page_timeout,
-    pair_served,
-    quiet,
-    served_pairs,
-    translation_call,
-)
+from .. import auth
+from ..api.schemas import TermCreateSchema, TermUpdateSchema
+from ..calls import translation
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +48,6 @@ PAGES_WITH_TEXTS = {
 }
 BATCH_MAX_ITEMS = 100
 BATCH_MAX_CHARS = 90_000
-DETECTED_MAX = 20_000
-DETECT_CHARS = 600
-
-_DETECTED: OrderedDict = OrderedDict()
-_DETECTED_LOCK = threading.Lock()
 
 
 # ------------------------------------------------------------------ language names
@@ -143,47 +128,6 @@ def _auto_target() -> str | None:
     return _reader_target() if principal.get("auto_translate") else None
 
 
-def _remember(key, language) -> None:
-    with _DETECTED_LOCK:
-        _DETECTED[key] = language
-        _DETECTED.move_to_end(key)
-        while len(_DETECTED) > DETECTED_MAX:
-            _DETECTED.popitem(last=False)
-
-
-def _known_language(text: dict) -> str | None:
-    if text["language"]:
-        return text["language"]
-    with _DETECTED_LOCK:
-        return _DETECTED.get((text["kind"], text["id"], text["revision"]))
-
-
-def _detect(texts: list[dict]) -> None:
-    missing = [
-        t
-        for t in texts
-        if _known_language(t) is None and (t["kind"], t["id"], t["revision"]) not in _DETECTED
-    ][:BATCH_MAX_ITEMS]
-    if not missing or quiet():
-        return
-    try:
-        # the first characters tell the language: a short request whatever the posts' length
-        found = translation_call(
-            "detect_batch", page_timeout(), texts=[t["body"][:DETECT_CHARS] for t in missing]
-        )
-    except ParvisError as exc:  # refused (e.g. limits): no label; the page still renders
-        if isinstance(exc, Unavailable):
-            note_failure()
-        log.info("language detection refused for a page: %s", exc)
-        return
-    except Exception as exc:  # not answering: no label, and pages stop asking a moment
-        log.info("language detection unavailable for a page: %s", exc)
-        note_failure()
-        return
-    for text, result in zip(missing, found, strict=False):
-        _remember((text["kind"], text["id"], text["revision"]), result.get("language"))
-
-
 def _batch(texts: list[dict], target: str) -> tuple[dict, str | None]:
     """-> (``(kind, id)`` -> result or error, notice) for a page translated as a whole."""
     items, chosen, total = [], [], 0
@@ -202,9 +146,7 @@ def _batch(texts: list[dict], target: str) -> tuple[dict, str | None]:
     if not items:
         return {}, None
     try:
-        results = translation_call(
-            "translate_batch", page_timeout(), items=items, target=target, partial=True
-        )
+        results = translation.translate_batch(items, target)
     except Unavailable:
         return {}, "unavailable"
     except ParvisError as exc:  # e.g. an unknown target code in ?translate=
@@ -242,8 +184,8 @@ def prepare_page(sender, template, context, **extra) -> None:
     if target is not None:
         view["results"], view["notice"] = _batch(texts, target)
     else:
-        _detect(texts)
-    view["pairs"] = served_pairs()
+        translation.detect_languages(texts)
+    view["pairs"] = translation.served_pairs()
 
 
 # ------------------------------------------------------------------ for the templates
@@ -263,8 +205,7 @@ def translation_state(kind: str, item: dict) -> dict:
     revision = item.get("revision" if kind == "page" else "version")
     source = item.get("language") or (result or {}).get("source")
     if not source:
-        with _DETECTED_LOCK:
-            source = _DETECTED.get((kind, item.get("id"), revision))
+        source = translation.detected_language(kind, item.get("id"), revision)
     state = {
         "kind": kind,
         "id": item.get("id"),
@@ -274,7 +215,7 @@ def translation_state(kind: str, item: dict) -> dict:
         "target_name": language_name(target),
         "translated": None,
         "notice": None,
-        "served": pair_served(view["pairs"], source, target),
+        "served": translation.pair_served(view["pairs"], source, target),
         "needs_translation": source != target,
     }
     if result and "error" not in result:
@@ -345,12 +286,12 @@ def admin():
 
 def _render_admin(values: dict, errors: dict, status: int = 200):
     try:
-        pairs = translation_call("pairs", page_timeout())
+        pairs = translation.pairs(translation.page_timeout())
         pairs_error = False
     except (Unavailable, Exception):
         pairs, pairs_error = None, True
     try:
-        glossary = rpc.call("translation", "glossary_list", limit=500)
+        glossary = translation.glossary_list(limit=500)
         glossary_error = False
     except Forbidden:
         raise
@@ -388,7 +329,7 @@ def glossary_add():
     _require_glossary_admin()
     try:
         data = _term_form(request.form, with_term=True)
-        rpc.call("translation", "glossary_add", **data)
+        translation.glossary_add(**data)
     except (ValidationError, ValidationFailed):
         flash(_("Check the term and its translations."), "error")
         return _render_admin(request.form.to_dict(), {"term": True}, 422)
@@ -404,7 +345,7 @@ def glossary_update(term_id):
     _require_glossary_admin()
     try:
         data = _term_form(request.form, with_term=False)
-        rpc.call("translation", "glossary_update", term_id=term_id, **data)
+        translation.glossary_update(term_id, **data)
     except (ValidationError, ValidationFailed):
         flash(_("Check the term and its translations."), "error")
         return _render_admin({}, {}, 422)
@@ -419,7 +360,7 @@ def glossary_update(term_id):
 def glossary_remove(term_id):
     _require_glossary_admin()
     try:
-        rpc.call("translation", "glossary_remove", term_id=term_id)
+        translation.glossary_remove(term_id)
     except NotFound:
         flash(_("This term is no longer in the glossary."), "error")
     else:

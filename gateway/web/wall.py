@@ -1,6 +1,7 @@
-"""Web pages of the wall beyond the community page: a post on its own, editing with
-history, deleting comments, reports and the managers' queue, hashtag and mention
-lists, community settings and the Markdown preview (server-rendered, no inline script).
+"""The wall: the home timeline, writing posts and comments (the composer, its language and
+attachments), likes and reads, a post on its own, editing with history, deleting comments,
+reports and the managers' queue, hashtag and mention lists and the Markdown preview
+(server-rendered, no inline script).
 
 Editing someone else's text is refused here even to moderators: they hide
 (through the report queue) or delete, they do not put words in others' mouths.
@@ -8,74 +9,333 @@ Editing someone else's text is refused here even to moderators: they hide
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from babel import Locale
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from parvis_contracts import limits, markdown
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from parvis_contracts.schemas import LANGUAGES
 
-from .. import auth, rpc
-from ..api.schemas import COMMUNITY_KINDS, COMMUNITY_VISIBILITIES, CommunityUpdateSchema, PageQuerySchema
+from .. import auth
+from ..api.schemas import PageQuerySchema
+from ..calls import UNANSWERED, communities, documents, feed, parallel
 from ..calls.identity import people_cards
-from .communities import (
-    ATTACHMENTS_MAX,
-    attachable_call,
-    attachable_documents,
-    attachment_refusal,
-    attachments_from_form,
-    language_from_form,
+from .common import (
+    back,
+    community_web,
+    field_errors,
+    is_employee,
+    me,
+    next_url,
+    query_args,
+    raise_failed,
+    safe_next,
+    threads,
+    wall_web,
+    web,
 )
+from .forms import form_key
 
-wall_web = Blueprint("wall", __name__)
-
+WALL_PAGE = 20
 LIST_PAGE = 20
 COMMENTS_ON_POST_PAGE = 100
+#: documents offered by the composer's "Attach documents" list (the most recent first)
+ATTACHABLE_DOCUMENTS = 50
+ATTACHMENTS_MAX = limits.ATTACHMENTS_MAX
 BODY_MAX = limits.POST_BODY_MAX
 REASON_MAX = limits.REPORT_REASON_MAX
 REPORT_STATUSES = ("open", "hidden", "restored")
+UI_LANGUAGES = ("en", "fr", "es", "de")
 
 
-# ------------------------------------------------------------------ helpers
+# ------------------------------------------------------------------ the home timeline
 
 
-def _me() -> str | None:
-    return (g.get("principal") or {}).get("id")
+def home_timeline() -> dict:
+    """The first page of the home timeline with its authors' cards (for the home page)."""
+    timeline = feed.home_timeline({"limit": WALL_PAGE})
+    posts = timeline.get("items") or []
+    return {"timeline": timeline, "posts": posts, "people": people_cards(p.get("author_id") for p in posts)}
 
 
-def _is_employee() -> bool:
-    return not (g.get("principal") or {}).get("guest")
+@web.route("/")
+def home():
+    try:
+        timeline = home_timeline()
+    except (NotFound, Forbidden, *UNANSWERED):
+        timeline = None  # the feed is not answering: the rest of the page still works
+    return render_template("home.html", home=timeline)
 
 
-def _raise_failed(results: dict, *names: str) -> None:
-    for name in names:
-        if isinstance(results.get(name), BaseException):
-            raise results[name]
+# ------------------------------------------------------------------ writing: language and
+# attachments of posts and comments (the composer, the comment forms, the edit forms)
 
 
-def _back(default: str) -> str:
-    from . import safe_next
-
-    return safe_next(request.form.get("next"), default)
-
-
-def _field_errors(exc) -> dict:
-    from . import field_errors
-
-    return field_errors(exc)
+def _language_names() -> dict:
+    """Every ISO 639-1 language, named in the reader's language."""
+    try:
+        names = Locale.parse(g.get("lang") or "en").languages
+    except Exception:  # an unknown locale: English names
+        names = Locale("en").languages
+    return {code: names.get(code) or code for code in LANGUAGES}
 
 
-def _can_moderate(community: dict) -> bool:
+def default_post_language() -> str:
+    """What the Language select of a new post or comment starts on: the signed-in
+    person's preferred language ('' — undetermined — when they have none)."""
+    code = ((g.get("principal") or {}).get("preferred_language") or "").lower()
+    return code if code in LANGUAGES else ""
+
+
+def post_language_choices(community=None, chosen: str | None = None) -> dict:
+    """``{"likely": [(code, name)], "others": [(code, name)]}``: the chosen and preferred
+    languages, the community's and the interface's first, then every other one."""
+    names = _language_names()
+    first = [chosen, default_post_language(), *((community or {}).get("languages") or []), *UI_LANGUAGES]
+    likely = [code for code in dict.fromkeys(c for c in first if c) if code in names]
+    others = sorted((c for c in names if c not in likely), key=lambda c: names[c].casefold())
+    return {"likely": [(c, names[c]) for c in likely], "others": [(c, names[c]) for c in others]}
+
+
+@community_web.app_context_processor
+def _post_form_helpers() -> dict:
+    return {"post_language_choices": post_language_choices, "default_post_language": default_post_language}
+
+
+def language_from_form(form) -> str | None:
+    """The posted language: a code, or None for "undetermined" (the service checks it)."""
+    return (form.get("language") or "").strip().lower() or None
+
+
+def attachments_from_form(form) -> list[str]:
+    return [i for i in dict.fromkeys(v.strip() for v in form.getlist("attachments")) if i]
+
+
+def attachable_call(community_id: str):
+    """The call (for ``calls.parallel``) that lists what the composer may attach."""
+    return documents.list_folder.pending(community_id)
+
+
+def attachable_documents(result, keep: list | None = None) -> list[dict]:
+    """The root folder's documents, most recent first, at most ``ATTACHABLE_DOCUMENTS``
+    (none when the documents service did not answer), plus ``keep`` (already attached)."""
+    docs = [] if isinstance(result, BaseException) or not result else list(result.get("documents") or [])
+    docs.sort(key=lambda d: d.get("updated_at") or d.get("created_at") or "", reverse=True)
+    docs = docs[:ATTACHABLE_DOCUMENTS]
+    seen = {d.get("id") for d in docs}
+    return [*docs, *(a for a in keep or [] if a.get("id") not in seen)]
+
+
+def attachment_refusal(exc) -> str | None:
+    """A translated message when the refusal is about the attachments, else None."""
+    details = getattr(exc, "details", None) or {}
+    if isinstance(exc, Unavailable):
+        return _("Documents cannot be attached right now: please try again later.")
+    if isinstance(exc, NotFound) and details.get("field") == "attachments":
+        return _("A document cannot be attached: it no longer exists or you cannot see it.")
+    if isinstance(exc, (ValidationFailed, ValidationError)) and "attachments" in (
+        getattr(exc, "messages", None) or details
+    ):
+        return _("You can attach at most %(num)s documents.", num=ATTACHMENTS_MAX)
+    return None
+
+
+def flash_refusal(exc) -> None:
+    if isinstance(exc, (ValidationFailed, ValidationError)):
+        flash(_("What you wrote cannot be saved: please check it."), "error")
+    elif isinstance(exc, Conflict):
+        flash(_("This is not possible in the current state of the community."), "error")
+    else:
+        flash(_("You are not allowed to do this."), "error")
+
+
+def attempt(call, success: str | None = None) -> bool:
+    """Run a write; flash success or the refusal (404 still goes to the 404 page)."""
+    try:
+        call()
+    except (ValidationFailed, ValidationError, Conflict, Forbidden) as exc:
+        flash_refusal(exc)
+        return False
+    if success:
+        flash(success, "success")
+    return True
+
+
+def comments_by_post(posts: list, per_post: int) -> dict:
+    """The first comments of each post that has some, asked all at once."""
+    calls = {
+        post["id"]: feed.list_comments.pending(post["id"], {"limit": per_post})
+        for post in posts
+        if post.get("comment_count")
+    }
+    results = parallel(**calls) if calls else {}
+    return {
+        post_id: [] if isinstance(result, BaseException) else result.get("items") or []
+        for post_id, result in results.items()
+    }
+
+
+# ------------------------------------------------------------------ writing on a wall
+
+
+def _to_wall(community_id: str):
+    return redirect(back(url_for("community.page", community_id=community_id)))
+
+
+@community_web.route("/communities/<string:community_id>/posts", methods=["POST"])
+def create_post(community_id):
+    body = (request.form.get("body") or "").strip()
+    kind = request.form.get("kind") or "message"
+    if not body:
+        flash(_("Write something first."), "error")
+    else:
+        try:
+            feed.create_post(
+                community_id,
+                body,
+                kind,
+                language_from_form(request.form),
+                attachments_from_form(request.form),
+                idempotency_key=form_key(),
+            )
+        except (ValidationFailed, ValidationError, Conflict, Forbidden, NotFound, Unavailable) as exc:
+            message = attachment_refusal(exc)
+            if message:
+                flash(message, "error")
+            elif isinstance(exc, (NotFound, Unavailable)):
+                raise
+            else:
+                flash_refusal(exc)
+        else:
+            flash(_("Published."), "success")
+    return _to_wall(community_id)
+
+
+def _back_to_post(post_id: str):
+    community_id = (request.form.get("community_id") or "").strip()
+    if community_id:
+        default = url_for("community.page", community_id=community_id) + f"#post-{post_id}"
+    else:
+        default = url_for("web.home")
+    return redirect(back(default))
+
+
+@community_web.route("/posts/<string:post_id>/comments", methods=["POST"])
+def comment(post_id):
+    body = (request.form.get("body") or "").strip()
+    parent_id = request.form.get("parent_id") or None
+    if not body:
+        flash(_("Write something first."), "error")
+    else:
+        attempt(
+            lambda: feed.create_comment(
+                post_id,
+                body,
+                parent_id=parent_id,
+                language=language_from_form(request.form),
+                idempotency_key=form_key(),
+            ),
+            _("Comment published."),
+        )
+    return _back_to_post(post_id)
+
+
+@community_web.route("/posts/<string:post_id>/<any(like, unlike):action>", methods=["POST"])
+def like(post_id, action):
+    attempt(lambda: (feed.like_post if action == "like" else feed.unlike_post)(post_id))
+    return _back_to_post(post_id)
+
+
+@community_web.route("/comments/<string:comment_id>/<any(like, unlike):action>", methods=["POST"])
+def like_comment(comment_id, action):
+    attempt(lambda: (feed.like_comment if action == "like" else feed.unlike_comment)(comment_id))
+    return _back_to_post(request.form.get("post_id") or "")
+
+
+@community_web.route("/posts/<string:post_id>/accept", methods=["POST"])
+def accept_answer(post_id):
+    comment_id = request.form.get("comment_id") or None
+    attempt(
+        lambda: feed.accept_answer(post_id, comment_id),
+        _("Answer accepted.") if comment_id else _("Accepted answer cleared."),
+    )
+    return _back_to_post(post_id)
+
+
+@community_web.route("/posts/<string:post_id>/read", methods=["POST"])
+def mark_read(post_id):
+    attempt(lambda: feed.mark_announcement_read(post_id), _("Marked as read."))
+    return _back_to_post(post_id)
+
+
+@community_web.route("/posts/<string:post_id>/delete", methods=["POST"])
+def delete_post(post_id):
+    attempt(lambda: feed.delete_post(post_id), _("Post deleted."))
+    return _back_to_post(post_id)
+
+
+@community_web.route("/posts/<string:post_id>/likes")
+def likers(post_id):
+    results = parallel(
+        post=feed.get_post.pending(post_id), likers=feed.post_likers.pending(post_id, {"limit": 100})
+    )
+    raise_failed(results, "post", "likers")
+    items = results["likers"].get("items") or []
+    return render_template(
+        "feed/likers.html",
+        post=results["post"],
+        likers=items,
+        people=people_cards(i["user_id"] for i in items),
+    )
+
+
+@community_web.route("/posts/<string:post_id>/reads")
+def reads(post_id):
+    results = parallel(post=feed.get_post.pending(post_id), reads=feed.announcement_reads.pending(post_id))
+    raise_failed(results, "post", "reads")
+    data = results["reads"]
+    ids = [r["user_id"] for r in data.get("read") or []] + list(data.get("unread") or [])
+    return render_template("feed/reads.html", post=results["post"], reads=data, people=people_cards(ids))
+
+
+# ------------------------------------------------------------------ one post
+
+
+def can_moderate(community: dict) -> bool:
     """Managers, and admins who can read the community (the feed's own rule)."""
     return community.get("my_role") == "manager" or (auth.is_admin() and community.get("access") == "full")
 
 
-def _post_url(post: dict) -> str:
-    return url_for("wall.post_page", post_id=post["id"])
-
-
 def _wall_url(community_id: str, post_id: str) -> str:
     return url_for("community.page", community_id=community_id) + f"#post-{post_id}"
+
+
+@wall_web.route("/posts/<string:post_id>")
+def post_page(post_id):
+    post = feed.get_post(post_id)
+    results = parallel(
+        community=communities.get_community.pending(post["community_id"]),
+        comments=feed.list_comments.pending(post_id, {"limit": COMMENTS_ON_POST_PAGE}),
+    )
+    raise_failed(results, "community", "comments")
+    community = results["community"]
+    comments = results["comments"].get("items") or []
+    people = people_cards([post.get("author_id")] + [c.get("author_id") for c in comments])
+    return render_template(
+        "feed/post.html",
+        post=post,
+        community=community,
+        threads={post["id"]: threads(comments)},
+        people=people,
+        me=me(),
+        can_moderate=can_moderate(community),
+        is_employee=is_employee(),
+    )
+
+
+# ------------------------------------------------------------------ edit and history
 
 
 def _body_from_form() -> tuple[str, str | None]:
@@ -90,72 +350,13 @@ def _body_from_form() -> tuple[str, str | None]:
 
 def _refusal_message(exc) -> str:
     """A translated reason why the service refused a text."""
-    if "mentions" in _field_errors(exc):
+    if "mentions" in field_errors(exc):
         return _("You can only mention people who can see this community.")
     return _("What you wrote cannot be saved: please check it.")
 
 
-def _page_args() -> tuple[dict, dict]:
-    """(query args without the empty ones and lang, RPC paging kwargs)."""
-    args = {k: v for k, v in request.args.items() if v not in ("", None) and k != "lang"}
-    try:
-        query = PageQuerySchema().load({k: v for k, v in args.items() if k in ("limit", "cursor")})
-    except ValidationError:
-        abort(400)
-    kwargs = {"limit": min(query.get("limit") or LIST_PAGE, 100)}
-    if query.get("cursor"):
-        kwargs["cursor"] = query["cursor"]
-    return args, kwargs
-
-
-def _next_url(endpoint: str, args: dict, page: dict, **values) -> str | None:
-    if not page.get("next_cursor"):
-        return None
-    next_args = {k: v for k, v in args.items() if k != "cursor"}
-    return url_for(endpoint, **values, **next_args, cursor=page["next_cursor"])
-
-
-def _threads(comments: list) -> list:
-    replies: dict = {}
-    for comment in comments:
-        if comment.get("parent_id"):
-            replies.setdefault(comment["parent_id"], []).append(comment)
-    return [(c, replies.get(c["id"], [])) for c in comments if not c.get("parent_id")]
-
-
-# ------------------------------------------------------------------ one post
-
-
-@wall_web.route("/posts/<string:post_id>")
-def post_page(post_id):
-    post = rpc.call("feed", "get_post", post_id=post_id)
-    results = rpc.call_parallel(
-        {
-            "community": ("communities", "get_community", {"community_id": post["community_id"]}),
-            "comments": ("feed", "list_comments", {"post_id": post_id, "limit": COMMENTS_ON_POST_PAGE}),
-        }
-    )
-    _raise_failed(results, "community", "comments")
-    community = results["community"]
-    comments = results["comments"].get("items") or []
-    people = people_cards([post.get("author_id")] + [c.get("author_id") for c in comments])
-    return render_template(
-        "feed/post.html",
-        post=post,
-        community=community,
-        threads={post["id"]: _threads(comments)},
-        people=people,
-        me=_me(),
-        can_moderate=_can_moderate(community),
-        is_employee=_is_employee(),
-    )
-
-
-# ------------------------------------------------------------------ edit and history
-
-
 def _require_author(item: dict) -> None:
-    if item.get("author_id") != _me():
+    if item.get("author_id") != me():
         raise Forbidden("Only the author can edit this text.")
 
 
@@ -170,10 +371,10 @@ def _edit_changes(form, with_attachments: bool) -> dict:
 
 @wall_web.route("/posts/<string:post_id>/edit", methods=["GET", "POST"])
 def edit_post(post_id):
-    post = rpc.call("feed", "get_post", post_id=post_id)
+    post = feed.get_post(post_id)
     _require_author(post)
     attachable = attachable_documents(
-        rpc.call_parallel({"docs": attachable_call(post["community_id"])}).get("docs"),
+        parallel(docs=attachable_call(post["community_id"])).get("docs"),
         keep=post.get("attachments") or [],
     )
     error, status, body = None, 200, post.get("body") or ""
@@ -185,13 +386,7 @@ def edit_post(post_id):
         attached_ids = attachments_from_form(request.form)
         if not error:
             try:
-                rpc.call(
-                    "feed",
-                    "edit_post",
-                    post_id=post_id,
-                    body=body,
-                    **_edit_changes(request.form, with_attachments=True),
-                )
+                feed.edit_post(post_id, body=body, **_edit_changes(request.form, with_attachments=True))
             except (ValidationFailed, ValidationError, NotFound, Unavailable) as exc:
                 error = attachment_refusal(exc)
                 if error is None and isinstance(exc, (NotFound, Unavailable)):
@@ -202,7 +397,7 @@ def edit_post(post_id):
                 return redirect(_wall_url(post["community_id"], post_id))
             else:
                 flash(_("Your changes are saved."), "success")
-                return redirect(_back(_wall_url(post["community_id"], post_id)))
+                return redirect(back(_wall_url(post["community_id"], post_id)))
         status = 422
     return render_template(
         "feed/edit.html",
@@ -221,9 +416,9 @@ def edit_post(post_id):
 
 @wall_web.route("/comments/<string:comment_id>/edit", methods=["GET", "POST"])
 def edit_comment(comment_id):
-    comment = rpc.call("feed", "get_comment", comment_id=comment_id)
+    comment = feed.get_comment(comment_id)
     _require_author(comment)
-    back = _wall_url(comment["community_id"], comment["post_id"])
+    back_to = _wall_url(comment["community_id"], comment["post_id"])
     error, status, body = None, 200, comment.get("body") or ""
     language = comment.get("language") or ""
     if request.method == "POST":
@@ -231,21 +426,17 @@ def edit_comment(comment_id):
         language = language_from_form(request.form) or ""
         if not error:
             try:
-                rpc.call(
-                    "feed",
-                    "edit_comment",
-                    comment_id=comment_id,
-                    body=body,
-                    **_edit_changes(request.form, with_attachments=False),
+                feed.edit_comment(
+                    comment_id, body=body, **_edit_changes(request.form, with_attachments=False)
                 )
             except (ValidationFailed, ValidationError) as exc:
                 error = _refusal_message(exc)
             except (Forbidden, Conflict):
                 flash(_("You are not allowed to do this."), "error")
-                return redirect(back)
+                return redirect(back_to)
             else:
                 flash(_("Your changes are saved."), "success")
-                return redirect(_back(back))
+                return redirect(back(back_to))
         status = 422
     return render_template(
         "feed/edit.html",
@@ -258,7 +449,7 @@ def edit_comment(comment_id):
         attached_ids=[],
         attachments_max=ATTACHMENTS_MAX,
         action=url_for("wall.edit_comment", comment_id=comment_id),
-        cancel=back,
+        cancel=back_to,
     ), status
 
 
@@ -270,42 +461,31 @@ def _history(item: dict, item_type: str, versions: dict):
 
 @wall_web.route("/posts/<string:post_id>/history")
 def post_history(post_id):
-    results = rpc.call_parallel(
-        {
-            "post": ("feed", "get_post", {"post_id": post_id}),
-            "versions": ("feed", "post_versions", {"post_id": post_id}),
-        }
-    )
-    _raise_failed(results, "post", "versions")
+    results = parallel(post=feed.get_post.pending(post_id), versions=feed.post_versions.pending(post_id))
+    raise_failed(results, "post", "versions")
     return _history(results["post"], "post", results["versions"])
 
 
 @wall_web.route("/comments/<string:comment_id>/history")
 def comment_history(comment_id):
-    results = rpc.call_parallel(
-        {
-            "comment": ("feed", "get_comment", {"comment_id": comment_id}),
-            "versions": ("feed", "comment_versions", {"comment_id": comment_id}),
-        }
+    results = parallel(
+        comment=feed.get_comment.pending(comment_id), versions=feed.comment_versions.pending(comment_id)
     )
-    _raise_failed(results, "comment", "versions")
+    raise_failed(results, "comment", "versions")
     return _history(results["comment"], "comment", results["versions"])
-
-
-# ------------------------------------------------------------------ delete a comment
 
 
 @wall_web.route("/comments/<string:comment_id>/delete", methods=["POST"])
 def delete_comment(comment_id):
-    comment = rpc.call("feed", "get_comment", comment_id=comment_id)  # 404 if not visible
-    back = _wall_url(comment["community_id"], comment["post_id"])
+    comment = feed.get_comment(comment_id)  # 404 if not visible
+    back_to = _wall_url(comment["community_id"], comment["post_id"])
     try:
-        rpc.call("feed", "delete_comment", comment_id=comment_id)
+        feed.delete_comment(comment_id)
     except (Forbidden, Conflict):
         flash(_("You are not allowed to do this."), "error")
     else:
         flash(_("Comment deleted."), "success")
-    return redirect(_back(back))
+    return redirect(back(back_to))
 
 
 # ------------------------------------------------------------------ reports
@@ -318,20 +498,33 @@ def report(kind, target_id):
     if not reason:
         reason = _("No reason given.")
     if target_type == "post":
-        target = rpc.call("feed", "get_post", post_id=target_id)  # 404 if not visible
-        back = _wall_url(target["community_id"], target["id"])
+        target = feed.get_post(target_id)  # 404 if not visible
+        back_to = _wall_url(target["community_id"], target["id"])
     else:
-        target = rpc.call("feed", "get_comment", comment_id=target_id)
-        back = _wall_url(target["community_id"], target["post_id"])
+        target = feed.get_comment(target_id)
+        back_to = _wall_url(target["community_id"], target["post_id"])
     try:
-        rpc.call("feed", "report_content", target_type=target_type, target_id=target_id, reason=reason)
+        feed.report_content(target_type, target_id, reason)
     except Conflict:
         flash(_("You have already reported this."), "error")
     except (Forbidden, ValidationFailed):
         flash(_("You are not allowed to do this."), "error")
     else:
         flash(_("Thank you: the managers of the community will look at it."), "success")
-    return redirect(_back(back))
+    return redirect(back(back_to))
+
+
+def _page_args() -> tuple[dict, dict]:
+    """(query args without the empty ones and lang, paging arguments)."""
+    args = query_args()
+    try:
+        query = PageQuerySchema().load({k: v for k, v in args.items() if k in ("limit", "cursor")})
+    except ValidationError:
+        abort(400)
+    paging = {"limit": min(query.get("limit") or LIST_PAGE, 100)}
+    if query.get("cursor"):
+        paging["cursor"] = query["cursor"]
+    return args, paging
 
 
 @wall_web.route("/communities/<string:community_id>/reports")
@@ -339,14 +532,12 @@ def report_queue(community_id):
     status = request.args.get("status") or "open"
     if status not in REPORT_STATUSES:
         status = "open"
-    args, kwargs = _page_args()
-    results = rpc.call_parallel(
-        {
-            "community": ("communities", "get_community", {"community_id": community_id}),
-            "reports": ("feed", "report_queue", {"community_id": community_id, "status": status, **kwargs}),
-        }
+    args, paging = _page_args()
+    results = parallel(
+        community=communities.get_community.pending(community_id),
+        reports=feed.report_queue.pending(community_id, status, paging),
     )
-    _raise_failed(results, "community", "reports")  # a plain member: 403, an outsider: 404
+    raise_failed(results, "community", "reports")  # a plain member: 403, an outsider: 404
     community = results["community"]
     page = results["reports"]
     items = page.get("items") or []
@@ -358,12 +549,12 @@ def report_queue(community_id):
         people=people,
         status=status,
         statuses=REPORT_STATUSES,
-        next_url=_next_url("wall.report_queue", args, page, community_id=community_id),
+        next_url=next_url("wall.report_queue", args, page, community_id=community_id),
         tab="reports",
         is_manager=community.get("my_role") == "manager",
         can_moderate=True,
-        me=_me(),
-        is_employee=_is_employee(),
+        me=me(),
+        is_employee=is_employee(),
     )
 
 
@@ -372,14 +563,14 @@ def resolve_report(report_id, action):
     community_id = (request.form.get("community_id") or "").strip()
     default = url_for("wall.report_queue", community_id=community_id) if community_id else url_for("web.home")
     try:
-        rpc.call("feed", "resolve_report", report_id=report_id, action=action)
+        feed.resolve_report(report_id, action)
     except (Forbidden, Conflict, ValidationFailed):
         flash(_("You are not allowed to do this."), "error")
     else:
         flash(
             _("The content is hidden.") if action == "hide" else _("The content is visible again."), "success"
         )
-    return redirect(_back(default))
+    return redirect(back(default))
 
 
 # ------------------------------------------------------------------ hashtags, mentions
@@ -387,9 +578,9 @@ def resolve_report(report_id, action):
 
 @wall_web.route("/tags/<string:tag>")
 def tag_page(tag):
-    args, kwargs = _page_args()
+    args, paging = _page_args()
     try:
-        page = rpc.call("feed", "hashtag_posts", tag=tag, **kwargs)
+        page = feed.hashtag_posts(tag, paging)
     except ValidationFailed:
         return render_template(
             "feed/list.html",
@@ -409,7 +600,7 @@ def tag_page(tag):
         list_kind="tag",
         posts=posts,
         people=people_cards(p.get("author_id") for p in posts),
-        next_url=_next_url("wall.tag_page", args, page, tag=tag),
+        next_url=next_url("wall.tag_page", args, page, tag=tag),
         invalid=False,
         tag=clean_tag,
     )
@@ -417,8 +608,8 @@ def tag_page(tag):
 
 @wall_web.route("/mentions")
 def mentions():
-    args, kwargs = _page_args()
-    page = rpc.call("feed", "mentions_of_me", **kwargs)
+    args, paging = _page_args()
+    page = feed.mentions_of_me(paging)
     posts = page.get("items") or []
     return render_template(
         "feed/list.html",
@@ -426,104 +617,10 @@ def mentions():
         list_kind="mentions",
         posts=posts,
         people=people_cards(p.get("author_id") for p in posts),
-        next_url=_next_url("wall.mentions", args, page),
+        next_url=next_url("wall.mentions", args, page),
         invalid=False,
         tag=None,
     )
-
-
-# ------------------------------------------------------------------ community settings
-
-
-def _settings_values(community: dict) -> dict:
-    return {
-        "name": community.get("name") or "",
-        "description": community.get("description") or "",
-        "kind": community.get("kind") or "",
-        "visibility": community.get("visibility") or "",
-        "languages": ", ".join(community.get("languages") or []),
-        "newcomers_see_history": bool(community.get("newcomers_see_history")),
-    }
-
-
-def _settings_changes(form) -> dict:
-    from . import split_list
-
-    raw = {
-        "name": " ".join((form.get("name") or "").split()),
-        "description": (form.get("description") or "").strip(),
-        "kind": form.get("kind") or "",
-        "visibility": form.get("visibility") or "",
-        "languages": [lang.lower() for lang in split_list(form.get("languages"))],
-        "newcomers_see_history": form.get("newcomers_see_history") == "true",
-    }
-    return CommunityUpdateSchema().load(raw)
-
-
-@wall_web.route("/communities/<string:community_id>/settings", methods=["GET", "POST"])
-def settings(community_id):
-    community = rpc.call("communities", "get_community", community_id=community_id)
-    if community.get("access") != "full" or not _can_moderate(community):
-        raise Forbidden("Only the community's managers can do this.")
-    errors, status = {}, 200
-    values = _settings_values(community)
-    if request.method == "POST" and request.form.get("picture_action") in ("upload", "remove"):
-        from parvis_contracts.errors import PayloadTooLarge
-
-        from ..api import community_pictures as pictures
-
-        try:
-            if request.form["picture_action"] == "upload":
-                pictures.store_picture(community_id)
-                flash(_("The community's picture is saved."), "success")
-            else:
-                pictures.clear_picture(community_id)
-                flash(_("The community's picture is removed."), "success")
-        except PayloadTooLarge:
-            flash(
-                _(
-                    "This image is too large (at most %(size)s MB).",
-                    size=round(pictures.photos.max_bytes() / (1024 * 1024), 1),
-                ),
-                "error",
-            )
-        except ValidationFailed:
-            flash(_("Choose a PNG, JPEG, GIF or WebP image."), "error")
-        except (Forbidden, Conflict):
-            flash(_("You are not allowed to do this."), "error")
-        return redirect(url_for("wall.settings", community_id=community_id))
-    if request.method == "POST":
-        values = {
-            **request.form.to_dict(),
-            "newcomers_see_history": request.form.get("newcomers_see_history") == "true",
-        }
-        try:
-            changes = _settings_changes(request.form)
-            rpc.call("communities", "update_community", community_id=community_id, changes=changes)
-        except (ValidationError, ValidationFailed) as exc:
-            # the service names its fields under "changes": changes_name -> name
-            errors = {key.removeprefix("changes_"): value for key, value in _field_errors(exc).items()}
-            status = 422
-            flash(_("Some fields need your attention."), "error")
-        except (Forbidden, Conflict):
-            errors, status = {}, 403
-            flash(_("You are not allowed to do this."), "error")
-        else:
-            flash(_("Settings saved."), "success")
-            return redirect(url_for("wall.settings", community_id=community_id))
-    return render_template(
-        "communities/settings.html",
-        community=community,
-        values=values,
-        errors=errors,
-        kinds=COMMUNITY_KINDS,
-        visibilities=COMMUNITY_VISIBILITIES,
-        tab="settings",
-        is_manager=community.get("my_role") == "manager",
-        can_moderate=True,
-        me=_me(),
-        is_employee=_is_employee(),
-    ), status
 
 
 # ------------------------------------------------------------------ Markdown preview
@@ -536,8 +633,6 @@ def preview():
     With ``partial=1`` (the composer's script) only the HTML fragment comes back;
     without script, a page shows the preview and the text, ready to publish.
     """
-    from . import safe_next
-
     body, error = _body_from_form()
     html = markdown.to_html(body) if not error else ""
     if request.form.get("partial") == "1":
@@ -555,6 +650,3 @@ def preview():
     return render_template(
         "feed/preview.html", html=html, body=body, error=error, target=target, hidden=hidden
     ), 422 if error else 200
-
-
-__all__ = ["wall_web"]

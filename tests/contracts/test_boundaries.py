@@ -5,7 +5,11 @@
 * the gateway reaches services only over the bus: it imports no service's code;
 * a plug-in never imports a service's code (its gateway extension may use the gateway);
 * the deploy tools import no service's code either (the launcher runs services by the
-  ``module:Class`` of their declaration, in their own processes).
+  ``module:Class`` of their declaration, in their own processes);
+* inside the gateway, ``calls/`` is the only code that talks to services: ``api/``, ``web/``,
+  ``files/`` and the plug-ins' gateway extensions never import the RPC client; ``api/`` and
+  ``web/`` are siblings over it (``web/`` uses ``api/``'s shared request schemas, nothing
+  else), and ``calls/`` imports neither of them.
 
 Read from the source (``ast``), so an import inside a function counts too.
 """
@@ -117,6 +121,39 @@ def test_the_deploy_tools_run_services_without_importing_them():
     assert offences(ROOT / "deploy", lambda m: starts(m, "services", *PLUGIN_PACKAGES)) == []
 
 
+#: what talks to services: only ``gateway/calls/`` may import it
+RPC_CLIENT = ("gateway.rpc", "parvis_contracts.client", "nameko")
+
+
+@pytest.mark.parametrize("room", ["api", "web", "files"])
+def test_the_gateway_asks_services_only_through_its_call_layer(room):
+    assert offences(ROOT / "gateway" / room, lambda m: starts(m, *RPC_CLIENT)) == []
+
+
+def test_plugin_gateway_extensions_ask_through_the_call_layer():
+    for package in PLUGIN_PACKAGES:
+        directory = next((ROOT / "plugins").glob(f"*/{package}"))
+        assert offences(directory, lambda m: starts(m, *RPC_CLIENT[:2])) == []
+
+
+def test_api_and_web_are_siblings_over_the_call_layer():
+    gateway = ROOT / "gateway"
+    assert offences(gateway / "api", lambda m: starts(m, "gateway.web")) == []
+
+    # the web UI's forms post what the API accepts: the one shared module is the schemas
+    def beyond_schemas(module: str) -> bool:
+        return (
+            starts(module, "gateway.api")
+            and module != "gateway.api"
+            and not starts(module, "gateway.api.schemas")
+        )
+
+    assert offences(gateway / "web", beyond_schemas) == []
+    for lower in ("calls", "files"):
+        assert offences(gateway / lower, lambda m: starts(m, "gateway.api", "gateway.web")) == []
+    assert offences(gateway / "calls", lambda m: starts(m, "gateway.files")) == []
+
+
 def test_the_check_sees_an_offence(tmp_path):
     """The checker itself: a relative import out of one service into another is found."""
     room = tmp_path / "services" / "feed"
@@ -129,4 +166,16 @@ def test_the_check_sees_an_offence(tmp_path):
         "services/feed/posts.py imports services.documents.bank",
         "services/feed/posts.py imports services.identity",
         "services/feed/posts.py imports services.identity.people",
+    ]
+
+
+def test_the_check_sees_a_page_calling_a_service(tmp_path):
+    """A page importing the RPC client, however it is written, is found."""
+    room = tmp_path / "gateway" / "web"
+    room.mkdir(parents=True)
+    (room / "people.py").write_text("from .. import rpc\ndef later():\n    from gateway.rpc import call\n")
+    found = offences(room, lambda m: starts(m, *RPC_CLIENT), root=tmp_path)
+    assert found == [
+        "gateway/web/people.py imports gateway.rpc",
+        "gateway/web/people.py imports gateway.rpc.call",
     ]

@@ -1,9 +1,10 @@
 """The kudos plug-in's gateway extension: its API, its page, its panel on profiles.
 
 The API (``/api/v1/people/{person_id}/kudos``, ``/api/v1/kudos/{kudos_id}``) and the web
-routes reach the kudos service through the gateway's call layer (``gateway.rpc``), as the
-request's caller; the givers' cards come in one batched ``identity.people_cards`` call made
-with the reader's rights (a giver the reader may not see shows as "a colleague").
+routes reach the kudos service through the plug-in's own small call layer below, built with
+the gateway's (``gateway.calls.operations``), as the request's caller; the givers' cards come
+from ``gateway.calls.identity.people_cards``, with the reader's rights (a giver the reader may
+not see shows as "a colleague"), remembered by the gateway like every page's cards.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gateway import rpc
 from gateway.api.schemas import CardSchema, Timestamp
+from gateway.calls import identity, operations
 from parvis_contracts.errors import ParvisError
 from parvis_contracts.plugins import GatewayExtension, NavItem
 from parvis_contracts.schemas import cursor_field, limit_field
@@ -25,26 +26,36 @@ from .limits import MESSAGE_MAX, MESSAGE_MIN, PANEL_SIZE
 
 # ------------------------------------------------------------------ the call layer
 
+operation = operations("kudos")
+#: a giver's card holds all that the API documents of a card (more than a page shows)
+GIVER_FIELDS = tuple(CardSchema().fields)
+
+
+@operation
+def list_kudos(person_id: str, limit: int, cursor: str | None = None) -> dict:
+    return {"person_id": person_id, "limit": limit, "cursor": cursor}
+
+
+@operation(method="give_kudos")
+def give(person_id: str, message: str) -> dict:
+    return {"recipient_id": person_id, "message": message}
+
+
+@operation(method="withdraw_kudos")
+def withdraw(kudos_id: str) -> dict:
+    return {"kudos_id": kudos_id}
+
 
 def with_givers(page: dict) -> dict:
     """The page with each item's ``giver`` card, as the reader may see it (or None)."""
-    ids = sorted({item["giver_id"] for item in page["items"] if item.get("giver_id")})
-    cards = rpc.call("identity", "people_cards", person_ids=ids) if ids else {}
+    cards = identity.people_cards((item.get("giver_id") for item in page["items"]), fields=GIVER_FIELDS)
     for item in page["items"]:
         item["giver"] = cards.get(item.get("giver_id") or "")
     return page
 
 
 def received(person_id: str, limit: int, cursor: str | None = None) -> dict:
-    return with_givers(rpc.call("kudos", "list_kudos", person_id=person_id, limit=limit, cursor=cursor))
-
-
-def give(person_id: str, message: str) -> dict:
-    return rpc.call("kudos", "give_kudos", recipient_id=person_id, message=message)
-
-
-def withdraw(kudos_id: str) -> None:
-    rpc.call("kudos", "withdraw_kudos", kudos_id=kudos_id)
+    return with_givers(list_kudos(person_id, limit, cursor))
 
 
 # ------------------------------------------------------------------ the API
@@ -126,7 +137,7 @@ def mine():
 
 @web.route("/people/<string:person_id>/kudos")
 def person_kudos(person_id):
-    person = rpc.call("identity", "get_person", person_id=person_id)
+    person = identity.get_person(person_id)
     try:
         query = KudosQuerySchema().load({k: v for k, v in request.args.items() if k in ("cursor",) and v})
     except ValidationError:

@@ -1,7 +1,7 @@
 """CSRF tokens, origin checks and helpers of the gateway (pure functions)."""
 
 from gateway import security
-from gateway.web import safe_next, split_list
+from gateway.web.common import safe_next, split_list
 
 SECRET = b"unit-test-secret"
 

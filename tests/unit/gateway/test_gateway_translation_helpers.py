@@ -1,6 +1,6 @@
 """Pure helpers of the gateway's translation UI: served pairs and what a page shows."""
 
-from gateway.api.translation import pair_served
+from gateway.calls.translation import pair_served
 from gateway.web.translation import _texts_of
 
 PAIRS = {

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from gateway.api import privacy
+from gateway.files import privacy
 from parvis_contracts.blobs import CHUNK_SIZE, MemoryBlobStore
 
 

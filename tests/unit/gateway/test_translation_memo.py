@@ -1,7 +1,7 @@
 """The gateway's memo of served translations: keyed by revision and exact text, bounded,
 aged out, cleared on demand, and off when asked."""
 
-from gateway.translation_memo import TranslationMemo, memo_key
+from gateway.calls.translation import TranslationMemo, memo_key
 
 
 def key(revision=1, texts=("Bonjour",), target="en", source="fr"):
