@@ -108,6 +108,9 @@ def rpc(settings: Settings, report: Report) -> None:
         parvis_rps = rpc_roundtrip.concurrent(
             lambda: (echo.authorised, lambda: None), CALLERS, settings.rpc_seconds
         )
+        unconfirmed_rps = rpc_roundtrip.concurrent(
+            lambda: (echo.unconfirmed, lambda: None), CALLERS, settings.rpc_seconds
+        )
     base = statistics.median(samples["raw kombu (persistent + confirms)"])
     report.baseline("kombu_p50", base)
     report.baseline("kombu_rps", raw_rps)
@@ -141,8 +144,15 @@ def rpc(settings: Settings, report: Report) -> None:
     )
     report.figure(
         "rpc",
-        f"nameko RPC, {CALLERS} callers: calls/s (plain; Parvis)",
-        f"{nameko_rps:.0f}; {parvis_rps:.0f}",
+        f"nameko RPC, {CALLERS} callers: calls/s (plain; Parvis; Parvis, replies unconfirmed)",
+        f"{nameko_rps:.0f}; {parvis_rps:.0f}; {unconfirmed_rps:.0f}",
+    )
+    report.figure(
+        "rpc",
+        "Parvis RPC, replies transient and unconfirmed vs confirmed: p50 1 in flight; "
+        f"throughput {CALLERS} callers",
+        f"{ratio(statistics.median(samples['parvis rpc, replies transient and unconfirmed']), parvis):.2f}x; "
+        f"{ratio(unconfirmed_rps, parvis_rps):.2f}x",
     )
     report.target(
         "rpc",

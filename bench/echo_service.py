@@ -1,5 +1,7 @@
 """Echo services for the RPC benchmark: nameko's own ``rpc`` and Parvis's
-authorised ``rpc`` (signed caller context verified before the worker runs)."""
+authorised ``rpc`` (signed caller context verified before the worker runs); the latter
+also runs as ``bench_parvis_echo_unconfirmed`` in a process with
+``PARVIS_RPC_REPLY_CONFIRMS=0`` (transient replies without publisher confirms)."""
 
 from nameko.rpc import rpc as plain_rpc
 
@@ -20,3 +22,7 @@ class AuthorisedEcho:
     @rpc
     def echo(self, value):
         return value
+
+
+class UnconfirmedEcho(AuthorisedEcho):
+    name = "bench_parvis_echo_unconfirmed"

@@ -151,11 +151,15 @@ class EchoServers:
         self.services = [
             subprocess.Popen(
                 [sys.executable, "-m", "parvis_contracts.runner", f"bench.echo_service:{cls}"],
-                env=env,
+                env=dict(env, **extra),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            for cls in ("PlainEcho", "AuthorisedEcho")
+            for cls, extra in (
+                ("PlainEcho", {}),
+                ("AuthorisedEcho", {}),
+                ("UnconfirmedEcho", {"PARVIS_RPC_REPLY_CONFIRMS": "0"}),
+            )
         ]
         self.client = RpcClient(dict(nameko_config(), AMQP_URI=self.uri), timeout=10)
         self.token = ctx.sign(ctx.Caller(kind=ctx.KIND_SYSTEM), ttl=3600)
@@ -165,6 +169,7 @@ class EchoServers:
                 try:
                     self.plain()
                     self.authorised()
+                    self.unconfirmed()
                     break
                 except Exception:
                     if time.time() > deadline:
@@ -180,6 +185,9 @@ class EchoServers:
 
     def authorised(self):
         return self.client.call("bench_parvis_echo", "echo", self.token, 1)
+
+    def unconfirmed(self):
+        return self.client.call("bench_parvis_echo_unconfirmed", "echo", self.token, 1)
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
@@ -205,6 +213,7 @@ def one_in_flight(echo: EchoServers, calls: int) -> dict:
         raw.close()
     results["nameko rpc (reused proxy)"] = measure(echo.plain, calls)
     results["parvis rpc (signed context verified)"] = measure(echo.authorised, calls)
+    results["parvis rpc, replies transient and unconfirmed"] = measure(echo.unconfirmed, calls)
     return results
 
 

@@ -26,6 +26,7 @@ import time
 import eventlet
 import kombu.serialization
 from kombu import Queue
+from kombu.entity import PERSISTENT_DELIVERY_MODE, TRANSIENT_DELIVERY_MODE
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.exceptions import ContainerBeingKilled, MalformedRequest, UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider, SharedExtension
@@ -42,7 +43,7 @@ from nameko.rpc import (
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 from sqlalchemy.exc import IntegrityError
 
-from . import logs
+from . import logs, settings
 from .client import BROKER_ERRORS
 from .context import CONTEXT_KEY, KIND_SYSTEM, MALFORMED, NONCES, Caller, accept, bind
 from .errors import Conflict, Unauthenticated
@@ -58,7 +59,10 @@ class SerialisedOnceResponder(Responder):
     nameko encodes every result twice: once to check that it can be encoded at all (a
     result that cannot would otherwise kill the container), then again to publish it. A
     page of posts is the largest thing a service answers: here the first encoding is the
-    one published. Everything else is nameko's: persistent, with a publisher confirm.
+    one published. Everything else is nameko's: persistent, with a publisher confirm —
+    unless ``PARVIS_RPC_REPLY_CONFIRMS`` is off: then a reply is transient and unconfirmed
+    (a reply the broker loses is the caller's time-out either way; with the confirm, a
+    reply that could not be published leaves the request to be delivered again).
     """
 
     def send_response(self, result, exc_info):
@@ -72,8 +76,11 @@ class SerialisedOnceResponder(Responder):
             encoded = kombu.serialization.dumps({"result": None, "error": error}, serializer)
         content_type, content_encoding, body = encoded
         publisher = self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+        confirmed = settings.value("PARVIS_RPC_REPLY_CONFIRMS")
         publisher.publish(
             body,
+            use_confirms=confirmed,
+            delivery_mode=PERSISTENT_DELIVERY_MODE if confirmed else TRANSIENT_DELIVERY_MODE,
             content_type=content_type,
             content_encoding=content_encoding,
             exchange=self.exchange,

@@ -187,6 +187,12 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds a call context (bound to one service.method, used once) stays valid",
     ),
     Setting("PARVIS_RPC_TIMEOUT", INT, 5, "seconds an RPC caller waits for an answer"),
+    Setting(
+        "PARVIS_RPC_REPLY_CONFIRMS",
+        BOOL,
+        True,
+        "services publish RPC replies persistent with a publisher confirm (off: transient, unconfirmed)",
+    ),
     Setting("PARVIS_AMQP_HEARTBEAT", INT, 8, "AMQP heartbeat of the services' connections, seconds"),
     Setting(
         "PARVIS_AMQP_CLIENT_TIMEOUT",
