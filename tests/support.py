@@ -347,3 +347,18 @@ def files_under(root) -> list[str]:
     if not os.path.isdir(root):
         return []
     return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, names in os.walk(root) for f in names)
+
+
+def bootstrap_acme(rpc, tokens, admin_email: str, password: str):
+    """Bootstrap the network every gateway test starts from: the host Acme (FR) and its
+    first administrator, Ada Admin. Answers what ``identity.bootstrap`` answers."""
+    return rpc.call(
+        "identity",
+        "bootstrap",
+        tokens.system(),
+        host_name="Acme",
+        host_country="FR",
+        admin_email=admin_email,
+        admin_password=password,
+        admin_name="Ada Admin",
+    )

@@ -18,6 +18,7 @@ from gateway.app import create_app
 from parvis_contracts.db import make_engine
 from services.identity.models import Person, SessionRecord
 from services.identity.service import IdentityService
+from tests.support import bootstrap_acme
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 API = "/api/v1"
@@ -26,16 +27,7 @@ API = "/api/v1"
 @pytest.fixture
 def identity(start_service, rpc, tokens):
     container = start_service(IdentityService)
-    container.boot = rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    container.boot = bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     return container
 
 

@@ -33,7 +33,7 @@ from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.translation.service import TranslationService
-from tests.support import wait_until
+from tests.support import bootstrap_acme, wait_until
 
 CANARY = f"kanari{uuid.uuid4().hex[:10]}"
 #: what the walk searches for: a prefix of the canary, so that a page echoing the search box
@@ -58,16 +58,7 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
     apertium_only(monkeypatch, apy)
     for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService):
         start_service(cls)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     admin = client_for(app, ADMIN_EMAIL)
     partner = create_partner(admin, "Partner Co")

@@ -13,6 +13,7 @@ from parvis_contracts.events import Envelope
 from parvis_contracts.topology import declare_topology, event_exchange
 from services.communities.service import CommunitiesService
 from services.identity.service import IdentityService
+from tests.support import bootstrap_acme
 
 PASSWORD = "correct horse battery"
 
@@ -61,16 +62,7 @@ def network(start_service, rpc, tokens, community_events):
     communities, both running."""
     start_service(IdentityService)
     start_service(CommunitiesService)
-    boot = rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email="admin@acme.example",
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    boot = bootstrap_acme(rpc, tokens, "admin@acme.example", PASSWORD)
     admin = boot["admin"]
     admin_token = token_for(admin)
     partner = rpc.call(

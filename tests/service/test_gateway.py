@@ -15,6 +15,7 @@ from gateway.app import create_app
 from gateway.i18n import TRANSLATIONS_DIR
 from parvis_contracts.client import RpcClient
 from services.identity.service import IdentityService
+from tests.support import bootstrap_acme
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 API = "/api/v1"
@@ -28,16 +29,7 @@ CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture
 def identity(start_service, rpc, tokens):
     container = start_service(IdentityService)
-    container.boot = rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    container.boot = bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     return container
 
 

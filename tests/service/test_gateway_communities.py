@@ -24,7 +24,7 @@ from gateway.app import create_app
 from services.communities.service import CommunitiesService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
-from tests.support import wait_until
+from tests.support import bootstrap_acme, wait_until
 
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -33,16 +33,7 @@ UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
 def network(start_service, rpc, tokens):
     for cls in (IdentityService, CommunitiesService, FeedService):
         start_service(cls)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     admin = client_for(app, ADMIN_EMAIL)
     partner = create_partner(admin, "Partner Co")

@@ -25,6 +25,7 @@ from gateway.app import create_app
 from parvis_contracts.blobs import LocalBlobStore
 from services.communities.service import CommunitiesService
 from services.identity.service import IdentityService
+from tests.support import bootstrap_acme
 
 MAX = 64 * 1024
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
@@ -43,16 +44,7 @@ def store(tmp_path):
 def world(start_service, rpc, tokens, store):
     for cls in (IdentityService, CommunitiesService):
         start_service(cls)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app(
         {"RPC_CLIENT": rpc, "TESTING": True, "PICTURE_BLOB_STORE": store, "PHOTO_MAX_BYTES": MAX}
     )

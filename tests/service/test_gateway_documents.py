@@ -28,7 +28,7 @@ from gateway.app import create_app
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
-from tests.support import files_under, png_bytes, wait_until
+from tests.support import bootstrap_acme, files_under, png_bytes, wait_until
 
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
 LIMIT = 256 * 1024
@@ -76,16 +76,7 @@ def network(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", str(LIMIT))
     for cls in (IdentityService, CommunitiesService, DocumentsService):
         start_service(cls)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     admin = client_for(app, ADMIN_EMAIL)
     people = {

