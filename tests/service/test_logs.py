@@ -282,7 +282,9 @@ def test_one_request_id_on_the_answer_the_service_line_and_the_event(
     assert set(body) == {"id", "type", "occurred_at", "data", "sig"}
     assert ev.Envelope.from_message(body).type == ev.IDENTITY_USER_CREATED.key
 
-    # the service's line for that RPC, and the gateway's line for the request
+    # the service's line for that RPC (written once its worker ends, which may be just
+    # after the answer went out), and the gateway's line for the request
+    wait_until(lambda: worker_lines(captured, "admin_create_person"), timeout=10)
     [line] = worker_lines(captured, "admin_create_person")
     assert (line.request_id, line.caller, line.outcome) == (REQUEST_ID, "person", "ok")
     [request_line] = [r for r in captured.records if r.name == "gateway.requests"]
