@@ -362,3 +362,35 @@ def bootstrap_acme(rpc, tokens, admin_email: str, password: str):
         admin_password=password,
         admin_name="Ada Admin",
     )
+
+
+def event_reader(connection, source: str):
+    """Generator for a fixture: a queue of the test's own, bound to every event of
+    ``source`` (declare it before the service starts); yields ``read(count, timeout=15)``,
+    the next ``count`` envelopes (fewer if the time runs out)."""
+    from kombu import Queue
+
+    from parvis_contracts.events import Envelope
+    from parvis_contracts.topology import event_exchange
+
+    exchange = event_exchange(source)
+    name = f"test-{source}-events"
+    queue = Queue(name, exchange=exchange, routing_key="#", durable=False, auto_delete=False)
+    queue(connection.default_channel).declare()
+    queue(connection.default_channel).purge()
+    simple = connection.SimpleQueue(queue)
+
+    def read(count, timeout=15):
+        got, deadline = [], time.time() + timeout
+        while len(got) < count and time.time() < deadline:
+            try:
+                message = simple.get(block=True, timeout=max(0.1, deadline - time.time()))
+            except simple.Empty:
+                break
+            got.append(Envelope.from_message(message.payload))
+            message.ack()
+        return got
+
+    yield read
+    simple.close()
+    queue(connection.default_channel).delete()

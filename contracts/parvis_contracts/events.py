@@ -126,6 +126,48 @@ class CommentEventSchema(Schema):
     revision = fields.Integer(load_default=None, allow_none=True)
 
 
+class LikeEventSchema(Schema):
+    """A like newly recorded on a post (``comment_id`` None) or on one of its comments."""
+
+    post_id = fields.String(required=True)
+    comment_id = fields.String(load_default=None, allow_none=True)
+    community_id = fields.String(required=True)
+    #: the author of the liked post or comment
+    author_id = fields.String(required=True)
+    liker_id = fields.String(required=True)
+
+
+class AnswerAcceptedSchema(Schema):
+    """A comment became the accepted answer of a question."""
+
+    post_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    comment_id = fields.String(required=True)
+    comment_author_id = fields.String(required=True)
+    accepted_by = fields.String(required=True)
+
+
+class JoinRequestEventSchema(Schema):
+    """A person (``user_id``) asked to join a community."""
+
+    community_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+
+
+class JoinDecisionEventSchema(JoinRequestEventSchema):
+    """A manager or an admin (``by``) approved or refused ``user_id``'s request."""
+
+    by = fields.String(required=True)
+
+
+class InvitationEventSchema(Schema):
+    """``by`` invited ``user_id`` to a community."""
+
+    community_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    by = fields.String(required=True)
+
+
 class DocumentEventSchema(Schema):
     """A document of a community's bank (the bytes stay in the blob store: only the hash)."""
 
@@ -174,6 +216,10 @@ COMMUNITIES_COMMUNITY_REOPENED = EventType("communities", "community_reopened")
 COMMUNITIES_MEMBER_ADDED = EventType("communities", "member_added")
 COMMUNITIES_MEMBER_REMOVED = EventType("communities", "member_removed")
 COMMUNITIES_MEMBER_ROLE_CHANGED = EventType("communities", "member_role_changed")
+COMMUNITIES_JOIN_REQUESTED = EventType("communities", "join_requested")
+COMMUNITIES_JOIN_APPROVED = EventType("communities", "join_approved")
+COMMUNITIES_JOIN_REFUSED = EventType("communities", "join_refused")
+COMMUNITIES_INVITATION_SENT = EventType("communities", "invitation_sent")
 
 FEED_POST_CREATED = EventType("feed", "post_created")
 FEED_POST_UPDATED = EventType("feed", "post_updated")
@@ -181,6 +227,9 @@ FEED_POST_DELETED = EventType("feed", "post_deleted")
 FEED_COMMENT_CREATED = EventType("feed", "comment_created")
 FEED_COMMENT_UPDATED = EventType("feed", "comment_updated")
 FEED_COMMENT_DELETED = EventType("feed", "comment_deleted")
+FEED_POST_LIKED = EventType("feed", "post_liked")
+FEED_COMMENT_LIKED = EventType("feed", "comment_liked")
+FEED_ANSWER_ACCEPTED = EventType("feed", "answer_accepted")
 
 DOCUMENTS_DOCUMENT_CREATED = EventType("documents", "document_created")
 DOCUMENTS_DOCUMENT_VERSION_ADDED = EventType("documents", "document_version_added")
@@ -222,12 +271,19 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     COMMUNITIES_MEMBER_ADDED: MembershipEventSchema,
     COMMUNITIES_MEMBER_REMOVED: MembershipEventSchema,
     COMMUNITIES_MEMBER_ROLE_CHANGED: MembershipEventSchema,
+    COMMUNITIES_JOIN_REQUESTED: JoinRequestEventSchema,
+    COMMUNITIES_JOIN_APPROVED: JoinDecisionEventSchema,
+    COMMUNITIES_JOIN_REFUSED: JoinDecisionEventSchema,
+    COMMUNITIES_INVITATION_SENT: InvitationEventSchema,
     FEED_POST_CREATED: PostEventSchema,
     FEED_POST_UPDATED: PostEventSchema,
     FEED_POST_DELETED: PostEventSchema,
     FEED_COMMENT_CREATED: CommentEventSchema,
     FEED_COMMENT_UPDATED: CommentEventSchema,
     FEED_COMMENT_DELETED: CommentEventSchema,
+    FEED_POST_LIKED: LikeEventSchema,
+    FEED_COMMENT_LIKED: LikeEventSchema,
+    FEED_ANSWER_ACCEPTED: AnswerAcceptedSchema,
     DOCUMENTS_DOCUMENT_CREATED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_VERSION_ADDED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_DELETED: DocumentEventSchema,

@@ -114,6 +114,7 @@ def request_to_join(session, caller, now: datetime, community_id: str, message=N
         created_at=now,
     )
     session.add(request)
+    session.emit(ev.COMMUNITIES_JOIN_REQUESTED, {"community_id": community_id, "user_id": user_id})
     session.commit()
     return request_view(request)
 
@@ -145,10 +146,18 @@ def _pending_request(session, community_id: str, user_id: str) -> JoinRequest:
     return request
 
 
+def _emit_decision(session, event, caller, community_id: str, user_id: str) -> None:
+    """``join_approved`` / ``join_refused``, naming who decided. The system caller (an
+    admin by its kind) has no person id to name: its decisions are not announced."""
+    if caller.user_id:
+        session.emit(event, {"community_id": community_id, "user_id": user_id, "by": caller.user_id})
+
+
 def approve_request(session, caller, now: datetime, community_id: str, user_id: str) -> dict:
     seen = require_manager(locate(session, caller, community_id, for_write=True))
     request = _pending_request(session, community_id, user_id)
     membership = _add_member(session, seen.community, user_id, False, request.org_id, now)
+    _emit_decision(session, ev.COMMUNITIES_JOIN_APPROVED, caller, community_id, user_id)
     session.commit()
     return member_view(membership)
 
@@ -156,6 +165,7 @@ def approve_request(session, caller, now: datetime, community_id: str, user_id: 
 def refuse_request(session, caller, community_id: str, user_id: str) -> dict:
     require_manager(locate(session, caller, community_id))
     session.delete(_pending_request(session, community_id, user_id))
+    _emit_decision(session, ev.COMMUNITIES_JOIN_REFUSED, caller, community_id, user_id)
     session.commit()
     return {"refused": True}
 
@@ -194,6 +204,11 @@ def invite(session, caller, now: datetime, community_id: str, person_id: str, lo
         created_at=now,
     )
     session.add(invitation)
+    if caller.user_id:  # as for join decisions: the system caller is not announced
+        session.emit(
+            ev.COMMUNITIES_INVITATION_SENT,
+            {"community_id": community_id, "user_id": person_id, "by": caller.user_id},
+        )
     session.commit()
     return invitation_view(invitation, seen.community)
 

@@ -14,7 +14,7 @@ from parvis_contracts.errors import NotFound, ValidationFailed, not_found
 from . import paging, reactions, views
 from .access import Access, Viewer, post_access
 from .models import Comment, CommentLike, CommentMention, CommentVersion, Post
-from .posts import check_mentions, require_author_or_moderator
+from .posts import check_mentions, like_event, require_author_or_moderator
 
 
 def event_data(comment: Comment) -> dict:
@@ -149,6 +149,8 @@ def remove(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
 def like(session, viewer: Viewer, now: datetime, comment_id: str) -> dict:
     comment, _, access = comment_access(session, viewer, comment_id)
     access.require_write()
+    # committed with the like by reactions.like; a second like (Conflict) rolls both back
+    session.emit(ev.FEED_COMMENT_LIKED, like_event(comment, viewer.id))
     return reactions.like(session, CommentLike, "comment_id", comment, viewer.id, now)
 
 

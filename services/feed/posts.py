@@ -67,6 +67,19 @@ def event_data(post: Post) -> dict:
     }
 
 
+def like_event(target: Post | Comment, liker_id: str) -> dict:
+    """The payload of ``feed.post_liked`` / ``feed.comment_liked``: ``target`` is the liked
+    post or comment (``comment_id`` None for a post)."""
+    on_comment = isinstance(target, Comment)
+    return {
+        "post_id": target.post_id if on_comment else target.id,
+        "comment_id": target.id if on_comment else None,
+        "community_id": target.community_id,
+        "author_id": target.author_id,
+        "liker_id": liker_id,
+    }
+
+
 def _index(session, post: Post) -> None:
     session.execute(delete(PostMention).where(PostMention.post_id == post.id))
     session.execute(delete(PostHashtag).where(PostHashtag.post_id == post.id))
@@ -187,6 +200,8 @@ def remove(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
 def like(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
+    # committed with the like by reactions.like; a second like (Conflict) rolls both back
+    session.emit(ev.FEED_POST_LIKED, like_event(post, viewer.id))
     return reactions.like(session, PostLike, "post_id", post, viewer.id, now)
 
 
@@ -215,6 +230,17 @@ def accept_answer(session, viewer: Viewer, post_id: str, comment_id) -> dict:
         comment = session.get(Comment, comment_id)
         if comment is None or comment.post_id != post.id or comment.deleted_at is not None or comment.hidden:
             raise not_found("comment")
+        if comment_id != post.accepted_comment_id:  # the same answer again is no news
+            session.emit(
+                ev.FEED_ANSWER_ACCEPTED,
+                {
+                    "post_id": post.id,
+                    "community_id": post.community_id,
+                    "comment_id": comment.id,
+                    "comment_author_id": comment.author_id,
+                    "accepted_by": viewer.id,
+                },
+            )
     post.accepted_comment_id = comment_id
     session.commit()
     return views.single_post(session, viewer.id, post, access.community.name)

@@ -13,7 +13,7 @@ from parvis_contracts.events import Envelope
 from parvis_contracts.topology import declare_topology, event_exchange
 from services.communities.service import CommunitiesService
 from services.identity.service import IdentityService
-from tests.support import bootstrap_acme
+from tests.support import bootstrap_acme, event_reader
 
 PASSWORD = "correct horse battery"
 
@@ -29,31 +29,7 @@ def broker(vhost):
 @pytest.fixture
 def community_events(broker):
     """A queue of our own bound to every communities event (before the service starts)."""
-    queue = Queue(
-        "test-communities-events",
-        exchange=event_exchange("communities"),
-        routing_key="#",
-        durable=False,
-        auto_delete=False,
-    )
-    queue(broker.default_channel).declare()
-    queue(broker.default_channel).purge()
-    simple = broker.SimpleQueue(queue)
-
-    def read(count, timeout=15):
-        got, deadline = [], time.time() + timeout
-        while len(got) < count and time.time() < deadline:
-            try:
-                message = simple.get(block=True, timeout=max(0.1, deadline - time.time()))
-            except simple.Empty:
-                break
-            got.append(Envelope.from_message(message.payload))
-            message.ack()
-        return got
-
-    yield read
-    simple.close()
-    queue(broker.default_channel).delete()
+    yield from event_reader(broker, "communities")
 
 
 @pytest.fixture
@@ -147,10 +123,11 @@ def test_create_invite_accept_with_events_and_real_identity(network, rpc, commun
     with pytest.raises(Forbidden):
         rpc.call("communities", "create_community", guest, name="Guest's own", kind="team")
 
-    events = community_events(3)
+    events = community_events(4)
     assert [e.type for e in events] == [
         "communities.community_created",
         "communities.member_added",
+        "communities.invitation_sent",
         "communities.member_added",
     ]
     assert events[0].data == {
@@ -166,7 +143,12 @@ def test_create_invite_accept_with_events_and_real_identity(network, rpc, commun
     }
     assert events[1].data["user_id"] == network.employee["id"]
     assert events[1].data["role"] == "manager" and events[1].data["version"] == 1
-    added = events[2].data
+    assert events[2].data == {
+        "community_id": community["id"],
+        "user_id": network.guest["id"],
+        "by": network.employee["id"],
+    }
+    added = events[3].data
     assert (added["user_id"], added["role"], added["guest"]) == (network.guest["id"], "member", True)
     assert added["joined_at"]
     assert added["version"] == 2  # the community's version after the guest joined
@@ -189,6 +171,37 @@ def test_guest_of_an_organisation_not_allowed_is_refused(network, rpc, community
         "communities.community_reopened",
     ]
     assert events[2].data["archived"] is True and events[2].data["name"] == "Internal only"
+
+
+def test_join_requests_and_decisions_are_published(network, rpc, community_events):
+    emp, admin = token_for(network.employee), token_for(network.admin)
+    community = rpc.call(
+        "communities", "create_community", emp, name="Quiet room", kind="team", visibility="private"
+    )
+    cid = community["id"]
+    rpc.call("communities", "request_to_join", admin, community_id=cid, message="May I?")
+    with pytest.raises(Conflict):  # asked twice: published once
+        rpc.call("communities", "request_to_join", admin, community_id=cid)
+    rpc.call("communities", "refuse_join_request", emp, community_id=cid, user_id=network.admin["id"])
+    rpc.call("communities", "request_to_join", admin, community_id=cid)
+    rpc.call("communities", "approve_join_request", emp, community_id=cid, user_id=network.admin["id"])
+
+    events = community_events(7)
+    assert [e.type for e in events] == [
+        "communities.community_created",
+        "communities.member_added",
+        "communities.join_requested",
+        "communities.join_refused",
+        "communities.join_requested",
+        "communities.member_added",
+        "communities.join_approved",
+    ]
+    asked = {"community_id": cid, "user_id": network.admin["id"]}
+    decided = {**asked, "by": network.employee["id"]}
+    assert [e.data for e in events[2:5]] == [asked, decided, asked]
+    assert events[5].data["user_id"] == network.admin["id"]
+    assert events[6].data == decided
+    assert community_events(1, timeout=1) == []  # nothing more
 
 
 def test_employee_joins_open_community_and_admin_sees_metadata(network, rpc):

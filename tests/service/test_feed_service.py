@@ -14,12 +14,12 @@ from sqlalchemy import create_engine, func, select
 
 from parvis_contracts import context as ctx
 from parvis_contracts import events as ev
-from parvis_contracts.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
+from parvis_contracts.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from parvis_contracts.events import Envelope
 from parvis_contracts.topology import declare_topology, event_exchange, find_subscription
 from services.feed.models import Membership, metadata
 from services.feed.service import FeedService
-from tests.support import wait_until
+from tests.support import event_reader, wait_until
 
 
 @pytest.fixture
@@ -45,6 +45,12 @@ def feed(start_service, broker):
     container.created_queue = created
     yield container
     created(broker.default_channel).delete()
+
+
+@pytest.fixture
+def feed_events(broker):
+    """A queue of our own bound to every feed event: ``read(count)`` the next envelopes."""
+    yield from event_reader(broker, "feed")
 
 
 def person(user_id, guest=False, roles=("member",), **kw):
@@ -267,3 +273,43 @@ def test_stated_languages_and_a_documents_outage(feed, rpc, broker):
     with pytest.raises(Unavailable):
         rpc.call("feed", "edit_post", ann, post_id=post["id"], body="see attached", attachments=["d-1"])
     assert _db_rows(feed, select(Post.id, Post.version, Post.body)) == before
+
+
+def test_new_likes_and_accepted_answers_are_published_once(feed, rpc, broker, feed_events):
+    ann, bob = person("u-ann"), person("u-bob")
+    _community(broker, "c-4")
+    _member(broker, "c-4", "u-ann")
+    _member(broker, "c-4", "u-bob")
+    wait_until(
+        lambda: None not in (_wall_or_none(rpc, ann, "c-4"), _wall_or_none(rpc, bob, "c-4")), timeout=15
+    )
+    question = rpc.call("feed", "create_post", ann, community_id="c-4", body="How?", kind="question")
+    answer = rpc.call("feed", "create_comment", bob, post_id=question["id"], body="So.")
+
+    rpc.call("feed", "like_post", bob, post_id=question["id"], idempotency_key="like-1")
+    rpc.call("feed", "like_post", bob, post_id=question["id"], idempotency_key="like-1")  # a replay
+    with pytest.raises(Conflict):
+        rpc.call("feed", "like_post", bob, post_id=question["id"])
+    rpc.call("feed", "like_comment", ann, comment_id=answer["id"])
+    for comment_id in (answer["id"], answer["id"], None):  # accepted, the same again, cleared
+        rpc.call("feed", "accept_answer", ann, post_id=question["id"], comment_id=comment_id)
+    rpc.call("feed", "unlike_post", bob, post_id=question["id"])
+
+    events = feed_events(5)
+    assert [e.type for e in events] == [
+        "feed.post_created",
+        "feed.comment_created",
+        "feed.post_liked",
+        "feed.comment_liked",
+        "feed.answer_accepted",
+    ]
+    on = {"post_id": question["id"], "community_id": "c-4"}
+    assert events[2].data == {**on, "comment_id": None, "author_id": "u-ann", "liker_id": "u-bob"}
+    assert events[3].data == {**on, "comment_id": answer["id"], "author_id": "u-bob", "liker_id": "u-ann"}
+    assert events[4].data == {
+        **on,
+        "comment_id": answer["id"],
+        "comment_author_id": "u-bob",
+        "accepted_by": "u-ann",
+    }
+    assert feed_events(1, timeout=1) == []  # nothing more

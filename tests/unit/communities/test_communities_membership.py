@@ -85,10 +85,14 @@ def test_private_and_secret_communities_cannot_be_joined_directly(world):
 
 
 def test_join_request_approved(world):
+    before = len(world.outbox())
     req = world.svc(world.outsider).request_to_join(community_id=world.B["id"], message="  Let me in  ")
     assert req["message"] == "Let me in"
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict):  # asked again: no second event
         world.svc(world.outsider).request_to_join(community_id=world.B["id"])
+    assert events_since(world, before) == [
+        ("join_requested", {"community_id": world.B["id"], "user_id": world.outsider.user_id})
+    ]
     listed = world.svc(world.manager).list_join_requests(community_id=world.B["id"])["items"]
     assert [r["user_id"] for r in listed] == [world.outsider.user_id]
     before = len(world.outbox())
@@ -96,7 +100,12 @@ def test_join_request_approved(world):
         community_id=world.B["id"], user_id=world.outsider.user_id
     )
     assert member["role"] == "member" and member["org_id"] == "org-host"
-    assert [t for t, _ in events_since(world, before)] == ["member_added"]
+    (added, _), approved = events_since(world, before)
+    assert added == "member_added"
+    assert approved == (
+        "join_approved",
+        {"community_id": world.B["id"], "user_id": world.outsider.user_id, "by": world.manager.user_id},
+    )
     assert world.svc(world.manager).list_join_requests(community_id=world.B["id"])["items"] == []
     assert world.svc(world.outsider).get_community(community_id=world.B["id"])["access"] == "full"
     with pytest.raises(Conflict):
@@ -106,16 +115,37 @@ def test_join_request_approved(world):
 def test_join_request_refused(world):
     world.svc(world.outsider).request_to_join(community_id=world.B["id"])
     before = len(world.outbox())
-    assert world.svc(world.manager).refuse_join_request(
+    assert world.svc(world.admin).refuse_join_request(
         community_id=world.B["id"], user_id=world.outsider.user_id
     ) == {"refused": True}
-    assert events_since(world, before) == []
+    assert events_since(world, before) == [
+        (
+            "join_refused",
+            {"community_id": world.B["id"], "user_id": world.outsider.user_id, "by": world.admin.user_id},
+        )
+    ]
     with pytest.raises(NotFound):
         world.svc(world.manager).approve_join_request(
             community_id=world.B["id"], user_id=world.outsider.user_id
         )
     with pytest.raises(NotFound):
         world.svc(world.outsider).get_community(community_id=world.B["id"])
+    with pytest.raises(NotFound):  # refused again: nothing more is published
+        world.svc(world.manager).refuse_join_request(
+            community_id=world.B["id"], user_id=world.outsider.user_id
+        )
+    assert len(world.outbox()) == before + 1
+
+
+def test_decisions_of_the_system_caller_are_not_announced(world):
+    """``by`` names a person: the system (an admin by its kind) has none to give."""
+    world.svc(world.outsider).request_to_join(community_id=world.B["id"])
+    world.svc(world.member).request_to_join(community_id=world.B["id"])
+    before = len(world.outbox())
+    world.svc(world.system).approve_join_request(community_id=world.B["id"], user_id=world.outsider.user_id)
+    world.svc(world.system).refuse_join_request(community_id=world.B["id"], user_id=world.member.user_id)
+    world.svc(world.system).invite(community_id=world.S["id"], person_id=world.outsider.user_id)
+    assert [t for t, _ in events_since(world, before)] == ["member_added"]
 
 
 def test_join_requests_only_for_private_communities_seen_by_employees(world):
@@ -132,14 +162,21 @@ def test_join_requests_only_for_private_communities_seen_by_employees(world):
 
 
 def test_invitation_accepted(world):
+    before = len(world.outbox())
     invitation = world.svc(world.manager).invite(community_id=world.S["id"], person_id=world.outsider.user_id)
     assert invitation["guest"] is False and invitation["invited_by"] == world.manager.user_id
     assert world.identity.calls[-1] == [world.outsider.user_id]
     mine = world.svc(world.outsider).my_invitations()["items"]
     assert [i["community"]["name"] for i in mine] == ["Sierra secret"]
     assert "description" not in mine[0]["community"]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict):  # invited again: no second event
         world.svc(world.manager).invite(community_id=world.S["id"], person_id=world.outsider.user_id)
+    assert events_since(world, before) == [
+        (
+            "invitation_sent",
+            {"community_id": world.S["id"], "user_id": world.outsider.user_id, "by": world.manager.user_id},
+        )
+    ]
     before = len(world.outbox())
     member = world.svc(world.outsider).accept_invitation(community_id=world.S["id"])
     assert member["role"] == "member"

@@ -38,5 +38,15 @@ def outbox_types(engine) -> list[str]:
     return support.outbox_types(engine, metadata)
 
 
+def outbox_events(engine) -> list[tuple[str, dict]]:
+    """``(source.event_type, payload)`` of every outbox row, in order."""
+    outbox = metadata.tables["outbox"]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.source, outbox.c.event_type, outbox.c.payload).order_by(outbox.c.id)
+        )
+        return [(f"{r.source}.{r.event_type}", r.payload) for r in rows]
+
+
 def ids(page) -> list[str]:
     return [item["id"] for item in page["items"]]

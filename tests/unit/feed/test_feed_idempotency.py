@@ -102,6 +102,9 @@ def test_comments_and_likes_are_kept_once(world):
     cl = world.svc(world.member).like_comment(comment_id=comment["id"], idempotency_key="l-2")
     assert world.svc(world.member).like_comment(comment_id=comment["id"], idempotency_key="l-2") == cl
     assert world.svc(world.member).get_comment(comment_id=comment["id"])["like_count"] == 1
+    # a replay publishes nothing either: one event per like recorded
+    types = outbox_types(world.engine)
+    assert (types.count("feed.post_liked"), types.count("feed.comment_liked")) == (1, 1)
 
 
 def test_a_copy_that_lost_the_race_answers_the_winner(world):

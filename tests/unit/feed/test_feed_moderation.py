@@ -6,7 +6,7 @@ import pytest
 
 from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .helpers import ids, snapshot
+from .helpers import ids, outbox_events, snapshot
 
 # --- questions ------------------------------------------------------------------
 
@@ -22,6 +22,39 @@ def test_the_author_or_a_manager_accepts_an_answer(world, who):
     assert [(c["id"], c["accepted"]) for c in listed] == [(a1["id"], False), (a2["id"], True)]
     cleared = world.svc(getattr(world, who)).accept_answer(post_id=q["id"], comment_id=None)
     assert cleared["accepted_comment_id"] is None
+
+
+def test_a_newly_accepted_answer_emits_one_event(world):
+    q = world.post(world.member, "A", body="how?", kind="question")
+    a1 = world.svc(world.guest).create_comment(post_id=q["id"], body="this way")
+    a2 = world.svc(world.other_member).create_comment(post_id=q["id"], body="that way")
+    start = len(outbox_events(world.engine))
+    world.svc(world.manager).accept_answer(post_id=q["id"], comment_id=a1["id"])
+    world.svc(world.member).accept_answer(post_id=q["id"], comment_id=a1["id"])  # the same: no news
+    world.svc(world.member).accept_answer(post_id=q["id"], comment_id=a2["id"])
+    world.svc(world.member).accept_answer(post_id=q["id"], comment_id=None)  # cleared: no news
+    assert outbox_events(world.engine)[start:] == [
+        (
+            "feed.answer_accepted",
+            {
+                "post_id": q["id"],
+                "community_id": "A",
+                "comment_id": a1["id"],
+                "comment_author_id": world.guest.user_id,
+                "accepted_by": world.manager.user_id,
+            },
+        ),
+        (
+            "feed.answer_accepted",
+            {
+                "post_id": q["id"],
+                "community_id": "A",
+                "comment_id": a2["id"],
+                "comment_author_id": world.other_member.user_id,
+                "accepted_by": world.member.user_id,
+            },
+        ),
+    ]
 
 
 def test_others_cannot_accept_and_bad_answers_are_refused(world):

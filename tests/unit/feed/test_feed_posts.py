@@ -12,7 +12,7 @@ from parvis_contracts.errors import Conflict, Forbidden, NotFound, ValidationFai
 from parvis_contracts.markdown import ALLOWED_TAGS
 from services.feed.models import PostHashtag, PostMention, metadata
 
-from .helpers import outbox_types, snapshot
+from .helpers import outbox_events, outbox_types, snapshot
 
 # --- bad input: a clear 4xx and nothing changes ----------------------------------
 
@@ -375,11 +375,50 @@ def test_writes_emit_feed_events_through_the_outbox(world):
     }
 
 
-def test_likes_and_reads_do_not_emit_events(world):
+def test_a_new_like_emits_one_event_naming_the_author_and_the_liker(world):
     post = world.post(world.manager, "A", kind="announcement")
+    comment = world.svc(world.guest).create_comment(post_id=post["id"], body="c")
+    start = len(outbox_events(world.engine))
     world.svc(world.member).like_post(post_id=post["id"])
+    world.svc(world.other_member).like_comment(comment_id=comment["id"])
+    assert outbox_events(world.engine)[start:] == [
+        (
+            "feed.post_liked",
+            {
+                "post_id": post["id"],
+                "comment_id": None,
+                "community_id": "A",
+                "author_id": world.manager.user_id,
+                "liker_id": world.member.user_id,
+            },
+        ),
+        (
+            "feed.comment_liked",
+            {
+                "post_id": post["id"],
+                "comment_id": comment["id"],
+                "community_id": "A",
+                "author_id": world.guest.user_id,
+                "liker_id": world.other_member.user_id,
+            },
+        ),
+    ]
+
+
+def test_a_second_like_unlikes_and_reads_emit_nothing(world):
+    post = world.post(world.manager, "A", kind="announcement")
+    comment = world.svc(world.guest).create_comment(post_id=post["id"], body="c")
+    world.svc(world.member).like_post(post_id=post["id"])
+    world.svc(world.member).like_comment(comment_id=comment["id"])
+    before = outbox_events(world.engine)
+    with pytest.raises(Conflict):
+        world.svc(world.member).like_post(post_id=post["id"])
+    with pytest.raises(Conflict):
+        world.svc(world.member).like_comment(comment_id=comment["id"])
+    world.svc(world.member).unlike_post(post_id=post["id"])
+    world.svc(world.member).unlike_comment(comment_id=comment["id"])
     world.svc(world.member).mark_announcement_read(post_id=post["id"])
-    assert outbox_types(world.engine) == ["feed.post_created"]
+    assert outbox_events(world.engine) == before
 
 
 def test_forbidden_writes_emit_nothing(world):
