@@ -130,6 +130,10 @@ def _blob_dir(environ, _part):
     return value("PARVIS_VAR_DIR", environ) / "blobs"
 
 
+def _mail_dir(environ, _part):
+    return value("PARVIS_VAR_DIR", environ) / "mail"
+
+
 def _db_url(environ, service):
     return f"sqlite:///{value('PARVIS_VAR_DIR', environ) / (service + '.db')}"
 
@@ -342,6 +346,31 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "pair packages deploy/install_apertium.sh installs (read by that script)",
     ),
+    # --- notifications: e-mail (services/notifications/mail.py)
+    Setting(
+        "PARVIS_MAIL_TRANSPORT",
+        STR,
+        "maildir",
+        "how e-mail leaves: maildir (files in PARVIS_MAIL_MAILDIR) or smtp",
+    ),
+    Setting("PARVIS_MAIL_MAILDIR", PATH, _mail_dir, "the Maildir of the maildir transport (<var>/mail)"),
+    Setting(
+        "PARVIS_MAIL_FROM",
+        STR,
+        "Parvis <no-reply@parvis.localhost>",
+        "From of every e-mail; its address is the envelope sender",
+    ),
+    Setting("PARVIS_SMTP_HOST", STR, "127.0.0.1", "with smtp: the server"),
+    Setting("PARVIS_SMTP_PORT", INT, 25, "with smtp: its port"),
+    Setting(
+        "PARVIS_SMTP_SECURITY",
+        STR,
+        "none",
+        "with smtp: none, starttls or tls (production: starttls or tls)",
+    ),
+    Setting("PARVIS_SMTP_USER", STR, None, "with smtp: the login (unset: no AUTH)"),
+    Setting("PARVIS_SMTP_PASSWORD", STR, None, "with smtp: its password"),
+    Setting("PARVIS_SMTP_TIMEOUT", FLOAT, 10.0, "with smtp: seconds to connect and for each answer"),
     # --- gateway
     Setting(
         "PARVIS_PUBLIC_URL",

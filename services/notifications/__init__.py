@@ -1,0 +1,1 @@
+"""The notifications service: who is told what, in the app and by e-mail."""
