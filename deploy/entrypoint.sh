@@ -14,8 +14,8 @@ case "$command" in
   service)
     exec python -m deploy.launcher service "$@"
     ;;
-  identity|communities|feed|documents|translation)
-    # the core's short form; any installed service (a plug-in too): `service <name>`
+  identity|communities|feed|documents|translation|notifications)
+    # the shipped services' short form; any installed service (a plug-in too): `service <name>`
     exec python -m deploy.launcher service "$command"
     ;;
   prepare|seed)

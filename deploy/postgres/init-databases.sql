@@ -5,3 +5,4 @@ CREATE DATABASE communities;
 CREATE DATABASE feed;
 CREATE DATABASE documents;
 CREATE DATABASE translation;
+CREATE DATABASE notifications;

@@ -69,6 +69,9 @@ def init_api(app) -> ParvisApi:
     from . import privacy
 
     api.register_blueprint(privacy.blp)
+    from . import notifications
+
+    api.register_blueprint(notifications.blp)
     from ..extensions import init_api_extensions
 
     init_api_extensions(api)  # installed plug-ins, after the core

@@ -143,6 +143,15 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", f"{P}/me/export"): "exportMyData",
     ("POST", f"{P}/me/erase"): "eraseMe",
     ("POST", f"{P}/admin/people/{{person_id}}/erase"): "erasePerson",
+    # notifications
+    ("GET", f"{P}/notifications"): "listNotifications",
+    ("GET", f"{P}/notifications/unread-count"): "getUnreadNotificationCount",
+    ("POST", f"{P}/notifications/{{notification_id}}/read"): "markNotificationRead",
+    ("POST", f"{P}/notifications/read-all"): "markAllNotificationsRead",
+    ("GET", f"{P}/follows/{{target_kind}}/{{target_id}}"): "getFollow",
+    ("PUT", f"{P}/follows/{{target_kind}}/{{target_id}}"): "setFollow",
+    ("GET", f"{P}/communities/{{community_id}}/notification-level"): "getCommunityNotificationLevel",
+    ("PUT", f"{P}/communities/{{community_id}}/notification-level"): "setCommunityNotificationLevel",
 }
 
 

@@ -85,6 +85,12 @@ def invite(community_id: str, person_id: str) -> dict:
 
 
 @operation
+def memberships_of() -> dict:
+    """The caller's own memberships, each with its community's card."""
+    return {}
+
+
+@operation
 def my_invitations() -> dict:
     return {}
 

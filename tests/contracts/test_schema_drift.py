@@ -29,6 +29,7 @@ import gateway.api
 from gateway.api import admin as gw_admin
 from gateway.api import documents as gw_documents
 from gateway.api import feed as gw_feed
+from gateway.api import notifications as gw_notifications
 from gateway.api import privacy as gw_privacy
 from gateway.api import schemas as gw
 from gateway.api import translation as gw_translation
@@ -40,6 +41,7 @@ from services.feed import schemas as feed
 from services.identity import audit as identity_audit
 from services.identity import privacy as identity_privacy
 from services.identity import schemas as identity
+from services.notifications import schemas as notifications
 from services.translation import schemas as translation
 
 
@@ -160,6 +162,9 @@ PAIRS = [
     Pair(gw_translation.TermQuerySchema, (translation.GlossaryListSchema,)),
     Pair(gw_translation.TermCreateSchema, (translation.GlossaryAddSchema,)),
     Pair(gw_translation.TermUpdateSchema, (translation.GlossaryUpdateSchema,), partial=True),
+    Pair(gw_notifications.NotificationQuerySchema, (notifications.PageArgs,)),
+    Pair(gw_notifications.FollowInSchema, (notifications.FollowIn,), partial=True),
+    Pair(gw_notifications.LevelInSchema, (notifications.LevelIn,), partial=True),
 ]
 
 #: request schemas no service schema receives -> why

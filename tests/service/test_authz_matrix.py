@@ -43,6 +43,9 @@ from parvis_contracts.plugins import load_object, service_plugins
 from tests import authz_rules as rules
 from tests.support import png_bytes, use_postgresql, wait_until
 
+#: the notifications plug-in is installed: wait for its read models too
+NOTIFICATIONS = "notifications" in service_plugins()
+
 PASSWORD = "correct horse battery"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 ERROR_TYPES = {
@@ -193,6 +196,24 @@ class World:
         for person in community.members:
             wait_until(lambda who=person: self._reads_wall(who, community.id), timeout=20)
             wait_until(lambda who=person: self._reads_bank(who, community.id), timeout=20)
+            if NOTIFICATIONS:
+                wait_until(lambda who=person: self._hears(who, community.id), timeout=20)
+
+    def _hears(self, person, cid) -> bool:
+        """The notifications service's read model knows the person is a member."""
+        try:
+            self.call(person, "notifications", "get_community_level", community_id=cid)
+            return True
+        except ParvisError:
+            return False
+
+    def _knows_post(self, person, post_id) -> bool:
+        """The notifications service knows the post (it learns of posts from the feed)."""
+        try:
+            self.call(person, "notifications", "get_follow", target_kind="post", target_id=post_id)
+            return True
+        except ParvisError:
+            return False
 
     def _reads_bank(self, person, cid) -> bool:
         try:
@@ -457,6 +478,10 @@ class World:
         tags = {"A": "authza", "C": "authzc"}
         for key, community in self.communities.items():
             self.seed(community, tags.get(key, ""))
+        if NOTIFICATIONS:
+            for community in self.communities.values():
+                post = community.shared["post"]
+                wait_until(lambda c=community, pid=post: self._knows_post(c.author, pid), timeout=20)
         self.pool(archived)
         self.deleted_targets(a)
 
@@ -484,6 +509,10 @@ class World:
         wait_until(lambda: not self._reads_bank(p["guest_a"], removed.id), timeout=20)
         # the guest sees the manager of A (identity learns shared communities from events)
         wait_until(lambda: self._sees(p["guest_a"], p["manager_a"].id), timeout=20)
+        if NOTIFICATIONS:  # so do the notifications: the removal, and the deleted posts
+            wait_until(lambda: not self._hears(p["guest_a"], removed.id), timeout=20)
+            deleted = a.shared["deleted"]["post"]
+            wait_until(lambda: not self._knows_post(a.author, deleted), timeout=20)
 
     def deleted_targets(self, a: Community) -> None:
         """Posts of A deleted by their authors, with what hangs on them."""

@@ -32,6 +32,7 @@ from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
+from services.notifications.service import NotificationsService
 from services.translation.service import TranslationService
 from tests.support import bootstrap_acme, wait_until
 
@@ -56,7 +57,14 @@ def canary(label: str) -> str:
 def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
     apertium_only(monkeypatch, apy)
-    for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService):
+    for cls in (
+        IdentityService,
+        CommunitiesService,
+        FeedService,
+        DocumentsService,
+        TranslationService,
+        NotificationsService,
+    ):
         start_service(cls)
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})

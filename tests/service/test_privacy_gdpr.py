@@ -35,6 +35,7 @@ from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
+from services.notifications.service import NotificationsService
 from services.translation.service import TranslationService
 from tests.support import bootstrap_acme, wait_until
 
@@ -71,7 +72,14 @@ def platform(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_MEMORY_PAIRS", "en-fr,fr-en")
     containers = {
         cls.name: start_service(cls)
-        for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService)
+        for cls in (
+            IdentityService,
+            CommunitiesService,
+            FeedService,
+            DocumentsService,
+            TranslationService,
+            NotificationsService,
+        )
     }
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True})

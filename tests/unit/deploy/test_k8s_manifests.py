@@ -19,13 +19,15 @@ import pytest
 import yaml
 
 from deploy import rabbitmq_users
-from parvis_contracts.plugins import CORE_ORDER as SERVICES
-from parvis_contracts.plugins import service_plugins
+from parvis_contracts.plugins import CORE_ORDER, service_plugins
 
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.31.0"
-BROKER_USERS = rabbitmq_users.broker_users({n: p for n, p in service_plugins().items() if p.core})
+#: the services the Parvis image ships: the core and the plug-ins under services/ (notifications)
+SHIPPED = {n: p for n, p in service_plugins().items() if p.core or p.service.startswith("services.")}
+SERVICES = (*CORE_ORDER, *(n for n in SHIPPED if n not in CORE_ORDER))
+BROKER_USERS = rabbitmq_users.broker_users(SHIPPED)
 AMQP_SECRETS = {u.secret_name for u in BROKER_USERS}
 
 

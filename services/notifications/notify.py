@@ -1,0 +1,273 @@
+"""Who is told what: one function per event the service listens to.
+
+Each takes the handler's session, the event's time and its payload (validated by the
+contracts' schema of that event), keeps the ``subjects`` and ``follows`` the event implies,
+and writes notifications through :func:`deliver.deliver`. Mentioned people are told of the
+mention only (not also of the comment or the announcement that holds it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select, update
+
+from .deliver import About, deliver
+from .models import MEMBERSHIP, Follow, Notification, NotificationActor, Subject
+
+# --- what exists, and who follows it -----------------------------------------------------
+
+
+def remember_subject(
+    session, kind: str, subject_id: str, community_id: str, author_id, post_id, at
+) -> Subject:
+    subject = session.get(Subject, (kind, subject_id))
+    if subject is None:
+        subject = Subject(
+            kind=kind,
+            id=subject_id,
+            community_id=community_id,
+            author_id=author_id,
+            post_id=post_id,
+            created_at=at,
+        )
+        session.add(subject)
+        session.flush()
+    return subject
+
+
+def auto_follow(session, now: datetime, user_id: str, kind: str, target_id: str, community_id: str) -> None:
+    """Follow what one wrote or commented on, unless one chose otherwise before."""
+    if session.get(Follow, (user_id, kind, target_id)) is None:
+        session.add(
+            Follow(
+                user_id=user_id,
+                target_kind=kind,
+                target_id=target_id,
+                community_id=community_id,
+                active=True,
+                origin="auto",
+                updated_at=now,
+            )
+        )
+        session.flush()
+
+
+def followers(session, kind: str, target_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Follow.user_id).where(
+                Follow.target_kind == kind, Follow.target_id == target_id, Follow.active.is_(True)
+            )
+        )
+    )
+
+
+def forget_subject(session, kind: str, subject_id: str) -> None:
+    """Content deleted: what told of it goes, with what it was and who followed it."""
+    if kind == "post":
+        gone = select(Notification.id).where(
+            or_(
+                Notification.post_id == subject_id,
+                (Notification.subject_kind == "post") & (Notification.subject_id == subject_id),
+            )
+        )
+        session.execute(delete(Subject).where(Subject.post_id == subject_id))
+    else:
+        gone = select(Notification.id).where(
+            Notification.subject_kind == kind, Notification.subject_id == subject_id
+        )
+    ids = list(session.scalars(gone))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(delete(NotificationActor).where(NotificationActor.notification_id.in_(chunk)))
+        session.execute(delete(Notification).where(Notification.id.in_(chunk)))
+    session.execute(delete(Subject).where(Subject.kind == kind, Subject.id == subject_id))
+    session.execute(delete(Follow).where(Follow.target_kind == kind, Follow.target_id == subject_id))
+
+
+# --- posts and comments --------------------------------------------------------------------
+
+
+def _mentions(session, now, about_post: dict, kind: str, subject_id: str, post_id: str, at, author_id) -> set:
+    mentioned = set(about_post.get("mentions") or ())
+    if mentioned:
+        about = About(
+            "mention",
+            f"mention:{kind}:{subject_id}",
+            about_post["community_id"],
+            kind,
+            subject_id,
+            post_id,
+            at,
+        )
+        deliver(session, now, about, mentioned, author_id, once=True)
+    return mentioned
+
+
+def post_created(session, now: datetime, data: dict) -> None:
+    post_id, community_id, author_id = data["post_id"], data["community_id"], data["author_id"]
+    subject = remember_subject(session, "post", post_id, community_id, author_id, post_id, now)
+    auto_follow(session, now, author_id, "post", post_id, community_id)
+    mentioned = _mentions(session, now, data, "post", post_id, post_id, subject.created_at, author_id)
+    members = [m for m in MEMBERSHIP.member_ids(session, community_id) if m not in mentioned]
+    if data.get("kind") == "announcement":
+        about = About(
+            "announcement",
+            f"announcement:{post_id}",
+            community_id,
+            "post",
+            post_id,
+            post_id,
+            subject.created_at,
+        )
+        deliver(session, now, about, members, author_id, once=True)
+    else:
+        about = About(
+            "post",
+            f"post:{community_id}",
+            community_id,
+            "community",
+            community_id,
+            post_id,
+            subject.created_at,
+        )
+        deliver(session, now, about, members, author_id, levels=("all",))
+
+
+def post_updated(session, now: datetime, data: dict) -> None:
+    """An edit: people it newly mentions are told (the others were, once)."""
+    post_id = data["post_id"]
+    subject = remember_subject(
+        session, "post", post_id, data["community_id"], data["author_id"], post_id, now
+    )
+    _mentions(session, now, data, "post", post_id, post_id, subject.created_at, data["author_id"])
+
+
+def comment_created(session, now: datetime, data: dict) -> None:
+    comment_id, post_id, community_id = data["comment_id"], data["post_id"], data["community_id"]
+    author_id = data["author_id"]
+    subject = remember_subject(session, "comment", comment_id, community_id, author_id, post_id, now)
+    mentioned = _mentions(session, now, data, "comment", comment_id, post_id, subject.created_at, author_id)
+    audience = [f for f in followers(session, "post", post_id) if f not in mentioned]
+    post = session.get(Subject, ("post", post_id))
+    post_at = post.created_at if post is not None else subject.created_at
+    about = About("comment", f"comment:post:{post_id}", community_id, "post", post_id, post_id, post_at)
+    deliver(session, now, about, audience, author_id)
+    auto_follow(session, now, author_id, "post", post_id, community_id)
+
+
+def comment_updated(session, now: datetime, data: dict) -> None:
+    comment_id, post_id = data["comment_id"], data["post_id"]
+    subject = remember_subject(
+        session, "comment", comment_id, data["community_id"], data["author_id"], post_id, now
+    )
+    _mentions(session, now, data, "comment", comment_id, post_id, subject.created_at, data["author_id"])
+
+
+def liked(session, now: datetime, data: dict) -> None:
+    """A like: the author of the post or comment, gathered per liked content."""
+    post_id, comment_id = data["post_id"], data.get("comment_id")
+    kind, subject_id = ("comment", comment_id) if comment_id else ("post", post_id)
+    subject = session.get(Subject, (kind, subject_id))
+    at = subject.created_at if subject is not None else now
+    about = About("like", f"like:{kind}:{subject_id}", data["community_id"], kind, subject_id, post_id, at)
+    deliver(session, now, about, [data["author_id"]], data["liker_id"])
+
+
+def answer_accepted(session, now: datetime, data: dict) -> None:
+    comment_id = data["comment_id"]
+    subject = session.get(Subject, ("comment", comment_id))
+    at = subject.created_at if subject is not None else now
+    about = About(
+        "answer_accepted",
+        f"answer:{comment_id}",
+        data["community_id"],
+        "comment",
+        comment_id,
+        data["post_id"],
+        at,
+    )
+    deliver(session, now, about, [data["comment_author_id"]], data["accepted_by"], once=True)
+
+
+# --- documents and pages -------------------------------------------------------------------
+
+
+def document_created(session, now: datetime, data: dict) -> None:
+    remember_subject(
+        session, "document", data["document_id"], data["community_id"], data["author_id"], None, now
+    )
+    auto_follow(session, now, data["author_id"], "document", data["document_id"], data["community_id"])
+
+
+def document_version_added(session, now: datetime, data: dict) -> None:
+    document_id = data["document_id"]
+    subject = remember_subject(
+        session, "document", document_id, data["community_id"], data["author_id"], None, now
+    )
+    about = About(
+        "document_version",
+        f"document:{document_id}",
+        data["community_id"],
+        "document",
+        document_id,
+        None,
+        subject.created_at,
+    )
+    deliver(session, now, about, followers(session, "document", document_id), data["author_id"])
+
+
+def page_created(session, now: datetime, data: dict) -> None:
+    remember_subject(session, "page", data["page_id"], data["community_id"], data["author_id"], None, now)
+    auto_follow(session, now, data["author_id"], "page", data["page_id"], data["community_id"])
+
+
+def page_updated(session, now: datetime, data: dict) -> None:
+    page_id = data["page_id"]
+    subject = remember_subject(session, "page", page_id, data["community_id"], data["author_id"], None, now)
+    about = About(
+        "page_updated", f"page:{page_id}", data["community_id"], "page", page_id, None, subject.created_at
+    )
+    deliver(session, now, about, followers(session, "page", page_id), data["author_id"])
+    auto_follow(session, now, data["author_id"], "page", page_id, data["community_id"])
+
+
+# --- membership ----------------------------------------------------------------------------
+
+
+def _community(kind: str, community_id: str, now: datetime, group: str | None = None) -> About:
+    return About(kind, f"{kind}:{group or community_id}", community_id, "community", community_id, None, now)
+
+
+def join_requested(session, now: datetime, data: dict) -> None:
+    """The community's managers, gathered: "Ana and 2 others ask to join"."""
+    community_id = data["community_id"]
+    about = _community("join_request", community_id, now)
+    everyone = MEMBERSHIP.member_ids(session, community_id)  # deliver keeps the managers
+    deliver(session, now, about, everyone, data["user_id"], levels=("all", "highlights", "none"))
+
+
+def join_decided(session, now: datetime, data: dict, kind: str) -> None:
+    """``join_approved`` or ``join_refused``: the person who asked."""
+    about = _community(kind, data["community_id"], now)
+    deliver(session, now, about, [data["user_id"]], data["by"], members_only=False)
+
+
+def invitation_sent(session, now: datetime, data: dict) -> None:
+    about = _community("invitation", data["community_id"], now)
+    deliver(session, now, about, [data["user_id"]], data["by"], members_only=False)
+
+
+def member_joined(session, now: datetime, data: dict) -> None:
+    """Once a member, an invitation or a request to join is settled: marked read."""
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.recipient_id == data["user_id"],
+            Notification.community_id == data["community_id"],
+            Notification.kind == "invitation",
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now)
+    )

@@ -1,0 +1,158 @@
+"""Entrypoints of the notifications service: load input, authorise, delegate, dump output.
+
+The rules of who is told what live in ``notify`` (one function per event) and ``deliver``
+(the writing, batched and grouped); a person's side — the page, the count, marking read,
+follows and levels — in ``inbox``. Every RPC is the caller's own: there is no call that
+reads someone else's notifications. The interface is documented in
+docs/services/notifications.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from marshmallow import EXCLUDE
+
+from parvis_contracts import events as ev
+from parvis_contracts.clock import Clock
+from parvis_contracts.db import Database
+from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
+from parvis_contracts.handlers import _session_of, idempotent_handler
+from parvis_contracts.health import PlatformEntrypoints
+from parvis_contracts.membership import MembershipEventHandlers, viewer_of
+from parvis_contracts.metrics import Metrics
+from parvis_contracts.privacy import PersonDataEntrypoints
+from parvis_contracts.schemas import load
+
+from . import inbox, notify, privacy
+from . import schemas as s
+from .models import MEMBERSHIP, metadata
+
+
+def told_by(event: ev.EventType, rule, *args):
+    """The idempotent handler of ``event``: its payload, validated by the event's schema,
+    handed to ``rule(session, occurred_at, data, *args)``."""
+
+    def handle(self, envelope):
+        data = load(ev.schema_of(event)(), envelope.data, f"Invalid {event.key} event.", unknown=EXCLUDE)
+        rule(_session_of(self), datetime.fromisoformat(envelope.occurred_at), data, *args)
+
+    handle.__name__ = handle.__qualname__ = f"on_{event.name}"
+    return idempotent_handler(event)(handle)
+
+
+class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
+    name = "notifications"
+    person_data = privacy  # export_person_data, on_user_erased (GDPR)
+    membership_model = MEMBERSHIP
+
+    db = Database(metadata)
+    caller = CurrentCaller()
+    metrics = Metrics()
+    clock = Clock()
+
+    # --- what tells whom (docs/services/notifications.md, "Events consumed") ---------------
+
+    on_post_created = told_by(ev.FEED_POST_CREATED, notify.post_created)
+    on_post_updated = told_by(ev.FEED_POST_UPDATED, notify.post_updated)
+    on_post_deleted = told_by(
+        ev.FEED_POST_DELETED, lambda db, _at, data: notify.forget_subject(db, "post", data["post_id"])
+    )
+    on_comment_created = told_by(ev.FEED_COMMENT_CREATED, notify.comment_created)
+    on_comment_updated = told_by(ev.FEED_COMMENT_UPDATED, notify.comment_updated)
+    on_comment_deleted = told_by(
+        ev.FEED_COMMENT_DELETED,
+        lambda db, _at, data: notify.forget_subject(db, "comment", data["comment_id"]),
+    )
+    on_post_liked = told_by(ev.FEED_POST_LIKED, notify.liked)
+    on_comment_liked = told_by(ev.FEED_COMMENT_LIKED, notify.liked)
+    on_answer_accepted = told_by(ev.FEED_ANSWER_ACCEPTED, notify.answer_accepted)
+    on_document_created = told_by(ev.DOCUMENTS_DOCUMENT_CREATED, notify.document_created)
+    on_document_version_added = told_by(ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, notify.document_version_added)
+    on_document_deleted = told_by(
+        ev.DOCUMENTS_DOCUMENT_DELETED,
+        lambda db, _at, data: notify.forget_subject(db, "document", data["document_id"]),
+    )
+    on_page_created = told_by(ev.DOCUMENTS_PAGE_CREATED, notify.page_created)
+    on_page_updated = told_by(ev.DOCUMENTS_PAGE_UPDATED, notify.page_updated)
+    on_page_deleted = told_by(
+        ev.DOCUMENTS_PAGE_DELETED, lambda db, _at, data: notify.forget_subject(db, "page", data["page_id"])
+    )
+    on_join_requested = told_by(ev.COMMUNITIES_JOIN_REQUESTED, notify.join_requested)
+    on_join_approved = told_by(ev.COMMUNITIES_JOIN_APPROVED, notify.join_decided, "join_approved")
+    on_join_refused = told_by(ev.COMMUNITIES_JOIN_REFUSED, notify.join_decided, "join_refused")
+    on_invitation_sent = told_by(ev.COMMUNITIES_INVITATION_SENT, notify.invitation_sent)
+
+    @idempotent_handler(ev.COMMUNITIES_MEMBER_ADDED)
+    def on_member_added(self, envelope):
+        """The read model, and a pending invitation to the community settled."""
+        session = _session_of(self)
+        MEMBERSHIP.apply(session, envelope, ev.COMMUNITIES_MEMBER_ADDED)
+        notify.member_joined(session, datetime.fromisoformat(envelope.occurred_at), envelope.data)
+
+    # --- a person's notifications --------------------------------------------------------
+
+    def _viewer(self):
+        return viewer_of(self.caller)
+
+    @rpc
+    @transactional
+    def list_notifications(self, limit=20, cursor=None, unread_only=False):
+        data = load(s.PageArgs(), {"limit": limit, "cursor": cursor, "unread_only": unread_only})
+        return dump(s.NotificationPageSchema, inbox.page(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def unread_count(self):
+        return dump(s.UnreadSchema, {"unread": inbox.unread_count(self.db, self._viewer())})
+
+    @rpc
+    @transactional
+    def mark_read(self, notification_id):
+        data = load(s.NotificationIdIn(), {"notification_id": notification_id})
+        result = inbox.mark_read(self.db, self._viewer(), self.clock(), **data)
+        self.db.commit()
+        return dump(s.NotificationSchema, result)
+
+    @rpc
+    @transactional
+    def mark_all_read(self):
+        marked = inbox.mark_all_read(self.db, self._viewer(), self.clock())
+        self.db.commit()
+        return dump(s.MarkedSchema, {"marked": marked})
+
+    # --- follows and levels --------------------------------------------------------------
+
+    @rpc
+    @transactional
+    def get_follow(self, target_kind, target_id):
+        data = load(s.TargetIn(), {"target_kind": target_kind, "target_id": target_id})
+        return dump(
+            s.FollowSchema, inbox.following(self.db, self._viewer(), data["target_kind"], data["target_id"])
+        )
+
+    @rpc
+    @transactional
+    def set_follow(self, target_kind, target_id, following):
+        data = load(
+            s.FollowIn(), {"target_kind": target_kind, "target_id": target_id, "following": following}
+        )
+        result = inbox.set_following(
+            self.db, self._viewer(), self.clock(), data["target_kind"], data["target_id"], data["following"]
+        )
+        self.db.commit()
+        return dump(s.FollowSchema, result)
+
+    @rpc
+    @transactional
+    def get_community_level(self, community_id):
+        data = load(s.CommunityIn(), {"community_id": community_id})
+        return dump(s.LevelSchema, inbox.level(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
+    def set_community_level(self, community_id, level):
+        data = load(s.LevelIn(), {"community_id": community_id, "level": level})
+        result = inbox.set_level(self.db, self._viewer(), data["community_id"], data["level"])
+        self.db.commit()
+        return dump(s.LevelSchema, result)
