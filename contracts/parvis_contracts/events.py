@@ -147,6 +147,27 @@ class AnswerAcceptedSchema(Schema):
     accepted_by = fields.String(required=True)
 
 
+class ReportEventSchema(Schema):
+    """Someone reported a post or a comment (``post_id``: the post, or the comment's post)."""
+
+    report_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    target_type = fields.String(required=True, validate=validate.OneOf(("post", "comment")))
+    target_id = fields.String(required=True)
+    post_id = fields.String(required=True)
+    reporter_id = fields.String(required=True)
+
+
+class ModerationEventSchema(Schema):
+    """A moderator (``by``) hid or restored a reported post or comment."""
+
+    community_id = fields.String(required=True)
+    target_type = fields.String(required=True, validate=validate.OneOf(("post", "comment")))
+    target_id = fields.String(required=True)
+    post_id = fields.String(required=True)
+    by = fields.String(required=True)
+
+
 class JoinRequestEventSchema(Schema):
     """A person (``user_id``) asked to join a community."""
 
@@ -230,6 +251,9 @@ FEED_COMMENT_DELETED = EventType("feed", "comment_deleted")
 FEED_POST_LIKED = EventType("feed", "post_liked")
 FEED_COMMENT_LIKED = EventType("feed", "comment_liked")
 FEED_ANSWER_ACCEPTED = EventType("feed", "answer_accepted")
+FEED_CONTENT_REPORTED = EventType("feed", "content_reported")
+FEED_CONTENT_HIDDEN = EventType("feed", "content_hidden")
+FEED_CONTENT_RESTORED = EventType("feed", "content_restored")
 
 DOCUMENTS_DOCUMENT_CREATED = EventType("documents", "document_created")
 DOCUMENTS_DOCUMENT_VERSION_ADDED = EventType("documents", "document_version_added")
@@ -284,6 +308,9 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     FEED_POST_LIKED: LikeEventSchema,
     FEED_COMMENT_LIKED: LikeEventSchema,
     FEED_ANSWER_ACCEPTED: AnswerAcceptedSchema,
+    FEED_CONTENT_REPORTED: ReportEventSchema,
+    FEED_CONTENT_HIDDEN: ModerationEventSchema,
+    FEED_CONTENT_RESTORED: ModerationEventSchema,
     DOCUMENTS_DOCUMENT_CREATED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_VERSION_ADDED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_DELETED: DocumentEventSchema,

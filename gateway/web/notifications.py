@@ -100,7 +100,9 @@ def target(item: dict) -> str:
         return url_for("documents_web.document", document_id=item["subject_id"])
     if subject == "page":
         return url_for("documents_web.page", page_id=item["subject_id"])
-    if kind in ("join_request", "content_reported"):
+    if kind == "content_reported":
+        return url_for("wall.report_queue", community_id=community_id)
+    if kind == "join_request":
         return url_for("community.manage", community_id=community_id)
     if kind == "invitation":
         return url_for("community.directory")

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from parvis_contracts import events as ev
 from parvis_contracts.errors import Conflict, NotFound, not_found
 
 from . import paging
@@ -40,6 +41,18 @@ def report(session, viewer: Viewer, now: datetime, target_type: str, target_id: 
         created_at=now,
     )
     session.add(row)
+    session.flush()
+    session.emit(
+        ev.FEED_CONTENT_REPORTED,
+        {
+            "report_id": row.id,
+            "community_id": row.community_id,
+            "target_type": target_type,
+            "target_id": target_id,
+            "post_id": post.id,
+            "reporter_id": viewer.id,
+        },
+    )
     session.commit()
     return item(row, None)
 
@@ -122,6 +135,15 @@ def resolve(session, viewer: Viewer, now: datetime, report_id: str, action: str)
         .values(status=status, resolved_by=viewer.id, resolved_at=now)
     )
     row.status, row.resolved_by, row.resolved_at = status, viewer.id, now
+    if changed:
+        moderated = {
+            "community_id": row.community_id,
+            "target_type": row.target_type,
+            "target_id": row.target_id,
+            "post_id": row.post_id,
+            "by": viewer.id,
+        }
+        session.emit(ev.FEED_CONTENT_HIDDEN if hidden else ev.FEED_CONTENT_RESTORED, moderated)
     if row.target_type == "comment" and changed:
         delta = -1 if hidden else 1
         session.execute(

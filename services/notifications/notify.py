@@ -65,6 +65,15 @@ def followers(session, kind: str, target_id: str) -> list[str]:
 
 def forget_subject(session, kind: str, subject_id: str) -> None:
     """Content deleted: what told of it goes, with what it was and who followed it."""
+    _forget_notifications(session, kind, subject_id)
+    if kind == "post":
+        session.execute(delete(Subject).where(Subject.post_id == subject_id))
+    session.execute(delete(Subject).where(Subject.kind == kind, Subject.id == subject_id))
+    session.execute(delete(Follow).where(Follow.target_kind == kind, Follow.target_id == subject_id))
+
+
+def _forget_notifications(session, kind: str, subject_id: str) -> None:
+    """The notifications about a subject (a post's: also those about its comments)."""
     if kind == "post":
         gone = select(Notification.id).where(
             or_(
@@ -72,7 +81,6 @@ def forget_subject(session, kind: str, subject_id: str) -> None:
                 (Notification.subject_kind == "post") & (Notification.subject_id == subject_id),
             )
         )
-        session.execute(delete(Subject).where(Subject.post_id == subject_id))
     else:
         gone = select(Notification.id).where(
             Notification.subject_kind == kind, Notification.subject_id == subject_id
@@ -82,8 +90,6 @@ def forget_subject(session, kind: str, subject_id: str) -> None:
         chunk = ids[start : start + 500]
         session.execute(delete(NotificationActor).where(NotificationActor.notification_id.in_(chunk)))
         session.execute(delete(Notification).where(Notification.id.in_(chunk)))
-    session.execute(delete(Subject).where(Subject.kind == kind, Subject.id == subject_id))
-    session.execute(delete(Follow).where(Follow.target_kind == kind, Follow.target_id == subject_id))
 
 
 # --- posts and comments --------------------------------------------------------------------
@@ -189,6 +195,30 @@ def answer_accepted(session, now: datetime, data: dict) -> None:
         at,
     )
     deliver(session, now, about, [data["comment_author_id"]], data["accepted_by"], once=True)
+
+
+def content_reported(session, now: datetime, data: dict) -> None:
+    """The community's managers (whatever their level), gathered per community; the link
+    is the community's queue of reports, where the report is."""
+    community_id = data["community_id"]
+    about = About(
+        "content_reported",
+        f"content_reported:{community_id}",
+        community_id,
+        "community",
+        community_id,
+        None,
+        now,
+    )
+    everyone = MEMBERSHIP.member_ids(session, community_id)  # deliver keeps the managers
+    deliver(session, now, about, everyone, data["reporter_id"], levels=("all", "highlights", "none"))
+
+
+def content_hidden(session, now: datetime, data: dict) -> None:
+    """A moderator hid a post or a comment: what told of it goes (its subject and follows
+    stay: restored, it is told of again from then on)."""
+    kind, target_id = data["target_type"], data["target_id"]
+    _forget_notifications(session, kind, target_id)
 
 
 # --- documents and pages -------------------------------------------------------------------

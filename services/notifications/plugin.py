@@ -3,6 +3,8 @@
 from parvis_contracts import events as ev
 from parvis_contracts.plugins import MEMBERSHIP_HANDLES, PERSON_DATA_HANDLES, ServicePlugin
 
+from .events import SCHEMAS as EVENTS
+
 #: the events it turns into notifications (its read model of membership comes with
 #: MEMBERSHIP_HANDLES; member_added also settles a pending invitation)
 TOLD_BY = (
@@ -15,6 +17,8 @@ TOLD_BY = (
     (ev.FEED_POST_LIKED, "on_post_liked"),
     (ev.FEED_COMMENT_LIKED, "on_comment_liked"),
     (ev.FEED_ANSWER_ACCEPTED, "on_answer_accepted"),
+    (ev.FEED_CONTENT_REPORTED, "on_content_reported"),
+    (ev.FEED_CONTENT_HIDDEN, "on_content_hidden"),
     (ev.DOCUMENTS_DOCUMENT_CREATED, "on_document_created"),
     (ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, "on_document_version_added"),
     (ev.DOCUMENTS_DOCUMENT_DELETED, "on_document_deleted"),
@@ -33,6 +37,7 @@ SERVICE = ServicePlugin(
     migrations="services.notifications:migrations",
     description="notifications: mentions, replies, likes, announcements, invitations, follows",
     handles=(*MEMBERSHIP_HANDLES, *TOLD_BY, *PERSON_DATA_HANDLES),
+    events=EVENTS,  # notifications.unread_changed (services/notifications/events.py)
     access_rules="services.notifications:authz_rules.yaml",
     person_data=True,
 )

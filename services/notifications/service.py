@@ -67,6 +67,8 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
     on_post_liked = told_by(ev.FEED_POST_LIKED, notify.liked)
     on_comment_liked = told_by(ev.FEED_COMMENT_LIKED, notify.liked)
     on_answer_accepted = told_by(ev.FEED_ANSWER_ACCEPTED, notify.answer_accepted)
+    on_content_reported = told_by(ev.FEED_CONTENT_REPORTED, notify.content_reported)
+    on_content_hidden = told_by(ev.FEED_CONTENT_HIDDEN, notify.content_hidden)
     on_document_created = told_by(ev.DOCUMENTS_DOCUMENT_CREATED, notify.document_created)
     on_document_version_added = told_by(ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, notify.document_version_added)
     on_document_deleted = told_by(

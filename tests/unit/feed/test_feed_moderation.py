@@ -177,3 +177,21 @@ def test_only_managers_handle_reports(world):
         world.svc(world.member).report_content(target_type="post", target_id=post["id"], reason="   ")
     with pytest.raises(ValidationFailed):
         world.svc(world.manager).resolve_report(report_id=report["id"], action="delete")
+
+
+def test_reports_and_their_outcome_are_published(world):
+    post = world.post(world.member, "A", body="spam")
+    start = len(outbox_events(world.engine))
+    report = world.svc(world.guest).report_content(target_type="post", target_id=post["id"], reason="spam")
+    where = {"community_id": "A", "target_type": "post", "target_id": post["id"], "post_id": post["id"]}
+    assert outbox_events(world.engine)[start:] == [
+        ("feed.content_reported", {**where, "report_id": report["id"], "reporter_id": world.guest.user_id})
+    ]
+    manager = world.svc(world.manager)
+    manager.resolve_report(report_id=report["id"], action="hide")
+    manager.resolve_report(report_id=report["id"], action="hide")  # already hidden: nothing new
+    manager.resolve_report(report_id=report["id"], action="restore")
+    assert outbox_events(world.engine)[start + 1 :] == [
+        ("feed.content_hidden", {**where, "by": world.manager.user_id}),
+        ("feed.content_restored", {**where, "by": world.manager.user_id}),
+    ]

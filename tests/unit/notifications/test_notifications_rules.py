@@ -239,3 +239,29 @@ def test_erasure_forgets_what_a_person_was_told_and_unnames_them_elsewhere(world
     assert liked["actor_ids"] == [None] and liked["actor_count"] == 1
     exported = world.svc(world.admin).export_person_data(person_id=world.member.user_id)
     assert [n["kind"] for n in exported["notifications"]] == ["like"]
+
+
+def test_reports_reach_the_managers_and_hidden_content_takes_its_notifications(world):
+    post(world, world.member, mentions=[world.other_member])
+    comment(world, world.guest, comment_id="c1", mentions=[world.other_member])
+    where = {"community_id": "A", "post_id": "post-1"}
+    world.event(
+        ev.FEED_CONTENT_REPORTED,
+        report_id="r1",
+        target_type="comment",
+        target_id="c1",
+        reporter_id=world.member.user_id,
+        **where,
+    )
+    assert kinds(world, world.manager) == ["content_reported"]
+    assert "content_reported" not in kinds(world, world.other_member)  # managers only
+    assert world.unread(world.other_member) == 2
+    world.event(
+        ev.FEED_CONTENT_HIDDEN, target_type="comment", target_id="c1", by=world.manager.user_id, **where
+    )
+    (left,) = world.inbox(world.other_member)
+    assert left["subject_kind"] == "post"  # the mention in the post stays
+    world.event(
+        ev.FEED_CONTENT_HIDDEN, target_type="post", target_id="post-1", by=world.manager.user_id, **where
+    )
+    assert world.inbox(world.other_member) == [] and world.inbox(world.member) == []
