@@ -168,6 +168,15 @@ class ModerationEventSchema(Schema):
     by = fields.String(required=True)
 
 
+class AnnouncementReminderSchema(Schema):
+    """A manager (``by``) reminded the members who had not read an announcement (``user_ids``)."""
+
+    post_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    by = fields.String(required=True)
+    user_ids = fields.List(fields.String(), required=True)
+
+
 class JoinRequestEventSchema(Schema):
     """A person (``user_id``) asked to join a community."""
 
@@ -254,6 +263,7 @@ FEED_ANSWER_ACCEPTED = EventType("feed", "answer_accepted")
 FEED_CONTENT_REPORTED = EventType("feed", "content_reported")
 FEED_CONTENT_HIDDEN = EventType("feed", "content_hidden")
 FEED_CONTENT_RESTORED = EventType("feed", "content_restored")
+FEED_ANNOUNCEMENT_REMINDED = EventType("feed", "announcement_reminded")
 
 DOCUMENTS_DOCUMENT_CREATED = EventType("documents", "document_created")
 DOCUMENTS_DOCUMENT_VERSION_ADDED = EventType("documents", "document_version_added")
@@ -311,6 +321,7 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     FEED_CONTENT_REPORTED: ReportEventSchema,
     FEED_CONTENT_HIDDEN: ModerationEventSchema,
     FEED_CONTENT_RESTORED: ModerationEventSchema,
+    FEED_ANNOUNCEMENT_REMINDED: AnnouncementReminderSchema,
     DOCUMENTS_DOCUMENT_CREATED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_VERSION_ADDED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_DELETED: DocumentEventSchema,

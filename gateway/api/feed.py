@@ -26,6 +26,7 @@ from .schemas import (
     PostSchema,
     ReadSchema,
     ReadsSchema,
+    ReminderSchema,
     ReportCreateSchema,
     ReportPageSchema,
     ReportQuerySchema,
@@ -243,6 +244,14 @@ class Reads(MethodView):
     def get(self, post_id):
         """Who read an announcement and who has not yet (moderators)"""
         return reads_with_people(feed.announcement_reads(post_id))
+
+
+@blp.route("/posts/<string:post_id>/reminders")
+class Reminders(MethodView):
+    @blp.response(200, ReminderSchema)
+    def post(self, post_id):
+        """Remind the members who have not read an announcement (its managers; once a day)"""
+        return feed.remind_announcement(post_id)
 
 
 @blp.route("/hashtags/<string:tag>/posts")

@@ -21,6 +21,7 @@ KINDS = (
     "like",
     "answer_accepted",
     "announcement",
+    "announcement_reminder",
     "post",
     "document_version",
     "page_updated",

@@ -143,6 +143,7 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", f"{P}/me/export"): "exportMyData",
     ("POST", f"{P}/me/erase"): "eraseMe",
     ("POST", f"{P}/admin/people/{{person_id}}/erase"): "erasePerson",
+    ("POST", f"{P}/posts/{{post_id}}/reminders"): "remindAnnouncement",
     # notifications
     ("GET", f"{P}/notifications"): "listNotifications",
     ("GET", f"{P}/notifications/unread-count"): "getUnreadNotificationCount",

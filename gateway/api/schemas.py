@@ -802,3 +802,12 @@ class TermUpdateSchema(ma.Schema):
     translations = fields.Dict(keys=LanguageCode(), values=fields.String(validate=_TERM), allow_none=True)
     case_sensitive = fields.Boolean(allow_none=True)
     note = fields.String(allow_none=True, validate=_NOTE)
+
+
+class ReminderSchema(ma.Schema):
+    post_id = fields.String(required=True)
+    reminded = fields.Integer(
+        required=True,
+        metadata={"description": "members reminded; 0 when a reminder already went within the day"},
+    )
+    reminded_at = Timestamp(required=True, metadata={"description": "when the last reminder went"})

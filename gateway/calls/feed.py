@@ -101,6 +101,12 @@ def announcement_reads(post_id: str) -> dict:
     return {"post_id": post_id}
 
 
+@operation
+def remind_announcement(post_id: str) -> dict:
+    """Remind the members who have not read an announcement (at most once a day)."""
+    return {"post_id": post_id}
+
+
 # --- likes ------------------------------------------------------------------------------
 
 

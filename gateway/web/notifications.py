@@ -70,6 +70,12 @@ def sentence(item: dict, people: dict) -> str:
         "announcement": lambda: ngettext(
             "%(who)s published an announcement", "%(who)s published an announcement", n, who=name
         ),
+        "announcement_reminder": lambda: ngettext(
+            "%(who)s reminds you to read an announcement",
+            "%(who)s remind you to read an announcement",
+            n,
+            who=name,
+        ),
         "post": lambda: ngettext("%(who)s posted", "%(who)s posted", n, who=name),
         "document_version": lambda: ngettext(
             "%(who)s added a version of a document you follow",

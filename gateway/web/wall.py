@@ -12,6 +12,7 @@ from __future__ import annotations
 from babel import Locale
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError
 
 from parvis_contracts import limits, markdown
@@ -298,6 +299,17 @@ def reads(post_id):
     data = results["reads"]
     ids = [r["user_id"] for r in data.get("read") or []] + list(data.get("unread") or [])
     return render_template("feed/reads.html", post=results["post"], reads=data, people=people_cards(ids))
+
+
+@community_web.route("/posts/<string:post_id>/remind", methods=["POST"])
+def remind(post_id):
+    sent = feed.remind_announcement(post_id)
+    if sent["reminded"]:
+        count = sent["reminded"]
+        flash(ngettext("%(num)s member was reminded.", "%(num)s members were reminded.", count), "success")
+    else:
+        flash(_("A reminder already went out today: one a day at most."), "error")
+    return redirect(url_for("community.reads", post_id=post_id))
 
 
 # ------------------------------------------------------------------ one post

@@ -197,6 +197,16 @@ class AnnouncementRead(Base):
     read_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class AnnouncementReminder(Base):
+    """The last reminder of an announcement sent to the members who had not read it."""
+
+    __tablename__ = "announcement_reminders"
+
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    reminded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reminded_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
 class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (

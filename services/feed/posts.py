@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -17,6 +17,7 @@ from .access import Access, Viewer, community_access, post_access
 from .models import (
     MEMBERSHIP,
     AnnouncementRead,
+    AnnouncementReminder,
     Comment,
     Post,
     PostHashtag,
@@ -289,3 +290,34 @@ def reads(session, viewer: Viewer, post_id: str) -> dict:
         "read_count": len(done),
         "member_count": len(members),
     }
+
+
+#: at most one reminder of an announcement a day
+REMINDER_EVERY = timedelta(days=1)
+
+
+def remind(session, viewer: Viewer, now: datetime, post_id: str) -> dict:
+    """A manager reminds the members who have not read an announcement (not its author).
+    Once a day at most: a second reminder within the day reminds nobody and says when the
+    last one went (``reminded`` 0)."""
+    post, access = _announcement(session, viewer, post_id)
+    access.require_moderator()
+    access.require_write()
+    last = session.get(AnnouncementReminder, post.id)
+    if last is not None and now - last.reminded_at < REMINDER_EVERY:
+        return {"post_id": post.id, "reminded": 0, "reminded_at": last.reminded_at}
+    readers = set(
+        session.scalars(select(AnnouncementRead.user_id).where(AnnouncementRead.post_id == post.id))
+    )
+    unread = [
+        u for u in MEMBERSHIP.member_ids(session, post.community_id) if u not in readers | {post.author_id}
+    ]
+    if last is None:
+        session.add(AnnouncementReminder(post_id=post.id, reminded_at=now, reminded_by=viewer.id))
+    else:
+        last.reminded_at, last.reminded_by = now, viewer.id
+    if unread:
+        payload = {"post_id": post.id, "community_id": post.community_id, "by": viewer.id, "user_ids": unread}
+        session.emit(ev.FEED_ANNOUNCEMENT_REMINDED, payload)
+    session.commit()
+    return {"post_id": post.id, "reminded": len(unread), "reminded_at": now}

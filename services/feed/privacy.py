@@ -35,6 +35,7 @@ from parvis_contracts.privacy import iso as _iso
 
 from .models import (
     AnnouncementRead,
+    AnnouncementReminder,
     Comment,
     CommentLike,
     CommentMention,
@@ -205,6 +206,11 @@ def forget_person(session, user_id: str) -> dict:
         session.execute(update(Post).where(Post.id == post_id).values(read_count=Post.read_count - 1))
     session.execute(delete(AnnouncementRead).where(AnnouncementRead.user_id == user_id))
     done["announcement_reads"] = len(read_posts)
+    session.execute(
+        update(AnnouncementReminder)
+        .where(AnnouncementReminder.reminded_by == user_id)
+        .values(reminded_by=None)
+    )
     done["reports"] = session.execute(
         update(Report).where(Report.reporter_id == user_id, Report.reason != "").values(reason="")
     ).rowcount

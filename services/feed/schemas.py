@@ -268,6 +268,13 @@ class ReadsSchema(Schema):
     member_count = fields.Integer()
 
 
+class ReminderSchema(Schema):
+    post_id = fields.String()
+    #: how many members were reminded (0: a reminder already went within the day)
+    reminded = fields.Integer()
+    reminded_at = fields.DateTime()
+
+
 class ReportOutSchema(Schema):
     id = fields.String()
     community_id = fields.String()

@@ -193,6 +193,13 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
         data = load(s.PostIdSchema(), {"post_id": post_id})
         return dump(s.ReadsSchema, posts.reads(self.db, viewer, **data))
 
+    @rpc
+    @transactional
+    def remind_announcement(self, post_id):
+        viewer = self._viewer()
+        data = load(s.PostIdSchema(), {"post_id": post_id})
+        return dump(s.ReminderSchema, posts.remind(self.db, viewer, self.clock(), **data))
+
     # --- comments --------------------------------------------------------------
 
     @rpc

@@ -9,6 +9,7 @@ CONTENT_KINDS = (
     "like",
     "answer_accepted",
     "announcement",
+    "announcement_reminder",
     "post",
     "document_version",
     "page_updated",

@@ -197,6 +197,16 @@ def answer_accepted(session, now: datetime, data: dict) -> None:
     deliver(session, now, about, [data["comment_author_id"]], data["accepted_by"], once=True)
 
 
+def announcement_reminded(session, now: datetime, data: dict) -> None:
+    """The members who had not read an announcement, reminded by a manager (gathered with
+    an unread reminder of the same announcement)."""
+    post_id, community_id = data["post_id"], data["community_id"]
+    subject = session.get(Subject, ("post", post_id))
+    at = subject.created_at if subject is not None else now
+    about = About("announcement_reminder", f"reminder:{post_id}", community_id, "post", post_id, post_id, at)
+    deliver(session, now, about, data["user_ids"], data["by"])
+
+
 def content_reported(session, now: datetime, data: dict) -> None:
     """The community's managers (whatever their level), gathered per community; the link
     is the community's queue of reports, where the report is."""

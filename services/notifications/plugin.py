@@ -19,6 +19,7 @@ TOLD_BY = (
     (ev.FEED_ANSWER_ACCEPTED, "on_answer_accepted"),
     (ev.FEED_CONTENT_REPORTED, "on_content_reported"),
     (ev.FEED_CONTENT_HIDDEN, "on_content_hidden"),
+    (ev.FEED_ANNOUNCEMENT_REMINDED, "on_announcement_reminded"),
     (ev.DOCUMENTS_DOCUMENT_CREATED, "on_document_created"),
     (ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, "on_document_version_added"),
     (ev.DOCUMENTS_DOCUMENT_DELETED, "on_document_deleted"),

@@ -69,6 +69,7 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
     on_answer_accepted = told_by(ev.FEED_ANSWER_ACCEPTED, notify.answer_accepted)
     on_content_reported = told_by(ev.FEED_CONTENT_REPORTED, notify.content_reported)
     on_content_hidden = told_by(ev.FEED_CONTENT_HIDDEN, notify.content_hidden)
+    on_announcement_reminded = told_by(ev.FEED_ANNOUNCEMENT_REMINDED, notify.announcement_reminded)
     on_document_created = told_by(ev.DOCUMENTS_DOCUMENT_CREATED, notify.document_created)
     on_document_version_added = told_by(ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, notify.document_version_added)
     on_document_deleted = told_by(

@@ -195,3 +195,25 @@ def test_reports_and_their_outcome_are_published(world):
         ("feed.content_hidden", {**where, "by": world.manager.user_id}),
         ("feed.content_restored", {**where, "by": world.manager.user_id}),
     ]
+
+
+def test_a_manager_reminds_those_who_have_not_read_once_a_day(world, clock):
+    ann = world.post(world.manager, "A", body="Read me", kind="announcement")
+    world.svc(world.guest).mark_announcement_read(post_id=ann["id"])
+    start = len(outbox_events(world.engine))
+    sent = world.svc(world.manager).remind_announcement(post_id=ann["id"])
+    assert sent["reminded"] == 2  # the member and the other member: not the reader, not the author
+    ((event, payload),) = outbox_events(world.engine)[start:]
+    assert event == "feed.announcement_reminded"
+    assert sorted(payload["user_ids"]) == sorted([world.member.user_id, world.other_member.user_id])
+    assert payload["by"] == world.manager.user_id and payload["community_id"] == "A"
+    again = world.svc(world.manager).remind_announcement(post_id=ann["id"])
+    assert again["reminded"] == 0 and again["reminded_at"] == sent["reminded_at"]
+    assert len(outbox_events(world.engine)) == start + 1
+    clock.advance(days=1, seconds=1)
+    assert world.svc(world.manager).remind_announcement(post_id=ann["id"])["reminded"] == 2
+    with pytest.raises(Forbidden):
+        world.svc(world.member).remind_announcement(post_id=ann["id"])
+    message = world.post(world.manager, "A", body="Not an announcement")
+    with pytest.raises(ValidationFailed):
+        world.svc(world.manager).remind_announcement(post_id=message["id"])

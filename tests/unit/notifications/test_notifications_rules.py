@@ -265,3 +265,18 @@ def test_reports_reach_the_managers_and_hidden_content_takes_its_notifications(w
         ev.FEED_CONTENT_HIDDEN, target_type="post", target_id="post-1", by=world.manager.user_id, **where
     )
     assert world.inbox(world.other_member) == [] and world.inbox(world.member) == []
+
+
+def test_a_reminder_reaches_those_named_and_gathers_while_unread(world):
+    post(world, world.manager, kind="announcement")
+    world.svc(world.member).mark_all_read()
+    reminder = {"post_id": "post-1", "community_id": "A", "by": world.manager.user_id}
+    world.event(
+        ev.FEED_ANNOUNCEMENT_REMINDED, user_ids=[world.member.user_id, world.employee.user_id], **reminder
+    )
+    assert kinds(world, world.member) == ["announcement_reminder", "announcement"]
+    assert world.unread(world.member) == 1
+    assert world.inbox(world.employee) == []  # not a member of A: never told
+    assert kinds(world, world.other_member) == ["announcement"]  # not named in the reminder
+    world.event(ev.FEED_ANNOUNCEMENT_REMINDED, user_ids=[world.member.user_id], **reminder)
+    assert world.unread(world.member) == 1
