@@ -86,7 +86,7 @@ class Notification(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     recipient_id: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(32))
     group_key: Mapped[str] = mapped_column(String(160))
     community_id: Mapped[str] = mapped_column(String(64))
     subject_kind: Mapped[str] = mapped_column(String(12))

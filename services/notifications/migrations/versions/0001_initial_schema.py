@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('guest', sa.Boolean(), nullable=False),
     sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('removed', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('removed', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('community_id', 'user_id')
     )
     with op.batch_alter_table('memberships', schema=None) as batch_op:
@@ -75,7 +75,7 @@ def upgrade() -> None:
     op.create_table('notifications',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('recipient_id', sa.String(length=64), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('group_key', sa.String(length=160), nullable=False),
     sa.Column('community_id', sa.String(length=64), nullable=False),
     sa.Column('subject_kind', sa.String(length=12), nullable=False),
