@@ -2,7 +2,7 @@
 
     python -m bench [--quick] [--db sqlite|postgresql|both] [--size default|full|200k]
                     [--only baselines,gateway,timeline,post,mix,scaleout,growth,
-                           translation] [--no-write]
+                           translation,notifications] [--no-write]
 
 Every run first measures its baselines (bare Flask under the gateway's gunicorn
 settings, raw kombu request/reply, raw disk writes), then starts the platform
@@ -25,12 +25,23 @@ import traceback
 import warnings
 from pathlib import Path
 
-from . import baselines, growth, scenarios, translation, world
+from . import baselines, growth, notifications, scenarios, translation, world
 from .report import Report
 from .support import ROOT, BenchPlatform, Settings, ensure_wrk, machine_description, postgresql_available
 
-SCENARIOS = ("baselines", "rpc", "gateway", "timeline", "post", "mix", "scaleout", "growth", "translation")
-PLATFORM_SCENARIOS = ("gateway", "timeline", "post", "mix", "scaleout", "growth", "translation")
+SCENARIOS = (
+    "baselines",
+    "rpc",
+    "gateway",
+    "timeline",
+    "post",
+    "mix",
+    "scaleout",
+    "growth",
+    "translation",
+    "notifications",
+)
+PLATFORM_SCENARIOS = SCENARIOS[2:]  # all but the baselines run on the platform
 
 
 def parse_args(argv):
@@ -55,6 +66,10 @@ def parse_args(argv):
     parser.add_argument("--communities", type=int, help="communities of the timeline member (default 20)")
     parser.add_argument("--posts", type=int, help="posts written before the timeline runs")
     parser.add_argument("--rpc-calls", type=int, help="RPC baseline: calls one in flight")
+    parser.add_argument(
+        "--fan-out-members", type=int, help="members of the big community (notifications; default 10,000)"
+    )
+    parser.add_argument("--announcements", type=int, help="announcements in each community (notifications)")
     parser.add_argument(
         "--output",
         default=str(ROOT / "docs" / "performance.md"),
@@ -117,6 +132,9 @@ def run_platform(db: str, settings: Settings, report: Report, wanted: set) -> No
         if "translation" in wanted:
             idle()
             attempt("translation", translation.run, bp, w, settings, report)
+        if "notifications" in wanted:
+            idle()
+            attempt("notifications", notifications.run, bp, settings, report)
         if "growth" in wanted:
             idle()
             attempt("growth", growth.run, bp, settings, report)
@@ -126,7 +144,7 @@ def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     quiet()
     settings = Settings.make(args.quick, args.size)
-    for name in ("duration", "connections", "communities"):
+    for name in ("duration", "connections", "communities", "fan_out_members", "announcements"):
         if getattr(args, name):
             setattr(settings, name, getattr(args, name))
     if args.posts:

@@ -75,6 +75,8 @@ class Settings:
     growth_small: int = 10_000
     growth_large: int = 100_000
     growth_likes: int = 100_000
+    fan_out_members: int = 10_000  # the big community of the notifications scenario
+    announcements: int = 40  # announcements in each community (notifications scenario)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="parvis-bench-")))
 
     @classmethod
@@ -84,6 +86,7 @@ class Settings:
             s.duration, s.rpc_calls, s.rpc_seconds = 3.0, 300, 2.0
             s.seed_posts, s.visibility_samples, s.disk_mb = 60, 15, 16
             s.growth_small, s.growth_large, s.growth_likes = 2_000, 30_000, 10_000
+            s.announcements = 15
         if size == "full":
             s.growth_small, s.growth_large, s.growth_likes = 10_000, 1_000_000, 100_000
         elif size and size not in ("default", "quick"):

@@ -40,7 +40,7 @@ def test_bench_quick_run_prints_ratios_and_writes_the_page(tmp_path):
             "--db",
             db,
             "--only",
-            "baselines,timeline",
+            "baselines,timeline,notifications",
             "--duration",
             "1",
             "--communities",
@@ -49,6 +49,10 @@ def test_bench_quick_run_prints_ratios_and_writes_the_page(tmp_path):
             "4",
             "--rpc-calls",
             "30",
+            "--fan-out-members",
+            "300",
+            "--announcements",
+            "2",
             "--output",
             str(page),
         ],
@@ -64,6 +68,7 @@ def test_bench_quick_run_prints_ratios_and_writes_the_page(tmp_path):
     # a ratio line for the timeline; its value is a measurement, not asserted
     assert any(label.startswith("home timeline") for label in ratios), proc.stdout
     assert "SQL statements per page" in proc.stdout
+    assert any(label.startswith("announcement in a community of 300") for label in ratios), proc.stdout
     text = page.read_text()
     assert "old" not in text and "hand-written" in text and "intro" in text
     block = text.split(BEGIN, 1)[1].split(END, 1)[0]
@@ -72,3 +77,4 @@ def test_bench_quick_run_prints_ratios_and_writes_the_page(tmp_path):
         rf"\| {db} \| timeline \| home timeline.* matched floor \| \d+\.\d+x \| >= 0\.6x \|", block
     )
     assert "| - | rpc |" in block
+    assert re.search(rf"\| {db} \| notifications \| announcement to 300 members: .*\| <= 30 s \|", block)
