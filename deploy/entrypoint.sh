@@ -11,6 +11,10 @@ case "$command" in
     exec python -m gunicorn --config python:deploy.gunicorn_conf \
       --bind "${PARVIS_BIND:-0.0.0.0:8000}" "$@" 'gateway.app:create_app()'
     ;;
+  live)
+    # the gateway's live hub (the bell's stream), on PARVIS_LIVE_PORT
+    exec python -m gateway.live "$@"
+    ;;
   service)
     exec python -m deploy.launcher service "$@"
     ;;

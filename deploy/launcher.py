@@ -3,8 +3,9 @@
 The launcher prepares the shared state (context secret, AMQP topology,
 database migrations), starts every service as ``N`` replica processes of
 ``python -m parvis_contracts.runner <module:Class>`` (from each installed service's
-plug-in declaration, :mod:`parvis_contracts.plugins`) and the
-gateway under gunicorn, waits until every service answers ``health``, seeds
+plug-in declaration, :mod:`parvis_contracts.plugins`), the
+gateway under gunicorn and its live hub (``python -m gateway.live``, the bell's stream, on
+the next port), waits until every service answers ``health``, seeds
 the demo network, prints the URL and the accounts, then supervises the
 children until Ctrl-C / SIGTERM (a child that dies is restarted with backoff).
 
@@ -37,8 +38,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway import live
 from parvis_contracts import config, plugins, settings
 from parvis_contracts import context as ctx
+from parvis_contracts import events as ev
 
 log = logging.getLogger("parvis.launcher")
 
@@ -206,6 +209,7 @@ class Platform:
         extra_env: dict | None = None,
         gateway_workers: int | None = None,
         gateway_threads: int | None = None,
+        live_port: int | None = None,
     ):
         self.var_dir = Path(var_dir).resolve()
         self.var_dir.mkdir(parents=True, exist_ok=True)
@@ -226,6 +230,12 @@ class Platform:
         self.gateway_workers = gateway_workers or settings.value("PARVIS_GATEWAY_WORKERS")
         self.gateway_threads = gateway_threads or settings.value("PARVIS_GATEWAY_THREADS")
         self.extra_env = dict(extra_env or {})
+        # the live hub's port: given, PARVIS_LIVE_PORT, else the gateway's + 1 (or a free
+        # one if that is taken: the gateway's pages learn it from the environment)
+        self.live_port: int | None = live_port or (
+            settings.value("PARVIS_LIVE_PORT") if settings.is_set("PARVIS_LIVE_PORT") else None
+        )
+        self.live_started = False
         self.apertium_url: str | None = None
         self.db_urls = {
             name: (db_urls or {}).get(name) or self._default_db_url(name) for name in self.services
@@ -249,12 +259,28 @@ class Platform:
         # a wildcard bind is reached locally through loopback (a comparison, not a bind)
         return "127.0.0.1" if self.bind_host in ("0.0.0.0", "", "::", "[::]") else self.bind_host  # nosec B104
 
-    @property
-    def base_url(self) -> str:
+    def _url(self, port: int) -> str:
         host = self.local_host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return self._url(self.port)
+
+    @property
+    def live_url(self) -> str | None:
+        """The live hub's address, once it is started."""
+        return self._url(self.live_port) if self.live_started else None
+
+    @property
+    def live_enabled(self) -> bool:
+        """The hub runs when the service whose event it tells is installed, unless turned off."""
+        source, name = ev.LIVE_HUB_UNREAD
+        if source not in self.services or (settings.value("PARVIS_LIVE_URL") or "").lower() == live.OFF:
+            return False
+        return any((event.source, event.name) == (source, name) for event in plugins.event_schemas())
 
     def child_env(self) -> dict:
         env = dict(os.environ)
@@ -263,8 +289,12 @@ class Platform:
                 "PARVIS_VAR_DIR": str(self.var_dir),
                 "PARVIS_AMQP_URI": self.amqp_uri,
                 "PYTHONUNBUFFERED": "1",
+                # the gateway's port: the live hub answers CORS for its origin
+                "PARVIS_PORT": str(self.port),
             }
         )
+        if self.live_port:
+            env["PARVIS_LIVE_PORT"] = str(self.live_port)
         for name, url in self.db_urls.items():
             env[f"PARVIS_{name.upper()}_DB_URL"] = url
         # the code of this checkout, whatever the caller's working directory
@@ -387,6 +417,28 @@ class Platform:
         ]
         return Child("gateway", argv, env, self.log_dir / "gateway.log")
 
+    def _live_child(self) -> Child:
+        host = self.bind_host
+        argv = [sys.executable, "-m", "gateway.live", "--host", host, "--port", str(self.live_port)]
+        return Child("live", argv, self.child_env(), self.log_dir / "live.log")
+
+    def start_live(self) -> None:
+        """The live hub beside the gateway (before it: the gateway's pages name its port)."""
+        if not self.live_enabled:
+            return
+        if self.live_port is None:
+            self.live_port = self.port + 1
+            if port_open(self.local_host, self.live_port):
+                self.live_port = free_port()
+        elif port_open(self.local_host, self.live_port):
+            raise PlatformError(
+                f"port {self.live_port} on {self.local_host} is already in use (PARVIS_LIVE_PORT)"
+            )
+        child = self._live_child()
+        child.start()
+        self.children.append(child)
+        self.live_started = True
+
     def start_services(self) -> None:
         for service in self.services:
             for index in range(1, self.replicas[service] + 1):
@@ -446,6 +498,7 @@ class Platform:
         try:
             self.start_engines()
             self.start_services()
+            self.start_live()
             self.start_gateway()
             self.wait_healthy(timeout)
             self.wait_engines(timeout)
@@ -486,8 +539,7 @@ class Platform:
                 )
 
     def wait_healthy(self, timeout: float = 90.0) -> None:
-        """Every service answers ``health`` with status ok, the gateway answers HTTP."""
-        import requests
+        """Every service answers ``health`` with status ok, the gateway (and the live hub) HTTP."""
         from nameko.exceptions import RpcTimeout, UnknownService
 
         deadline = time.monotonic() + timeout
@@ -510,10 +562,17 @@ class Platform:
                     f"{name} did not answer health within {timeout:.0f}s (last answer: {report})"
                 )
             time.sleep(0.3)
+        self._wait_http(self.base_url + "/healthz", "the gateway", deadline, timeout)
+        if self.live_started:  # ready: it hears the events it tells
+            self._wait_http(self.live_url + "/readyz", "the live hub", deadline, timeout)
+
+    def _wait_http(self, url: str, what: str, deadline: float, timeout: float) -> None:
+        import requests
+
         while True:
             self._check_alive()
             try:
-                response = requests.get(self.base_url + "/healthz", timeout=10)
+                response = requests.get(url, timeout=10)
                 if response.status_code == 200:
                     return
                 last = f"HTTP {response.status_code}: {response.text[:300]}"
@@ -521,7 +580,7 @@ class Platform:
                 last = type(exc).__name__
             if time.monotonic() > deadline:
                 raise PlatformError(
-                    f"the gateway did not answer /healthz with 200 within {timeout:.0f}s (last: {last})"
+                    f"{what} did not answer {url} with 200 within {timeout:.0f}s (last: {last})"
                 )
             time.sleep(0.3)
 
@@ -620,6 +679,7 @@ def print_banner(platform: Platform, accounts: dict, out=sys.stdout) -> None:
         f"  Web UI and API : {platform.base_url}/",
         f"  API reference  : {platform.base_url}/api/v1/docs",
         f"  Health         : {platform.base_url}/healthz",
+        f"  Live hub       : {platform.live_url or 'off'} (the bell's stream, {live.PATH})",
         f"  Metrics        : {platform.base_url}/metrics (gateway); services on "
         + ", ".join(f"{c.name}:{c.metrics_port}" for c in platform.children if c.metrics_port),
         f"  Logs           : {platform.log_dir}/",

@@ -41,6 +41,12 @@ binding to what is not its own.
     binds reply keys only. And a listener of identity's events: its own queues
     ``parvis.gateway.identity.<host>.<pid>.<random>``, bound from ``identity.events`` with the
     keys of the events that change a session or a card, nothing else; publishes no event.
+``parvis-live``
+    the gateway's live hub (``python -m gateway.live``): an RPC client that may call only
+    ``identity.resolve_session`` and ``notifications.unread_count`` (topic rule on
+    ``nameko-rpc``), and a listener: its own queues ``parvis.live.<host>.<pid>.<random>``,
+    bound from ``notifications.events`` with ``unread_changed`` and from ``identity.events``
+    with the person events; publishes no event.
 ``parvis-prepare``
     the prepare job (``python -m deploy.launcher prepare``):
     :func:`parvis_contracts.topology.declare_topology` declares ``parvis.dlx``,
@@ -72,7 +78,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from parvis_contracts import events as ev
-from parvis_contracts.events import IDENTITY_WATCH_PREFIX, IDENTITY_WATCHED
+from parvis_contracts.events import (
+    IDENTITY_PERSON_EVENTS,
+    IDENTITY_WATCH_PREFIX,
+    IDENTITY_WATCHED,
+    LIVE_HUB_PREFIX,
+    LIVE_HUB_UNREAD,
+)
 from parvis_contracts.plugins import PluginError, ServicePlugin, service_plugins
 from parvis_contracts.topology import DLQ_NAME, DLX_NAME
 
@@ -89,7 +101,9 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 NOTHING = "^$"
 ANYTHING = ".*"
 PREFIX = "parvis-"
-RESERVED = ("gateway", "prepare", "operator")
+RESERVED = ("gateway", "live", "prepare", "operator")
+#: the only calls the live hub makes
+LIVE_CALLS = ("identity.resolve_session", "notifications.unread_count")
 #: where the Kubernetes Job and the Deployments find the broker's CA (deploy/k8s)
 CA_FILE = "/etc/parvis/rabbitmq-ca/ca.crt"
 PASSWORD_DIR = "/etc/parvis/amqp-passwords"
@@ -223,6 +237,31 @@ def gateway_user(prefix: str = PREFIX) -> BrokerUser:
     )
 
 
+def live_user(prefix: str = PREFIX) -> BrokerUser:
+    own = (escape(RPC_EXCHANGE), reply_queues(STANDALONE_CLIENT))
+    # each hub process's queue (gateway/live/hub.py)
+    queue = escape(LIVE_HUB_PREFIX + ".") + ".+"
+    source, unread = LIVE_HUB_UNREAD
+    heard = (escape(events_exchange(source)), escape(events_exchange("identity")))
+    return BrokerUser(
+        role="live",
+        name=prefix + "live",
+        summary="the live hub: two calls, and a listener of unread_changed and identity's person events",
+        configure=own + (queue,),
+        write=own + (queue,),
+        read=own + (queue, *heard),
+        topics=(
+            TopicRule(RPC_EXCHANGE, write=regex(escape(call) for call in LIVE_CALLS), read=regex([UUID])),
+            TopicRule(events_exchange(source), write=NOTHING, read=regex([escape(unread)])),
+            TopicRule(
+                events_exchange("identity"),
+                write=NOTHING,
+                read=regex(escape(event.name) for event in IDENTITY_PERSON_EVENTS),
+            ),
+        ),
+    )
+
+
 def prepare_user(plugins: Mapping[str, ServicePlugin], prefix: str = PREFIX) -> BrokerUser:
     subs = [sub for p in plugins.values() for sub in p.subscriptions]
     sources = event_sources(plugins)
@@ -262,7 +301,8 @@ def operator_user(prefix: str = PREFIX) -> BrokerUser:
 def broker_users(
     plugins: Mapping[str, ServicePlugin] | None = None, prefix: str = PREFIX
 ) -> list[BrokerUser]:
-    """Every user: one per service (core first, then plug-ins), the gateway, prepare, operator."""
+    """Every user: one per service (core first, then plug-ins), the gateway, its live hub, prepare,
+    operator."""
     plugins = service_plugins() if plugins is None else plugins
     clash = [name for name in RESERVED if name in plugins]
     if clash:
@@ -272,6 +312,7 @@ def broker_users(
     return [
         *(service_user(p, prefix) for p in plugins.values()),
         gateway_user(prefix),
+        live_user(prefix),
         prepare_user(plugins, prefix),
         operator_user(prefix),
     ]

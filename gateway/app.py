@@ -27,7 +27,7 @@ from parvis_contracts import logs, settings
 from parvis_contracts.client import RpcClient
 from parvis_contracts.config import context_secret
 
-from . import auth, handlers, i18n, metrics, rpc, security
+from . import auth, handlers, i18n, live, metrics, rpc, security
 from .calls.identity import init_identity_memory
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,11 @@ def _observe(response):
 
 
 def _security_headers(response):
+    stream = live.for_this_request()
+    if stream and live.origin(stream) != live.origin(request.host_url):
+        # the bell's script may reach the live hub, and nothing else beyond this origin
+        policy = security.content_security_policy(connect=(live.origin(stream),))
+        response.headers.setdefault("Content-Security-Policy", policy)
     for name, value in security.SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.path.startswith("/api/") or response.mimetype == "text/html":

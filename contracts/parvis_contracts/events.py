@@ -287,6 +287,14 @@ IDENTITY_PERSON_EVENTS = (
 )
 IDENTITY_WATCHED = IDENTITY_PERSON_EVENTS + (IDENTITY_ORGANISATION_UPDATED,)
 
+#: the live hub (``gateway/live``): each process hears, on a queue of its own named with this
+#: prefix, the notifications plug-in's event naming whose unread count may have changed
+#: (``(source, name)``: the plug-in declares it and its schema, in
+#: ``services/notifications/events.py``) and identity's person events (a session to check
+#: again); its broker user in ``deploy/rabbitmq_users.py``
+LIVE_HUB_PREFIX = "parvis.live"
+LIVE_HUB_UNREAD = ("notifications", "unread_changed")
+
 SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_CREATED: UserCreatedSchema,
     IDENTITY_USER_DEACTIVATED: UserEventSchema,

@@ -134,6 +134,10 @@ def _mail_dir(environ, _part):
     return value("PARVIS_VAR_DIR", environ) / "mail"
 
 
+def _live_port(environ, _part):
+    return value("PARVIS_PORT", environ) + 1
+
+
 def _db_url(environ, service):
     return f"sqlite:///{value('PARVIS_VAR_DIR', environ) / (service + '.db')}"
 
@@ -411,6 +415,28 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PARVIS_GATEWAY_WORKERS", INT, 2, "gunicorn worker processes"),
     Setting("PARVIS_GATEWAY_THREADS", INT, 4, "threads per gunicorn worker"),
+    # --- the live hub (python -m gateway.live: the bell's server-sent events)
+    Setting(
+        "PARVIS_LIVE_PORT",
+        INT,
+        _live_port,
+        "port of the live hub (its host: PARVIS_BIND's); default PARVIS_PORT + 1",
+    ),
+    Setting(
+        "PARVIS_LIVE_URL",
+        STR,
+        None,
+        "the live hub's address as browsers reach it (prod: the public address, a proxy routing "
+        "/live/ to the hub); unset: the page's host at PARVIS_LIVE_PORT over http; off: no live count",
+    ),
+    Setting("PARVIS_LIVE_MAX_STREAMS", INT, 1000, "open streams one live hub process holds at most"),
+    Setting("PARVIS_LIVE_MAX_STREAMS_PER_PERSON", INT, 8, "open streams of one person a live hub holds"),
+    Setting(
+        "PARVIS_LIVE_SESSION_CHECK_SECONDS",
+        INT,
+        30,
+        "longest a live stream goes on without asking identity whether its session still holds",
+    ),
     # --- launcher
     Setting("PARVIS_PORT", INT, 8000, "port of the gateway started by the launcher"),
     Setting("PARVIS_REPLICAS", STR, None, "replicas per service, e.g. feed=2,translation=2"),

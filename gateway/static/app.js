@@ -41,5 +41,37 @@
         else { document.execCommand("copy"); }
       });
     });
+
+    // the bell's count, live: the hub's stream (gateway/live); EventSource reconnects by
+    // itself (the hub says when), and stops for good at a 401 or when the session ended
+    var bell = document.querySelector("[data-testid=nav-notifications][data-live-url]");
+    if (bell && window.EventSource) {
+      var stream = new EventSource(bell.getAttribute("data-live-url"), { withCredentials: true });
+      stream.addEventListener("unread", function (event) {
+        var data;
+        try { data = JSON.parse(event.data); } catch (e) { return; }
+        if (data && typeof data.unread === "number") { showUnread(bell, data.unread); }
+      });
+      stream.addEventListener("signed-out", function () { stream.close(); });
+    }
   });
+
+  // the badge as the page renders it: absent at 0, else the count with its spoken label
+  function showUnread(bell, count) {
+    var badge = bell.querySelector("[data-testid=bell-count]");
+    if (count <= 0) {
+      if (badge) { badge.parentNode.removeChild(badge); }
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge";
+      badge.setAttribute("data-testid", "bell-count");
+      if (!/\s$/.test(bell.textContent)) { bell.appendChild(document.createTextNode(" ")); }
+      bell.appendChild(badge);
+    }
+    badge.textContent = String(count);
+    var label = bell.getAttribute("data-live-label");
+    if (label) { badge.setAttribute("aria-label", label.replace("{count}", String(count))); }
+  }
 })();

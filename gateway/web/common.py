@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from parvis_contracts import limits
 from parvis_contracts.errors import Forbidden
 
-from .. import auth, i18n
+from .. import auth, i18n, live
 from ..api.schemas import VISIBILITY_CHOICES
 from ..calls.identity import invitation_url
 
@@ -134,6 +134,8 @@ def template_globals() -> dict:
     lang = g.get("lang") or i18n.DEFAULT_LANGUAGE
     return {
         "current_person": principal,
+        # the bell's live count (gateway/live): where its stream is, none for visitors
+        "live_url": live.for_this_request() if principal else None,
         "is_admin": auth.is_admin() if principal else False,
         "can_admin_people": auth.can_list_people() if principal else False,
         "lang": lang,

@@ -127,7 +127,9 @@ def sign_in(session, now: datetime, email: str, password: str, user_agent=None, 
     return open_session(session, person, now, user_agent, ip)
 
 
-def resolve(session, now: datetime, session_token: str) -> dict:
+def resolve(session, now: datetime, session_token: str, touch: bool = True) -> dict:
+    """Who holds ``session_token``; ``touch`` false leaves the last-seen time as it is (a
+    background check is not activity: it must not hold the idle timeout off)."""
     row = session.execute(_SESSION_AND_PERSON_BY_HASH, {"token_hash": token_hash(session_token)}).first()
     record, person = row if row is not None else (None, None)
     if record is None or record.revoked_at is not None:
@@ -139,7 +141,7 @@ def resolve(session, now: datetime, session_token: str) -> dict:
         sessions_ended(session, record.person_id, record.id)
         session.commit()
         raise Unauthenticated(DEAD_SESSION)
-    if now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
+    if touch and now - record.last_seen_at >= LAST_SEEN_GRANULARITY:
         record.last_seen_at = now
         session.commit()
     return {

@@ -120,6 +120,12 @@ class TokenSchema(Strict):
     session_token = _token(required=True)
 
 
+class ResolveSchema(TokenSchema):
+    #: false: a check that is not the person's activity (the live hub's): the last-seen
+    #: time, hence the idle timeout, stays as the person's own requests left it
+    touch = fields.Boolean(load_default=True)
+
+
 class InvitationTokenSchema(Strict):
     token = _token(required=True)
 

@@ -54,8 +54,8 @@ class IdentityService(PlatformEntrypoints):
 
     @rpc(anonymous=True)
     @transactional
-    def resolve_session(self, session_token):
-        data = load(s.TokenSchema(), {"session_token": session_token})
+    def resolve_session(self, session_token, touch=True):
+        data = load(s.ResolveSchema(), {"session_token": session_token, "touch": touch})
         return dump(s.ResolvedSessionSchema, auth.resolve(self.db, self.clock(), **data))
 
     @rpc(anonymous=True)

@@ -10,6 +10,9 @@ group (``once``: a mention is not told again when the post is edited).
 
 It runs inside an event handler's transaction, so a redelivered event (skipped by
 ``idempotent_handler``) or a failed one (rolled back, retried) never tells anyone twice.
+Each batch that opened a row for someone emits ``notifications.unread_changed`` naming
+them (:func:`unread_changed`), in the same transaction (the outbox): the live hub tells
+their open pages. A row that only gained an actor changes no count and is not named.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from parvis_contracts.db import new_id
 
+from .events import UNREAD_CHANGED
 from .limits import ACTORS_SHOWN, CONTENT_KINDS, FAN_OUT_BATCH, MANAGER_KINDS
 from .models import MEMBERSHIP, CommunityLevel, Notification, NotificationActor
 
@@ -90,12 +94,22 @@ def deliver(
             batch = eligible(session, about, batch, levels)
         if not batch:
             continue
-        told += (
-            _once(session, now, about, batch, actor_id)
-            if once
-            else _gather(session, now, about, batch, actor_id)
-        )
+        if once:
+            opened = _once(session, now, about, batch, actor_id)
+            told += len(opened)
+        else:
+            opened = _gather(session, now, about, batch, actor_id)
+            told += len(batch)
+        unread_changed(session, opened)
     return told
+
+
+def unread_changed(session, user_ids) -> None:
+    """Say that the unread count of ``user_ids`` may have changed: one event per batch of
+    ``FAN_OUT_BATCH`` people, written in the caller's transaction (the outbox)."""
+    people = sorted({u for u in user_ids if u})
+    for batch in batches(people):
+        session.emit(UNREAD_CHANGED, {"user_ids": batch})
 
 
 def _row(now: datetime, about: About, recipient_id: str, actor_id: str | None) -> dict:
@@ -126,7 +140,8 @@ def _insert(session, rows: list[dict]) -> None:
         session.execute(insert(NotificationActor), actors)
 
 
-def _once(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> int:
+def _once(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> list[str]:
+    """Write a row for those of ``batch`` never told of the group; -> who got one."""
     told = set(
         session.scalars(
             select(Notification.recipient_id).where(
@@ -136,11 +151,12 @@ def _once(session, now: datetime, about: About, batch: list[str], actor_id: str 
     )
     rows = [_row(now, about, r, actor_id) for r in batch if r not in told]
     _insert(session, rows)
-    return len(rows)
+    return [row["recipient_id"] for row in rows]
 
 
-def _gather(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> int:
-    """Add the actor to each recipient's unread row of the group, or open a new row."""
+def _gather(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> list[str]:
+    """Add the actor to each recipient's unread row of the group, or open a new row;
+    -> those who got a new (unread) row."""
     open_rows = {
         row.recipient_id: row
         for row in session.execute(
@@ -151,10 +167,11 @@ def _gather(session, now: datetime, about: About, batch: list[str], actor_id: st
             )
         )
     }
-    _insert(session, [_row(now, about, r, actor_id) for r in batch if r not in open_rows])
+    opened = [r for r in batch if r not in open_rows]
+    _insert(session, [_row(now, about, r, actor_id) for r in opened])
     if open_rows:
         _add_actor(session, now, list(open_rows.values()), actor_id)
-    return len(batch)
+    return opened
 
 
 def _add_actor(session, now: datetime, rows: list, actor_id: str | None) -> None:

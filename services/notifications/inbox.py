@@ -5,7 +5,9 @@ id of someone else's is the ``NotFound`` of an unknown one). What the recipient 
 now is never shown nor counted, whatever happened since it was written: the rule is in the
 query (:func:`visible`), against the membership read model, so a person removed from a
 community, a newcomer who may not see older content or a community turned secret drop out
-at the next read without any clean-up having to run first.
+at the next read without any clean-up having to run first. Marking read names the caller
+in ``notifications.unread_changed`` (:func:`deliver.unread_changed`): their other open
+pages hear of it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from parvis_contracts import cursors
 from parvis_contracts.errors import Forbidden, NotFound, not_found
 from parvis_contracts.membership import Viewer
 
+from .deliver import unread_changed
 from .limits import CONTENT_KINDS, DEFAULT_LEVEL, MANAGER_KINDS, PERSONAL_KINDS
 from .models import MEMBERSHIP, CommunityLevel, Follow, Notification, Subject
 
@@ -89,6 +92,7 @@ def mark_read(session, viewer: Viewer, now: datetime, notification_id: str) -> d
     notification = row.Notification
     if notification.read_at is None:
         notification.read_at = now
+        unread_changed(session, [viewer.id])
     return item(notification, row.name)
 
 
@@ -100,6 +104,8 @@ def mark_all_read(session, viewer: Viewer, now: datetime) -> int:
         .where(Notification.recipient_id == viewer.id, Notification.read_at.is_(None))
         .values(read_at=now)
     )
+    if done.rowcount:
+        unread_changed(session, [viewer.id])  # the person's other pages
     return done.rowcount
 
 

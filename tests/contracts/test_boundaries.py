@@ -154,6 +154,19 @@ def test_api_and_web_are_siblings_over_the_call_layer():
     assert offences(gateway / "calls", lambda m: starts(m, "gateway.files")) == []
 
 
+def test_the_live_hub_is_a_process_apart_from_the_app():
+    """gateway/live runs in a process of its own (eventlet): it asks services with its own
+    client, never through the app's rooms; the app imports only its light ``__init__``."""
+    gateway = ROOT / "gateway"
+    rooms = ("gateway.rpc", "gateway.calls", "gateway.api", "gateway.web", "gateway.files")
+    assert offences(gateway / "live", lambda m: starts(m, *rooms)) == []
+    the_process = ("gateway.live.hub", "gateway.live.server", "eventlet")
+    outside = [
+        line for line in offences(gateway, lambda m: starts(m, *the_process)) if "gateway/live/" not in line
+    ]
+    assert outside == []
+
+
 def test_the_check_sees_an_offence(tmp_path):
     """The checker itself: a relative import out of one service into another is found."""
     room = tmp_path / "services" / "feed"

@@ -2,11 +2,13 @@
 
 import json
 import os
+import re
 import signal
 import stat
 import time
 
 import pytest
+import requests
 
 from deploy.launcher import Platform, parse_replicas
 from parvis_contracts.plugins import load_object, plugin, service_names
@@ -110,3 +112,22 @@ def test_bind_addresses(tmp_path):
     )
     v6 = Platform(tmp_path, bind_host="[::1]:8001")
     assert (v6.bind_host, v6.port, v6.base_url) == ("::1", 8001, "http://[::1]:8001")
+
+
+def test_the_live_hub_runs_beside_the_gateway_and_its_pages_find_it(parvis):
+    platform = parvis.platform
+    assert platform.live_url and platform.live_port != platform.port
+    assert requests.get(platform.live_url + "/readyz", timeout=10).status_code == 200
+    token = parvis.sign_in("employee_fr")["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    # the gateway's pages name the hub the launcher started (PARVIS_LIVE_PORT in its env)
+    page = requests.get(parvis.url("/"), headers=bearer, timeout=15)
+    url = re.search(r'data-live-url="([^"]+)"', page.text).group(1)
+    assert url == f"{platform.live_url}/live/notifications"
+    assert platform.live_url in page.headers["Content-Security-Policy"]
+    with requests.get(url, headers=bearer, stream=True, timeout=10) as stream:
+        assert stream.status_code == 200
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(lines) == "retry: 2000"
+        received = [next(lines) for _ in range(3)]  # the blank line, then the first event
+    assert received[1] == "event: unread" and received[2].startswith('data: {"unread":')

@@ -24,7 +24,7 @@ from parvis_contracts import context as ctx
 from parvis_contracts import dlq, topology
 from parvis_contracts.client import RpcClient
 from parvis_contracts.config import nameko_config
-from parvis_contracts.events import IDENTITY_WATCH_PREFIX
+from parvis_contracts.events import IDENTITY_WATCH_PREFIX, LIVE_HUB_PREFIX, LIVE_HUB_UNREAD
 from parvis_contracts.migrations import upgrade
 from parvis_contracts.plugins import CORE_ORDER, service_plugins
 from tests.support import MANAGEMENT, RABBIT_AUTH, Vhost, wait_until
@@ -223,6 +223,30 @@ def test_the_gateway_is_an_rpc_client_and_a_listener_of_identitys_events_only(wo
     for source in ("identity", "communities", "feed", "documents"):
         assert gateway.refused(publish(f"{source}.events", "user_erased")), source
     assert gateway.refused(lambda channel: topology.declare_topology(gateway.connection, strict=True))
+
+
+def test_the_live_hub_makes_its_two_calls_and_hears_what_it_tells(world, attempts):
+    live = attempts(world.uri("live"))
+    mine = reply_queue(ru.STANDALONE_CLIENT)
+    live.ok(declare(mine))
+    live.ok(get(mine.name))
+    for call in ru.LIVE_CALLS:  # to no queue: nothing left behind
+        live.ok(publish(ru.RPC_EXCHANGE, call))
+    for call in ("identity.sign_in", "identity.erase_person", "notifications.mark_all_read"):
+        assert live.refused(publish(ru.RPC_EXCHANGE, call)), call
+    # its queue (gateway/live/hub.py), bound as it binds it
+    queue = Queue(f"{LIVE_HUB_PREFIX}.probe.{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True)
+    live.ok(declare(queue))
+    source, unread = LIVE_HUB_UNREAD
+    live.ok(bind(queue.name, f"{source}.events", unread))
+    live.ok(bind(queue.name, "identity.events", "session_ended"))
+    live.ok(get(queue.name))
+    for exchange, key in ((source, "#"), ("identity", "user_created"), ("feed", "post_created")):
+        assert live.refused(bind(queue.name, f"{exchange}.events", key)), (exchange, key)
+    assert live.refused(publish(f"{source}.events", unread))
+    for service in CORE_ORDER:
+        assert live.refused(get(f"rpc-{service}")), service
+        assert live.refused(bind(mine.name, ru.RPC_EXCHANGE, f"{service}.*")), service
 
 
 def test_prepare_declares_the_topology_and_reaches_no_rpc(world, attempts):

@@ -166,6 +166,47 @@ def test_the_gateway_is_an_rpc_client_and_a_listener_of_identitys_events_only():
     assert not may(gateway, "write", topology.DLX_NAME)
 
 
+def test_the_live_hub_makes_two_calls_and_hears_unread_changed_and_identitys_person_events():
+    live = USERS["live"]
+    assert live.name == "parvis-live"
+    queue = f"{ev.LIVE_HUB_PREFIX}.host.123.0a1b2c3d"
+    for what in ("configure", "write", "read"):
+        assert may(live, what, ru.RPC_EXCHANGE)
+        assert may(live, what, reply(ru.STANDALONE_CLIENT))
+        assert may(live, what, queue)
+        assert not may(live, what, ev.LIVE_HUB_PREFIX + "x")
+        assert not may(live, what, f"{ev.IDENTITY_WATCH_PREFIX}.host.1.x")  # the gateway's
+    # its calls: a session, a count; nothing else
+    assert may_publish_key(live, ru.RPC_EXCHANGE, "identity.resolve_session")
+    assert may_publish_key(live, ru.RPC_EXCHANGE, "notifications.unread_count")
+    for key in ("identity.sign_in", "identity.erase_person", "notifications.mark_all_read", "feed.x"):
+        assert not may_publish_key(live, ru.RPC_EXCHANGE, key), key
+    assert may_bind(live, ru.RPC_EXCHANGE, str(uuid.uuid4()))
+    assert not may_bind(live, ru.RPC_EXCHANGE, "notifications.*")
+    source, unread = ev.LIVE_HUB_UNREAD
+    for exchange in SOURCES:
+        for what in ("configure", "write"):
+            assert not may(live, what, f"{exchange}.events")
+        assert may(live, "read", f"{exchange}.events") is (exchange in (source, "identity"))
+    assert may_bind(live, f"{source}.events", unread)
+    assert not may_bind(live, f"{source}.events", "#")
+    for event in ev.IDENTITY_PERSON_EVENTS:
+        assert may_bind(live, "identity.events", event.name)
+    for key in ("#", "organisation_updated", "user_created"):
+        assert not may_bind(live, "identity.events", key), key
+    assert not may_publish_key(live, f"{source}.events", unread)
+    for service in CORE_ORDER:
+        for what in ("configure", "write", "read"):
+            for name in (f"rpc-{service}", reply(service), *queues_of(service)):
+                assert not may(live, what, name), (what, name)
+
+
+def test_the_live_hub_hears_the_event_the_notifications_plugin_declares():
+    source, name = ev.LIVE_HUB_UNREAD
+    declared = {(e.source, e.name) for e in CORE[source].events}
+    assert (source, name) in declared
+
+
 def test_prepare_may_declare_the_whole_topology_and_no_rpc():
     # the topology is every installed service's (plug-ins included), and so is prepare's user
     installed = service_plugins()

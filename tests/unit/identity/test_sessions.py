@@ -77,6 +77,21 @@ def test_idle_timeout_is_two_hours_without_a_request(world):
     assert not alive(world, token)
 
 
+def test_a_check_that_is_not_activity_does_not_hold_the_idle_timeout_off(world):
+    """The live hub re-checks an open page's session every 30 s (``touch=False``): an
+    unattended page must not keep its session alive past the idle timeout."""
+    world.person("Paula Page")
+    token = sign_in(world, "paula.page@example.com")["session_token"]
+    checks = world.svc(None)
+    for _ in range(8):  # every 15 min for two hours, as a background check
+        world.clock.advance(minutes=15)
+        assert checks.resolve_session(session_token=token, touch=False)["session_id"]
+    world.clock.advance(seconds=1)
+    with pytest.raises(Unauthenticated):
+        checks.resolve_session(session_token=token, touch=False)
+    assert not alive(world, token)  # and a request of the person's finds it over too
+
+
 def test_activity_keeps_a_session_alive_but_never_past_its_absolute_lifetime(world):
     world.person("Ava Active")
     out = sign_in(world, "ava.active@example.com")
