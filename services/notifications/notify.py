@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
 
-from .deliver import About, deliver
+from .deliver import About, deliver, unread_changed
 from .models import MEMBERSHIP, Follow, Notification, NotificationActor, Subject
 
 # --- what exists, and who follows it -----------------------------------------------------
@@ -74,18 +74,15 @@ def forget_subject(session, kind: str, subject_id: str) -> None:
 
 def _forget_notifications(session, kind: str, subject_id: str) -> None:
     """The notifications about a subject (a post's: also those about its comments)."""
+    n = Notification
     if kind == "post":
-        gone = select(Notification.id).where(
-            or_(
-                Notification.post_id == subject_id,
-                (Notification.subject_kind == "post") & (Notification.subject_id == subject_id),
-            )
-        )
+        about = or_(n.post_id == subject_id, (n.subject_kind == "post") & (n.subject_id == subject_id))
     else:
-        gone = select(Notification.id).where(
-            Notification.subject_kind == kind, Notification.subject_id == subject_id
-        )
-    ids = list(session.scalars(gone))
+        about = (n.subject_kind == kind) & (n.subject_id == subject_id)
+    rows = session.execute(select(n.id, n.recipient_id, n.read_at).where(about)).all()
+    # an open page's bell counts one less for those who had not read it
+    unread_changed(session, [row.recipient_id for row in rows if row.read_at is None])
+    ids = [row.id for row in rows]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         session.execute(delete(NotificationActor).where(NotificationActor.notification_id.in_(chunk)))
@@ -301,7 +298,7 @@ def invitation_sent(session, now: datetime, data: dict) -> None:
 
 def member_joined(session, now: datetime, data: dict) -> None:
     """Once a member, an invitation or a request to join is settled: marked read."""
-    session.execute(
+    settled = session.execute(
         update(Notification)
         .where(
             Notification.recipient_id == data["user_id"],
@@ -311,3 +308,5 @@ def member_joined(session, now: datetime, data: dict) -> None:
         )
         .values(read_at=now)
     )
+    if settled.rowcount:
+        unread_changed(session, [data["user_id"]])

@@ -107,3 +107,22 @@ def test_a_community_of_thousands_is_named_in_batches(world):
     batches = named(world)
     assert [len(b) for b in batches] == [FAN_OUT_BATCH, 3]
     assert sorted(b for batch in batches for b in batch) == members
+
+
+def test_deleted_content_names_those_who_had_not_read_what_went(world):
+    post(world, world.member, mentions=[world.other_member, world.guest])
+    (item,) = world.inbox(world.guest)
+    world.svc(world.guest).mark_read(notification_id=item["id"])
+    named(world)
+    world.event(ev.FEED_POST_DELETED, post_id="post-1", community_id="A", author_id=world.member.user_id)
+    assert named(world) == [[world.other_member.user_id]]  # the guest had read it: no change
+
+
+def test_joining_settles_the_invitation_and_names_the_new_member(world):
+    world.event(
+        ev.COMMUNITIES_INVITATION_SENT, community_id="B", user_id=world.employee.user_id, by="p-manager"
+    )
+    named(world)
+    world.join("B", world.employee)
+    assert named(world) == [[world.employee.user_id]]
+    assert world.unread(world.employee) == 0
