@@ -9,6 +9,7 @@ import uuid
 import requests
 
 from tests.browser.test_profile_visibility import sign_in, tid
+from tests.browser.test_wall_moderation import retry
 
 
 def streams_open(parvis) -> float:
@@ -51,3 +52,65 @@ def test_the_bell_counts_an_invitation_without_a_reload(parvis, new_page):
     # its spoken label in the person's language, as the page renders it
     assert badge.get_attribute("aria-label") == f"{before + 1} ungelesen"
     assert refused == [], refused
+
+
+def test_louise_mentions_olivia_who_hears_it_live_reads_it_in_english_and_is_caught_up(parvis, new_page):
+    """Issue 13's story: Louise mentions Olivia in a French post; Olivia's bell, open in
+    another browser context, counts it without a reload; she opens the notification, reads
+    the post translated into English, and her unread count goes back to what it was."""
+    louise, olivia = parvis.accounts["employee_fr"], parvis.accounts["employee_en"]
+    louise_api = parvis.api("employee_fr")
+    made = louise_api.post(
+        "/api/v1/communities",
+        json={"name": f"Achats {uuid.uuid4().hex[:6]}", "kind": "project", "visibility": "open"},
+    )
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    assert parvis.api("employee_en").post(f"/api/v1/communities/{cid}/join").status_code == 200
+
+    page = new_page(locale="en-GB")
+    sign_in(page, olivia)
+    badge = page.locator(tid("bell-count"))
+    before = int(badge.inner_text()) if badge.count() else 0
+    deadline = time.time() + 10
+    while streams_open(parvis) < 1:
+        assert time.time() < deadline, "the page opened no stream"
+        time.sleep(0.1)
+    page.evaluate("window.parvisNotReloaded = true")
+
+    mention = f"@[{olivia['display_name']}]({olivia['id']})"
+    body = f"Bonjour {mention}, voici le rapport sur le projet. Merci beaucoup !"
+    post = retry(lambda: louise_api.post(f"/api/v1/communities/{cid}/posts", json={"body": body}))
+    olivia_api = parvis.api("employee_en")
+
+    def told() -> bool:
+        items = olivia_api.get("/api/v1/notifications?unread_only=true").json()["items"]
+        return any(i["kind"] == "mention" and i["post_id"] == post["id"] for i in items)
+
+    deadline = time.time() + 20
+    while not told():  # the notifications service has written it
+        assert time.time() < deadline, "no notification of the mention"
+        time.sleep(0.1)
+    # from then on the open page shows it within 2 s, without a reload
+    page.wait_for_function(
+        "n => (document.querySelector('[data-testid=bell-count]') || {}).textContent === String(n)",
+        arg=before + 1,
+        timeout=2_000,
+    )
+    assert page.evaluate("window.parvisNotReloaded") is True
+
+    page.locator(tid("nav-notifications")).click()
+    entry = page.locator(f'{tid("notification")}[data-kind="mention"][data-read="no"]').first
+    assert f"{louise['display_name']} mentioned you in a post" in entry.inner_text()
+    with page.expect_navigation():
+        entry.locator(tid("notification-open")).click()
+    assert page.url.endswith(f"/posts/{post['id']}")
+    card = page.locator(f'{tid("post")}[data-post-id="{post["id"]}"]')
+    card.locator(tid("post-translate")).first.click()
+    page.wait_for_selector(f"{tid('post')} {tid('post-body')}[data-translated]", timeout=60_000)
+    english = card.locator(tid("post-body")).first.inner_text()
+    assert "report" in english and "voici" not in english
+    # read: the count is back where it was, on the page and in the API
+    assert olivia_api.get("/api/v1/notifications/unread-count").json()["unread"] == before
+    shown = page.locator(tid("bell-count"))
+    assert (int(shown.inner_text()) if shown.count() else 0) == before
