@@ -29,3 +29,24 @@ ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "custom
 # --- the wall -------------------------------------------------------------------------
 
 POST_KINDS = ("message", "question", "announcement")
+
+# --- notifications --------------------------------------------------------------------
+
+#: what a notification tells: of a community's content (shown while the recipient may read
+#: it), to its managers (while they manage it), of a person's own membership (always theirs)
+NOTIFICATION_CONTENT_KINDS = (
+    "mention",
+    "comment",
+    "like",
+    "answer_accepted",
+    "announcement",
+    "announcement_reminder",
+    "post",
+    "document_version",
+    "page_updated",
+)
+NOTIFICATION_MANAGER_KINDS = ("join_request", "content_reported")
+NOTIFICATION_PERSONAL_KINDS = ("invitation", "join_approved", "join_refused")
+NOTIFICATION_KINDS = NOTIFICATION_CONTENT_KINDS + NOTIFICATION_MANAGER_KINDS + NOTIFICATION_PERSONAL_KINDS
+#: how much a member hears of a community: every new post / the highlights / nothing
+NOTIFICATION_LEVELS = ("all", "highlights", "none")

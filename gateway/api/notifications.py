@@ -12,26 +12,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from parvis_contracts.vocabulary import NOTIFICATION_KINDS, NOTIFICATION_LEVELS
+
 from ..calls import notifications
 from .schemas import PageQuerySchema, Timestamp, _people_field
-
-KINDS = (
-    "mention",
-    "comment",
-    "like",
-    "answer_accepted",
-    "announcement",
-    "announcement_reminder",
-    "post",
-    "document_version",
-    "page_updated",
-    "join_request",
-    "content_reported",
-    "invitation",
-    "join_approved",
-    "join_refused",
-)
-LEVELS = ("all", "highlights", "none")
 
 blp = Blueprint(
     "notifications",
@@ -48,7 +32,7 @@ class NotificationQuerySchema(PageQuerySchema):
 
 class NotificationSchema(ma.Schema):
     id = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(NOTIFICATION_KINDS))
     community_id = fields.String(required=True)
     community_name = fields.String(required=True)
     subject_kind = fields.String(
@@ -93,7 +77,7 @@ class FollowSchema(ma.Schema):
 class LevelInSchema(ma.Schema):
     level = fields.String(
         required=True,
-        validate=validate.OneOf(LEVELS),
+        validate=validate.OneOf(NOTIFICATION_LEVELS),
         metadata={
             "description": "all: every new post; highlights (the default): mentions, "
             "announcements and what you follow; none: nothing of this community"

@@ -13,13 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from marshmallow import ValidationError
 
+from parvis_contracts.vocabulary import NOTIFICATION_LEVELS
+
 from ..api.schemas import PageQuerySchema
 from ..calls import UNANSWERED, communities, notifications, parallel
 from .common import next_url, query_args, raise_failed
 
 notifications_web = Blueprint("notifications_web", __name__)
-
-LEVELS = ("all", "highlights", "none")
 
 
 def bell_count() -> int | None:
@@ -154,7 +154,7 @@ def settings():
     if request.method == "POST":
         community_id = request.form.get("community_id") or ""
         level = request.form.get("level")
-        if level not in LEVELS:
+        if level not in NOTIFICATION_LEVELS:
             flash(_("Choose one of the levels offered."), "error")
             return redirect(url_for("notifications_web.settings")), 303
         notifications.set_community_level(community_id, level)
@@ -171,4 +171,4 @@ def settings():
         if isinstance(level, BaseException):
             continue  # left or archived into secrecy meanwhile
         rows.append({**membership, "level": level["level"]})
-    return render_template("notifications/settings.html", rows=rows, levels=LEVELS)
+    return render_template("notifications/settings.html", rows=rows, levels=NOTIFICATION_LEVELS)

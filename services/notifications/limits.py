@@ -1,22 +1,12 @@
 """The limits of the notifications service, written once."""
 
-#: notification kinds: the content of a community (``CONTENT_KINDS``: shown only while the
-#: recipient may read it), the community's managers' (``MANAGER_KINDS``: while they manage
-#: it) and a person's own membership (``PERSONAL_KINDS``: about them, always shown)
-CONTENT_KINDS = (
-    "mention",
-    "comment",
-    "like",
-    "answer_accepted",
-    "announcement",
-    "announcement_reminder",
-    "post",
-    "document_version",
-    "page_updated",
-)
-MANAGER_KINDS = ("join_request", "content_reported")
-PERSONAL_KINDS = ("invitation", "join_approved", "join_refused")
-KINDS = CONTENT_KINDS + MANAGER_KINDS + PERSONAL_KINDS
+from parvis_contracts import vocabulary
+
+#: notification kinds (the platform's words: ``parvis_contracts.vocabulary``)
+CONTENT_KINDS = vocabulary.NOTIFICATION_CONTENT_KINDS
+MANAGER_KINDS = vocabulary.NOTIFICATION_MANAGER_KINDS
+PERSONAL_KINDS = vocabulary.NOTIFICATION_PERSONAL_KINDS
+KINDS = vocabulary.NOTIFICATION_KINDS
 
 #: what a notification is about
 SUBJECT_KINDS = ("post", "comment", "page", "document", "community")
@@ -24,7 +14,7 @@ SUBJECT_KINDS = ("post", "comment", "page", "document", "community")
 FOLLOWABLE = ("post", "page", "document")
 
 #: per community: every new post / mentions, announcements and what I follow / nothing
-LEVELS = ("all", "highlights", "none")
+LEVELS = vocabulary.NOTIFICATION_LEVELS
 DEFAULT_LEVEL = "highlights"
 
 #: the newest actors kept on a grouped notification (the page shows two and "N others")
