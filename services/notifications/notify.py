@@ -53,6 +53,12 @@ def auto_follow(session, now: datetime, user_id: str, kind: str, target_id: str,
         session.flush()
 
 
+def created_at(session, kind: str, subject_id: str, default: datetime) -> datetime:
+    """When the subject was created (``default`` for one this service has not heard of)."""
+    subject = session.get(Subject, (kind, subject_id))
+    return subject.created_at if subject is not None else default
+
+
 def followers(session, kind: str, target_id: str) -> list[str]:
     return list(
         session.scalars(
@@ -70,6 +76,11 @@ def forget_subject(session, kind: str, subject_id: str) -> None:
         session.execute(delete(Subject).where(Subject.post_id == subject_id))
     session.execute(delete(Subject).where(Subject.kind == kind, Subject.id == subject_id))
     session.execute(delete(Follow).where(Follow.target_kind == kind, Follow.target_id == subject_id))
+
+
+def forget_subject_of(session, now: datetime, data: dict, kind: str) -> None:
+    """``<kind>_deleted``: the event names the content by ``<kind>_id``."""
+    forget_subject(session, kind, data[f"{kind}_id"])
 
 
 def _forget_notifications(session, kind: str, subject_id: str) -> None:
@@ -153,8 +164,7 @@ def comment_created(session, now: datetime, data: dict) -> None:
     subject = remember_subject(session, "comment", comment_id, community_id, author_id, post_id, now)
     mentioned = _mentions(session, now, data, "comment", comment_id, post_id, subject.created_at, author_id)
     audience = [f for f in followers(session, "post", post_id) if f not in mentioned]
-    post = session.get(Subject, ("post", post_id))
-    post_at = post.created_at if post is not None else subject.created_at
+    post_at = created_at(session, "post", post_id, subject.created_at)
     about = About("comment", f"comment:post:{post_id}", community_id, "post", post_id, post_id, post_at)
     deliver(session, now, about, audience, author_id)
     auto_follow(session, now, author_id, "post", post_id, community_id)
@@ -172,16 +182,14 @@ def liked(session, now: datetime, data: dict) -> None:
     """A like: the author of the post or comment, gathered per liked content."""
     post_id, comment_id = data["post_id"], data.get("comment_id")
     kind, subject_id = ("comment", comment_id) if comment_id else ("post", post_id)
-    subject = session.get(Subject, (kind, subject_id))
-    at = subject.created_at if subject is not None else now
+    at = created_at(session, kind, subject_id, now)
     about = About("like", f"like:{kind}:{subject_id}", data["community_id"], kind, subject_id, post_id, at)
     deliver(session, now, about, [data["author_id"]], data["liker_id"])
 
 
 def answer_accepted(session, now: datetime, data: dict) -> None:
     comment_id = data["comment_id"]
-    subject = session.get(Subject, ("comment", comment_id))
-    at = subject.created_at if subject is not None else now
+    at = created_at(session, "comment", comment_id, now)
     about = About(
         "answer_accepted",
         f"answer:{comment_id}",
@@ -198,8 +206,7 @@ def announcement_reminded(session, now: datetime, data: dict) -> None:
     """The members who had not read an announcement, reminded by a manager (gathered with
     an unread reminder of the same announcement)."""
     post_id, community_id = data["post_id"], data["community_id"]
-    subject = session.get(Subject, ("post", post_id))
-    at = subject.created_at if subject is not None else now
+    at = created_at(session, "post", post_id, now)
     about = About("announcement_reminder", f"reminder:{post_id}", community_id, "post", post_id, post_id, at)
     deliver(session, now, about, data["user_ids"], data["by"])
 
@@ -207,18 +214,9 @@ def announcement_reminded(session, now: datetime, data: dict) -> None:
 def content_reported(session, now: datetime, data: dict) -> None:
     """The community's managers (whatever their level), gathered per community; the link
     is the community's queue of reports, where the report is."""
-    community_id = data["community_id"]
-    about = About(
-        "content_reported",
-        f"content_reported:{community_id}",
-        community_id,
-        "community",
-        community_id,
-        None,
-        now,
+    tell_managers(
+        session, now, _community("content_reported", data["community_id"], now), data["reporter_id"]
     )
-    everyone = MEMBERSHIP.member_ids(session, community_id)  # deliver keeps the managers
-    deliver(session, now, about, everyone, data["reporter_id"], levels=("all", "highlights", "none"))
 
 
 def content_hidden(session, now: datetime, data: dict) -> None:
@@ -279,10 +277,14 @@ def _community(kind: str, community_id: str, now: datetime, group: str | None = 
 
 def join_requested(session, now: datetime, data: dict) -> None:
     """The community's managers, gathered: "Ana and 2 others ask to join"."""
-    community_id = data["community_id"]
-    about = _community("join_request", community_id, now)
-    everyone = MEMBERSHIP.member_ids(session, community_id)  # deliver keeps the managers
-    deliver(session, now, about, everyone, data["user_id"], levels=("all", "highlights", "none"))
+    tell_managers(session, now, _community("join_request", data["community_id"], now), data["user_id"])
+
+
+def tell_managers(session, now: datetime, about: About, actor_id: str) -> None:
+    """The community's managers, whatever their level (``deliver`` keeps the managers of
+    the members for a managers' kind)."""
+    everyone = MEMBERSHIP.member_ids(session, about.community_id)
+    deliver(session, now, about, everyone, actor_id, levels=("all", "highlights", "none"))
 
 
 def join_decided(session, now: datetime, data: dict, kind: str) -> None:

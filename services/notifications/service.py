@@ -55,15 +55,10 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
 
     on_post_created = told_by(ev.FEED_POST_CREATED, notify.post_created)
     on_post_updated = told_by(ev.FEED_POST_UPDATED, notify.post_updated)
-    on_post_deleted = told_by(
-        ev.FEED_POST_DELETED, lambda db, _at, data: notify.forget_subject(db, "post", data["post_id"])
-    )
+    on_post_deleted = told_by(ev.FEED_POST_DELETED, notify.forget_subject_of, "post")
     on_comment_created = told_by(ev.FEED_COMMENT_CREATED, notify.comment_created)
     on_comment_updated = told_by(ev.FEED_COMMENT_UPDATED, notify.comment_updated)
-    on_comment_deleted = told_by(
-        ev.FEED_COMMENT_DELETED,
-        lambda db, _at, data: notify.forget_subject(db, "comment", data["comment_id"]),
-    )
+    on_comment_deleted = told_by(ev.FEED_COMMENT_DELETED, notify.forget_subject_of, "comment")
     on_post_liked = told_by(ev.FEED_POST_LIKED, notify.liked)
     on_comment_liked = told_by(ev.FEED_COMMENT_LIKED, notify.liked)
     on_answer_accepted = told_by(ev.FEED_ANSWER_ACCEPTED, notify.answer_accepted)
@@ -72,15 +67,10 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
     on_announcement_reminded = told_by(ev.FEED_ANNOUNCEMENT_REMINDED, notify.announcement_reminded)
     on_document_created = told_by(ev.DOCUMENTS_DOCUMENT_CREATED, notify.document_created)
     on_document_version_added = told_by(ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, notify.document_version_added)
-    on_document_deleted = told_by(
-        ev.DOCUMENTS_DOCUMENT_DELETED,
-        lambda db, _at, data: notify.forget_subject(db, "document", data["document_id"]),
-    )
+    on_document_deleted = told_by(ev.DOCUMENTS_DOCUMENT_DELETED, notify.forget_subject_of, "document")
     on_page_created = told_by(ev.DOCUMENTS_PAGE_CREATED, notify.page_created)
     on_page_updated = told_by(ev.DOCUMENTS_PAGE_UPDATED, notify.page_updated)
-    on_page_deleted = told_by(
-        ev.DOCUMENTS_PAGE_DELETED, lambda db, _at, data: notify.forget_subject(db, "page", data["page_id"])
-    )
+    on_page_deleted = told_by(ev.DOCUMENTS_PAGE_DELETED, notify.forget_subject_of, "page")
     on_join_requested = told_by(ev.COMMUNITIES_JOIN_REQUESTED, notify.join_requested)
     on_join_approved = told_by(ev.COMMUNITIES_JOIN_APPROVED, notify.join_decided, "join_approved")
     on_join_refused = told_by(ev.COMMUNITIES_JOIN_REFUSED, notify.join_decided, "join_refused")
