@@ -293,6 +293,8 @@ class Platform:
                 "PARVIS_PORT": str(self.port),
             }
         )
+        # the address people use, for the links in mails (unless the operator set one)
+        env.setdefault("PARVIS_PUBLIC_URL", self.base_url)
         if self.live_port:
             env["PARVIS_LIVE_PORT"] = str(self.live_port)
         for name, url in self.db_urls.items():

@@ -2,7 +2,8 @@
 
 Each language's catalogue is ``gateway/translations/<lang>/LC_MESSAGES/messages.po``
 plus one part per feature in ``gateway/translations/<lang>/parts/*.po`` (so a feature
-keeps its strings in its own file), plus the ``<lang>.po`` of each installed
+keeps its strings in its own file), plus the words shared with the services (the
+notifications' sentences: ``parvis_contracts.notification_words``), plus the ``<lang>.po`` of each installed
 gateway extension (``translations`` of a ``parvis_contracts.plugins.GatewayExtension``).
 The compiled ``messages.mo`` is a build product (not in git): :func:`compile_catalogs`
 merges the parts and writes it with Babel's API, and ``create_app`` calls it when it is
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from parvis_contracts import notification_words
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
@@ -74,9 +77,15 @@ def extension_catalogs(language: str) -> list[Path]:
 
 
 def sources(po: Path) -> list[Path]:
-    """The main catalogue of a language, its feature parts, then the installed extensions'."""
+    """The main catalogue of a language, its feature parts, the platform's shared words (the
+    notifications' sentences, also in their mails), then the installed extensions'."""
     language = po.parent.parent.name
-    return [po, *sorted(po.parent.parent.glob("parts/*.po")), *extension_catalogs(language)]
+    return [
+        po,
+        *sorted(po.parent.parent.glob("parts/*.po")),
+        *notification_words.catalogs(language),
+        *extension_catalogs(language),
+    ]
 
 
 def _sources_record(mo: Path) -> Path:

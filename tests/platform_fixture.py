@@ -22,7 +22,7 @@ import requests
 
 from deploy.launcher import Platform, free_port
 from parvis_contracts.plugins import service_names
-from tests.support import Databases, Vhost
+from tests.support import Databases, SmtpSink, Vhost
 
 SERVICES = service_names()
 
@@ -37,6 +37,8 @@ class RunningPlatform:
     organisations: dict  # "host" / "supplier" -> organisation
     platform: Platform
     vhost: Vhost
+    #: the SMTP server on loopback the notifications service sends to
+    smtp: SmtpSink
     _tokens: dict = field(default_factory=dict)
 
     def url(self, path: str) -> str:
@@ -107,8 +109,10 @@ def wait_for_healthz(base_url: str, timeout: float = 60.0) -> dict:
 def parvis(tmp_path_factory):
     vhost = Vhost("parvis-e2e").create()
     databases = Databases(tmp_path_factory.mktemp("e2e-db"))
+    smtp = SmtpSink(tmp_path_factory.mktemp("e2e-smtp"))
     platform = None
     try:
+        smtp.start()
         db_urls = {name: databases.url(name) for name in SERVICES}
         platform = Platform(
             tmp_path_factory.mktemp("e2e-var"),
@@ -117,6 +121,8 @@ def parvis(tmp_path_factory):
             db_urls=db_urls,
             metrics_base=None,
             bind_host="127.0.0.1",
+            # mails to the SMTP server on loopback, at once even to someone in the app
+            extra_env={**smtp.environment(), "PARVIS_MAIL_ACTIVE_MINUTES": "0"},
         )
         platform.start(timeout=START_TIMEOUT)
         wait_for_healthz(platform.base_url)
@@ -128,9 +134,11 @@ def parvis(tmp_path_factory):
             organisations=seeded["organisations"],
             platform=platform,
             vhost=vhost,
+            smtp=smtp,
         )
     finally:
         if platform is not None:
             platform.stop()
+        smtp.stop()
         databases.drop_all()
         vhost.delete()

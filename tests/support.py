@@ -102,6 +102,88 @@ class Databases:
         self.created.clear()
 
 
+class SmtpSink:
+    """A real SMTP server on 127.0.0.1 in a process of its own (aiosmtpd's command, its
+    ``Mailbox`` handler), which files every message it accepts in a Maildir: the mails the
+    platform sends, read as a mail client reads them. A process, not a thread: the service
+    tier's process is eventlet-patched, and the end-to-end tier's platform runs apart.
+    """
+
+    def __init__(self, directory):
+        from pathlib import Path
+
+        self.directory = Path(directory)
+        self.maildir = self.directory / "inbox"
+        self.port = None
+        self.process = None
+
+    def start(self, timeout: float = 20.0) -> SmtpSink:
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}"]
+            + ["-c", "aiosmtpd.handlers.Mailbox", str(self.maildir)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.directory / "smtp.log", "wb"),  # noqa: SIM115 (the process keeps it)
+        )
+
+        def answers():
+            assert self.process.poll() is None, (self.directory / "smtp.log").read_text()
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    return conn.recv(64).startswith(b"220")
+            except OSError:
+                return False
+
+        wait_until(answers, timeout=timeout, interval=0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def environment(self) -> dict:
+        """What points the notifications service at this server."""
+        return {
+            "PARVIS_MAIL_TRANSPORT": "smtp",
+            "PARVIS_SMTP_HOST": "127.0.0.1",
+            "PARVIS_SMTP_PORT": str(self.port),
+            "PARVIS_SMTP_SECURITY": "none",
+        }
+
+    def messages(self, to: str | None = None) -> list:
+        """Every message received (``email.message.EmailMessage``), oldest first; only
+        those to ``to`` with it."""
+        import email
+        import email.policy
+
+        new = self.maildir / "new"
+        if not new.is_dir():
+            return []
+        found = [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted(new.iterdir(), key=lambda path: path.stat().st_mtime)
+        ]
+        return [m for m in found if to is None or to.lower() in str(m["To"]).lower()]
+
+    def wait_for(self, to: str, count: int = 1, timeout: float = 30.0) -> list:
+        """The first ``count`` messages to ``to``, once they arrived (bounded wait)."""
+        return wait_until(
+            lambda: (lambda got: got if len(got) >= count else None)(self.messages(to)), timeout
+        )
+
+
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Poll ``predicate`` until it returns something truthy; bounded in time."""
     deadline = time.time() + timeout

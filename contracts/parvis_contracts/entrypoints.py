@@ -216,6 +216,32 @@ class RpcProxy(NamekoRpcProxy):
         return BoundServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
 
 
+class _SystemMethodProxy(BoundMethodProxy):
+    def get_message_headers(self, worker_ctx):
+        headers = super().get_message_headers(worker_ctx)
+        headers[self._get_header_name(CONTEXT_KEY)] = bind(
+            Caller(kind=KIND_SYSTEM), self.service_name, self.method_name
+        )
+        return headers
+
+
+class _SystemServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        listener = self.reply_listener
+        return _SystemMethodProxy(self.worker_ctx, self.service_name, name, listener, **self.options)
+
+
+class SystemRpcProxy(RpcProxy):
+    """Calls made as the platform itself (a context of the system kind), whoever the worker
+    serves: for a service's own timers (a mail sender asking identity for addresses), never
+    for an entrypoint that answers a person — it would lend them the system's rights."""
+
+    rpc_reply_listener = TransientReplyListener()
+
+    def get_dependency(self, worker_ctx):
+        return _SystemServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
+
+
 #: at most one report of refused calls per service process this often, seconds
 REFUSALS_EVERY = 10.0
 #: how often the reporter looks for something to send, seconds

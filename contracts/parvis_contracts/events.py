@@ -64,6 +64,44 @@ class SessionEndedSchema(Schema):
     session_id = fields.String(load_default=None, allow_none=True)
 
 
+class PasswordResetRequestedSchema(Schema):
+    """A person who can sign in asked to reset their password: the mail with the link
+    (``/password-reset/<token>`` on the gateway) goes to ``email``, in ``language``.
+
+    ``token`` is a credential, sent once: the outbox relay blanks it, with the address and
+    the name, in identity's stored copy once published (:data:`TRANSIENT_FIELDS`)."""
+
+    user_id = fields.String(required=True)
+    email = fields.String(required=True)
+    display_name = fields.String(required=True)
+    #: the person's preferred language (None: the platform's default)
+    language = fields.String(load_default=None, allow_none=True)
+    token = fields.String(required=True)
+    #: when the link stops working (ISO 8601, UTC)
+    expires_at = fields.String(required=True)
+
+
+class PersonInvitedSchema(Schema):
+    """An account was created without a password: the invitation mail with the link
+    (``/invitations/<token>`` on the gateway) goes to ``email``, in ``language``.
+
+    ``invited_by`` is the admin who created the account (None: the platform itself). Like
+    a reset, ``token`` and the names are blanked in identity's stored copy once published."""
+
+    user_id = fields.String(required=True)
+    email = fields.String(required=True)
+    display_name = fields.String(required=True)
+    language = fields.String(load_default=None, allow_none=True)
+    token = fields.String(required=True)
+    #: when the invitation stops working (ISO 8601, UTC)
+    expires_at = fields.String(required=True)
+    guest = fields.Boolean(required=True)
+    #: the organisation of the account (the host company, or the guest's)
+    org_name = fields.String(required=True)
+    invited_by = fields.String(load_default=None, allow_none=True)
+    invited_by_name = fields.String(load_default=None, allow_none=True)
+
+
 class OrganisationEventSchema(Schema):
     org_id = fields.String(required=True)
     name = fields.String(required=True)
@@ -238,6 +276,10 @@ IDENTITY_USER_LANGUAGE_CHANGED = EventType("identity", "user_language_changed")
 IDENTITY_USER_UPDATED = EventType("identity", "user_updated")
 IDENTITY_SESSION_ENDED = EventType("identity", "session_ended")
 IDENTITY_ORGANISATION_UPDATED = EventType("identity", "organisation_updated")
+#: a person asked for a password reset link (the notifications service mails it)
+IDENTITY_PASSWORD_RESET_REQUESTED = EventType("identity", "password_reset_requested")
+#: an invitation token was issued for a new account (the notifications service mails it)
+IDENTITY_PERSON_INVITED = EventType("identity", "person_invited")
 
 COMMUNITIES_COMMUNITY_CREATED = EventType("communities", "community_created")
 COMMUNITIES_COMMUNITY_UPDATED = EventType("communities", "community_updated")
@@ -306,6 +348,8 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_UPDATED: UserEventSchema,
     IDENTITY_SESSION_ENDED: SessionEndedSchema,
     IDENTITY_ORGANISATION_UPDATED: OrganisationEventSchema,
+    IDENTITY_PASSWORD_RESET_REQUESTED: PasswordResetRequestedSchema,
+    IDENTITY_PERSON_INVITED: PersonInvitedSchema,
     COMMUNITIES_COMMUNITY_CREATED: CommunityStateSchema,
     COMMUNITIES_COMMUNITY_UPDATED: CommunityStateSchema,
     COMMUNITIES_COMMUNITY_ARCHIVED: CommunityStateSchema,
@@ -337,6 +381,25 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     DOCUMENTS_PAGE_UPDATED: PageEventSchema,
     DOCUMENTS_PAGE_DELETED: PageEventSchema,
 }
+
+
+#: fields an event carries for its delivery only: once the outbox relay has published the
+#: event it sets them to null in the outbox's stored copy (:func:`kept_after_relay`), so a
+#: reset or invitation token (a credential) and the address and names it was mailed to
+#: do not stay in the publishing service's database
+TRANSIENT_FIELDS: dict[EventType, tuple[str, ...]] = {
+    IDENTITY_PASSWORD_RESET_REQUESTED: ("email", "display_name", "token"),
+    IDENTITY_PERSON_INVITED: ("email", "display_name", "token", "org_name", "invited_by_name"),
+}
+
+
+def kept_after_relay(event: EventType, data: dict) -> dict | None:
+    """What the outbox keeps of a published event's payload: ``None`` when it keeps it
+    whole, else a copy with the event's :data:`TRANSIENT_FIELDS` set to null."""
+    transient = TRANSIENT_FIELDS.get(event)
+    if not transient:
+        return None
+    return {key: (None if key in transient else value) for key, value in (data or {}).items()}
 
 
 def schema_of(event: EventType) -> type[Schema] | None:

@@ -6,6 +6,11 @@ a crashed predecessor may have left rows). A crash between publish and marking
 the row sent republishes the event: consumers are idempotent, so each event
 still has exactly one effect. Rows are published in id order, each with the request id
 of the worker that emitted it as a message header (:func:`event_headers`).
+
+A published row keeps its payload (the privacy tools rewrite mentions there), except the
+fields its event declares transient (``events.TRANSIENT_FIELDS``: a reset or invitation
+token, the address it was mailed to), set to null in the same transaction that marks the
+row sent.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from sqlalchemy import select, update
 
 from . import settings
 from .config import amqp_uri
-from .events import Envelope, EventType
+from .events import Envelope, EventType, kept_after_relay
 from .logs import REQUEST_ID_KEY, valid_request_id
 from .topology import declare_topology, event_exchange
 
@@ -140,9 +145,16 @@ class OutboxRelay:
                     retry=True,
                     headers=event_headers(row.get("request_id")),
                 )
-            conn.execute(
-                update(t).where(t.c.id.in_([r["id"] for r in rows])).values(published_at=datetime.now(UTC))
-            )
+            now = datetime.now(UTC)
+            whole = []
+            for row in rows:
+                kept = kept_after_relay(EventType(row["source"], row["event_type"]), row["payload"])
+                if kept is None:
+                    whole.append(row["id"])
+                else:  # a token or an address sent once: not kept once published
+                    conn.execute(update(t).where(t.c.id == row["id"]).values(published_at=now, payload=kept))
+            if whole:
+                conn.execute(update(t).where(t.c.id.in_(whole)).values(published_at=now))
         self.published += len(rows)
         with self._sent:
             self._recent.extend(row["event_id"] for row in rows)

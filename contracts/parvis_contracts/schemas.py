@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from babel import Locale
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from marshmallow import ValidationError as MarshmallowValidationError
@@ -125,6 +127,20 @@ class LanguageCode(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
         if text not in LANGUAGES:
             raise ValidationError("Not an ISO 639-1 language code.")
+        return text
+
+
+#: the IANA time zone names this machine knows (the system's tz database)
+TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
+class TimeZone(fields.String):
+    """An IANA time zone name (``Europe/Paris``), exactly as the tz database spells it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if text not in TIME_ZONES:
+            raise ValidationError("Not a known time zone: use an IANA name such as Europe/Paris.")
         return text
 
 

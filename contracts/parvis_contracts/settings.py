@@ -364,6 +364,21 @@ SETTINGS: tuple[Setting, ...] = (
         "Parvis <no-reply@parvis.localhost>",
         "From of every e-mail; its address is the envelope sender",
     ),
+    Setting(
+        "PARVIS_MAIL_CONTENT",
+        STR,
+        "text",
+        "what a mail may carry of the content: text (an excerpt) or title (what it is and a link only)",
+    ),
+    Setting("PARVIS_MAIL_DIGEST_HOUR", INT, 8, "local hour (0-23) of digests, in each person's time zone"),
+    Setting("PARVIS_MAIL_DIGEST_WEEKDAY", INT, 0, "the weekday of the weekly digest (0 Monday .. 6 Sunday)"),
+    Setting("PARVIS_MAIL_TICK", FLOAT, 2.0, "seconds between two looks at the mail queue"),
+    Setting(
+        "PARVIS_MAIL_ACTIVE_MINUTES",
+        INT,
+        10,
+        "no immediate mail to a person seen in the app within these minutes (0: mail at once)",
+    ),
     Setting("PARVIS_SMTP_HOST", STR, "127.0.0.1", "with smtp: the server"),
     Setting("PARVIS_SMTP_PORT", INT, 25, "with smtp: its port"),
     Setting(

@@ -50,3 +50,25 @@ NOTIFICATION_PERSONAL_KINDS = ("invitation", "join_approved", "join_refused")
 NOTIFICATION_KINDS = NOTIFICATION_CONTENT_KINDS + NOTIFICATION_MANAGER_KINDS + NOTIFICATION_PERSONAL_KINDS
 #: how much a member hears of a community: every new post / the highlights / nothing
 NOTIFICATION_LEVELS = ("all", "highlights", "none")
+#: how often a person hears of a kind of notification by e-mail
+MAIL_FREQUENCIES = ("immediately", "daily", "weekly", "never")
+#: the frequency of each kind until the person chooses: what concerns them directly at
+#: once, the life of what they follow in the daily digest
+MAIL_DEFAULT_FREQUENCY = {
+    "mention": "immediately",
+    "comment": "immediately",
+    "like": "daily",
+    "answer_accepted": "immediately",
+    "announcement": "immediately",
+    "announcement_reminder": "immediately",
+    "post": "daily",
+    "document_version": "daily",
+    "page_updated": "daily",
+    "join_request": "immediately",
+    "content_reported": "immediately",
+    "invitation": "immediately",
+    "join_approved": "immediately",
+    "join_refused": "immediately",
+}
+#: what a mail may carry of the content: its text, or only what it is and a link
+MAIL_CONTENT_POLICIES = ("text", "title")

@@ -1,4 +1,4 @@
-"""``/api/v1/auth``: sign in and out, the current session, invitations."""
+"""``/api/v1/auth``: sign in and out, the current session, invitations, password reset."""
 
 from __future__ import annotations
 
@@ -8,10 +8,22 @@ from flask_smorest import Blueprint
 
 from .. import auth, security
 from ..calls import identity
-from .schemas import AcceptInvitationSchema, InvitationSchema, SessionSchema, SignInSchema
+from .schemas import (
+    AcceptInvitationSchema,
+    InvitationSchema,
+    PasswordResetInfoSchema,
+    PasswordResetRequestedSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
+    SessionSchema,
+    SignInSchema,
+)
 
 blp = Blueprint(
-    "auth", __name__, url_prefix="/api/v1/auth", description="Sign in and out, sessions and invitations"
+    "auth",
+    __name__,
+    url_prefix="/api/v1/auth",
+    description="Sign in and out, sessions, invitations and password reset",
 )
 
 PUBLIC_DOC = {"security": []}
@@ -96,3 +108,43 @@ class Invitation(MethodView):
         """Accept an invitation: choose a password, get signed in"""
         session = identity.accept_invitation(token, data["password"])
         return start_session(session, data["issue_token"])
+
+
+@blp.route("/password-reset")
+@auth.public
+class PasswordResetRequest(MethodView):
+    @blp.doc(**PUBLIC_DOC)
+    @blp.arguments(PasswordResetRequestSchema)
+    @blp.response(202, PasswordResetRequestedSchema)
+    def post(self, data):
+        """Ask for a password reset link by e-mail
+
+        Always the same answer, whether the address is known or not; a person who can sign
+        in gets an e-mail with a link (`/password-reset/{token}`) that works once, for 30
+        minutes. At most 3 links per address in 15 minutes (more requests answer the same
+        and send nothing); more than 20 requests from one address in 15 minutes: 429 with
+        Retry-After.
+        """
+        return identity.request_password_reset(data["email"], ip=client_ip())
+
+
+@blp.route("/password-reset/<string:token>")
+@auth.public
+class PasswordReset(MethodView):
+    @blp.doc(**PUBLIC_DOC)
+    @blp.response(200, PasswordResetInfoSchema)
+    def get(self, token):
+        """Whose account a reset link is for (404 if unknown, used or expired)"""
+        return identity.check_password_reset(token)
+
+    @blp.doc(**PUBLIC_DOC)
+    @blp.arguments(PasswordResetSchema)
+    @blp.response(204)
+    def post(self, data, token):
+        """Choose a new password with a reset link
+
+        The link works once; every session of the person ends (sign in again with the new
+        password). Unknown, used or expired link: 404, nothing changed; a password too short
+        or too long: 422.
+        """
+        identity.reset_password(token, data["password"])

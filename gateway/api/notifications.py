@@ -12,8 +12,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from parvis_contracts.vocabulary import NOTIFICATION_KINDS, NOTIFICATION_LEVELS
+from parvis_contracts.vocabulary import MAIL_FREQUENCIES, NOTIFICATION_KINDS, NOTIFICATION_LEVELS
 
+from .. import auth
 from ..calls import notifications
 from .schemas import PageQuerySchema, Timestamp, _people_field
 
@@ -149,3 +150,50 @@ class CommunityLevel(MethodView):
     def put(self, data, community_id):
         """Choose how much you hear of a community you are a member of"""
         return notifications.set_community_level(community_id, data["level"])
+
+
+class MailPreferencesSchema(ma.Schema):
+    frequencies = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(NOTIFICATION_KINDS)),
+        values=fields.String(validate=validate.OneOf(MAIL_FREQUENCIES)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "kind -> immediately (batched, at most one mail per 2 minutes, none while "
+            "you are in the app), daily or weekly (a digest at your local hour), or never"
+        },
+    )
+
+
+class UnsubscribedSchema(ma.Schema):
+    kinds = fields.List(
+        fields.String(), required=True, metadata={"description": "the kinds no longer mailed"}
+    )
+
+
+@blp.route("/notifications/mail-preferences")
+class MailPreferences(MethodView):
+    @blp.response(200, MailPreferencesSchema)
+    def get(self):
+        """How often you hear of each kind of notification by e-mail"""
+        return notifications.get_mail_preferences()
+
+    @blp.arguments(MailPreferencesSchema)
+    @blp.response(200, MailPreferencesSchema)
+    def put(self, data):
+        """Choose how often you hear of some kinds by e-mail (the others keep theirs)"""
+        return notifications.set_mail_preferences(data["frequencies"])
+
+
+@blp.route("/notifications/unsubscribe/<string:token>")
+@auth.public
+class Unsubscribe(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, UnsubscribedSchema)
+    def post(self, token):
+        """One-click unsubscribe (RFC 8058): the `List-Unsubscribe` address of a mail
+
+        No sign-in: the signed token names the person and the kind. A token altered in any
+        way: 422, nothing changed.
+        """
+        return notifications.unsubscribe(token)

@@ -15,7 +15,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from parvis_contracts import limits
-from parvis_contracts.schemas import CURSOR_MAX, Country, LanguageCode
+from parvis_contracts.schemas import CURSOR_MAX, Country, LanguageCode, TimeZone
 from parvis_contracts.vocabulary import (
     COMMUNITY_KINDS,
     COMMUNITY_VISIBILITIES,
@@ -145,6 +145,7 @@ class MeSchema(ProfileSchema):
     auto_translate = fields.Boolean(
         metadata={"description": "Translate posts, comments and pages into my preferred language"}
     )
+    time_zone = _nullable_str(metadata={"description": "IANA time zone name (e.g. Europe/Paris); null: UTC"})
 
 
 class PrincipalSchema(ma.Schema):
@@ -215,6 +216,9 @@ class MeUpdateSchema(ma.Schema):
     )
     visibility = fields.Nested(VisibilitySchema)
     auto_translate = fields.Boolean()
+    time_zone = TimeZone(
+        allow_none=True, metadata={"description": "IANA time zone name (e.g. Europe/Paris); null: UTC"}
+    )
 
 
 class PasswordChangeSchema(ma.Schema):
@@ -255,6 +259,28 @@ class InvitationSchema(ma.Schema):
 class AcceptInvitationSchema(ma.Schema):
     password = _password(required=True)
     issue_token = fields.Boolean(load_default=False)
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=limits.EMAIL_MAX))
+
+
+class PasswordResetRequestedSchema(ma.Schema):
+    requested = fields.Boolean(
+        required=True, metadata={"description": "Always true, whether the address is known or not"}
+    )
+
+
+class PasswordResetInfoSchema(ma.Schema):
+    display_name = fields.String(required=True)
+    masked_email = fields.String(
+        required=True, metadata={"description": "The address, masked: a…@acme.example"}
+    )
+    expires_at = Timestamp(required=True, metadata={"description": "When the link stops working"})
+
+
+class PasswordResetSchema(ma.Schema):
+    password = _password(required=True)
 
 
 # ----------------------------------------------------------------- organisations
@@ -357,6 +383,8 @@ AUDIT_ACTIONS = (
     "sign_out",
     "password_changed",
     "invitation_accepted",
+    "password_reset_requested",
+    "password_reset",
     "person_created",
     "guest_invited",
     "guest_added_to_community",

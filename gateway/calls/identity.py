@@ -258,6 +258,26 @@ def accept_invitation(token: str, password: str) -> dict:
     return {"token": token, "password": password}
 
 
+@operation(anonymous=True)
+def request_password_reset(email: str, ip: str | None) -> dict:
+    """-> ``{"requested": True}`` whoever the address is (a link is mailed only to a person
+    who can sign in); too many requests from ``ip``: ``TooManyRequests``."""
+    return {"email": email, "ip": ip}
+
+
+@operation(anonymous=True)
+def check_password_reset(token: str) -> dict:
+    """Whose account a reset link is for (``display_name``, ``masked_email``, ``expires_at``);
+    unknown, used or expired: ``NotFound``."""
+    return {"token": token}
+
+
+@operation(anonymous=True)
+def reset_password(token: str, password: str) -> dict:
+    """Set the password with a reset link, once; every session of the person ends."""
+    return {"token": token, "password": password}
+
+
 @operation
 def change_password(current_password: str, new_password: str) -> dict:
     """Also ends the person's other sessions."""

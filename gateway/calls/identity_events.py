@@ -20,9 +20,9 @@ What it promises the caches (:mod:`gateway.calls.identity`):
   call only once its events are published (``Database(publish_before_reply=True)``), so
   whoever got the answer to a revocation finds the gateways told at their next request.
 
-Envelopes are checked like any handler checks them (the platform's signature); one that
-fails is logged and dropped. This thread is not one of gunicorn's request threads: it is
-the only long-lived connection of a gateway process, and it holds no request.
+The queue, the consuming loop and the envelopes' check are :class:`gateway.event_tap.EventTap`'s
+(the live hub taps the same way). This thread is not one of gunicorn's request threads: it
+is the only long-lived connection of a gateway process, and it holds no request.
 """
 
 from __future__ import annotations
@@ -30,24 +30,20 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import socket
 import struct
 import termios
 import threading
 import time
-import uuid
 from collections.abc import Callable
 
-from kombu import Connection, Consumer, Exchange, Queue, binding
-
 from parvis_contracts import events as ev
-from parvis_contracts.errors import ValidationFailed
-from parvis_contracts.topology import event_exchange
+
+from ..event_tap import EventTap, envelope_of
 
 log = logging.getLogger(__name__)
 
 #: the gateway's queue names: ``parvis.gateway.identity.<host>.<pid>.<random>``
-QUEUE_PREFIX = ev.IDENTITY_WATCH_PREFIX + "."
+QUEUE_PREFIX = ev.IDENTITY_WATCH_PREFIX
 #: identity's events after which a remembered session or card may be wrong
 WATCHED = ev.IDENTITY_WATCHED
 #: ... and those after which no card can be trusted (an organisation's name is on its people's)
@@ -72,7 +68,7 @@ def unread_bytes(sock) -> int:
 class IdentityWatch:
     def __init__(self, amqp_uri: str, heartbeat: int = 10):
         self.uri = amqp_uri
-        self.heartbeat = heartbeat
+        self._tap = EventTap(amqp_uri, QUEUE_PREFIX, WATCHED, heartbeat)
         self.generation = 0
         self.heard = 0
         self.live = False
@@ -157,49 +153,26 @@ class IdentityWatch:
             thread.join(timeout)
 
     def _run(self) -> None:
-        failures, pause = 0, 0.2
-        while not self._stopping.is_set() and failures < MAX_FAILURES:
-            try:
-                self._consume()
-                failures, pause = 0, 0.2
-            except Exception as exc:  # broker gone or refusing, identity's exchange not there yet
-                failures += 1
-                log.warning("identity events not heard (%s): every request asks identity", exc)
-            finally:
-                self._socket = None
-                self._set_live(False)
-            self._stopping.wait(pause)
-            pause = min(pause * 2, 5.0)
-
-    def _queue(self) -> Queue:
-        exchange = event_exchange("identity")
-        # passive: identity's exchange is declared by the platform (prepare, or identity's
-        # relay); the gateway's broker user may bind from it, not declare it
-        exchange = Exchange(exchange.name, type=exchange.type, passive=True)
-        return Queue(
-            f"{QUEUE_PREFIX}{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}",
-            bindings=[binding(exchange, routing_key=event.name) for event in WATCHED],
-            exclusive=True,
-            auto_delete=True,
-            durable=False,
+        self._tap.run(
+            self._consume, self._stopping.is_set, self._stopping.wait, self._lost, max_failures=MAX_FAILURES
         )
 
+    def _lost(self, error: Exception | None) -> None:
+        if error is not None:
+            log.warning("identity events not heard (%s): every request asks identity", error)
+        self._socket = None
+        self._set_live(False)
+
     def _consume(self) -> None:
-        with Connection(self.uri, heartbeat=self.heartbeat, connect_timeout=2) as connection:
-            channel = connection.channel()
-            with Consumer(
-                channel, queues=[self._queue()], callbacks=[self._on_message], no_ack=True, accept=["json"]
-            ):
-                self._socket = connection.connection.sock
-                self._set_live(True)
-                while not self._stopping.is_set():
-                    try:
-                        connection.drain_events(timeout=1)
-                    except TimeoutError:
-                        connection.heartbeat_check()
-                    finally:
-                        with self._handled:
-                            self._handled.notify_all()
+        self._tap.consume(self._on_message, self._stopping.is_set, self._connected, self._waited)
+
+    def _connected(self, connection) -> None:
+        self._socket = connection.connection.sock
+        self._set_live(True)
+
+    def _waited(self) -> None:
+        with self._handled:
+            self._handled.notify_all()
 
     def _set_live(self, live: bool) -> None:
         if self.live == live:
@@ -214,7 +187,7 @@ class IdentityWatch:
         for forget_all in self._on_reset:
             forget_all()
 
-    def _on_message(self, body, _message) -> None:
+    def _on_message(self, body) -> None:
         self._handling = True
         self.heard += 1
         try:
@@ -223,10 +196,8 @@ class IdentityWatch:
             self._handling = False
 
     def _handle(self, body) -> None:
-        try:
-            envelope = ev.Envelope.from_message(body)
-        except ValidationFailed as exc:
-            log.warning("identity event refused: %s", exc)
+        envelope = envelope_of(body, "identity event")
+        if envelope is None:
             return
         if envelope.type in ORGANISATION_KEYS:
             self._forget_all()

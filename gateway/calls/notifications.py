@@ -1,6 +1,7 @@
 """Notifications, as the gateway asks them: the caller's page, count and marks; follows
-and each community's level. Every operation is the caller's own (there is no call about
-someone else's notifications)."""
+each community's level, and how often mails come. Every operation is the caller's own
+(there is no call about someone else's notifications); the unsubscribe link of a mail is
+the one that needs no sign-in (its token names the person)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,22 @@ def get_community_level(community_id: str) -> dict:
 @operation
 def set_community_level(community_id: str, level: str) -> dict:
     return {"community_id": community_id, "level": level}
+
+
+@operation
+def get_mail_preferences() -> dict:
+    return {}
+
+
+@operation
+def set_mail_preferences(frequencies: dict) -> dict:
+    return {"frequencies": frequencies}
+
+
+@operation(anonymous=True)
+def unsubscribe(token: str) -> dict:
+    """A mail's one-click link: the signed token is the credential (no sign-in)."""
+    return {"token": token}
 
 
 def with_actors(page: dict) -> dict:

@@ -29,27 +29,23 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import random
-import socket
 import time
-import uuid
 from collections.abc import Iterator
 
 import eventlet
 from eventlet.event import Event
 from eventlet.queue import Empty, Full, LightQueue
-from kombu import Connection, Consumer, Exchange, Queue, binding
 from nameko.exceptions import RpcTimeout, UnknownService
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from parvis_contracts import events as ev
 from parvis_contracts.context import anonymous_caller, sign
-from parvis_contracts.errors import ParvisError, Unauthenticated, Unavailable, ValidationFailed
+from parvis_contracts.errors import ParvisError, Unauthenticated, Unavailable
 from parvis_contracts.plugins import PluginError, event_schemas
-from parvis_contracts.topology import event_exchange
 
 from ..auth import caller_for, parse_expiry
+from ..event_tap import EventTap, envelope_of
 
 log = logging.getLogger("gateway.live")
 
@@ -304,16 +300,16 @@ class Hub:
 
 
 class Listener:
-    """The hub process's queue of the events that concern its streams."""
+    """The hub process's queue of the events that concern its streams (a
+    :class:`gateway.event_tap.EventTap` on green threads)."""
 
     def __init__(self, amqp_uri: str, hub: Hub, unread: ev.EventType, heartbeat: int = 10):
-        self.uri = amqp_uri
         self.hub = hub
         self.unread = unread
-        self.heartbeat = heartbeat
         self.live = False
         self._stopping = False
         self._thread = None
+        self._tap = EventTap(amqp_uri, ev.LIVE_HUB_PREFIX, (unread, *ev.IDENTITY_PERSON_EVENTS), heartbeat)
 
     def start(self) -> None:
         self._thread = eventlet.spawn(self._run)
@@ -322,47 +318,15 @@ class Listener:
         self._stopping = True
 
     def _run(self) -> None:
-        pause = 0.2
-        while not self._stopping:
-            try:
-                self._consume()
-                pause = 0.2
-            except Exception as exc:  # broker gone or refusing, an exchange not declared yet
-                log.warning("live hub events not heard (%s): each stream asks at its heartbeats", exc)
-            finally:
-                self._set_live(False)
-            eventlet.sleep(pause)
-            pause = min(pause * 2, 5.0)
+        self._tap.run(self._consume, lambda: self._stopping, eventlet.sleep, self._lost)
 
-    def _queue(self) -> Queue:
-        def passive(source: str) -> Exchange:
-            # declared by the platform (prepare, or the source's relay); bound from, never declared
-            exchange = event_exchange(source)
-            return Exchange(exchange.name, type=exchange.type, passive=True)
-
-        notifications, identity = passive(self.unread.source), passive("identity")
-        bindings = [binding(notifications, routing_key=self.unread.name)]
-        bindings += [binding(identity, routing_key=event.name) for event in ev.IDENTITY_PERSON_EVENTS]
-        return Queue(
-            f"{ev.LIVE_HUB_PREFIX}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}",
-            bindings=bindings,
-            exclusive=True,
-            auto_delete=True,
-            durable=False,
-        )
+    def _lost(self, error: Exception | None) -> None:
+        if error is not None:
+            log.warning("live hub events not heard (%s): each stream asks at its heartbeats", error)
+        self._set_live(False)
 
     def _consume(self) -> None:
-        with Connection(self.uri, heartbeat=self.heartbeat, connect_timeout=2) as connection:
-            channel = connection.channel()
-            with Consumer(
-                channel, queues=[self._queue()], callbacks=[self._on_message], no_ack=True, accept=["json"]
-            ):
-                self._set_live(True)
-                while not self._stopping:
-                    try:
-                        connection.drain_events(timeout=1)
-                    except TimeoutError:
-                        connection.heartbeat_check()
+        self._tap.consume(self._on_message, lambda: self._stopping, lambda _connection: self._set_live(True))
 
     def _set_live(self, live: bool) -> None:
         if self.live != live:
@@ -370,11 +334,9 @@ class Listener:
             self.hub.hearing_changed(live)
             log.info("live hub events %s", "heard" if live else "lost")
 
-    def _on_message(self, body, _message) -> None:
-        try:
-            envelope = ev.Envelope.from_message(body)
-        except ValidationFailed as exc:
-            log.warning("event refused: %s", exc)
+    def _on_message(self, body) -> None:
+        envelope = envelope_of(body, "event")
+        if envelope is None:
             return
         if envelope.type == self.unread.key:
             ids = envelope.data.get("user_ids")

@@ -9,17 +9,45 @@ form (POST): it marks it read, then leads to what it is about.
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_translations, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from marshmallow import ValidationError
 
-from parvis_contracts.vocabulary import NOTIFICATION_LEVELS
+from parvis_contracts import notification_words as words
+from parvis_contracts import settings as settings_table
+from parvis_contracts.errors import ValidationFailed
+from parvis_contracts.vocabulary import MAIL_FREQUENCIES, NOTIFICATION_LEVELS
 
+from .. import auth
 from ..api.schemas import PageQuerySchema
 from ..calls import UNANSWERED, communities, notifications, parallel
 from .common import next_url, query_args, raise_failed
 
 notifications_web = Blueprint("notifications_web", __name__)
+
+#: what each kind is called on the settings page (in the order shown)
+KIND_NAMES = {
+    "mention": lazy_gettext("Mentions of me"),
+    "comment": lazy_gettext("Comments on posts I follow"),
+    "like": lazy_gettext("Likes of what I wrote"),
+    "answer_accepted": lazy_gettext("My answers accepted"),
+    "announcement": lazy_gettext("Announcements"),
+    "announcement_reminder": lazy_gettext("Reminders of unread announcements"),
+    "post": lazy_gettext("New posts (communities where I hear everything)"),
+    "document_version": lazy_gettext("New versions of documents I follow"),
+    "page_updated": lazy_gettext("Changes to pages I follow"),
+    "invitation": lazy_gettext("Invitations to communities"),
+    "join_approved": lazy_gettext("My join requests approved"),
+    "join_refused": lazy_gettext("My join requests declined"),
+    "join_request": lazy_gettext("Join requests (communities I manage)"),
+    "content_reported": lazy_gettext("Reported content (communities I manage)"),
+}
+FREQUENCY_NAMES = {
+    "immediately": lazy_gettext("At once"),
+    "daily": lazy_gettext("Daily digest"),
+    "weekly": lazy_gettext("Weekly digest"),
+    "never": lazy_gettext("Never"),
+}
 
 
 def bell_count() -> int | None:
@@ -31,88 +59,15 @@ def bell_count() -> int | None:
     return g.bell_count
 
 
-def who(item: dict, people: dict) -> str:
-    """ "Lucia", "Lucia and Marc", "Lucia and 3 others"; "someone" for a person the reader
-    may not see or a former member."""
-    names = [(people.get(a) or {}).get("display_name") if a else None for a in item.get("actor_ids") or []]
-    names = [n or _("someone") for n in names]
-    count = max(item.get("actor_count") or 0, len(names))
-    if not names:
-        return ""
-    if count == 1:
-        return names[0]
-    if count == 2 and len(names) >= 2:
-        return _("%(first)s and %(second)s", first=names[0], second=names[1])
-    return _("%(first)s and %(count)s others", first=names[0], count=count - 1)
-
-
 def sentence(item: dict, people: dict) -> str:
-    """What happened, in the reader's language (the verb agrees with how many acted)."""
-    name, n = who(item, people), max(item.get("actor_count") or 0, 1)
-    kind, on_comment = item["kind"], item.get("subject_kind") == "comment"
-    if kind == "mention" and on_comment:
-        return ngettext(
-            "%(who)s mentioned you in a comment", "%(who)s mentioned you in a comment", n, who=name
-        )
-    if kind == "like" and on_comment:
-        return ngettext("%(who)s liked your comment", "%(who)s liked your comment", n, who=name)
-    sentences = {
-        "mention": lambda: ngettext(
-            "%(who)s mentioned you in a post", "%(who)s mentioned you in a post", n, who=name
-        ),
-        "like": lambda: ngettext("%(who)s liked your post", "%(who)s liked your post", n, who=name),
-        "comment": lambda: ngettext(
-            "%(who)s commented on a post you follow", "%(who)s commented on a post you follow", n, who=name
-        ),
-        "answer_accepted": lambda: ngettext(
-            "%(who)s accepted your answer", "%(who)s accepted your answer", n, who=name
-        ),
-        "announcement": lambda: ngettext(
-            "%(who)s published an announcement", "%(who)s published an announcement", n, who=name
-        ),
-        "announcement_reminder": lambda: ngettext(
-            "%(who)s reminds you to read an announcement",
-            "%(who)s remind you to read an announcement",
-            n,
-            who=name,
-        ),
-        "post": lambda: ngettext("%(who)s posted", "%(who)s posted", n, who=name),
-        "document_version": lambda: ngettext(
-            "%(who)s added a version of a document you follow",
-            "%(who)s added a version of a document you follow",
-            n,
-            who=name,
-        ),
-        "page_updated": lambda: ngettext(
-            "%(who)s updated a page you follow", "%(who)s updated a page you follow", n, who=name
-        ),
-        "join_request": lambda: ngettext("%(who)s asked to join", "%(who)s asked to join", n, who=name),
-        "invitation": lambda: ngettext(
-            "%(who)s invited you to join", "%(who)s invited you to join", n, who=name
-        ),
-        "content_reported": lambda: _("Content was reported to the moderators"),
-        "join_approved": lambda: _("Your request to join was approved"),
-        "join_refused": lambda: _("Your request to join was declined"),
-    }
-    return sentences.get(kind, lambda: _("Something new"))()
+    """What happened, in the reader's language (the wording is the mails' too)."""
+    names = [(people.get(a) or {}).get("display_name") if a else None for a in item.get("actor_ids") or []]
+    return words.sentence(item, names, get_translations())
 
 
 def target(item: dict) -> str:
-    """Where a notification leads."""
-    kind, subject, community_id = item["kind"], item.get("subject_kind"), item["community_id"]
-    if item.get("post_id") and kind != "post":
-        return url_for("wall.post_page", post_id=item["post_id"])
-    if subject == "document":
-        return url_for("documents_web.document", document_id=item["subject_id"])
-    if subject == "page":
-        return url_for("documents_web.page", page_id=item["subject_id"])
-    if kind == "content_reported":
-        return url_for("wall.report_queue", community_id=community_id)
-    if kind == "join_request":
-        return url_for("community.manage", community_id=community_id)
-    if kind == "invitation":
-        return url_for("community.directory")
-    return url_for("community.page", community_id=community_id)
+    """Where a notification leads (under the site's root)."""
+    return request.script_root + words.target_path(item)
 
 
 @notifications_web.route("/notifications")
@@ -171,4 +126,41 @@ def settings():
         if isinstance(level, BaseException):
             continue  # left or archived into secrecy meanwhile
         rows.append({**membership, "level": level["level"]})
-    return render_template("notifications/settings.html", rows=rows, levels=NOTIFICATION_LEVELS)
+    return render_template(
+        "notifications/settings.html",
+        rows=rows,
+        levels=NOTIFICATION_LEVELS,
+        mail=notifications.get_mail_preferences()["frequencies"],
+        kind_names=KIND_NAMES,
+        frequency_names=FREQUENCY_NAMES,
+        digest_hour=settings_table.value("PARVIS_MAIL_DIGEST_HOUR") % 24,
+    )
+
+
+@notifications_web.route("/notifications/settings/mail", methods=["POST"])
+def mail_settings():
+    """How often each kind comes by e-mail (one form for all kinds)."""
+    chosen = {
+        kind: request.form.get(f"mail-{kind}") for kind in KIND_NAMES if request.form.get(f"mail-{kind}")
+    }
+    if not chosen or any(value not in MAIL_FREQUENCIES for value in chosen.values()):
+        flash(_("Choose one of the frequencies offered."), "error")
+        return redirect(url_for("notifications_web.settings")), 303
+    notifications.set_mail_preferences(chosen)
+    flash(_("Your choice is saved."), "success")
+    return redirect(url_for("notifications_web.settings"))
+
+
+@notifications_web.route("/mail/unsubscribe/<string:token>", methods=["GET", "POST"])
+@auth.public
+def unsubscribe(token):
+    """The unsubscribe link in a mail's footer: a page that asks (a mail scanner following
+    links changes nothing), then stops those mails, signed in or not."""
+    if request.method == "GET":
+        return render_template("notifications/unsubscribe.html", token=token, done=None)
+    try:
+        done = notifications.unsubscribe(token)
+    except ValidationFailed:
+        return render_template("notifications/unsubscribe.html", token=token, done=None, invalid=True), 422
+    names = [str(KIND_NAMES[kind]) for kind in done["kinds"] if kind in KIND_NAMES]
+    return render_template("notifications/unsubscribe.html", token=token, done=names)

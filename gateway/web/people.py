@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from parvis_contracts.errors import PayloadTooLarge, ValidationFailed
+from parvis_contracts.schemas import TIME_ZONES
 
 from ..api.schemas import MeUpdateSchema, PeopleQuerySchema
 from ..calls import identity
@@ -25,6 +26,8 @@ PROFILE_TEXT_FIELDS = (
 )
 NULLABLE_FIELDS = ("job_title", "department", "country", "about", "education", "phone", "birth_date")
 PERSONAL_FIELDS = ("birth_date", "education", "phone")
+#: the choices of the profile's time zone (IANA names; none chosen: UTC)
+TIME_ZONE_CHOICES = tuple(sorted(TIME_ZONES))
 
 
 # ------------------------------------------------------------------ one's own profile
@@ -44,6 +47,8 @@ def profile_form_changes(form) -> dict:
         raw["languages"] = [lang.lower() for lang in split_list(form.get("languages"))]
     if form.get("preferred_language"):
         raw["preferred_language"] = form["preferred_language"]
+    if "time_zone" in form:
+        raw["time_zone"] = form.get("time_zone", "").strip() or None
     if "auto_translate_shown" in form:  # an unticked box sends nothing: the marker tells
         raw["auto_translate"] = form.get("auto_translate") in ("on", "1", "true")
     visibility = {
@@ -63,6 +68,7 @@ def me_as_form(me: dict) -> dict:
     values["languages"] = ", ".join(me.get("languages") or [])
     values["preferred_language"] = me.get("preferred_language") or ""
     values["auto_translate"] = bool(me.get("auto_translate"))
+    values["time_zone"] = me.get("time_zone") or ""
     visibility = me.get("visibility") or {}
     for name in PERSONAL_FIELDS:
         values[f"visibility_{name}"] = visibility.get(name) or "employees"
@@ -83,7 +89,12 @@ def edit_profile():
     if request.method == "GET":
         me = identity.get_me()
         return render_template(
-            "profile_edit.html", values=me_as_form(me), errors={}, me=me, photo_limit_mb=_photo_limit_mb()
+            "profile_edit.html",
+            values=me_as_form(me),
+            errors={},
+            me=me,
+            photo_limit_mb=_photo_limit_mb(),
+            time_zones=TIME_ZONE_CHOICES,
         )
     try:
         identity.update_me(profile_form_changes(request.form))
@@ -96,6 +107,7 @@ def edit_profile():
             errors=field_errors(exc),
             me=None,
             photo_limit_mb=_photo_limit_mb(),
+            time_zones=TIME_ZONE_CHOICES,
         ), 422
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("web.my_profile"))

@@ -1,5 +1,5 @@
 """Signing in and out, the interface's language, accepting an invitation, changing one's
-password (the ``web`` blueprint's account pages)."""
+password, resetting a forgotten one (the ``web`` blueprint's account pages)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import flash, g, make_response, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from parvis_contracts import limits
-from parvis_contracts.errors import Forbidden, TooManyRequests, Unauthenticated, ValidationFailed
+from parvis_contracts.errors import Forbidden, NotFound, TooManyRequests, Unauthenticated, ValidationFailed
 
 from .. import auth, i18n
 from ..calls import identity
@@ -126,3 +126,64 @@ def change_password():
             flash(_("Your password is changed. Your other sessions are signed out."), "success")
             return redirect(url_for("web.my_profile"))
     return render_template("password.html", errors=errors), 422
+
+
+# ------------------------------------------------------------------ forgotten password
+# The e-mail's link is exactly ``/password-reset/<token>`` (PARVIS_PUBLIC_URL + this path):
+# the notifications service builds it from ``identity.password_reset_requested``.
+
+
+@web.route("/password-reset", methods=["GET", "POST"])
+@auth.public
+def password_reset_request():
+    if request.method == "GET":
+        return render_template("password_reset_request.html", email="", sent=False)
+    email = (request.form.get("email") or "").strip()
+    if not email or len(email) > limits.EMAIL_MAX:
+        error = _("Enter your e-mail address.")
+        return render_template("password_reset_request.html", email=email, sent=False, error=error), 400
+    try:
+        identity.request_password_reset(email, ip=request.remote_addr)
+    except TooManyRequests as exc:
+        error = _("Too many requests. Wait a few minutes and try again.")
+        response = make_response(
+            render_template("password_reset_request.html", email=email, sent=False, error=error), 429
+        )
+        response.headers["Retry-After"] = map_exception(exc).headers.get("Retry-After", "60")
+        return response
+    # the same page whoever the address is
+    return render_template("password_reset_request.html", email=email, sent=True)
+
+
+def _invalid_reset_link():
+    return render_template("password_reset_invalid.html"), 404
+
+
+@web.route("/password-reset/<string:token>", methods=["GET", "POST"])
+@auth.public
+def password_reset(token):
+    try:
+        link = identity.check_password_reset(token)
+    except (NotFound, ValidationFailed):
+        return _invalid_reset_link()
+    errors = {}
+    if request.method == "POST":
+        password = request.form.get("password") or ""
+        if len(password) < limits.PASSWORD_MIN:
+            errors["password"] = [_("At least %(count)d characters.", count=limits.PASSWORD_MIN)]
+        elif password != request.form.get("confirm_password"):
+            errors["confirm_password"] = [_("The two passwords differ.")]
+        else:
+            try:
+                identity.reset_password(token, password)
+            except NotFound:
+                return _invalid_reset_link()
+            except ValidationFailed as exc:
+                errors = field_errors(exc)
+            else:
+                # every session of the person ended, this browser's too
+                g.clear_session_cookie = True
+                flash(_("Your password is changed. Sign in with your new password."), "success")
+                return redirect(url_for("web.sign_in"))
+    status = 422 if errors else 200
+    return render_template("password_reset.html", link=link, token=token, errors=errors), status

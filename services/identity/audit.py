@@ -5,7 +5,7 @@ row commits, or rolls back, with it)::
 
     audit.record(session, now, audit.PERSON_DEACTIVATED, viewer.id, person.id, {})
 
-What a row never holds: a password, a session or invitation token, a session id, a
+What a row never holds: a password, a session, invitation or reset token, a session id, a
 cookie, a CSRF token (:func:`scrub` drops such keys whatever the caller passes). An
 e-mail address typed at sign-in is not kept either (people type passwords into the
 e-mail field): a failure names the person only when the address is theirs.
@@ -47,6 +47,8 @@ SIGN_IN_FAILED = "sign_in_failed"
 SIGN_OUT = "sign_out"
 PASSWORD_CHANGED = "password_changed"
 INVITATION_ACCEPTED = "invitation_accepted"
+PASSWORD_RESET_REQUESTED = "password_reset_requested"
+PASSWORD_RESET = "password_reset"
 PERSON_CREATED = "person_created"
 GUEST_INVITED = "guest_invited"
 GUEST_ADDED_TO_COMMUNITY = "guest_added_to_community"
@@ -64,6 +66,8 @@ ACTIONS = (
     SIGN_OUT,
     PASSWORD_CHANGED,
     INVITATION_ACCEPTED,
+    PASSWORD_RESET_REQUESTED,
+    PASSWORD_RESET,
     PERSON_CREATED,
     GUEST_INVITED,
     GUEST_ADDED_TO_COMMUNITY,

@@ -61,6 +61,8 @@ class Person(Base):
     #: ",en,fr," — lets the directory filter by language with a portable LIKE
     languages_text: Mapped[str] = mapped_column(String(400), default=",")
     preferred_language: Mapped[str] = mapped_column(String(2), default="en")
+    #: IANA time zone name (``Europe/Paris``); None: UTC
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     #: translate posts, comments and pages into ``preferred_language`` automatically
     auto_translate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     skills: Mapped[list] = mapped_column(JSON, default=list)
@@ -114,6 +116,40 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class PasswordReset(Base):
+    """One password reset link: only the token's SHA-256 is kept; single use, 30 minutes."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: set when the link was used, or made void by a newer request or by the reset itself
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class PasswordResetRequest(Base):
+    """One request for a reset link, for its throttling (kept a day): per address and per IP.
+
+    ``email_hash`` is the SHA-256 of the typed address's sign-in key, so an address that is
+    nobody's (or a password typed in the wrong field) is not kept readable."""
+
+    __tablename__ = "password_reset_requests"
+    __table_args__ = (
+        Index("ix_password_reset_requests_email_at", "email_hash", "at"),
+        Index("ix_password_reset_requests_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email_hash: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: false: over the address's limit (answered the same, no link made)
+    accepted: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class SignInFailure(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
@@ -77,8 +77,12 @@ def add_person(
     department=None,
     country=None,
     languages=None,
+    invited_by: Person | None = None,
 ):
-    """Insert a person and their user_created event (no commit); -> (person, invitation token)."""
+    """Insert a person and their user_created event (no commit); -> (person, invitation token).
+
+    Without a password the person gets an invitation, and ``person_invited`` (mailed by the
+    notifications service) names ``invited_by`` (None: the platform itself)."""
     key = email_key(email)
     if session.scalars(select(Person.id).where(Person.email_key == key)).first():
         raise Conflict("A person with this e-mail address already exists.", {"email": email})
@@ -116,22 +120,39 @@ def add_person(
     for role in roles:
         if role != MEMBER:
             session.add(PersonRole(person_id=person.id, role=role))
-    token = None
-    if not password:
-        token = new_token()
-        session.add(
-            Invitation(
-                token_hash=token_hash(token),
-                person_id=person.id,
-                created_at=now,
-                expires_at=now + timedelta(days=INVITATION_DAYS),
-            )
-        )
     session.flush()
     session.emit(
         ev.IDENTITY_USER_CREATED, {**event_data(person), "preferred_language": person.preferred_language}
     )
+    token = None if password else invite(session, person, org, now, invited_by)
     return person, token
+
+
+def invite(session, person: Person, org: Organisation, now: datetime, invited_by: Person | None) -> str:
+    """Issue an invitation token (only its hash is kept) and publish ``person_invited``
+    with it, for the mail; -> the token (no commit)."""
+    token = new_token()
+    expires_at = now + timedelta(days=INVITATION_DAYS)
+    session.add(
+        Invitation(token_hash=token_hash(token), person_id=person.id, created_at=now, expires_at=expires_at)
+    )
+    session.flush()
+    session.emit(
+        ev.IDENTITY_PERSON_INVITED,
+        {
+            "user_id": person.id,
+            "email": person.email,
+            "display_name": person.display_name,
+            "language": person.preferred_language,
+            "token": token,
+            "expires_at": expires_at.astimezone(UTC).isoformat(),
+            "guest": person.guest,
+            "org_name": org.name,
+            "invited_by": invited_by.id if invited_by is not None else None,
+            "invited_by_name": invited_by.display_name if invited_by is not None else None,
+        },
+    )
+    return token
 
 
 def admin_create(session, viewer: Viewer, now: datetime, *, org_id=None, **data) -> dict:
@@ -144,7 +165,7 @@ def admin_create(session, viewer: Viewer, now: datetime, *, org_id=None, **data)
         org = session.get(Organisation, org_id)
         if org is None:
             raise not_found("organisation")
-    person, token = add_person(session, now, org=org, **data)
+    person, token = add_person(session, now, org=org, invited_by=viewer.person, **data)
     audit.record(
         session,
         now,

@@ -3,22 +3,24 @@
 ``export(...)`` answers everything identity holds about one person, for the
 person themself or a network admin: every profile field (the personal ones
 whatever their visibility), roles, organisation, sessions (when, from which
-browser and address: never a token or its hash), the pending invitation's dates
-and recent failed sign-ins on their address.
+browser and address: never a token or its hash), the pending invitation's dates,
+the password reset links' dates and recent failed sign-ins on their address.
 
 ``erase(...)`` removes the personal data and keeps the row, so that the content
 the person wrote elsewhere still has an author: the name becomes "Former member",
 the e-mail address, phone, birth date, education, job, department, country,
-languages, skills, about and photo reference are cleared, the password hash is
-dropped, roles, sessions, invitations, failed sign-ins and the shared-community
-read model rows are deleted, and the status becomes ``erased`` (which can never
-sign in again). ``identity.user_erased`` is published in the same transaction:
-every other service drops what it holds (see docs/security.md, "Privacy (GDPR)").
+languages, skills, about, time zone and photo reference are cleared, the password
+hash is dropped, roles, sessions, invitations, password reset links and requests,
+failed sign-ins and the shared-community read model rows are deleted, and the status
+becomes ``erased`` (which can never sign in again). ``identity.user_erased`` is
+published in the same transaction: every other service drops what it holds (see
+docs/security.md, "Privacy (GDPR)").
 Erasing twice changes nothing and publishes nothing the second time.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -32,6 +34,8 @@ from .auth import check_throttle, record_failure
 from .models import (
     Invitation,
     Organisation,
+    PasswordReset,
+    PasswordResetRequest,
     Person,
     PersonRole,
     SessionRecord,
@@ -64,6 +68,7 @@ PROFILE_FIELDS = (
     "languages",
     "preferred_language",
     "auto_translate",
+    "time_zone",
     "skills",
     "about",
     "birth_date",
@@ -116,6 +121,11 @@ def export(session, viewer: Viewer, person_id: str) -> dict:
         .where(Invitation.person_id == person.id)
         .order_by(Invitation.created_at, Invitation.id)
     )
+    resets = session.scalars(
+        select(PasswordReset)
+        .where(PasswordReset.person_id == person.id)
+        .order_by(PasswordReset.created_at, PasswordReset.id)
+    )
     failures = session.scalars(
         select(SignInFailure.at).where(SignInFailure.email_key == person.email_key).order_by(SignInFailure.at)
     )
@@ -145,6 +155,14 @@ def export(session, viewer: Viewer, person_id: str) -> dict:
                 "used_at": _plain(i.used_at),
             }
             for i in invitations
+        ],
+        "password_resets": [
+            {
+                "created_at": _plain(r.created_at),
+                "expires_at": _plain(r.expires_at),
+                "used_at": _plain(r.used_at),
+            }
+            for r in resets
         ],
         "failed_sign_ins": [_plain(at) for at in failures],
         "security_events": _audit_events(session, person.id),
@@ -257,6 +275,7 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         "photo_sha256",
         "photo_content_type",
         "guest_expires_at",
+        "time_zone",
     ):
         setattr(person, name, None)
     person.languages, person.languages_text = [], ","
@@ -268,6 +287,12 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
     session.execute(delete(PersonRole).where(PersonRole.person_id == person.id))
     revoked = session.execute(delete(SessionRecord).where(SessionRecord.person_id == person.id)).rowcount
     session.execute(delete(Invitation).where(Invitation.person_id == person.id))
+    session.execute(delete(PasswordReset).where(PasswordReset.person_id == person.id))
+    session.execute(
+        delete(PasswordResetRequest).where(
+            PasswordResetRequest.email_hash == hashlib.sha256(email_key.encode()).hexdigest()
+        )
+    )
     session.execute(delete(SignInFailure).where(SignInFailure.email_key == email_key))
     session.execute(delete(SharedCommunity).where(SharedCommunity.user_id == person.id))
     _scrub_audit(session, person.id)

@@ -1,4 +1,5 @@
-"""Profiles: one's own (full) and other people's (as the viewer may see them)."""
+"""Profiles: one's own (full), other people's (as the viewer may see them), and what the
+platform needs to mail people (``mail_profiles``, for the system only)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from parvis_contracts import events as ev
+from parvis_contracts.errors import Forbidden
 
 from . import views
-from .access import Viewer, require_person, visible_people_clause, visible_person
+from .access import Viewer, can_sign_in, require_person, visible_people_clause, visible_person
 from .models import Person
 from .people import sort_key, updated
 
@@ -23,6 +25,7 @@ SIMPLE_FIELDS = (
     "education",
     "phone",
     "auto_translate",
+    "time_zone",
 )
 
 
@@ -116,3 +119,24 @@ def people_cards(session, viewer: Viewer, person_ids: list[str]) -> dict:
         query = query.where(clause)
     people = list(session.scalars(query))
     return {c["id"]: c for c in views.cards(session, people)}
+
+
+def mail_profiles(session, viewer: Viewer, now: datetime, person_ids: list[str]) -> dict:
+    """``id -> {email, display_name, language, time_zone, active}`` for the notifications
+    service's mail (the platform itself only); unknown and erased ids are left out."""
+    if not viewer.system:
+        raise Forbidden("Only the platform itself reads people's mail profiles.")
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    people = session.scalars(select(Person).where(Person.id.in_(ids), Person.status != "erased"))
+    return {
+        person.id: {
+            "email": person.email,
+            "display_name": person.display_name,
+            "language": person.preferred_language,
+            "time_zone": person.time_zone,
+            "active": can_sign_in(person, now),
+        }
+        for person in people
+    }

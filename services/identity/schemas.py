@@ -18,7 +18,7 @@ from marshmallow import (
 )
 
 from parvis_contracts import limits
-from parvis_contracts.schemas import Country, LanguageCode, cursor_field
+from parvis_contracts.schemas import Country, LanguageCode, TimeZone, cursor_field
 
 from .models import ORG_KINDS, PERSONAL_FIELDS, PHOTO_TYPES, STATUSES, VISIBILITIES
 
@@ -134,6 +134,19 @@ class AcceptInvitationSchema(InvitationTokenSchema):
     password = _password(required=True)
 
 
+class RequestPasswordResetSchema(Strict):
+    email = fields.String(required=True, validate=validate.Length(1, EMAIL_MAX))
+    ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class PasswordResetTokenSchema(Strict):
+    token = _token(required=True)
+
+
+class ResetPasswordSchema(PasswordResetTokenSchema):
+    password = _password(required=True)
+
+
 class ChangePasswordSchema(Strict):
     current_password = fields.String(required=True, validate=validate.Length(1, PASSWORD_MAX))
     new_password = _password(required=True)
@@ -192,6 +205,8 @@ class ProfileChangesSchema(Strict):
     languages = LanguageList()
     preferred_language = fields.String(validate=validate.OneOf(UI_LANGUAGES))
     auto_translate = fields.Boolean()
+    #: an IANA name; null: UTC
+    time_zone = TimeZone(allow_none=True)
     skills = SkillList()
     about = Text(allow_none=True, validate=validate.Length(max=limits.ABOUT_MAX))
     birth_date = fields.Date(allow_none=True)
@@ -231,6 +246,13 @@ class PersonIdSchema(Strict):
 
 class PeopleCardsSchema(Strict):
     person_ids = fields.List(_id(), required=True, validate=validate.Length(max=500))
+
+
+MAIL_PROFILES_MAX = 1000
+
+
+class MailProfilesSchema(Strict):
+    person_ids = fields.List(_id(), required=True, validate=validate.Length(max=MAIL_PROFILES_MAX))
 
 
 class SearchPeopleSchema(Strict):
@@ -350,6 +372,7 @@ class ProfileSchema(CardSchema):
 class OwnProfileSchema(ProfileSchema):
     email = fields.String()
     auto_translate = fields.Boolean()
+    time_zone = fields.String(allow_none=True)
     roles = fields.List(fields.String())
     guest_expires_at = fields.Date(allow_none=True)
     visibility = fields.Dict(
@@ -407,6 +430,31 @@ class OrganisationSchema(Schema):
     country = fields.String()
     is_host = fields.Boolean()
     people_count = fields.Integer()
+
+
+class PasswordResetRequestedSchema(Schema):
+    requested = fields.Boolean()
+
+
+class PasswordResetInfoSchema(Schema):
+    display_name = fields.String()
+    #: the address, masked (``a…@acme.example``)
+    masked_email = fields.String()
+    expires_at = fields.DateTime()
+
+
+class PasswordResetDoneSchema(Schema):
+    reset = fields.Boolean()
+    revoked_sessions = fields.Integer()
+
+
+class MailProfileSchema(Schema):
+    email = fields.String()
+    display_name = fields.String()
+    language = fields.String(allow_none=True)
+    time_zone = fields.String(allow_none=True)
+    #: can sign in now (active, not an expired guest)
+    active = fields.Boolean()
 
 
 class InvitationInfoSchema(Schema):

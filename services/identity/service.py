@@ -1,7 +1,8 @@
 """Entrypoints of the identity service: load input, authorise, delegate, dump output.
 
-The rules live in the domain modules (``auth``, ``people``, ``profiles``,
-``directory``, ``organisations``); this class only wires them to RPC and events.
+The rules live in the domain modules (``auth``, ``password_reset``, ``people``,
+``profiles``, ``directory``, ``organisations``); this class only wires them to RPC and
+events.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.metrics import Metrics
 from parvis_contracts.schemas import load
 
-from . import audit, auth, directory, organisations, people, privacy, profiles
+from . import audit, auth, directory, organisations, password_reset, people, privacy, profiles
 from . import schemas as s
 from .access import load_viewer
 from .models import metadata
@@ -75,6 +76,26 @@ class IdentityService(PlatformEntrypoints):
     def accept_invitation(self, token, password):
         data = load(s.AcceptInvitationSchema(), {"token": token, "password": password})
         return dump(s.SessionSchema, auth.accept_invitation(self.db, self.clock(), **data))
+
+    @rpc(anonymous=True)
+    @transactional
+    def request_password_reset(self, email, ip=None):
+        data = load(s.RequestPasswordResetSchema(), {"email": email, "ip": ip})
+        return dump(
+            s.PasswordResetRequestedSchema, password_reset.request_reset(self.db, self.clock(), **data)
+        )
+
+    @rpc(anonymous=True)
+    @transactional
+    def check_password_reset(self, token):
+        data = load(s.PasswordResetTokenSchema(), {"token": token})
+        return dump(s.PasswordResetInfoSchema, password_reset.check_reset(self.db, self.clock(), **data))
+
+    @rpc(anonymous=True)
+    @transactional
+    def reset_password(self, token, password):
+        data = load(s.ResetPasswordSchema(), {"token": token, "password": password})
+        return dump(s.PasswordResetDoneSchema, password_reset.reset_password(self.db, self.clock(), **data))
 
     # --- the signed-in person ------------------------------------------------
 
@@ -149,6 +170,15 @@ class IdentityService(PlatformEntrypoints):
     def list_organisations(self):
         orgs = organisations.listing(self.db, self._viewer())
         return {"items": dump(s.OrganisationSchema, orgs, many=True)}
+
+    # --- the platform itself ------------------------------------------------------
+
+    @rpc
+    @transactional
+    def mail_profiles(self, person_ids):
+        data = load(s.MailProfilesSchema(), {"person_ids": person_ids})
+        found = profiles.mail_profiles(self.db, self._viewer(), self.clock(), **data)
+        return {pid: dump(s.MailProfileSchema, profile) for pid, profile in found.items()}
 
     # --- administration ------------------------------------------------------
 
@@ -293,6 +323,7 @@ class IdentityService(PlatformEntrypoints):
     def maintain(self):
         try:
             done = audit.maintain(self.db, self.clock())
+            done["password_reset_rows_deleted"] = password_reset.sweep(self.db, self.clock())
         except Exception:
             self.db.rollback()
             log.exception("identity maintenance failed; it runs again at the next tick")

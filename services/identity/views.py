@@ -100,6 +100,7 @@ def own_profile(session, person: Person, viewer: Viewer) -> dict:
             "roles": roles_by_person(session, [person.id])[person.id],
             "guest_expires_at": person.guest_expires_at,
             "auto_translate": bool(person.auto_translate),
+            "time_zone": person.time_zone,
             "visibility": visibility(person),
         }
     )

@@ -12,7 +12,8 @@ It runs inside an event handler's transaction, so a redelivered event (skipped b
 ``idempotent_handler``) or a failed one (rolled back, retried) never tells anyone twice.
 Each batch that opened a row for someone emits ``notifications.unread_changed`` naming
 them (:func:`unread_changed`), in the same transaction (the outbox): the live hub tells
-their open pages. A row that only gained an actor changes no count and is not named.
+their open pages, and queues its mail (:func:`mailing.enqueue`). A row that only gained
+an actor changes no count, is not named and is not mailed again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from parvis_contracts.db import new_id
 
+from . import mailing
 from .events import UNREAD_CHANGED
 from .limits import ACTORS_SHOWN, CONTENT_KINDS, FAN_OUT_BATCH, MANAGER_KINDS
 from .models import MEMBERSHIP, CommunityLevel, Notification, NotificationActor
@@ -95,12 +97,13 @@ def deliver(
         if not batch:
             continue
         if once:
-            opened = _once(session, now, about, batch, actor_id)
-            told += len(opened)
+            rows = _once(session, now, about, batch, actor_id)
+            told += len(rows)
         else:
-            opened = _gather(session, now, about, batch, actor_id)
+            rows = _gather(session, now, about, batch, actor_id)
             told += len(batch)
-        unread_changed(session, opened)
+        unread_changed(session, [row["recipient_id"] for row in rows])
+        mailing.enqueue(session, now, about.kind, rows)
     return told
 
 
@@ -140,8 +143,8 @@ def _insert(session, rows: list[dict]) -> None:
         session.execute(insert(NotificationActor), actors)
 
 
-def _once(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> list[str]:
-    """Write a row for those of ``batch`` never told of the group; -> who got one."""
+def _once(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> list[dict]:
+    """Write a row for those of ``batch`` never told of the group; -> the rows written."""
     told = set(
         session.scalars(
             select(Notification.recipient_id).where(
@@ -151,12 +154,12 @@ def _once(session, now: datetime, about: About, batch: list[str], actor_id: str 
     )
     rows = [_row(now, about, r, actor_id) for r in batch if r not in told]
     _insert(session, rows)
-    return [row["recipient_id"] for row in rows]
+    return rows
 
 
-def _gather(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> list[str]:
+def _gather(session, now: datetime, about: About, batch: list[str], actor_id: str | None) -> list[dict]:
     """Add the actor to each recipient's unread row of the group, or open a new row;
-    -> those who got a new (unread) row."""
+    -> the new (unread) rows."""
     open_rows = {
         row.recipient_id: row
         for row in session.execute(
@@ -167,8 +170,8 @@ def _gather(session, now: datetime, about: About, batch: list[str], actor_id: st
             )
         )
     }
-    opened = [r for r in batch if r not in open_rows]
-    _insert(session, [_row(now, about, r, actor_id) for r in opened])
+    opened = [_row(now, about, r, actor_id) for r in batch if r not in open_rows]
+    _insert(session, opened)
     if open_rows:
         _add_actor(session, now, list(open_rows.values()), actor_id)
     return opened

@@ -3,7 +3,7 @@
 Everything here is the caller's own: a person reads and marks only their notifications (an
 id of someone else's is the ``NotFound`` of an unknown one). What the recipient may not read
 now is never shown nor counted, whatever happened since it was written: the rule is in the
-query (:func:`visible`), against the membership read model, so a person removed from a
+query (:func:`visibility.visible`), against the membership read model, so a person removed from a
 community, a newcomer who may not see older content or a community turned secret drop out
 at the next read without any clean-up having to run first. Marking read names the caller
 in ``notifications.unread_changed`` (:func:`deliver.unread_changed`): their other open
@@ -21,24 +21,9 @@ from parvis_contracts.errors import Forbidden, NotFound, not_found
 from parvis_contracts.membership import Viewer
 
 from .deliver import unread_changed
-from .limits import CONTENT_KINDS, DEFAULT_LEVEL, MANAGER_KINDS, PERSONAL_KINDS
+from .limits import DEFAULT_LEVEL
 from .models import MEMBERSHIP, CommunityLevel, Follow, Notification, Subject
-
-
-def visible(viewer: Viewer):
-    """(FROM clause, WHERE clause): the viewer's notifications they may see now."""
-    n, c, m = Notification, MEMBERSHIP.communities, MEMBERSHIP.memberships
-    source = n.__table__.join(c, c.c.id == n.community_id).outerjoin(
-        m, MEMBERSHIP.viewer_membership(viewer, n.community_id)
-    )
-    member = m.c.user_id.is_not(None)
-    history = or_(c.c.newcomers_see_history.is_(True), n.content_at >= m.c.joined_at)
-    rule = or_(
-        and_(n.kind.in_(CONTENT_KINDS), member, history),
-        and_(n.kind.in_(MANAGER_KINDS), member, m.c.role == "manager"),
-        n.kind.in_(PERSONAL_KINDS),
-    )
-    return source, and_(n.recipient_id == viewer.id, rule)
+from .visibility import visible
 
 
 def item(row, community_name: str) -> dict:

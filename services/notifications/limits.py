@@ -22,3 +22,8 @@ ACTORS_SHOWN = 3
 #: rows written per statement when a post reaches a whole community
 FAN_OUT_BATCH = 1000
 PAGE_MAX = 100
+
+#: how often a person hears of a kind by e-mail (and each kind's default)
+MAIL_FREQUENCIES = vocabulary.MAIL_FREQUENCIES
+#: characters of a content's text kept for the mails (they quote less: compose.EXCERPT)
+EXCERPT_KEPT = 600

@@ -10,14 +10,19 @@
 * ``community_levels``: per person and community, everything / highlights / nothing;
 * ``notifications``: one row per recipient and group (``group_key``): likes of one post,
   comments on one post, join requests of one community gather in one unread row whose
-  actors are counted in ``notification_actors``.
+  actors are counted in ``notification_actors``;
+* e-mail (``mailing``): ``mail_preferences`` (a person's frequency per kind),
+  ``mail_people`` (when a person was last seen in the app and last mailed, and when their
+  next digests are due), ``mail_queue`` (notifications waiting for their mail),
+  ``mail_sent`` (each mail by its Message-ID: claimed before it is sent, so a crash never
+  sends it twice) and ``account_mails`` (password resets and invitations to send).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from parvis_contracts.db import UtcDateTime, infrastructure_tables, new_id
@@ -47,6 +52,9 @@ class Subject(Base):
     #: the post a comment belongs to (the post itself for a post)
     post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: what a mail may quote of it: the start of a post's or comment's text, a page's
+    #: title, a document's name (None: nothing known)
+    excerpt: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Follow(Base):
@@ -111,3 +119,85 @@ class NotificationActor(Base):
 
     notification_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     actor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+# --- e-mail ------------------------------------------------------------------------------
+
+
+class MailPreference(Base):
+    """A person's e-mail frequency for a kind (absent: the kind's default)."""
+
+    __tablename__ = "mail_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(12))
+
+
+class MailPerson(Base):
+    """What the mail sender knows of a person's rhythm."""
+
+    __tablename__ = "mail_people"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the last time the person's bell or page was asked for (active in the app)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    #: the last mail of notifications sent to them (immediate ones are 2 minutes apart)
+    last_mail_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    #: when their next digests are due (None: not computed yet, from their time zone)
+    next_daily_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    next_weekly_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class MailQueued(Base):
+    """A notification waiting for its mail (immediately, or in a digest)."""
+
+    __tablename__ = "mail_queue"
+    __table_args__ = (Index("ix_mail_queue_due", "frequency", "recipient_id"),)
+
+    notification_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(String(64))
+    frequency: Mapped[str] = mapped_column(String(12))
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MailSent(Base):
+    """One mail, by its Message-ID: ``claimed`` (about to go), ``sent``, ``retry`` (a
+    temporary failure: ``next_attempt_at``) or ``failed`` (refused for good, or claimed
+    and never confirmed: never sent again)."""
+
+    __tablename__ = "mail_sent"
+    __table_args__ = (
+        Index("ix_mail_sent_recipient", "recipient_id"),
+        Index("ix_mail_sent_state", "state", "next_attempt_at"),
+    )
+
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(String(64))
+    #: immediately / daily / weekly
+    frequency: Mapped[str] = mapped_column(String(12))
+    notification_ids: Mapped[list] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class AccountMail(Base):
+    """A password reset or an invitation to send (the token is dropped once sent)."""
+
+    __tablename__ = "account_mails"
+
+    #: the event's id: a redelivered event is one mail
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    #: password_reset / invitation
+    kind: Mapped[str] = mapped_column(String(16))
+    #: what the mail says (address, name, language, link token...): emptied once sent
+    data: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -13,14 +13,17 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 
 from .deliver import About, deliver, unread_changed
+from .limits import EXCERPT_KEPT
 from .models import MEMBERSHIP, Follow, Notification, NotificationActor, Subject
 
 # --- what exists, and who follows it -----------------------------------------------------
 
 
 def remember_subject(
-    session, kind: str, subject_id: str, community_id: str, author_id, post_id, at
+    session, kind: str, subject_id: str, community_id: str, author_id, post_id, at, excerpt=None
 ) -> Subject:
+    """The subject, created at its first event; ``excerpt`` (what a mail may quote: the
+    text's start, a title, a name) follows its edits."""
     subject = session.get(Subject, (kind, subject_id))
     if subject is None:
         subject = Subject(
@@ -32,7 +35,9 @@ def remember_subject(
             created_at=at,
         )
         session.add(subject)
-        session.flush()
+    if excerpt:
+        subject.excerpt = excerpt[:EXCERPT_KEPT]
+    session.flush()
     return subject
 
 
@@ -121,7 +126,9 @@ def _mentions(session, now, about_post: dict, kind: str, subject_id: str, post_i
 
 def post_created(session, now: datetime, data: dict) -> None:
     post_id, community_id, author_id = data["post_id"], data["community_id"], data["author_id"]
-    subject = remember_subject(session, "post", post_id, community_id, author_id, post_id, now)
+    subject = remember_subject(
+        session, "post", post_id, community_id, author_id, post_id, now, data.get("body")
+    )
     auto_follow(session, now, author_id, "post", post_id, community_id)
     mentioned = _mentions(session, now, data, "post", post_id, post_id, subject.created_at, author_id)
     members = [m for m in MEMBERSHIP.member_ids(session, community_id) if m not in mentioned]
@@ -153,7 +160,7 @@ def post_updated(session, now: datetime, data: dict) -> None:
     """An edit: people it newly mentions are told (the others were, once)."""
     post_id = data["post_id"]
     subject = remember_subject(
-        session, "post", post_id, data["community_id"], data["author_id"], post_id, now
+        session, "post", post_id, data["community_id"], data["author_id"], post_id, now, data.get("body")
     )
     _mentions(session, now, data, "post", post_id, post_id, subject.created_at, data["author_id"])
 
@@ -161,7 +168,9 @@ def post_updated(session, now: datetime, data: dict) -> None:
 def comment_created(session, now: datetime, data: dict) -> None:
     comment_id, post_id, community_id = data["comment_id"], data["post_id"], data["community_id"]
     author_id = data["author_id"]
-    subject = remember_subject(session, "comment", comment_id, community_id, author_id, post_id, now)
+    subject = remember_subject(
+        session, "comment", comment_id, community_id, author_id, post_id, now, data.get("body")
+    )
     mentioned = _mentions(session, now, data, "comment", comment_id, post_id, subject.created_at, author_id)
     audience = [f for f in followers(session, "post", post_id) if f not in mentioned]
     post_at = created_at(session, "post", post_id, subject.created_at)
@@ -173,7 +182,14 @@ def comment_created(session, now: datetime, data: dict) -> None:
 def comment_updated(session, now: datetime, data: dict) -> None:
     comment_id, post_id = data["comment_id"], data["post_id"]
     subject = remember_subject(
-        session, "comment", comment_id, data["community_id"], data["author_id"], post_id, now
+        session,
+        "comment",
+        comment_id,
+        data["community_id"],
+        data["author_id"],
+        post_id,
+        now,
+        data.get("body"),
     )
     _mentions(session, now, data, "comment", comment_id, post_id, subject.created_at, data["author_id"])
 
@@ -231,7 +247,14 @@ def content_hidden(session, now: datetime, data: dict) -> None:
 
 def document_created(session, now: datetime, data: dict) -> None:
     remember_subject(
-        session, "document", data["document_id"], data["community_id"], data["author_id"], None, now
+        session,
+        "document",
+        data["document_id"],
+        data["community_id"],
+        data["author_id"],
+        None,
+        now,
+        data["name"],
     )
     auto_follow(session, now, data["author_id"], "document", data["document_id"], data["community_id"])
 
@@ -239,7 +262,7 @@ def document_created(session, now: datetime, data: dict) -> None:
 def document_version_added(session, now: datetime, data: dict) -> None:
     document_id = data["document_id"]
     subject = remember_subject(
-        session, "document", document_id, data["community_id"], data["author_id"], None, now
+        session, "document", document_id, data["community_id"], data["author_id"], None, now, data["name"]
     )
     about = About(
         "document_version",
@@ -254,13 +277,17 @@ def document_version_added(session, now: datetime, data: dict) -> None:
 
 
 def page_created(session, now: datetime, data: dict) -> None:
-    remember_subject(session, "page", data["page_id"], data["community_id"], data["author_id"], None, now)
+    remember_subject(
+        session, "page", data["page_id"], data["community_id"], data["author_id"], None, now, data["title"]
+    )
     auto_follow(session, now, data["author_id"], "page", data["page_id"], data["community_id"])
 
 
 def page_updated(session, now: datetime, data: dict) -> None:
     page_id = data["page_id"]
-    subject = remember_subject(session, "page", page_id, data["community_id"], data["author_id"], None, now)
+    subject = remember_subject(
+        session, "page", page_id, data["community_id"], data["author_id"], None, now, data["title"]
+    )
     about = About(
         "page_updated", f"page:{page_id}", data["community_id"], "page", page_id, None, subject.created_at
     )

@@ -30,13 +30,15 @@ TOLD_BY = (
     (ev.COMMUNITIES_JOIN_APPROVED, "on_join_approved"),
     (ev.COMMUNITIES_JOIN_REFUSED, "on_join_refused"),
     (ev.COMMUNITIES_INVITATION_SENT, "on_invitation_sent"),
+    (ev.IDENTITY_PASSWORD_RESET_REQUESTED, "on_password_reset_requested"),
+    (ev.IDENTITY_PERSON_INVITED, "on_person_invited"),
 )
 
 SERVICE = ServicePlugin(
     name="notifications",
     service="services.notifications.service:NotificationsService",
     migrations="services.notifications:migrations",
-    description="notifications: mentions, replies, likes, announcements, invitations, follows",
+    description="notifications: mentions, replies, likes, announcements, invitations, follows, e-mail",
     handles=(*MEMBERSHIP_HANDLES, *TOLD_BY, *PERSON_DATA_HANDLES),
     events=EVENTS,  # notifications.unread_changed (services/notifications/events.py)
     access_rules="services.notifications:authz_rules.yaml",

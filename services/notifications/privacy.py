@@ -1,7 +1,8 @@
 """Privacy (GDPR): a person's notifications, follows and levels, and their erasure.
 
 Export (the person or a network admin): what the person was told (other people by id),
-what they follow and their levels. On ``identity.user_erased`` all of it goes; where the
+what they follow, their levels and their e-mail frequencies. On ``identity.user_erased``
+all of it goes, their mail queue and records with it; where the
 person acted on someone else's notification ("Lucia and 3 others liked..."), their id is
 taken out of its actors (the count stays: the others were told that many people acted).
 Handling the event twice finds nothing left to change.
@@ -9,10 +10,11 @@ Handling the event twice finds nothing left to change.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from parvis_contracts.privacy import iso, require_self_or_admin
 
+from . import mailing
 from .models import CommunityLevel, Follow, Notification, NotificationActor, Subject
 
 
@@ -45,6 +47,7 @@ def export(session, caller, person_id: str) -> dict:
             {"target_kind": f.target_kind, "target_id": f.target_id, "following": f.active} for f in follows
         ],
         "community_levels": [{"community_id": lv.community_id, "level": lv.level} for lv in levels],
+        "mail_frequencies": mailing.preferences(session, person_id),
     }
 
 
@@ -62,4 +65,10 @@ def forget_person(session, person_id: str) -> None:
     session.execute(delete(NotificationActor).where(NotificationActor.actor_id == person_id))
     session.execute(delete(Follow).where(Follow.user_id == person_id))
     session.execute(delete(CommunityLevel).where(CommunityLevel.user_id == person_id))
+    # what a mail may quote: nothing of what they wrote, nothing that names them
+    quoting = or_(
+        Subject.author_id == person_id, Subject.excerpt.contains(f"]({person_id})", autoescape=True)
+    )
+    session.execute(update(Subject).where(quoting).values(excerpt=None))
     session.execute(update(Subject).where(Subject.author_id == person_id).values(author_id=None))
+    mailing.forget(session, person_id)

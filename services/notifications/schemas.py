@@ -5,7 +5,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from parvis_contracts import limits
 from parvis_contracts.schemas import cursor_field, limit_field, page_of
 
-from .limits import FOLLOWABLE, KINDS, LEVELS, PAGE_MAX, SUBJECT_KINDS
+from .limits import FOLLOWABLE, KINDS, LEVELS, MAIL_FREQUENCIES, PAGE_MAX, SUBJECT_KINDS
 
 
 def _id():
@@ -80,3 +80,28 @@ class FollowSchema(Schema):
 class LevelSchema(Schema):
     community_id = fields.String()
     level = fields.String()
+
+
+class MailPreferencesIn(_Strict):
+    """kind -> frequency, for some kinds (the others keep theirs)."""
+
+    frequencies = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(KINDS)),
+        values=fields.String(validate=validate.OneOf(MAIL_FREQUENCIES)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+class MailPreferencesSchema(Schema):
+    #: every kind -> immediately / daily / weekly / never
+    frequencies = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class UnsubscribeIn(_Strict):
+    token = fields.String(required=True, validate=validate.Length(1, 400))
+
+
+class UnsubscribedSchema(Schema):
+    #: the kinds whose mails stop (every kind for a link of a mail of several kinds)
+    kinds = fields.List(fields.String())

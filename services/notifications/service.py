@@ -9,14 +9,17 @@ docs/services/notifications.md.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from marshmallow import EXCLUDE
+from nameko.timer import timer
 
 from parvis_contracts import events as ev
+from parvis_contracts import settings
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
-from parvis_contracts.entrypoints import CurrentCaller, dump, rpc, transactional
+from parvis_contracts.entrypoints import CurrentCaller, SystemRpcProxy, dump, rpc, transactional
 from parvis_contracts.handlers import _session_of, idempotent_handler
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.membership import MembershipEventHandlers, viewer_of
@@ -24,9 +27,12 @@ from parvis_contracts.metrics import Metrics
 from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
-from . import inbox, notify, privacy
+from . import inbox, mail, mailing, notify, privacy, unsubscribe
 from . import schemas as s
+from .limits import KINDS
 from .models import MEMBERSHIP, metadata
+
+log = logging.getLogger(__name__)
 
 
 def told_by(event: ev.EventType, rule, *args):
@@ -50,6 +56,8 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
     caller = CurrentCaller()
     metrics = Metrics()
     clock = Clock()
+    #: identity's addresses, languages and time zones for the mails (the sender's timer only)
+    identity = SystemRpcProxy("identity")
 
     # --- what tells whom (docs/services/notifications.md, "Events consumed") ---------------
 
@@ -76,6 +84,13 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
     on_join_refused = told_by(ev.COMMUNITIES_JOIN_REFUSED, notify.join_decided, "join_refused")
     on_invitation_sent = told_by(ev.COMMUNITIES_INVITATION_SENT, notify.invitation_sent)
 
+    # --- account mails: a password reset, an invitation to the network ------------------
+
+    on_password_reset_requested = told_by(
+        ev.IDENTITY_PASSWORD_RESET_REQUESTED, mailing.queue_account_mail, "password_reset"
+    )
+    on_person_invited = told_by(ev.IDENTITY_PERSON_INVITED, mailing.queue_account_mail, "invitation")
+
     @idempotent_handler(ev.COMMUNITIES_MEMBER_ADDED)
     def on_member_added(self, envelope):
         """The read model, and a pending invitation to the community settled."""
@@ -88,16 +103,27 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
     def _viewer(self):
         return viewer_of(self.caller)
 
+    def _seen(self, viewer) -> None:
+        """The person is in the app: no immediate mail while they are (PARVIS_MAIL_ACTIVE_MINUTES)."""
+        if mailing.seen(self.db, viewer.id, self.clock()):
+            self.db.commit()
+
     @rpc
     @transactional
     def list_notifications(self, limit=20, cursor=None, unread_only=False):
         data = load(s.PageArgs(), {"limit": limit, "cursor": cursor, "unread_only": unread_only})
-        return dump(s.NotificationPageSchema, inbox.page(self.db, self._viewer(), **data))
+        viewer = self._viewer()
+        result = dump(s.NotificationPageSchema, inbox.page(self.db, viewer, **data))
+        self._seen(viewer)
+        return result
 
     @rpc
     @transactional
     def unread_count(self):
-        return dump(s.UnreadSchema, {"unread": inbox.unread_count(self.db, self._viewer())})
+        viewer = self._viewer()
+        result = dump(s.UnreadSchema, {"unread": inbox.unread_count(self.db, viewer)})
+        self._seen(viewer)
+        return result
 
     @rpc
     @transactional
@@ -149,3 +175,49 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
         result = inbox.set_level(self.db, self._viewer(), data["community_id"], data["level"])
         self.db.commit()
         return dump(s.LevelSchema, result)
+
+    # --- e-mail --------------------------------------------------------------------------
+
+    @rpc
+    @transactional
+    def get_mail_preferences(self):
+        return dump(s.MailPreferencesSchema, {"frequencies": mailing.preferences(self.db, self._viewer().id)})
+
+    @rpc
+    @transactional
+    def set_mail_preferences(self, frequencies):
+        data = load(s.MailPreferencesIn(), {"frequencies": frequencies})
+        result = mailing.set_preferences(self.db, self._viewer().id, data["frequencies"])
+        self.db.commit()
+        return dump(s.MailPreferencesSchema, {"frequencies": result})
+
+    @rpc(anonymous=True)
+    @transactional
+    def unsubscribe(self, token):
+        """A mail's one-click link: the token is the authority (no sign-in)."""
+        data = load(s.UnsubscribeIn(), {"token": token})
+        user_id, scope = unsubscribe.read(data["token"])
+        kinds = list(KINDS) if scope == unsubscribe.ALL else [scope]
+        mailing.set_preferences(self.db, user_id, dict.fromkeys(kinds, "never"))
+        self.db.commit()
+        return dump(s.UnsubscribedSchema, {"kinds": kinds})
+
+    @timer(interval=settings.value("PARVIS_MAIL_TICK"))
+    def send_mail(self):
+        """Immediate mails, digests and account mails that are due (mailing.tick)."""
+        ctx = mailing.Context(
+            now=self.clock(),
+            transport=mail.transport(),
+            profiles=lambda ids: self.identity.mail_profiles(person_ids=ids) if ids else {},
+            base_url=mailing.base_url(),
+            quote=settings.value("PARVIS_MAIL_CONTENT") != "title",
+        )
+        try:
+            sent = mailing.tick(self.db, ctx)
+        except Exception:
+            self.db.rollback()
+            log.exception("the mail sender failed; it looks again at the next tick")
+            return
+        for kind, count in sent.items():
+            if count:
+                log.info("sent %s %s mail(s)", count, kind)

@@ -1,6 +1,8 @@
 """In a real browser, the bell's count changes without a reload (issue 13): the page's
 script follows the live hub's stream (gateway/live), which the launcher started beside the
-gateway, on another port; the page's CSP lets it, and nothing is refused on the way."""
+gateway, on another port; the page's CSP lets it, and nothing is refused on the way. The
+mention also reaches the platform's SMTP server on loopback (``parvis.smtp``) as a mail
+whose unsubscribe link works signed out."""
 
 import re
 import time
@@ -10,6 +12,15 @@ import requests
 
 from tests.browser.test_profile_visibility import sign_in, tid
 from tests.browser.test_wall_moderation import retry
+from tests.support import wait_until
+
+
+def mail_about(parvis, address: str, post_id: str):
+    """The first mail to ``address`` that links to the post, or None."""
+    for message in parvis.smtp.messages(address):
+        if post_id in message.get_body(("plain",)).get_content():
+            return message
+    return None
 
 
 def streams_open(parvis) -> float:
@@ -98,6 +109,9 @@ def test_louise_mentions_olivia_who_hears_it_live_reads_it_in_english_and_is_cau
         timeout=2_000,
     )
     assert page.evaluate("window.parvisNotReloaded") is True
+    # the mail of it went to the SMTP server on loopback before she reads it (the
+    # platform mails at once even to someone in the app: PARVIS_MAIL_ACTIVE_MINUTES=0)
+    mail = wait_until(lambda: mail_about(parvis, olivia["email"], post["id"]), timeout=30)
 
     page.locator(tid("nav-notifications")).click()
     entry = page.locator(f'{tid("notification")}[data-kind="mention"][data-read="no"]').first
@@ -114,3 +128,18 @@ def test_louise_mentions_olivia_who_hears_it_live_reads_it_in_english_and_is_cau
     assert olivia_api.get("/api/v1/notifications/unread-count").json()["unread"] == before
     shown = page.locator(tid("bell-count"))
     assert (int(shown.inner_text()) if shown.count() else 0) == before
+
+    # the mail is in English, and its unsubscribe link works in a browser not signed in
+    assert mail["Subject"] == f"{louise['display_name']} mentioned you in a post · {made.json()['name']}"
+    assert mail["Content-Language"] == "en"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    footer = re.search(r"http\S+/mail/unsubscribe/\S+", mail.get_body(("plain",)).get_content()).group(0)
+    assert footer.startswith(parvis.base_url)
+    visitor = new_page(locale="en-GB")
+    visitor.goto(footer)
+    with visitor.expect_navigation():
+        visitor.locator(tid("unsubscribe-confirm")).click()
+    assert "no longer receive" in visitor.locator(tid("unsubscribe-done")).inner_text()
+    assert "Mentions of me" in visitor.locator(tid("unsubscribe")).inner_text()
+    frequencies = olivia_api.get("/api/v1/notifications/mail-preferences").json()["frequencies"]
+    assert frequencies["mention"] == "never"

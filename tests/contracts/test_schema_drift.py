@@ -85,6 +85,8 @@ PAIRS = [
         gateway_only={"issue_token": "the gateway returns the session token"},
     ),
     Pair(gw.PasswordChangeSchema, (identity.ChangePasswordSchema,)),
+    Pair(gw.PasswordResetRequestSchema, (identity.RequestPasswordResetSchema,)),
+    Pair(gw.PasswordResetSchema, (identity.ResetPasswordSchema,)),
     Pair(gw.MeUpdateSchema, (identity.ProfileChangesSchema,), partial=True),
     Pair(gw.PeopleQuerySchema, (identity.SearchPeopleSchema,), rename={"q": "query"}),
     Pair(gw.AdminPeopleQuerySchema, (identity.AdminListPeopleSchema,), rename={"q": "query"}),
@@ -165,6 +167,7 @@ PAIRS = [
     Pair(gw_notifications.NotificationQuerySchema, (notifications.PageArgs,)),
     Pair(gw_notifications.FollowInSchema, (notifications.FollowIn,), partial=True),
     Pair(gw_notifications.LevelInSchema, (notifications.LevelIn,), partial=True),
+    Pair(gw_notifications.MailPreferencesSchema, (notifications.MailPreferencesIn,)),
 ]
 
 #: request schemas no service schema receives -> why
@@ -216,6 +219,7 @@ def _type(field) -> str:
     for cls, name in (
         (contracts.LanguageCode, "ISO 639-1 code"),
         (contracts.Country, "ISO 3166-1 code"),
+        (contracts.TimeZone, "IANA time zone"),
         (fields.Email, "e-mail"),
         (fields.Date, "date"),
         (fields.DateTime, "date-time"),

@@ -301,6 +301,31 @@ def test_profile_edit_through_the_html_form(app, admin):
     assert 'data-testid="error-country"' in bad.get_data(as_text=True)
 
 
+def test_time_zone_through_the_api_and_the_form(app, admin):
+    create_person(admin, "tess@acme.example", "Tess Time")
+    tess = client_for(app, "tess@acme.example")
+    assert tess.get(f"{API}/me").get_json()["time_zone"] is None
+    changed = write(tess, "PATCH", f"{API}/me", json={"time_zone": "Asia/Kolkata"})
+    assert changed.status_code == 200 and changed.get_json()["time_zone"] == "Asia/Kolkata"
+    bad = assert_error_shape(write(tess, "PATCH", f"{API}/me", json={"time_zone": "Mars/Base"}), 422)
+    assert set(bad["error"]["details"]) == {"time_zone"}
+    assert "time zone" in bad["error"]["details"]["time_zone"][0]
+    assert tess.get(f"{API}/me").get_json()["time_zone"] == "Asia/Kolkata"  # nothing changed
+
+    page = tess.get("/me/edit", query_string={"lang": "de"})
+    html = page.get_data(as_text=True)
+    assert "Zeitzone" in html  # the label, translated
+    assert '<option value="Asia/Kolkata" selected>' in html and '<option value="Europe/Paris" >' in html
+    form = {"csrf_token": csrf_from(page), "display_name": "Tess Time", "time_zone": "Europe/Paris"}
+    assert tess.post("/me/edit", data=form).status_code == 302
+    assert tess.get(f"{API}/me").get_json()["time_zone"] == "Europe/Paris"
+    assert 'data-testid="profile-time-zone">Europe/Paris' in tess.get("/me").get_data(as_text=True)
+    refused = tess.post("/me/edit", data={**form, "time_zone": "Nowhere/Town"})
+    assert refused.status_code == 422 and 'data-testid="error-time_zone"' in refused.get_data(as_text=True)
+    assert tess.post("/me/edit", data={**form, "time_zone": ""}).status_code == 302  # back to UTC
+    assert tess.get(f"{API}/me").get_json()["time_zone"] is None
+
+
 # ---------------------------------------------------------------- directory
 
 
@@ -586,6 +611,10 @@ PAGES = [  # (path or key, a string of that page that every language translates 
 ANONYMOUS_PAGES = [
     ("/sign-in", "Sign in with the e-mail address and password of your account."),
     ("invitation", "Activate my account"),
+    (
+        "/password-reset",
+        "Enter the e-mail address of your account: we will send you a link to choose a new password.",
+    ),
 ]
 
 

@@ -82,15 +82,15 @@ def test_a_watch_forgets_the_person_an_event_names_and_everyone_after_an_organis
     deactivated = ev.Envelope.new(
         ev.IDENTITY_USER_DEACTIVATED, {"user_id": "p1", "org_id": "o1", "guest": False}
     )
-    watch._on_message(deactivated.to_message(), None)
+    watch._on_message(deactivated.to_message())
     assert forgotten == ["p1"] and watch.mark() != before
     renamed = ev.Envelope.new(
         ev.IDENTITY_ORGANISATION_UPDATED, {"org_id": "o1", "name": "Acme", "kind": "host"}
     )
-    watch._on_message(renamed.to_message(), None)
+    watch._on_message(renamed.to_message())
     assert resets == [True]
     forged = dict(deactivated.to_message(), data={"user_id": "p2", "org_id": "o1", "guest": False})
-    watch._on_message(forged, None)  # a wrong signature: refused, nobody forgotten
+    watch._on_message(forged)  # a wrong signature: refused, nobody forgotten
     assert forgotten == ["p1"]
 
 

@@ -198,3 +198,45 @@ def test_people_count_and_status_in_cards(world):
     assert card["initials"] == "DA"
     s = world.session()
     assert s.scalar(select(func.count()).select_from(Person)) == 2
+
+
+# --- time zone ---------------------------------------------------------------------------
+
+
+def test_time_zone_is_none_by_default_set_by_update_me_and_cleared(world):
+    p = world.person("Tess Time")
+    assert world.svc(p).get_me()["time_zone"] is None
+    me = world.svc(p).update_me(changes={"time_zone": " America/Argentina/Buenos_Aires "})
+    assert me["time_zone"] == "America/Argentina/Buenos_Aires"
+    assert world.svc(p).get_me()["time_zone"] == "America/Argentina/Buenos_Aires"
+    assert world.svc(p).update_me(changes={"job_title": "Clockmaker"})["time_zone"] == (
+        "America/Argentina/Buenos_Aires"
+    )  # untouched when not given
+    assert world.svc(p).update_me(changes={"time_zone": None})["time_zone"] is None
+    # one's own: not on the profile others see
+    assert "time_zone" not in world.svc(world.admin).get_person(person_id=p["id"])
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus_Mons", "europe/paris", "", "UTC+2", 3, "x" * 300])
+def test_an_unknown_time_zone_is_refused_with_a_clear_message(world, bad):
+    p = world.person("Tess Time")
+    with pytest.raises(ValidationFailed) as refused:
+        world.svc(p).update_me(changes={"time_zone": bad})
+    assert set(refused.value.details) == {"time_zone"}
+    if isinstance(bad, str):
+        assert "time zone" in refused.value.details["time_zone"][0]
+    assert world.svc(p).get_me()["time_zone"] is None
+
+
+def test_the_time_zone_is_in_the_export_and_goes_with_an_erasure(world):
+    p = world.person("Tess Time")
+    world.svc(p).update_me(changes={"time_zone": "Asia/Tokyo"})
+    assert world.svc(p).export_person_data(person_id=p["id"])["profile"]["time_zone"] == "Asia/Tokyo"
+    world.svc().erase_person(person_id=p["id"])
+    assert world.session().get(Person, p["id"]).time_zone is None
+
+
+def test_the_tz_database_is_there():
+    from parvis_contracts.schemas import TIME_ZONES
+
+    assert {"Europe/Paris", "America/New_York", "UTC"} <= TIME_ZONES
