@@ -216,6 +216,18 @@ class FakeClock:
         self.now += timedelta(**kwargs)
 
 
+def clock_from(clock):
+    """A service's ``clock`` dependency that answers ``clock`` (a :class:`FakeClock` the
+    test moves): ``class IdentityWithTestClock(IdentityService): clock = clock_from(CLOCK)``."""
+    from nameko.extensions import DependencyProvider
+
+    class ClockFromTheTest(DependencyProvider):
+        def get_dependency(self, worker_ctx):
+            return clock
+
+    return ClockFromTheTest()
+
+
 def unit_engine(tmp_path, service: str, metadata):
     """Generator for a unit-tier ``engine`` fixture: a fresh SQLite file with the
     service's tables, or with ``PARVIS_TEST_DB=postgresql`` a fresh PostgreSQL database."""

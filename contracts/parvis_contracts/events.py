@@ -64,9 +64,9 @@ class SessionEndedSchema(Schema):
     session_id = fields.String(load_default=None, allow_none=True)
 
 
-class PasswordResetRequestedSchema(Schema):
-    """A person who can sign in asked to reset their password: the mail with the link
-    (``/password-reset/<token>`` on the gateway) goes to ``email``, in ``language``.
+class LinkMailSchema(Schema):
+    """What a mail carrying a link for one person needs: to whom, in which language, the
+    token and when it stops working.
 
     ``token`` is a credential, sent once: the outbox relay blanks it, with the address and
     the name, in identity's stored copy once published (:data:`TRANSIENT_FIELDS`)."""
@@ -81,20 +81,16 @@ class PasswordResetRequestedSchema(Schema):
     expires_at = fields.String(required=True)
 
 
-class PersonInvitedSchema(Schema):
+class PasswordResetRequestedSchema(LinkMailSchema):
+    """A person who can sign in asked to reset their password: the mail with the link
+    (``/password-reset/<token>`` on the gateway) goes to ``email``."""
+
+
+class PersonInvitedSchema(LinkMailSchema):
     """An account was created without a password: the invitation mail with the link
-    (``/invitations/<token>`` on the gateway) goes to ``email``, in ``language``.
+    (``/invitations/<token>`` on the gateway) goes to ``email``. ``invited_by`` is the
+    admin who created the account (None: the platform itself)."""
 
-    ``invited_by`` is the admin who created the account (None: the platform itself). Like
-    a reset, ``token`` and the names are blanked in identity's stored copy once published."""
-
-    user_id = fields.String(required=True)
-    email = fields.String(required=True)
-    display_name = fields.String(required=True)
-    language = fields.String(load_default=None, allow_none=True)
-    token = fields.String(required=True)
-    #: when the invitation stops working (ISO 8601, UTC)
-    expires_at = fields.String(required=True)
     guest = fields.Boolean(required=True)
     #: the organisation of the account (the host company, or the guest's)
     org_name = fields.String(required=True)

@@ -80,18 +80,24 @@ def language():
     return response
 
 
+def chosen_password() -> tuple[str, dict]:
+    """The new password of a form (``password`` typed twice), and what is wrong with it."""
+    password = request.form.get("password") or ""
+    if len(password) < limits.PASSWORD_MIN:
+        return password, {"password": [_("At least %(count)d characters.", count=limits.PASSWORD_MIN)]}
+    if password != request.form.get("confirm_password"):
+        return password, {"confirm_password": [_("The two passwords differ.")]}
+    return password, {}
+
+
 @web.route("/invitations/<string:token>", methods=["GET", "POST"])
 @auth.public
 def invitation(token):
     invite = identity.get_invitation(token)
     errors = {}
     if request.method == "POST":
-        password = request.form.get("password") or ""
-        if len(password) < limits.PASSWORD_MIN:
-            errors["password"] = [_("At least %(count)d characters.", count=limits.PASSWORD_MIN)]
-        elif password != request.form.get("confirm_password"):
-            errors["confirm_password"] = [_("The two passwords differ.")]
-        else:
+        password, errors = chosen_password()
+        if not errors:
             try:
                 session = identity.accept_invitation(token, password)
             except ValidationFailed as exc:
@@ -168,12 +174,8 @@ def password_reset(token):
         return _invalid_reset_link()
     errors = {}
     if request.method == "POST":
-        password = request.form.get("password") or ""
-        if len(password) < limits.PASSWORD_MIN:
-            errors["password"] = [_("At least %(count)d characters.", count=limits.PASSWORD_MIN)]
-        elif password != request.form.get("confirm_password"):
-            errors["confirm_password"] = [_("The two passwords differ.")]
-        else:
+        password, errors = chosen_password()
+        if not errors:
             try:
                 identity.reset_password(token, password)
             except NotFound:

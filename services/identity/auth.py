@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
 
 from parvis_contracts import settings
-from parvis_contracts.errors import TooManyRequests, Unauthenticated, ValidationFailed, not_found
+from parvis_contracts.errors import Unauthenticated, ValidationFailed, not_found
 
 from . import audit, views
 from .access import Viewer, can_sign_in, guest_expired, require_person
 from .models import Invitation, Person, SessionRecord, SignInFailure
 from .passwords import hash_password, needs_rehash, new_token, token_hash, verify_password
 from .people import email_key, revoke_sessions, sessions_ended
+from .throttle import refuse_beyond
 
 MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -29,22 +29,12 @@ DEAD_SESSION = "Your session has ended. Sign in again."
 
 def check_throttle(session, key: str, now: datetime) -> None:
     """Refuse once MAX_FAILURES failures exist within the window for this e-mail."""
-    times = list(
-        session.scalars(
-            select(SignInFailure.at)
-            .where(SignInFailure.email_key == key, SignInFailure.at > now - FAILURE_WINDOW)
-            .order_by(SignInFailure.at)
-        )
+    times = session.scalars(
+        select(SignInFailure.at)
+        .where(SignInFailure.email_key == key, SignInFailure.at > now - FAILURE_WINDOW)
+        .order_by(SignInFailure.at)
     )
-    if len(times) >= MAX_FAILURES:
-        # the block lifts when enough failures have left the window
-        frees_at = times[len(times) - MAX_FAILURES] + FAILURE_WINDOW
-        retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
-        minutes = math.ceil(retry_after / 60)
-        raise TooManyRequests(
-            f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-            {"retry_after": retry_after},
-        )
+    refuse_beyond(list(times), MAX_FAILURES, FAILURE_WINDOW, now, "failed sign-in attempts")
 
 
 def record_failure(session, key: str, now: datetime) -> None:

@@ -20,19 +20,19 @@ records ``password_reset`` in the audit log (never the token). This module sends
 from __future__ import annotations
 
 import hashlib
-import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
 from parvis_contracts import events as ev
-from parvis_contracts.errors import NotFound, TooManyRequests
+from parvis_contracts.errors import NotFound
 
 from . import audit
 from .access import can_sign_in
 from .models import PasswordReset, PasswordResetRequest, Person, SignInFailure
 from .passwords import hash_password, new_token, token_hash
-from .people import email_key, revoke_sessions
+from .people import email_key, link_data, revoke_sessions
+from .throttle import refuse_beyond
 
 RESET_MINUTES = 30
 WINDOW = timedelta(minutes=15)
@@ -63,21 +63,12 @@ def _check_ip(session, ip: str | None, now: datetime) -> None:
     """429 once ``MAX_PER_IP`` requests came from ``ip`` within the window."""
     if not ip:
         return
-    times = list(
-        session.scalars(
-            select(PasswordResetRequest.at)
-            .where(PasswordResetRequest.ip == ip, PasswordResetRequest.at > now - WINDOW)
-            .order_by(PasswordResetRequest.at)
-        )
+    times = session.scalars(
+        select(PasswordResetRequest.at)
+        .where(PasswordResetRequest.ip == ip, PasswordResetRequest.at > now - WINDOW)
+        .order_by(PasswordResetRequest.at)
     )
-    if len(times) >= MAX_PER_IP:
-        frees_at = times[len(times) - MAX_PER_IP] + WINDOW
-        retry_after = max(1, math.ceil((frees_at - now).total_seconds()))
-        minutes = math.ceil(retry_after / 60)
-        raise TooManyRequests(
-            f"Too many password reset requests. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-            {"retry_after": retry_after},
-        )
+    refuse_beyond(list(times), MAX_PER_IP, WINDOW, now, "password reset requests")
 
 
 def _address_allows(session, address: str, now: datetime) -> bool:
@@ -122,17 +113,7 @@ def _issue(session, person: Person, now: datetime, ip: str | None) -> None:
             token_hash=token_hash(token), person_id=person.id, created_at=now, expires_at=expires_at
         )
     )
-    session.emit(
-        ev.IDENTITY_PASSWORD_RESET_REQUESTED,
-        {
-            "user_id": person.id,
-            "email": person.email,
-            "display_name": person.display_name,
-            "language": person.preferred_language,
-            "token": token,
-            "expires_at": expires_at.astimezone(UTC).isoformat(),
-        },
-    )
+    session.emit(ev.IDENTITY_PASSWORD_RESET_REQUESTED, link_data(person, token, expires_at))
     audit.record(session, now, audit.PASSWORD_RESET_REQUESTED, None, person.id, {"ip": ip})
 
 

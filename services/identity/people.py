@@ -128,6 +128,19 @@ def add_person(
     return person, token
 
 
+def link_data(person: Person, token: str, expires_at: datetime) -> dict:
+    """What a mail with a link for ``person`` needs (``person_invited``,
+    ``password_reset_requested``): to whom, in which language, the token and its end."""
+    return {
+        "user_id": person.id,
+        "email": person.email,
+        "display_name": person.display_name,
+        "language": person.preferred_language,
+        "token": token,
+        "expires_at": expires_at.astimezone(UTC).isoformat(),
+    }
+
+
 def invite(session, person: Person, org: Organisation, now: datetime, invited_by: Person | None) -> str:
     """Issue an invitation token (only its hash is kept) and publish ``person_invited``
     with it, for the mail; -> the token (no commit)."""
@@ -140,12 +153,7 @@ def invite(session, person: Person, org: Organisation, now: datetime, invited_by
     session.emit(
         ev.IDENTITY_PERSON_INVITED,
         {
-            "user_id": person.id,
-            "email": person.email,
-            "display_name": person.display_name,
-            "language": person.preferred_language,
-            "token": token,
-            "expires_at": expires_at.astimezone(UTC).isoformat(),
+            **link_data(person, token, expires_at),
             "guest": person.guest,
             "org_name": org.name,
             "invited_by": invited_by.id if invited_by is not None else None,

@@ -11,6 +11,7 @@ eventlet.monkey_patch()  # noqa: E402
 import functools  # noqa: E402
 
 import pytest  # noqa: E402
+from kombu import Connection  # noqa: E402
 from kombu.mixins import ConsumerMixin  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 
@@ -18,6 +19,7 @@ from parvis_contracts import context as ctx  # noqa: E402
 from parvis_contracts.client import RpcClient  # noqa: E402
 from parvis_contracts.config import nameko_config  # noqa: E402
 from parvis_contracts.migrations import upgrade  # noqa: E402
+from parvis_contracts.topology import declare_topology  # noqa: E402
 from tests.support import Databases, Vhost  # noqa: E402
 
 # A nameko consumer notices a stop request only when its ``drain_events`` wait
@@ -34,6 +36,15 @@ def vhost():
     vh = Vhost().create()
     yield vh
     vh.delete()
+
+
+@pytest.fixture
+def broker(vhost):
+    """A connection to the test's vhost, with the platform's topology declared."""
+    with Connection(vhost.uri) as conn:
+        conn.ensure_connection(max_retries=3)
+        declare_topology(conn)
+        yield conn
 
 
 @pytest.fixture(scope="module")

@@ -19,14 +19,6 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def broker(vhost):
-    with Connection(vhost.uri) as conn:
-        conn.ensure_connection(max_retries=3)
-        declare_topology(conn)
-        yield conn
-
-
-@pytest.fixture
 def community_events(broker):
     """A queue of our own bound to every communities event (before the service starts)."""
     yield from event_reader(broker, "communities")

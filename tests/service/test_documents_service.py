@@ -37,14 +37,6 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 
 @pytest.fixture
-def broker(vhost):
-    with Connection(vhost.uri) as conn:
-        conn.ensure_connection(max_retries=3)
-        declare_topology(conn)
-        yield conn
-
-
-@pytest.fixture
 def blob_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
     return tmp_path / "blobs"

@@ -23,14 +23,6 @@ from tests.support import event_reader, wait_until
 
 
 @pytest.fixture
-def broker(vhost):
-    with Connection(vhost.uri) as conn:
-        conn.ensure_connection(max_retries=3)
-        declare_topology(conn)
-        yield conn
-
-
-@pytest.fixture
 def feed(start_service, broker):
     # bind our own queue first, so the relay's post_created events are kept for us
     created = Queue(

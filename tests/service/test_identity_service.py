@@ -19,14 +19,6 @@ ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 
 
 @pytest.fixture
-def broker(vhost):
-    with Connection(vhost.uri) as conn:
-        conn.ensure_connection(max_retries=3)
-        declare_topology(conn)
-        yield conn
-
-
-@pytest.fixture
 def identity(start_service, rpc, tokens, broker):
     # bind our own queue first, so the relay's user_created events are kept for us
     created = Queue(

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 import pytest
 from babel.support import Translations
 from kombu import Connection
-from nameko.extensions import DependencyProvider
 from sqlalchemy import select
 
 from gateway import refusals
@@ -33,7 +32,7 @@ from parvis_contracts.errors import Forbidden, Unauthenticated, ValidationFailed
 from parvis_contracts.topology import declare_topology
 from services.identity.models import metadata
 from services.identity.service import IdentityService
-from tests.support import FakeClock, bootstrap_acme, event_reader, wait_until
+from tests.support import FakeClock, bootstrap_acme, clock_from, event_reader, wait_until
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
@@ -42,27 +41,11 @@ CLOCK = FakeClock()
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-class ClockFromTheTest(DependencyProvider):
-    def __init__(self, clock):
-        self.clock = clock
-
-    def get_dependency(self, worker_ctx):
-        return self.clock
-
-
 class IdentityWithTestClock(IdentityService):
-    clock = ClockFromTheTest(CLOCK)
+    clock = clock_from(CLOCK)
 
 
 # ---------------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture
-def broker(vhost):
-    with Connection(vhost.uri) as conn:
-        conn.ensure_connection(max_retries=3)
-        declare_topology(conn)
-        yield conn
 
 
 @pytest.fixture

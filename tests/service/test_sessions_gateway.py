@@ -16,13 +16,12 @@ A guest removed from a community while signed in is covered by the access matrix
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from nameko.extensions import DependencyProvider
 
 from gateway import refusals
 from gateway.app import create_app
 from gateway.calls import identity as identity_calls
 from services.identity.service import IdentityService
-from tests.support import FakeClock, bootstrap_acme, wait_until
+from tests.support import FakeClock, bootstrap_acme, clock_from, wait_until
 
 ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 API = "/api/v1"
@@ -32,18 +31,8 @@ FOREIGN = "http://evil.example"
 CLOCK = FakeClock()
 
 
-class ClockFromTheTest(DependencyProvider):
-    """Identity's ``clock`` dependency, answering the test's clock."""
-
-    def __init__(self, clock):
-        self.clock = clock
-
-    def get_dependency(self, worker_ctx):
-        return self.clock
-
-
 class IdentityWithTestClock(IdentityService):
-    clock = ClockFromTheTest(CLOCK)
+    clock = clock_from(CLOCK)
 
 
 # ---------------------------------------------------------------- fixtures and helpers
