@@ -141,6 +141,8 @@ class PostEventSchema(Schema):
     kind = fields.String(load_default="message")
     language = fields.String(load_default=None, allow_none=True)
     mentions = fields.List(fields.String(), load_default=list)
+    #: ``@community``: every member is mentioned (a manager's call above 50 members)
+    community_mentioned = fields.Boolean(load_default=False)
     #: the Markdown text and its revision (translation pre-translates it); absent in
     #: events published before they were added
     body = fields.String(load_default=None, allow_none=True)
@@ -154,6 +156,8 @@ class CommentEventSchema(Schema):
     author_id = fields.String(required=True)
     language = fields.String(load_default=None, allow_none=True)
     mentions = fields.List(fields.String(), load_default=list)
+    #: ``@community``: every member is mentioned (a manager's call above 50 members)
+    community_mentioned = fields.Boolean(load_default=False)
     #: the Markdown text and its revision (translation pre-translates it); absent in
     #: events published before they were added
     body = fields.String(load_default=None, allow_none=True)

@@ -60,6 +60,15 @@ def mentions(source: str) -> list[str]:
     return seen
 
 
+#: a mention of every member of the post's community (not part of a word, an address or a path)
+COMMUNITY_MENTION_RE = re.compile(r"(?<![\w@/.])@community\b")
+
+
+def mentions_community(source: str) -> bool:
+    """Whether the text mentions its whole community (``@community``)."""
+    return COMMUNITY_MENTION_RE.search(source or "") is not None
+
+
 def hashtags(source: str) -> list[str]:
     """Case-folded hashtags, in order of first appearance: exactly those :func:`to_html`
     turns into links (not in code, not inside links or mentions)."""

@@ -25,6 +25,7 @@ def event_data(comment: Comment) -> dict:
         "author_id": comment.author_id,
         "language": comment.language,
         "mentions": list(comment.mentions or []),
+        "community_mentioned": render.mentions_community(comment.body),
         "body": comment.body,
         "revision": comment.version,
     }
@@ -69,7 +70,7 @@ def create(
                 "The request is not valid.",
                 {"parent_id": ["Reply to the top comment: replies go one level deep."]},
             )
-    mentions = check_mentions(session, post.community_id, body)
+    mentions = check_mentions(session, access, body)
     comment = Comment(
         post_id=post.id,
         community_id=post.community_id,
@@ -117,7 +118,7 @@ def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str, **c
     """New text; ``language`` changes only when given."""
     comment, post, access = comment_access(session, viewer, comment_id)
     require_author_or_moderator(access, comment.author_id)
-    mentions = check_mentions(session, comment.community_id, body)
+    mentions = check_mentions(session, access, body)
     reactions.replace_text(session, CommentVersion, "comment_id", comment, body, viewer.id, now)
     comment.mentions = mentions
     if "language" in changes:

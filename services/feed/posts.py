@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from parvis_contracts import events as ev
-from parvis_contracts import idempotency
+from parvis_contracts import idempotency, limits
 from parvis_contracts import markdown as render
 from parvis_contracts.errors import ValidationFailed, not_found
 
@@ -31,8 +31,18 @@ from .models import (
 Describe = Callable[[str, list], list]
 
 
-def check_mentions(session, community_id: str, body: str) -> list[str]:
-    """Mentioned ids, each a member (guests too) of the community, else ``ValidationFailed``."""
+def check_mentions(session, access: Access, body: str) -> list[str]:
+    """Mentioned ids, each a member (guests too) of the community, else ``ValidationFailed``;
+    ``@community`` in a community of more than ``COMMUNITY_MENTION_FREE_MAX`` members needs
+    one of its managers (it tells every member)."""
+    community_id = access.community.id
+    crowd = limits.COMMUNITY_MENTION_FREE_MAX
+    everyone = render.mentions_community(body) and not access.can_moderate
+    if everyone and len(MEMBERSHIP.member_ids(session, community_id)) > crowd:
+        raise ValidationFailed(
+            "The request is not valid.",
+            {"body": [f"Only a manager can mention the whole community (@community) above {crowd} members."]},
+        )
     ids = render.mentions(body)
     if not ids:
         return []
@@ -63,6 +73,7 @@ def event_data(post: Post) -> dict:
         "kind": post.kind,
         "language": post.language,
         "mentions": list(post.mentions or []),
+        "community_mentioned": render.mentions_community(post.body),
         "body": post.body,
         "revision": post.version,
     }
@@ -122,7 +133,7 @@ def create(
     access.require_write()
     if kind == "announcement":
         access.require_manager_or_admin_member()
-    mentions = check_mentions(session, community_id, body)
+    mentions = check_mentions(session, access, body)
     attached = snapshots(describe, community_id, list(attachments)) if attachments else []
     post = Post(
         community_id=community_id,
@@ -161,7 +172,7 @@ def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str, descri
     already attached keep their snapshot; only the new ones are described."""
     post, access = post_access(session, viewer, post_id)
     require_author_or_moderator(access, post.author_id)
-    mentions = check_mentions(session, post.community_id, body)
+    mentions = check_mentions(session, access, body)
     attached = None
     if "attachments" in changes:
         kept = {a["id"]: dict(a) for a in post.attachments or []}

@@ -109,7 +109,10 @@ def _forget_notifications(session, kind: str, subject_id: str) -> None:
 
 
 def _mentions(session, now, about_post: dict, kind: str, subject_id: str, post_id: str, at, author_id) -> set:
+    """Tell the people the text mentions (every member with ``@community``) -> who they are."""
     mentioned = set(about_post.get("mentions") or ())
+    if about_post.get("community_mentioned"):
+        mentioned |= set(MEMBERSHIP.member_ids(session, about_post["community_id"]))
     if mentioned:
         about = About(
             "mention",

@@ -370,9 +370,35 @@ def test_writes_emit_feed_events_through_the_outbox(world):
         "kind": "message",
         "language": None,
         "mentions": [world.guest.user_id],
+        "community_mentioned": False,
         "body": f"@[G]({world.guest.user_id})",
         "revision": 1,
     }
+
+
+def test_mentioning_the_whole_community_needs_a_manager_above_fifty_members(world):
+    from parvis_contracts import limits
+    from parvis_contracts.context import KIND_PERSON, Caller
+
+    made = world.svc(world.member).create_post(community_id="A", body="Bonjour @community !")
+    (created,) = [
+        data
+        for kind, data in outbox_events(world.engine)
+        if kind == "feed.post_created" and data["post_id"] == made["id"]
+    ]
+    assert created["community_mentioned"] is True
+    for i in range(limits.COMMUNITY_MENTION_FREE_MAX):
+        world.join(
+            "A", Caller(kind=KIND_PERSON, user_id=f"p-crowd-{i}", org_id="org-host", roles=frozenset())
+        )
+    with pytest.raises(ValidationFailed) as refused:
+        world.svc(world.member).create_post(community_id="A", body="Hello @community")
+    assert "manager" in refused.value.details["body"][0]
+    with pytest.raises(ValidationFailed):
+        world.svc(world.member).edit_post(made["id"], body="Hello again @community")
+    # an address or a word that merely contains it is no mention
+    world.svc(world.member).create_post(community_id="A", body="Write to team@community.example")
+    assert world.svc(world.manager).create_post(community_id="A", body="All hands: @community")["id"]
 
 
 def test_a_new_like_emits_one_event_naming_the_author_and_the_liker(world):

@@ -280,3 +280,21 @@ def test_a_reminder_reaches_those_named_and_gathers_while_unread(world):
     assert kinds(world, world.other_member) == ["announcement"]  # not named in the reminder
     world.event(ev.FEED_ANNOUNCEMENT_REMINDED, user_ids=[world.member.user_id], **reminder)
     assert world.unread(world.member) == 1
+
+
+def test_a_mention_of_the_whole_community_tells_every_member_once_as_a_mention(world):
+    world.event(
+        ev.FEED_POST_CREATED,
+        post_id="post-all",
+        community_id="A",
+        author_id=world.manager.user_id,
+        kind="message",
+        mentions=[world.member.user_id],
+        community_mentioned=True,
+        body="@community and @[M](p-member)",
+        revision=1,
+    )
+    for caller in (world.member, world.other_member, world.guest):
+        assert kinds(world, caller) == ["mention"]
+    assert kinds(world, world.manager) == []  # not the author
+    assert kinds(world, world.employee) == []  # not a member
