@@ -9,9 +9,10 @@ import re
 import time
 
 import pytest
-from test_gateway import API, PASSWORD, assert_error_shape, client_for, sign_in, write
+from test_gateway import API, PASSWORD, assert_error_shape, client_for, csrf_from, sign_in, write
 from test_notifications import network, post  # noqa: F401  (the fixture)
 
+from services.notifications.unsubscribe import token as unsubscribe_token
 from tests.support import SmtpSink, wait_until
 
 
@@ -140,3 +141,55 @@ def test_an_invitation_to_the_network_is_mailed_with_its_link(smtp, network):  #
     token = link(mail, r"https://parvis\.test/invitations/\S+").rsplit("/", 1)[1]
     invitation = app.test_client().get(f"{API}/auth/invitations/{token}")
     assert invitation.status_code == 200 and invitation.get_json()["email"] == "nina@acme.example"
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "daily"),
+    [
+        ("en", "What I receive by e-mail", "Daily digest"),
+        ("fr", "Ce que je reçois par courriel", "Résumé quotidien"),
+        ("es", "Lo que recibo por correo", "Resumen diario"),
+        ("de", "Was ich per E-Mail erhalte", "Tägliche Zusammenfassung"),
+    ],
+)
+def test_the_settings_page_chooses_each_kinds_frequency_and_the_unsubscribe_page_asks_first(
+    smtp,
+    network,  # noqa: F811
+    lang,
+    heading,
+    daily,
+):
+    app, people, clients, cid = network
+    olivia = clients["olivia"]
+    page = olivia.get("/notifications/settings", query_string={"lang": lang})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and heading in html and daily in html
+    assert 'id="mail-like"' in html
+    saved = olivia.post(
+        "/notifications/settings/mail",
+        query_string={"lang": lang},
+        data={"csrf_token": csrf_from(page), "mail-like": "never", "mail-mention": "daily"},
+    )
+    assert saved.status_code == 302
+    mine = olivia.get(f"{API}/notifications/mail-preferences").get_json()["frequencies"]
+    assert (mine["like"], mine["mention"], mine["comment"]) == ("never", "daily", "immediately")
+    refused = olivia.post(
+        "/notifications/settings/mail", data={"csrf_token": csrf_from(page), "mail-like": "hourly"}
+    )
+    assert refused.status_code == 303
+    assert olivia.get(f"{API}/notifications/mail-preferences").get_json()["frequencies"]["like"] == "never"
+
+    # the footer's link, signed out: a page that asks, then stops that kind
+    link = f"/mail/unsubscribe/{unsubscribe_token(people['olivia']['id'], 'comment')}"
+    visitor = app.test_client()
+    asked = visitor.get(link, query_string={"lang": lang})
+    assert asked.status_code == 200 and b"unsubscribe-form" in asked.data
+    assert (
+        olivia.get(f"{API}/notifications/mail-preferences").get_json()["frequencies"]["comment"]
+        == "immediately"
+    )
+    done = visitor.post(link, query_string={"lang": lang}, data={"csrf_token": csrf_from(asked)})
+    assert done.status_code == 200 and b"unsubscribe-done" in done.data
+    assert olivia.get(f"{API}/notifications/mail-preferences").get_json()["frequencies"]["comment"] == "never"
+    forged = visitor.post(link[:-3] + "xyz", data={"csrf_token": csrf_from(asked)})
+    assert forged.status_code == 422 and b"unsubscribe-invalid" in forged.data

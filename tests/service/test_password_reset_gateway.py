@@ -20,6 +20,7 @@ import pytest
 from babel.support import Translations
 from kombu import Connection
 from sqlalchemy import select
+from test_gateway import csrf_from
 
 from gateway import refusals
 from gateway.app import create_app
@@ -38,7 +39,6 @@ ADMIN_EMAIL, PASSWORD = "admin@acme.example", "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 API = "/api/v1"
 CLOCK = FakeClock()
-CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class IdentityWithTestClock(IdentityService):
@@ -125,12 +125,6 @@ def outbox_payloads(identity, event) -> list[dict]:
             ]
     finally:
         engine.dispose()
-
-
-def csrf_from(response) -> str:
-    match = CSRF_INPUT.search(response.get_data(as_text=True))
-    assert match, "the page has no CSRF field"
-    return match.group(1)
 
 
 # ---------------------------------------------------------------- the API
