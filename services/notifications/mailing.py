@@ -203,7 +203,19 @@ def tick(session, ctx: Context) -> dict:
     people = sorted({p for ids in due.values() for p in ids} | {r.recipient_id for r in retries})
     if not people:
         return sent
-    profiles = ctx.profiles(people)
+    # who they are and who acted, asked before anything is claimed: identity not answering
+    # leaves the queue as it was, for the next tick
+    waiting = select(MailQueued.notification_id).where(MailQueued.recipient_id.in_(people))
+    acted = session.scalars(
+        select(Notification.actor_ids).where(
+            or_(
+                Notification.id.in_(waiting),
+                Notification.id.in_([i for r in retries for i in r.notification_ids]),
+            )
+        )
+    )
+    actors = {a for ids in acted for a in ids or () if a}
+    profiles = _profiles(ctx, sorted(set(people) | actors))
     claimed = []
     for frequency, recipients in due.items():
         for recipient_id in recipients:
@@ -216,6 +228,17 @@ def tick(session, ctx: Context) -> dict:
     session.commit()
     sent.update(_send(session, ctx, claimed, profiles))
     return sent
+
+
+#: people asked of identity per call (it takes at most 1,000)
+PROFILES_PER_CALL = 500
+
+
+def _profiles(ctx: Context, person_ids: list[str]) -> dict:
+    found = {}
+    for start in range(0, len(person_ids), PROFILES_PER_CALL):
+        found.update(ctx.profiles(person_ids[start : start + PROFILES_PER_CALL]) or {})
+    return found
 
 
 def _due_immediately(session, now: datetime) -> list[str]:
@@ -248,7 +271,7 @@ def _due_digest(session, ctx: Context, frequency: str) -> list[str]:
     ).all()
     unscheduled = [row[0] for row in rows if row[1] is None]
     if unscheduled:
-        zones = ctx.profiles(unscheduled)
+        zones = _profiles(ctx, unscheduled)
         for user_id in unscheduled:
             _schedule(session, user_id, frequency, ctx.now, (zones.get(user_id) or {}).get("time_zone"))
         session.commit()
@@ -348,13 +371,10 @@ def mail_items(session, recipient_id: str, notification_ids: list[str]) -> list[
 
 
 def _send(session, ctx: Context, claimed: list[MailSent], profiles: dict) -> dict:
-    """Compose and send the claimed mails; record what became of each."""
+    """Compose and send the claimed mails (``profiles``: of their recipients and actors);
+    record what became of each."""
     mails, counts = [], {}
-    actors = {a for claim in claimed for a in _actors(session, claim)} - set(profiles)
-    names = {
-        pid: p.get("display_name")
-        for pid, p in {**profiles, **(ctx.profiles(sorted(actors)) if actors else {})}.items()
-    }
+    names = {pid: profile.get("display_name") for pid, profile in profiles.items()}
     for claim in claimed:
         profile = profiles.get(claim.recipient_id)
         items = mail_items(session, claim.recipient_id, claim.notification_ids)
@@ -391,11 +411,6 @@ def _send(session, ctx: Context, claimed: list[MailSent], profiles: dict) -> dic
             counts[claim.frequency] = counts.get(claim.frequency, 0) + 1
     session.commit()
     return counts
-
-
-def _actors(session, claim: MailSent) -> set[str]:
-    rows = session.scalars(select(Notification.actor_ids).where(Notification.id.in_(claim.notification_ids)))
-    return {a for actors in rows for a in actors or () if a}
 
 
 def _settle(row, outcome: Outcome, now: datetime) -> None:

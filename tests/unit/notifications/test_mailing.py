@@ -376,3 +376,21 @@ def test_a_mail_quotes_mentions_as_names_and_erasure_takes_what_names_or_was_wri
     world.event(ev.IDENTITY_USER_ERASED, user_id="p-other", org_id="org-host", guest=False)
     with world.session() as session:
         assert session.get(Subject, ("post", "post-9")).excerpt is None
+
+
+def test_identity_not_answering_leaves_the_queue_for_the_next_tick(world, tick, transport, clock, profiles):
+    mention(world)
+    ctx = mailing.Context(
+        now=clock(),
+        transport=transport,
+        profiles=lambda ids: (_ for _ in ()).throw(TimeoutError("identity is not answering")),
+        base_url="https://parvis.test",
+        quote=True,
+    )
+    with pytest.raises(TimeoutError):
+        mailing.tick(world.session(), ctx)
+    with world.session() as session:
+        assert session.scalars(select(MailSent)).all() == []
+        assert len(session.scalars(select(MailQueued)).all()) == 1
+    tick()
+    assert len(to(transport, "olivia@acme.test")) == 1
