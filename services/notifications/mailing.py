@@ -34,10 +34,10 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from parvis_contracts import settings as table
-from parvis_contracts.membership import Viewer
 from parvis_contracts.vocabulary import MAIL_DEFAULT_FREQUENCY
 
 from . import compose
+from .limits import FAN_OUT_BATCH
 from .mail import MaildirTransport, Outcome, Transport
 from .models import (
     MEMBERSHIP,
@@ -49,7 +49,7 @@ from .models import (
     Notification,
     Subject,
 )
-from .visibility import visible
+from .visibility import visible_to_recipients
 
 log = logging.getLogger(__name__)
 
@@ -216,12 +216,7 @@ def tick(session, ctx: Context) -> dict:
     )
     actors = {a for ids in acted for a in ids or () if a}
     profiles = _profiles(ctx, sorted(set(people) | actors))
-    claimed = []
-    for frequency, recipients in due.items():
-        for recipient_id in recipients:
-            claim = _claim(session, ctx.now, recipient_id, frequency)
-            if claim is not None:
-                claimed.append(claim)
+    claimed = _claim(session, ctx.now, due)
     for row in retries:
         row.state = "claimed"
         claimed.append(row)
@@ -297,77 +292,115 @@ def _due_retries(session, now: datetime) -> list[MailSent]:
     )
 
 
+def _claim(session, now: datetime, due: dict[str, list[str]]) -> list[MailSent]:
+    """Take the queued notifications of the due people (frequency -> people) into one
+    claimed mail each, in a few statements whatever their number; none when another
+    sender took some of them first (it sends them; the rest wait for the next tick)."""
+    waiting: dict[tuple[str, str], list[str]] = {}
+    for frequency, people in due.items():
+        if not people:
+            continue
+        rows = session.execute(
+            select(MailQueued.recipient_id, MailQueued.notification_id).where(
+                MailQueued.frequency == frequency, MailQueued.recipient_id.in_(people)
+            )
+        )
+        for recipient_id, notification_id in rows:
+            waiting.setdefault((recipient_id, frequency), []).append(notification_id)
+    if not waiting:
+        return []
+    ids = [i for group in waiting.values() for i in group]
+    claims = [
+        MailSent(
+            message_id=message_id(recipient_id, group),
+            recipient_id=recipient_id,
+            frequency=frequency,
+            notification_ids=sorted(group),
+            state="claimed",
+            attempts=0,
+            created_at=now,
+        )
+        for (recipient_id, frequency), group in waiting.items()
+    ]
+    try:
+        with session.begin_nested():
+            taken = 0
+            for start in range(0, len(ids), FAN_OUT_BATCH):
+                chunk = ids[start : start + FAN_OUT_BATCH]
+                taken += session.execute(
+                    delete(MailQueued).where(MailQueued.notification_id.in_(chunk))
+                ).rowcount
+            if taken != len(ids):
+                raise _Taken
+            session.add_all(claims)
+            _mailed_at(session, now, [c.recipient_id for c in claims if c.frequency == "immediately"])
+            session.flush()
+    except (_Taken, IntegrityError):
+        return []
+    return claims
+
+
 class _Taken(Exception):
     """Another sender claimed (some of) the same notifications first."""
 
 
-def _claim(session, now: datetime, recipient_id: str, frequency: str) -> MailSent | None:
-    """Take the person's queued notifications of ``frequency`` into one claimed mail (in a
-    savepoint); None when another sender took them first."""
-    ids = list(
-        session.scalars(
-            select(MailQueued.notification_id).where(
-                MailQueued.recipient_id == recipient_id, MailQueued.frequency == frequency
-            )
-        )
-    )
+def _mailed_at(session, now: datetime, people: list[str]) -> None:
+    """``last_mail_at`` of ``people`` is now (a row for those who have none yet)."""
+    if not people:
+        return
+    known = set(session.scalars(select(MailPerson.user_id).where(MailPerson.user_id.in_(people))))
+    session.execute(update(MailPerson).where(MailPerson.user_id.in_(known)).values(last_mail_at=now))
+    session.add_all(MailPerson(user_id=p, last_mail_at=now) for p in people if p not in known)
+
+
+def mail_items(session, claims: list[MailSent]) -> dict[str, list[dict]]:
+    """Recipient -> the notifications of their mail they may still read and have not read
+    (of a kind they still want by mail), newest first; one query for every claim."""
+    ids = [i for claim in claims for i in claim.notification_ids]
+    people = sorted({claim.recipient_id for claim in claims})
     if not ids:
-        return None
-    try:
-        with session.begin_nested():
-            taken = session.execute(delete(MailQueued).where(MailQueued.notification_id.in_(ids)))
-            if taken.rowcount != len(ids):
-                raise _Taken
-            claim = MailSent(
-                message_id=message_id(recipient_id, ids),
-                recipient_id=recipient_id,
-                frequency=frequency,
-                notification_ids=sorted(ids),
-                state="claimed",
-                attempts=0,
-                created_at=now,
-            )
-            session.add(claim)
-            if frequency == "immediately":
-                person = session.get(MailPerson, recipient_id)
-                if person is None:
-                    person = MailPerson(user_id=recipient_id)
-                    session.add(person)
-                person.last_mail_at = now
-    except (_Taken, IntegrityError):
-        return None
-    return claim
-
-
-def mail_items(session, recipient_id: str, notification_ids: list[str]) -> list[dict]:
-    """The notifications of a mail the recipient may still read and has not read, newest first."""
-    source, rule = visible(Viewer(id=recipient_id, guest=False, admin=False))
+        return {}
+    source, rule = visible_to_recipients()
     source = source.outerjoin(
         Subject, and_(Subject.kind == Notification.subject_kind, Subject.id == Notification.subject_id)
     )
-    rows = session.execute(
-        select(Notification, MEMBERSHIP.communities.c.name, Subject.excerpt)
-        .select_from(source)
-        .where(rule, Notification.id.in_(notification_ids), Notification.read_at.is_(None))
-        .order_by(Notification.updated_at.desc(), Notification.id.desc())
-    ).all()
-    stopped = {kind for kind, frequency in preferences(session, recipient_id).items() if frequency == "never"}
-    return [
-        {
-            "id": n.id,
-            "kind": n.kind,
-            "community_id": n.community_id,
-            "community_name": name,
-            "subject_kind": n.subject_kind,
-            "subject_id": n.subject_id,
-            "post_id": n.post_id,
-            "actor_ids": list(n.actor_ids or []),
-            "actor_count": n.actor_count,
-            "excerpt": excerpt,
-        }
-        for n, name, excerpt in rows
-        if n.kind not in stopped
-    ]
+    stopped = set(
+        session.execute(
+            select(MailPreference.user_id, MailPreference.kind).where(
+                MailPreference.user_id.in_(people), MailPreference.frequency == "never"
+            )
+        ).all()
+    )
+    found: dict[str, list[dict]] = {}
+    for start in range(0, len(ids), FAN_OUT_BATCH):
+        rows = session.execute(
+            select(Notification, MEMBERSHIP.communities.c.name, Subject.excerpt)
+            .select_from(source)
+            .where(
+                rule, Notification.id.in_(ids[start : start + FAN_OUT_BATCH]), Notification.read_at.is_(None)
+            )
+        ).all()
+        for n, name, excerpt in rows:
+            if (n.recipient_id, n.kind) in stopped:
+                continue
+            found.setdefault(n.recipient_id, []).append(
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "community_id": n.community_id,
+                    "community_name": name,
+                    "subject_kind": n.subject_kind,
+                    "subject_id": n.subject_id,
+                    "post_id": n.post_id,
+                    "actor_ids": list(n.actor_ids or []),
+                    "actor_count": n.actor_count,
+                    "excerpt": excerpt,
+                    "updated_at": n.updated_at,
+                }
+            )
+    for items in found.values():
+        items.sort(key=lambda item: (item["updated_at"], item["id"]), reverse=True)
+    return found
 
 
 def _send(session, ctx: Context, claimed: list[MailSent], profiles: dict) -> dict:
@@ -375,9 +408,11 @@ def _send(session, ctx: Context, claimed: list[MailSent], profiles: dict) -> dic
     record what became of each."""
     mails, counts = [], {}
     names = {pid: profile.get("display_name") for pid, profile in profiles.items()}
+    every = mail_items(session, claimed)
     for claim in claimed:
         profile = profiles.get(claim.recipient_id)
-        items = mail_items(session, claim.recipient_id, claim.notification_ids)
+        wanted = set(claim.notification_ids)
+        items = [item for item in every.get(claim.recipient_id, ()) if item["id"] in wanted]
         if profile is None or not profile.get("active") or not profile.get("email") or not items:
             claim.state, claim.reason = "void", "nothing left to tell, or nobody to tell"
             continue
