@@ -192,6 +192,26 @@ def idempotent_handler(event: EventType, **kwargs):
     return decorator
 
 
+def told_by(event: EventType, rule, *args):
+    """The idempotent handler of ``event`` for a service whose rules are plain functions: the
+    payload, validated by the event's schema (unknown fields left out), is handed to
+    ``rule(session, occurred_at, data, *args)`` in the handler's transaction.
+
+    ``on_post_created = told_by(ev.FEED_POST_CREATED, notify.post_created)``
+    """
+    from marshmallow import EXCLUDE
+
+    from .events import schema_of
+    from .schemas import load
+
+    def handle(self, envelope):
+        data = load(schema_of(event)(), envelope.data, f"Invalid {event.key} event.", unknown=EXCLUDE)
+        rule(_session_of(self), datetime.fromisoformat(envelope.occurred_at), data, *args)
+
+    handle.__name__ = handle.__qualname__ = f"on_{event.name}"
+    return idempotent_handler(event)(handle)
+
+
 def _processed_table(session: ServiceSession):
     metadata = session.outbox_table.metadata if session.outbox_table is not None else None
     if metadata is None or "processed_events" not in metadata.tables:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from marshmallow import EXCLUDE
 from nameko.timer import timer
 
 from parvis_contracts import events as ev
@@ -20,7 +19,7 @@ from parvis_contracts import settings
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, SystemRpcProxy, dump, rpc, transactional
-from parvis_contracts.handlers import _session_of, idempotent_handler
+from parvis_contracts.handlers import _session_of, idempotent_handler, told_by
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.membership import MembershipEventHandlers, viewer_of
 from parvis_contracts.metrics import Metrics
@@ -33,18 +32,6 @@ from .limits import KINDS
 from .models import MEMBERSHIP, metadata
 
 log = logging.getLogger(__name__)
-
-
-def told_by(event: ev.EventType, rule, *args):
-    """The idempotent handler of ``event``: its payload, validated by the event's schema,
-    handed to ``rule(session, occurred_at, data, *args)``."""
-
-    def handle(self, envelope):
-        data = load(ev.schema_of(event)(), envelope.data, f"Invalid {event.key} event.", unknown=EXCLUDE)
-        rule(_session_of(self), datetime.fromisoformat(envelope.occurred_at), data, *args)
-
-    handle.__name__ = handle.__qualname__ = f"on_{event.name}"
-    return idempotent_handler(event)(handle)
 
 
 class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):

@@ -1,0 +1,109 @@
+"""What each event does to the index: one function per event, ``(session, occurred_at, data)``.
+
+The payloads are the feed's and the documents' (``parvis_contracts.events``), validated by
+the event's schema before they come here. Every function is safe to run twice and in any
+order with the others of the same thing: a revision never goes back (``revision`` of posts,
+comments and pages, ``version`` of documents), a deleted thing stays deleted (a tombstone),
+and a flag that comes before its thing (hidden, accepted) waits for it on a placeholder.
+The handlers' transaction (``idempotent_handler``) commits; nothing here does.
+
+What the events do not carry, and so the index does not know: the creation time (the
+``created`` event's own time stands for it), which answer stops being accepted (no event
+when an answer is un-accepted: the flag stays until another is accepted or the comment
+goes), and an order between a hide and a restore of one thing (the one handled last wins).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .engines import Item, index_for
+
+
+def _text_item(kind: str, item_id: str, occurred_at: datetime, data: dict, **extra) -> Item:
+    return Item(
+        kind=kind,
+        id=item_id,
+        community_id=data["community_id"],
+        author_id=data["author_id"],
+        created_at=occurred_at,
+        updated_at=occurred_at,
+        body=data.get("body") or "",
+        language=data.get("language"),
+        revision=data.get("revision") or 0,
+        **extra,
+    )
+
+
+# --- feed ------------------------------------------------------------------------------------
+
+
+def post_written(session, occurred_at: datetime, data: dict) -> None:
+    """``post_created`` and ``post_updated``: the post's text (events older than the text in
+    their payload index nothing)."""
+    if data.get("body") is None:
+        return
+    index_for(session).upsert(_text_item("post", data["post_id"], occurred_at, data))
+
+
+def post_deleted(session, occurred_at: datetime, data: dict) -> None:
+    """The post leaves the index, and its comments with it (the feed shows them no more)."""
+    index = index_for(session)
+    index.remove("post", data["post_id"], data["community_id"], occurred_at)
+    index.remove_where(occurred_at, kind="comment", post_id=data["post_id"])
+
+
+def comment_written(session, occurred_at: datetime, data: dict) -> None:
+    if data.get("body") is None:
+        return
+    item = _text_item("comment", data["comment_id"], occurred_at, data, post_id=data["post_id"])
+    index_for(session).upsert(item)
+
+
+def comment_deleted(session, occurred_at: datetime, data: dict) -> None:
+    index_for(session).remove("comment", data["comment_id"], data["community_id"], occurred_at)
+
+
+def content_moderated(session, occurred_at: datetime, data: dict, hidden: bool) -> None:
+    """``content_hidden`` and ``content_restored``: a hidden post or comment is not found
+    (a hidden post's comments neither); restored, its kept text is indexed again."""
+    index_for(session).set_hidden(
+        data["target_type"], data["target_id"], data["community_id"], hidden, occurred_at
+    )
+
+
+def answer_accepted(session, occurred_at: datetime, data: dict) -> None:
+    index_for(session).mark_accepted(data["post_id"], data["comment_id"], data["community_id"], occurred_at)
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def page_written(session, occurred_at: datetime, data: dict) -> None:
+    """``page_created`` and ``page_updated``: the latest revision's title and body."""
+    index_for(session).upsert(_text_item("page", data["page_id"], occurred_at, data, title=data["title"]))
+
+
+def page_deleted(session, occurred_at: datetime, data: dict) -> None:
+    index_for(session).remove("page", data["page_id"], data["community_id"], occurred_at)
+
+
+def document_written(session, occurred_at: datetime, data: dict) -> None:
+    """``document_created`` and ``document_version_added``: the document by its name (the
+    text inside a file is not extracted yet), its author the latest version's uploader;
+    the name's language is unknown (folded, not stemmed)."""
+    item = Item(
+        kind="document",
+        id=data["document_id"],
+        community_id=data["community_id"],
+        author_id=data["author_id"],
+        created_at=occurred_at,
+        updated_at=occurred_at,
+        title=data["name"],
+        revision=data["version"],
+    )
+    index_for(session).upsert(item)
+
+
+def document_deleted(session, occurred_at: datetime, data: dict) -> None:
+    index_for(session).remove("document", data["document_id"], data["community_id"], occurred_at)

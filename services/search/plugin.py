@@ -1,0 +1,38 @@
+"""The search service's declaration for the plug-in registry (plain data, no service code).
+
+Not installed yet: the root pyproject does not list it under ``parvis.services`` until the
+gateway's API and the deployment come with it (docs/services/search.md, "Not done yet").
+Its rows of the access table wait in ``authz_rules.pending.yaml`` for the gateway's route.
+"""
+
+from parvis_contracts import events as ev
+from parvis_contracts.plugins import MEMBERSHIP_HANDLES, PERSON_DATA_HANDLES, ServicePlugin
+
+#: the events that keep the index current (its read model of membership comes with
+#: MEMBERSHIP_HANDLES, the erasure of a person with PERSON_DATA_HANDLES)
+INDEXED_FROM = (
+    (ev.FEED_POST_CREATED, "on_post_created"),
+    (ev.FEED_POST_UPDATED, "on_post_updated"),
+    (ev.FEED_POST_DELETED, "on_post_deleted"),
+    (ev.FEED_COMMENT_CREATED, "on_comment_created"),
+    (ev.FEED_COMMENT_UPDATED, "on_comment_updated"),
+    (ev.FEED_COMMENT_DELETED, "on_comment_deleted"),
+    (ev.FEED_CONTENT_HIDDEN, "on_content_hidden"),
+    (ev.FEED_CONTENT_RESTORED, "on_content_restored"),
+    (ev.FEED_ANSWER_ACCEPTED, "on_answer_accepted"),
+    (ev.DOCUMENTS_PAGE_CREATED, "on_page_created"),
+    (ev.DOCUMENTS_PAGE_UPDATED, "on_page_updated"),
+    (ev.DOCUMENTS_PAGE_DELETED, "on_page_deleted"),
+    (ev.DOCUMENTS_DOCUMENT_CREATED, "on_document_created"),
+    (ev.DOCUMENTS_DOCUMENT_VERSION_ADDED, "on_document_version_added"),
+    (ev.DOCUMENTS_DOCUMENT_DELETED, "on_document_deleted"),
+)
+
+SERVICE = ServicePlugin(
+    name="search",
+    service="services.search.entrypoints:SearchService",
+    migrations="services.search:migrations",
+    description="search: posts, comments, answers, pages and documents, by what each viewer may read",
+    handles=(*MEMBERSHIP_HANDLES, *INDEXED_FROM, *PERSON_DATA_HANDLES),
+    person_data=True,
+)

@@ -1,0 +1,72 @@
+"""The plug-in's declaration and its rooms: every handler declared (and only those), the
+service reaching no other service's code, and the access rows waiting for the gateway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parvis_contracts.handlers import IdempotentEventHandler
+from parvis_contracts.plugins import MEMBERSHIP_HANDLES, PERSON_DATA_HANDLES
+from services.search.entrypoints import SearchService
+from services.search.plugin import SERVICE
+from tests import authz_rules as rules
+from tests.contracts.test_boundaries import PLUGIN_PACKAGES, ROOT, offences, starts
+
+PENDING_RULES = ROOT / "services" / "search" / "authz_rules.pending.yaml"
+
+
+def test_every_declared_handler_is_an_idempotent_handler_of_its_event():
+    for event, method in SERVICE.handles:
+        entrypoints = getattr(getattr(SearchService, method), "nameko_entrypoints", ())
+        handlers = [e for e in entrypoints if isinstance(e, IdempotentEventHandler)]
+        assert [h.event for h in handlers] == [event], method
+
+
+def test_every_handler_of_the_class_is_declared():
+    declared = set(SERVICE.handles)
+    for attr in dir(SearchService):
+        for entry in getattr(getattr(SearchService, attr), "nameko_entrypoints", ()) or ():
+            if isinstance(entry, IdempotentEventHandler):
+                assert (entry.event, attr) in declared, attr
+    assert set(MEMBERSHIP_HANDLES) | set(PERSON_DATA_HANDLES) <= declared
+    assert SERVICE.name == SearchService.name and SERVICE.person_data
+
+
+def test_the_declaration_names_what_exists():
+    assert SERVICE.migrations_dir.is_dir() and (SERVICE.migrations_dir / "env.py").is_file()
+    module, _, cls = SERVICE.service.partition(":")
+    assert module == SearchService.__module__ and cls == SearchService.__name__
+
+
+def test_the_service_imports_no_other_service():
+    others = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "plugin.py").is_file())
+    others = [f"services.{name}" for name in others if name != "search"]
+    assert (
+        offences(
+            ROOT / "services" / "search", lambda m: starts(m, *others, "gateway", "deploy", *PLUGIN_PACKAGES)
+        )
+        == []
+    )
+
+
+@pytest.fixture
+def with_pending_rules(monkeypatch):
+    """The core's rules with the search service's pending rows, as an installed plug-in's
+    file would be merged (the caches forgotten before and after)."""
+    monkeypatch.setattr(rules, "rule_files", lambda: [rules.RULES_FILE, Path(PENDING_RULES)])
+    rules.raw_rules.cache_clear()
+    rules.rows.cache_clear()
+    yield
+    rules.raw_rules.cache_clear()
+    rules.rows.cache_clear()
+
+
+def test_the_pending_access_rows_parse_as_a_plugins_rules(with_pending_rules):
+    mine = [row for row in rules.rows() if row.id.startswith("search_")]
+    assert [row.id for row in mine] == ["search_a", "search_c"]
+    for row in mine:
+        assert [op.key for op in row.operations] == ["GET /api/v1/search"]
+        assert {op.rpc for op in row.operations} == {"search.search"}
+        assert row.authz.startswith("search: results from A")
