@@ -10,6 +10,7 @@ docs/services/notifications.md.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 from nameko.timer import timer
@@ -32,6 +33,10 @@ from .limits import KINDS
 from .models import MEMBERSHIP, metadata
 
 log = logging.getLogger(__name__)
+
+#: held while this process's mail sender works (one tick at a time; other replicas race
+#: safely: a mail is claimed once, ``mailing``)
+SENDING = threading.Lock()
 
 
 class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
@@ -191,7 +196,19 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
 
     @timer(interval=settings.value("PARVIS_MAIL_TICK"))
     def send_mail(self):
-        """Immediate mails, digests and account mails that are due (mailing.tick)."""
+        """Immediate mails, digests and account mails that are due (mailing.tick).
+
+        nameko's timer starts a worker at every interval, finished or not: a tick still
+        running makes the next one return at once (:data:`SENDING`), so slow ticks never
+        pile up and take the workers the event handlers need."""
+        if not SENDING.acquire(blocking=False):
+            return
+        try:
+            self._send_mail()
+        finally:
+            SENDING.release()
+
+    def _send_mail(self):
         ctx = mailing.Context(
             now=self.clock(),
             transport=mail.transport(),

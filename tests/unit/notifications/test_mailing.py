@@ -394,3 +394,17 @@ def test_identity_not_answering_leaves_the_queue_for_the_next_tick(world, tick, 
         assert len(session.scalars(select(MailQueued)).all()) == 1
     tick()
     assert len(to(transport, "olivia@acme.test")) == 1
+
+
+def test_a_tick_still_running_makes_the_next_one_return_at_once(world, monkeypatch):
+    """nameko's timer does not wait for the previous worker: ticks must not pile up and
+    take the workers the event handlers need."""
+    from services.notifications import service
+
+    ran = []
+    monkeypatch.setattr(mailing, "tick", lambda session, ctx: ran.append(ctx.now) or {})
+    with service.SENDING:
+        world.svc().send_mail()
+    assert ran == []
+    world.svc().send_mail()
+    assert len(ran) == 1
