@@ -74,3 +74,12 @@ TERM_MAX = 200
 TERM_NOTE_MAX = 500
 GLOSSARY_PAGE_MAX = 500
 GLOSSARY_CURSOR_MAX = 600
+
+# --- search ------------------------------------------------------------------------
+
+#: characters of a search query (beyond: 422, not a truncation the person would not see)
+SEARCH_QUERY_MAX = 200
+#: words of a search query, phrases and exclusions included (beyond: 422)
+SEARCH_QUERY_WORDS_MAX = 16
+#: results of one page of a search
+SEARCH_PAGE_MAX = 100

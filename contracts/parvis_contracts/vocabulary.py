@@ -72,3 +72,12 @@ MAIL_DEFAULT_FREQUENCY = {
 }
 #: what a mail may carry of the content: its text, or only what it is and a link
 MAIL_CONTENT_POLICIES = ("text", "title")
+
+# --- search ---------------------------------------------------------------------------
+
+#: what the search finds, one kind each (a tab of the results page, the API's `kinds`)
+SEARCH_KINDS = ("post", "comment", "page", "document")
+#: how a search snippet marks each match (start, end): two code points of Unicode's private
+#: use area that the search service takes out of every text it indexes, so only it writes
+#: them; the gateway escapes the snippet, then turns each pair into its highlighting
+SEARCH_MARKS = ("\ue000", "\ue001")

@@ -6,3 +6,4 @@ CREATE DATABASE feed;
 CREATE DATABASE documents;
 CREATE DATABASE translation;
 CREATE DATABASE notifications;
+CREATE DATABASE search;

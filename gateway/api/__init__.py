@@ -72,6 +72,9 @@ def init_api(app) -> ParvisApi:
     from . import notifications
 
     api.register_blueprint(notifications.blp)
+    from . import search
+
+    api.register_blueprint(search.blp)
     from ..extensions import init_api_extensions
 
     init_api_extensions(api)  # installed plug-ins, after the core

@@ -159,6 +159,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("PUT", f"{P}/follows/{{target_kind}}/{{target_id}}"): "setFollow",
     ("GET", f"{P}/communities/{{community_id}}/notification-level"): "getCommunityNotificationLevel",
     ("PUT", f"{P}/communities/{{community_id}}/notification-level"): "setCommunityNotificationLevel",
+    # search
+    ("GET", f"{P}/search"): "searchContent",
 }
 
 

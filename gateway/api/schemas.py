@@ -22,6 +22,7 @@ from parvis_contracts.vocabulary import (
     MEMBER_ROLES,
     ORG_KINDS,
     POST_KINDS,
+    SEARCH_KINDS,
 )
 from parvis_contracts.vocabulary import FIELD_VISIBILITIES as VISIBILITY_CHOICES
 from parvis_contracts.vocabulary import PERSON_ROLES as ROLE_CHOICES
@@ -529,6 +530,48 @@ class MemberPageSchema(ma.Schema):
 
 class PageQuerySchema(ma.Schema):
     limit = _limit(20)
+    cursor = _cursor()
+
+
+# --- search (the API's GET /api/v1/search and the results page) ----------------------------
+
+SEARCH_QUERY_HELP = (
+    f"What to look for, at most {limits.SEARCH_QUERY_MAX} characters and "
+    f"{limits.SEARCH_QUERY_WORDS_MAX} words: every word must be found, in any of its forms "
+    '("repairs" finds "repair"), accents ignored; `"two words"` finds the phrase, `-word` (or '
+    '`-"two words"`) leaves out what holds it. Nothing else is an operator (`NEAR`, `*`, `^`, '
+    "`OR` are words or separators); an unbalanced quote is read as plain words. Only symbols, "
+    "only exclusions or a NUL byte: 422."
+)
+
+
+class KindList(fields.List):
+    """A list of kinds, given as repeated arguments (``kinds=post&kinds=page``) or
+    comma-separated (``kinds=post,page``); a kind given twice counts once."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        given = value if isinstance(value, list | tuple) else [value]
+        if all(isinstance(item, str) for item in given):
+            given = list(dict.fromkeys(part.strip() for item in given for part in item.split(",")))
+        return super()._deserialize(given, attr, data, **kwargs)
+
+
+class SearchQuerySchema(ma.Schema):
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=limits.SEARCH_QUERY_MAX),
+        metadata={"description": SEARCH_QUERY_HELP},
+    )
+    kinds = KindList(
+        fields.String(validate=validate.OneOf(SEARCH_KINDS)),
+        validate=validate.Length(min=1, max=len(SEARCH_KINDS)),
+        metadata={"description": "only these kinds: post, comment, page, document (default: all)"},
+    )
+    community_id = fields.String(
+        validate=_ID, metadata={"description": "only this community (one you may not read: an empty page)"}
+    )
+    language = LanguageCode(metadata={"description": "only what is written in this ISO 639-1 language"})
+    limit = _limit(20, limits.SEARCH_PAGE_MAX)
     cursor = _cursor()
 
 

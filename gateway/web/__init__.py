@@ -4,8 +4,8 @@ Wiring only. Each module is one area: ``common`` (the blueprints, helpers shared
 page, template globals), ``session`` (sign-in and out, invitations, password), ``people``
 (profiles, the directory), ``admin`` (accounts and organisations), ``communities``,
 ``wall`` (home timeline, posts and comments), ``documents``, ``translation``, ``privacy``,
-``audit``, ``notifications``. Pages ask services through :mod:`gateway.calls` only, and handle files through
-:mod:`gateway.files`; of ``api/`` they use the shared request schemas
+``audit``, ``notifications``, ``search``. Pages ask services through :mod:`gateway.calls`
+only, and handle files through :mod:`gateway.files`; of ``api/`` they use the shared request schemas
 (``gateway.api.schemas``) and nothing else.
 """
 
@@ -13,7 +13,19 @@ from __future__ import annotations
 
 from .. import auth
 from ..extensions import init_web_extensions
-from . import admin, audit, communities, documents, notifications, people, privacy, session, translation, wall
+from . import (
+    admin,
+    audit,
+    communities,
+    documents,
+    notifications,
+    people,
+    privacy,
+    search,
+    session,
+    translation,
+    wall,
+)
 from .common import community_web, template_globals, wall_web, web
 from .forms import new_form_key
 
@@ -29,6 +41,7 @@ def init_web(app) -> None:
     app.register_blueprint(audit.audit_web)
     app.register_blueprint(notifications.notifications_web)
     app.jinja_env.globals["bell_count"] = notifications.bell_count
+    search.init_search_web(app)
     init_web_extensions(app)  # installed plug-ins' pages, after the core
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.jinja_env.globals["new_form_key"] = new_form_key

@@ -1,9 +1,10 @@
-"""The limits and weights of the search service, written once."""
+"""The limits and weights of the search service, written once (what the gateway states
+too is the contracts': ``parvis_contracts.limits`` and ``vocabulary``)."""
 
-from parvis_contracts import limits
+from parvis_contracts import limits, vocabulary
 
 #: what the index holds, one row each (documents by their name only, for now)
-KINDS = ("post", "comment", "page", "document")
+KINDS = vocabulary.SEARCH_KINDS
 
 #: the languages stemmed, by their ISO 639-1 code (the Snowball algorithm of each); a text
 #: in any other language, or of no known language, is indexed folded but not stemmed
@@ -29,9 +30,9 @@ UNSTEMMED = "none"
 # --- the query a person types --------------------------------------------------------
 
 #: characters of a query (beyond: 422, not a truncation the person would not see)
-QUERY_MAX_CHARS = 200
+QUERY_MAX_CHARS = limits.SEARCH_QUERY_MAX
 #: words of a query, phrases and exclusions included (beyond: 422)
-QUERY_MAX_WORDS = 16
+QUERY_MAX_WORDS = limits.SEARCH_QUERY_WORDS_MAX
 
 # --- what is indexed --------------------------------------------------------------------
 
@@ -51,13 +52,12 @@ EXACT_TITLE_BOOST = 3.0
 
 # --- results -----------------------------------------------------------------------------
 
-PAGE_MAX = 100
+PAGE_MAX = limits.SEARCH_PAGE_MAX
 #: characters of a hit's snippet around its first match
 SNIPPET_CHARS = 200
 #: how the match is marked in a snippet: two code points of Unicode's private use area,
 #: taken out of every indexed text, so only the service writes them (the gateway escapes
 #: the snippet, then turns each pair into its highlighting)
-MARK_START = "\ue000"
-MARK_END = "\ue001"
+MARK_START, MARK_END = vocabulary.SEARCH_MARKS
 #: what stands for the text cut off before or after a snippet
 ELLIPSIS = "…"

@@ -1,9 +1,4 @@
-"""The search service's declaration for the plug-in registry (plain data, no service code).
-
-Not installed yet: the root pyproject does not list it under ``parvis.services`` until the
-gateway's API and the deployment come with it (docs/services/search.md, "Not done yet").
-Its rows of the access table wait in ``authz_rules.pending.yaml`` for the gateway's route.
-"""
+"""The search service's declaration for the plug-in registry (plain data, no service code)."""
 
 from parvis_contracts import events as ev
 from parvis_contracts.plugins import MEMBERSHIP_HANDLES, PERSON_DATA_HANDLES, ServicePlugin
@@ -30,9 +25,10 @@ INDEXED_FROM = (
 
 SERVICE = ServicePlugin(
     name="search",
-    service="services.search.entrypoints:SearchService",
+    service="services.search.service:SearchService",
     migrations="services.search:migrations",
     description="search: posts, comments, answers, pages and documents, by what each viewer may read",
     handles=(*MEMBERSHIP_HANDLES, *INDEXED_FROM, *PERSON_DATA_HANDLES),
+    access_rules="services.search:authz_rules.yaml",  # GET /api/v1/search (gateway/api/search.py)
     person_data=True,
 )

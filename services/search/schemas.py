@@ -34,6 +34,8 @@ class HitSchema(Schema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     id = fields.String()
     community_id = fields.String()
+    #: its name, from the service's read model of communities
+    community_name = fields.String()
     #: a comment's post
     post_id = fields.String(allow_none=True)
     #: None: a former member

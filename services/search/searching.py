@@ -22,5 +22,6 @@ def search(session, viewer: Viewer, query: str, kinds, community_id, language, c
         cursor=cursor,
         limit=limit,
     )
-    hits = visibility.recheck(session, viewer, page.hits)
-    return {"items": [asdict(hit) for hit in hits], "next_cursor": page.next_cursor}
+    kept = visibility.recheck(session, viewer, page.hits)
+    items = [{**asdict(hit), "community_name": community.name} for hit, community in kept]
+    return {"items": items, "next_cursor": page.next_cursor}

@@ -15,7 +15,7 @@ result, it never shows one.
 from __future__ import annotations
 
 from parvis_contracts.errors import Forbidden, NotFound
-from parvis_contracts.membership import Viewer
+from parvis_contracts.membership import CommunityInfo, Viewer
 
 from .engines import Hit
 from .models import MEMBERSHIP
@@ -37,8 +37,9 @@ class ReadableBy:
         return MEMBERSHIP.readable(self.viewer, created_at)
 
 
-def recheck(session, viewer: Viewer, hits: list[Hit]) -> list[Hit]:
-    """The hits ``viewer`` may read, asked one community at a time."""
+def recheck(session, viewer: Viewer, hits: list[Hit]) -> list[tuple[Hit, CommunityInfo]]:
+    """The hits ``viewer`` may read, each with its community (its name is shown), asked one
+    community at a time."""
     access: dict = {}
     kept = []
     for hit in hits:
@@ -49,5 +50,5 @@ def recheck(session, viewer: Viewer, hits: list[Hit]) -> list[Hit]:
                 access[hit.community_id] = None
         found = access[hit.community_id]
         if found is not None and hit.thread_at is not None and found.sees_date(hit.thread_at):
-            kept.append(hit)
+            kept.append((hit, found.community))
     return kept

@@ -76,7 +76,15 @@ def starts(module: str, *prefixes: str) -> bool:
 
 
 def test_the_rooms_exist():
-    assert CORE_SERVICES == ["communities", "documents", "feed", "identity", "notifications", "translation"]
+    assert CORE_SERVICES == [
+        "communities",
+        "documents",
+        "feed",
+        "identity",
+        "notifications",
+        "search",
+        "translation",
+    ]
     assert "parvis_kudos" in PLUGIN_PACKAGES
 
 

@@ -42,6 +42,7 @@ from services.identity import audit as identity_audit
 from services.identity import privacy as identity_privacy
 from services.identity import schemas as identity
 from services.notifications import schemas as notifications
+from services.search import schemas as search
 from services.translation import schemas as translation
 
 
@@ -168,6 +169,8 @@ PAIRS = [
     Pair(gw_notifications.FollowInSchema, (notifications.FollowIn,), partial=True),
     Pair(gw_notifications.LevelInSchema, (notifications.LevelIn,), partial=True),
     Pair(gw_notifications.MailPreferencesSchema, (notifications.MailPreferencesIn,)),
+    # --- search
+    Pair(gw.SearchQuerySchema, (search.SearchIn,), rename={"q": "query"}),
 ]
 
 #: request schemas no service schema receives -> why

@@ -2,6 +2,7 @@
 the one error shape, replicas."""
 
 import time
+import uuid
 
 import requests
 
@@ -145,6 +146,37 @@ def test_api_errors_come_in_one_shape(parvis):
     assert_error_shape(employee.get("/api/v1/people/00000000-0000-4000-8000-000000000000"), 404, "not_found")
     # a remote Forbidden: an employee is not an admin
     assert_error_shape(employee.get("/api/v1/admin/people"), 403, "forbidden")
+
+
+def test_what_is_written_is_found_by_the_search_plugin_and_only_by_its_readers(parvis):
+    """The search plug-in runs in the platform: it hears the feed's and the communities'
+    events on the real broker and answers the gateway's route."""
+    word = f"quaywharf{uuid.uuid4().hex[:8]}"
+    author, guest = parvis.api("employee_en"), parvis.api("guest")
+    made = author.post(
+        "/api/v1/communities",
+        json={"name": f"Search e2e {word}", "kind": "project", "visibility": "open"},
+    )
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    deadline = time.monotonic() + 20
+    while author.get(f"/api/v1/communities/{cid}/posts").status_code != 200:
+        assert time.monotonic() < deadline, "the feed never learnt of the community"
+        time.sleep(0.2)
+    posted = author.post(f"/api/v1/communities/{cid}/posts", json={"body": f"Deliveries by the {word}"})
+    assert posted.status_code == 201, posted.text
+
+    def found(api) -> list:
+        response = api.get("/api/v1/search", params={"q": word})
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    while found(author) != [posted.json()["id"]]:
+        assert time.monotonic() < deadline + 20, "the post never reached the index"
+        time.sleep(0.2)
+    assert found(parvis.api("employee_fr")) == [posted.json()["id"]]  # open to every employee
+    assert found(guest) == []  # never to a guest who is not a member
+    assert_error_shape(requests.get(parvis.url("/api/v1/search?q=x"), timeout=TIMEOUT), 401)
 
 
 def test_a_service_with_two_replicas_answers_from_both(parvis):

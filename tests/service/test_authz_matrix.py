@@ -45,6 +45,8 @@ from tests.support import png_bytes, use_postgresql, wait_until
 
 #: the notifications plug-in is installed: wait for its read models too
 NOTIFICATIONS = "notifications" in service_plugins()
+#: the search plug-in is installed: wait until its index holds the seeded posts
+SEARCH = "search" in service_plugins()
 
 PASSWORD = "correct horse battery"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -214,6 +216,15 @@ class World:
             return True
         except ParvisError:
             return False
+
+    def _finds(self, person, word, cid) -> bool:
+        """The search service has indexed a post of ``cid`` holding ``word``, and knows that
+        ``person`` may read it."""
+        try:
+            found = self.call(person, "search", "search", query=word, limit=100)
+        except ParvisError:
+            return False
+        return any(item["community_id"] == cid for item in found["items"])
 
     def _reads_bank(self, person, cid) -> bool:
         try:
@@ -482,6 +493,11 @@ class World:
             for community in self.communities.values():
                 post = community.shared["post"]
                 wait_until(lambda c=community, pid=post: self._knows_post(c.author, pid), timeout=20)
+        if SEARCH:  # the search rows find A's and C's posts by their words
+            for key in ("manager_a", "member_a", "guest_a"):
+                wait_until(lambda who=p[key]: self._finds(who, "authza", a.id), timeout=20)
+            for key in ("owner", "employee"):
+                wait_until(lambda who=p[key]: self._finds(who, "authzc", c.id), timeout=20)
         self.pool(archived)
         self.deleted_targets(a)
 

@@ -13,8 +13,9 @@ string query parameters; writes with bodies aimed at the canary's ids), and ever
 is opened the same way: no answer (body or header) holds the canary, and none is a 5xx.
 
 The same walk as a member of the community finds the canary: the walk reaches the content,
-so its silence for the guest means something. Identity, communities, feed, documents and
-translation run on the real RabbitMQ, translation on the real Apertium server.
+so its silence for the guest means something; the search finds the canary's texts for a
+member and nothing for the guest. Identity, communities, feed, documents, translation,
+notifications and search run on the real RabbitMQ, translation on the real Apertium server.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
+from services.search.service import SearchService
 from services.translation.service import TranslationService
 from tests.support import bootstrap_acme, wait_until
 
@@ -53,6 +55,16 @@ def canary(label: str) -> str:
     return f"{CANARY}{label}"
 
 
+#: the canary's texts the search indexes (one word each: the canary and its label)
+SEARCHED = ("post", "comment", "pagetitle", "pagebody2", "file", "secretpost")
+
+
+def search_finds(client, label: str) -> list:
+    response = client.get(f"{API}/search", query_string={"q": canary(label)})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["items"]
+
+
 @pytest.fixture
 def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setenv("PARVIS_BLOB_DIR", str(tmp_path / "blobs"))
@@ -64,6 +76,7 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
         DocumentsService,
         TranslationService,
         NotificationsService,
+        SearchService,
     ):
         start_service(cls)
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
@@ -374,6 +387,18 @@ def test_a_guest_reads_no_canary_through_any_operation_or_page(world):
     assert any(f"/api/v1/posts/{world['post']['id']} " in line for line in seen), seen
     assert any(f"/api/v1/documents/{world['document']['id']}/download" in line for line in seen), seen
     assert any(f"/pages/{world['page']['id']} " in line for line in seen_pages), seen_pages
+
+    # the search finds the canary's texts for a member (the index followed the events), and
+    # nothing of them for the guest, through the API and the results page (which echoes the
+    # query: it is the results that must not be there)
+    manager = world["clients"]["manager"]
+    for label in SEARCHED:
+        wait_until(lambda label=label: search_finds(manager, label), timeout=20)
+    assert search_finds(employee, "post") and search_finds(employee, "secretpost") == []
+    for label in SEARCHED:
+        assert search_finds(guest, label) == [], label
+        page = guest.get("/search", query_string={"q": canary(label)})
+        assert page.status_code == 200 and 'data-testid="search-result"' not in page.get_data(as_text=True)
 
     found, errors, count = walk_api(world, guest, writes=False)
     found_pages, page_errors, page_count = walk_pages(world, guest)

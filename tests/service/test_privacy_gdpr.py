@@ -36,6 +36,7 @@ from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
+from services.search.service import SearchService
 from services.translation.service import TranslationService
 from tests.support import bootstrap_acme, wait_until
 
@@ -79,6 +80,7 @@ def platform(start_service, rpc, tokens, tmp_path, monkeypatch):
             DocumentsService,
             TranslationService,
             NotificationsService,
+            SearchService,
         )
     }
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
@@ -287,7 +289,7 @@ def test_every_service_refuses_someone_elses_export(platform, mila_active):
             roles=frozenset({"member"}),
         )
     )
-    for service in ("identity", "communities", "feed", "documents", "translation"):
+    for service in ("identity", "communities", "feed", "documents", "translation", "search"):
         with pytest.raises(Forbidden):
             rpc.call(service, "export_person_data", eric, person_id=people["mila"]["id"])
     signed_out = platform["app"].test_client().get(f"{API}/me/export")

@@ -30,6 +30,12 @@ from parvis_contracts.plugins import CORE_ORDER, service_plugins
 from tests.support import MANAGEMENT, RABBIT_AUTH, Vhost, wait_until
 
 PREFIX = f"ptest-{uuid.uuid4().hex[:8]}-"
+#: the services the Parvis image ships: the core, then the plug-ins under services/
+#: (notifications, search), each with its own broker user
+SHIPPED = (
+    *CORE_ORDER,
+    *sorted(n for n, p in service_plugins().items() if not p.core and p.service.startswith("services.")),
+)
 RPC = Exchange(ru.RPC_EXCHANGE, type="topic", durable=True)
 
 
@@ -151,7 +157,7 @@ def subs(service):
     return service_plugins()[service].subscriptions
 
 
-@pytest.mark.parametrize("service", CORE_ORDER)
+@pytest.mark.parametrize("service", SHIPPED)
 def test_a_service_uses_its_own_queues_and_exchange(world, attempts, service):
     me = attempts(world.uri(service))
     # its RPC queue as nameko declares it, then consumed
@@ -173,12 +179,12 @@ def test_a_service_uses_its_own_queues_and_exchange(world, attempts, service):
     me.ok(publish(ru.RPC_EXCHANGE, str(uuid.uuid4())))
 
 
-@pytest.mark.parametrize("service", CORE_ORDER)
+@pytest.mark.parametrize("service", SHIPPED)
 def test_a_service_is_refused_everything_of_another(world, attempts, service):
     me = attempts(world.uri(service))
     mine = reply_queue(service)
     me.ok(declare(mine))
-    for other in CORE_ORDER:
+    for other in SHIPPED:
         if other == service:
             continue
         assert me.refused(get(f"rpc-{other}")), (service, f"rpc-{other}")

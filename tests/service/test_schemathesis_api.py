@@ -39,6 +39,7 @@ from services.documents.service import DocumentsService
 from services.feed.service import FeedService
 from services.identity.service import IdentityService
 from services.notifications.service import NotificationsService
+from services.search.service import SearchService
 from services.translation.service import TranslationService
 from tests.support import bootstrap_acme, wait_until
 
@@ -65,6 +66,7 @@ def fuzz_world(start_service, rpc, tokens, tmp_path, monkeypatch):
         DocumentsService,
         TranslationService,
         NotificationsService,
+        SearchService,
     ):
         start_service(cls)
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)

@@ -9,11 +9,16 @@ a person typed is read as FTS5 syntax. Each branch of the query (a group of lang
 
 Ranked by ``bm25`` with a title counting ``TITLE_WEIGHT`` times the body (the
 ``stemmed_as`` column counts for nothing).
+
+FTS5 keeps a replaced row's old terms in its segments (``search_fts_data``), cancelled by a
+delete marker, until segments merge: an erasure merges them all at once (``optimize``), so
+the erased person's name leaves the engine's own tables too, not only ``search_items``.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import bindparam, column, func, literal_column, table
+from sqlalchemy import text as sql
 
 from .. import text
 from ..limits import TITLE_WEIGHT
@@ -48,3 +53,9 @@ class Fts5Index(SqlIndex):
         # bm25 is lower for a better match: its opposite ranks like ts_rank_cd
         score = -func.bm25(name, TITLE_WEIGHT, 1.0, 0.0)
         return source, matches, score
+
+    def forget_person(self, person_id: str) -> dict:
+        done = super().forget_person(person_id)
+        # an erasure is rare: the whole index is rewritten once, without the old terms
+        self.session.execute(sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES('optimize')"))
+        return done

@@ -207,6 +207,35 @@ def test_the_live_hub_hears_the_event_the_notifications_plugin_declares():
     assert (source, name) in declared
 
 
+def test_the_search_plugin_hears_what_it_indexes_and_publishes_nothing():
+    """Like notifications, search consumes the feed's, the documents', the communities' and
+    identity's events; unlike it, it publishes none and no other service's queue is its."""
+    user = USERS["search"]
+    assert user.name == "parvis-search"
+    assert {sub.event.source for sub in CORE["search"].subscriptions} == {
+        "feed",
+        "documents",
+        "communities",
+        "identity",
+    }
+    for sub in CORE["search"].subscriptions:
+        for what in ("configure", "write", "read"):
+            assert may(user, what, sub.queue_name), (what, sub)
+        assert may_bind(user, f"{sub.event.source}.events", sub.event.name), sub
+    assert may_bind(user, "feed.events", "post_created") and not may_bind(user, "feed.events", "post_liked")
+    assert not may_bind(user, "identity.events", "#")
+    assert not ru.publishes(CORE["search"])
+    assert not may(user, "write", "search.events")
+    for source in ("feed", "documents", "communities", "identity", "notifications"):
+        assert not may(user, "write", f"{source}.events"), source
+    for other in (*CORE_ORDER, "notifications"):
+        for what in ("configure", "write", "read"):
+            for name in (f"rpc-{other}", reply(other), *queues_of(other)):
+                assert not may(user, what, name), (what, name)
+    assert may_bind(user, ru.RPC_EXCHANGE, "search.*")  # its RPC queue's binding
+    assert not may_bind(user, ru.RPC_EXCHANGE, "feed.*")
+
+
 def test_prepare_may_declare_the_whole_topology_and_no_rpc():
     # the topology is every installed service's (plug-ins included), and so is prepare's user
     installed = service_plugins()

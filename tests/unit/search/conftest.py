@@ -17,9 +17,9 @@ import pytest
 from parvis_contracts import events as ev
 from parvis_contracts.db import session_factory
 from parvis_contracts.events import Envelope, validate_payload
-from services.search.entrypoints import SearchService
 from services.search.models import metadata
 from services.search.plugin import SERVICE
+from services.search.service import SearchService
 from tests.support import AccessTableWorld, FakeClock, build_access_table, unit_engine
 
 HANDLERS = dict(SERVICE.handles)

@@ -241,6 +241,27 @@ def test_an_erased_persons_texts_stay_without_their_name(world):
     assert index_for(world.session()).forget_person(louise) == {"authored": 0, "mentions_rewritten": 0}
 
 
+def test_an_erased_name_leaves_the_engines_own_tables_too(world, engine):
+    """FTS5 keeps replaced terms in its segments until they merge: the erasure merges them."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("FTS5's segments (PostgreSQL computes the document from search_items)")
+    louise = world.member.user_id
+    world.post("p1", f"Ask @[Louise Zyxwvname]({louise}) about bumpers", author=world.manager)
+    world.post("p2", f"Louise Zyxwvname wrote it @[Louise Zyxwvname]({louise})", author=world.manager)
+    # a deleted post's terms linger in the segments too
+    world.event(ev.FEED_POST_DELETED, post_id="p2", community_id="A", author_id=world.manager.user_id)
+
+    def engine_data() -> bytes:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT block FROM search_fts_data")).all()
+        return b"".join(bytes(r.block or b"") for r in rows)
+
+    assert b"zyxwvnam" in engine_data()
+    world.event(ev.IDENTITY_USER_ERASED, user_id=louise, org_id="org-host", guest=False)
+    assert b"zyxwvnam" not in engine_data()
+    assert world.found(world.manager, "bumpers") == ["p1"]
+
+
 def test_the_engine_follows_every_change_of_the_terms(world, engine):
     """Edits, hides, deletions and erasure all went through the table: the engine's own
     structure still agrees with it (FTS5's integrity check; PostgreSQL's index is an

@@ -1,20 +1,16 @@
 """The plug-in's declaration and its rooms: every handler declared (and only those), the
-service reaching no other service's code, and the access rows waiting for the gateway."""
+service reaching no other service's code, and its access rows merged with the core's."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from parvis_contracts.handlers import IdempotentEventHandler
 from parvis_contracts.plugins import MEMBERSHIP_HANDLES, PERSON_DATA_HANDLES
-from services.search.entrypoints import SearchService
 from services.search.plugin import SERVICE
+from services.search.service import SearchService
 from tests import authz_rules as rules
 from tests.contracts.test_boundaries import PLUGIN_PACKAGES, ROOT, offences, starts
 
-PENDING_RULES = ROOT / "services" / "search" / "authz_rules.pending.yaml"
+RULES = ROOT / "services" / "search" / "authz_rules.yaml"
 
 
 def test_every_declared_handler_is_an_idempotent_handler_of_its_event():
@@ -51,19 +47,10 @@ def test_the_service_imports_no_other_service():
     )
 
 
-@pytest.fixture
-def with_pending_rules(monkeypatch):
-    """The core's rules with the search service's pending rows, as an installed plug-in's
-    file would be merged (the caches forgotten before and after)."""
-    monkeypatch.setattr(rules, "rule_files", lambda: [rules.RULES_FILE, Path(PENDING_RULES)])
-    rules.raw_rules.cache_clear()
-    rules.rows.cache_clear()
-    yield
-    rules.raw_rules.cache_clear()
-    rules.rows.cache_clear()
-
-
-def test_the_pending_access_rows_parse_as_a_plugins_rules(with_pending_rules):
+def test_its_access_rows_are_merged_with_the_core_s():
+    """The plug-in names its rules file, and the access tests read its rows."""
+    assert SERVICE.access_rules == "services.search:authz_rules.yaml"
+    assert RULES in rules.rule_files()
     mine = [row for row in rules.rows() if row.id.startswith("search_")]
     assert [row.id for row in mine] == ["search_a", "search_c"]
     for row in mine:

@@ -57,6 +57,17 @@ def test_each_person_finds_what_they_may_read(table, actor, expected):
         assert found == wanted, (actor, cid)
 
 
+def test_each_hit_names_its_community_as_the_read_model_knows_it(table):
+    items = table.search(table.member, "shared", limit=100)["items"]
+    assert items and {(hit["community_id"], hit["community_name"]) for hit in items} == {
+        ("A", "Community A"),
+        ("C", "Community C"),
+    }
+    table.community("C", "open", event=ev.COMMUNITIES_COMMUNITY_UPDATED, name="Open garden")
+    found = table.search(table.member, "authzc")["items"]
+    assert found and {hit["community_name"] for hit in found} == {"Open garden"}
+
+
 def test_a_guest_invited_elsewhere_finds_nothing_of_a(table):
     assert table.found(table.outsider_guest, "shared") == []
 

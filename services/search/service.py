@@ -4,10 +4,6 @@ The index is kept current by the feed's and the documents' events (``indexing``,
 function per event) and read by one RPC, ``search``, for a signed-in person: what they may
 read, decided in the query and checked again for every hit (``visibility``). The engine is
 the database's (``engines``). The interface is documented in docs/services/search.md.
-
-This module holds the service class (it is ``service.py`` once the service is installed as
-a plug-in: a file of that name is what the platform's checks count as an installed service,
-and this step installs nothing).
 """
 
 from __future__ import annotations
