@@ -163,6 +163,7 @@ def test_the_read_model_follows_community_events_and_posts_emit_events(feed, rpc
         "kind": "message",
         "language": None,
         "mentions": ["u-ann"],
+        "community_mentioned": False,
         "body": post["body"],
         "revision": 1,
     }
