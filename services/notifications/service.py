@@ -13,6 +13,7 @@ import logging
 import threading
 from datetime import datetime
 
+import eventlet
 from nameko.timer import timer
 
 from parvis_contracts import events as ev
@@ -20,6 +21,7 @@ from parvis_contracts import settings
 from parvis_contracts.clock import Clock
 from parvis_contracts.db import Database
 from parvis_contracts.entrypoints import CurrentCaller, SystemRpcProxy, dump, rpc, transactional
+from parvis_contracts.errors import Unavailable
 from parvis_contracts.handlers import _session_of, idempotent_handler, told_by
 from parvis_contracts.health import PlatformEntrypoints
 from parvis_contracts.membership import MembershipEventHandlers, viewer_of
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 #: held while this process's mail sender works (one tick at a time; other replicas race
 #: safely: a mail is claimed once, ``mailing``)
 SENDING = threading.Lock()
+#: seconds the mail sender waits for identity's mail_profiles
+PROFILES_TIMEOUT = 10
 
 
 class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
@@ -208,11 +212,20 @@ class NotificationsService(PersonDataEntrypoints, MembershipEventHandlers, Platf
         finally:
             SENDING.release()
 
+    def _mail_profiles(self, person_ids: list[str]) -> dict:
+        """identity's answer within PROFILES_TIMEOUT seconds: nameko's RPC proxy waits for
+        ever, and a tick waiting for an identity that stopped would never end (nor would the
+        service's own stop, which waits for its workers)."""
+        if not person_ids:
+            return {}
+        with eventlet.Timeout(PROFILES_TIMEOUT, Unavailable("identity did not answer in time")):
+            return self.identity.mail_profiles(person_ids=person_ids)
+
     def _send_mail(self):
         ctx = mailing.Context(
             now=self.clock(),
             transport=mail.transport(),
-            profiles=lambda ids: self.identity.mail_profiles(person_ids=ids) if ids else {},
+            profiles=self._mail_profiles,
             base_url=mailing.base_url(),
             quote=settings.value("PARVIS_MAIL_CONTENT") != "title",
         )

@@ -408,3 +408,19 @@ def test_a_tick_still_running_makes_the_next_one_return_at_once(world, monkeypat
     assert ran == []
     world.svc().send_mail()
     assert len(ran) == 1
+
+
+def test_an_identity_that_does_not_answer_ends_the_tick_instead_of_holding_it_for_ever(world, monkeypatch):
+    """nameko's RPC proxy waits for ever: a stopped identity would keep the tick (and the
+    service's own stop, which waits for its workers) waiting."""
+    import eventlet
+
+    from parvis_contracts.errors import Unavailable
+    from services.notifications import service
+
+    monkeypatch.setattr(service, "PROFILES_TIMEOUT", 0.05)
+    worker = world.svc()
+    worker.identity.mail_profiles.side_effect = lambda **kwargs: eventlet.sleep(5)
+    with pytest.raises(Unavailable):
+        worker._mail_profiles(["p-other"])
+    assert worker._mail_profiles([]) == {}
