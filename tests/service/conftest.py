@@ -89,7 +89,8 @@ def start_service(service_config, databases):
         return container
 
     yield start
-    for container in containers:
+    # the last started first: a service's timer may still be asking the ones started before
+    for container in reversed(containers):
         container.stop()
 
 

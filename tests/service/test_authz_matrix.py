@@ -734,7 +734,7 @@ def world(module_vhost, databases, tmp_path_factory):
         yield world
     finally:
         rpc.close()
-        for container in containers:
+        for container in reversed(containers):  # a service's timer may ask those started before
             container.stop()
         env.undo()
 
