@@ -86,9 +86,30 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         return engine
+    cooperative_postgres_waits()
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     return create_engine(url, **kwargs)
+
+
+def cooperative_postgres_waits() -> None:
+    """Under eventlet, psycopg waits for the server through the green ``select``.
+
+    psycopg picks its C wait (a ``poll`` that never yields) unless gevent patched
+    ``select``; it does not know eventlet. With it, every query of a service process
+    stopped all its green threads until the server answered: heartbeats, other
+    workers, and a worker whose open transaction held the row lock that query waited
+    for (the process then froze until something timed out). The Python ``wait_select``
+    goes through eventlet's patched ``select`` and lets them run."""
+    from eventlet import patcher
+
+    if not patcher.is_monkey_patched("select"):
+        return
+    try:
+        from psycopg import waiting
+    except ImportError:  # another driver: nothing to choose
+        return
+    waiting.wait = waiting.wait_select
 
 
 def infrastructure_tables(metadata: MetaData) -> tuple[Table, Table]:
