@@ -18,7 +18,7 @@ case "$command" in
   service)
     exec python -m deploy.launcher service "$@"
     ;;
-  identity|communities|feed|documents|translation|notifications|search)
+  identity|communities|feed|documents|translation|notifications|search|agenda)
     # the shipped services' short form; any installed service (a plug-in too): `service <name>`
     exec python -m deploy.launcher service "$command"
     ;;

@@ -18,7 +18,8 @@ from marshmallow import Schema, fields, validate
 
 from .config import context_secret
 from .errors import ValidationFailed
-from .vocabulary import COMMUNITY_VISIBILITIES, MEMBER_ROLES
+from .limits import DOCUMENT_TEXT_MAX
+from .vocabulary import COMMUNITY_VISIBILITIES, DOCUMENT_TEXT_STATUSES, MEMBER_ROLES
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,38 @@ class OrganisationEventSchema(Schema):
     kind = fields.String(required=True)
 
 
+class ProfileStateSchema(UserEventSchema):
+    """What a person's searchable profile is now (the search service's people index):
+    published by identity at every change of it, with ``version``, incremented each time,
+    so an older state never overwrites a newer one.
+
+    ``active``: the person is in the directory (their account is active: not invited,
+    deactivated or erased). ``education`` is there only when its owner shows it to
+    employees or to everyone (``education_visibility``): a field only its owner sees is
+    never published. The texts are null in identity's stored copy once published
+    (:data:`TRANSIENT_FIELDS`)."""
+
+    active = fields.Boolean(required=True)
+    display_name = fields.String(load_default=None, allow_none=True)
+    job_title = fields.String(load_default=None, allow_none=True)
+    department = fields.String(load_default=None, allow_none=True)
+    #: ISO 3166-1 alpha-2
+    country = fields.String(load_default=None, allow_none=True)
+    #: ISO 639-1 codes of the languages the person speaks
+    languages = fields.List(fields.String(), load_default=list, allow_none=True)
+    preferred_language = fields.String(load_default=None, allow_none=True)
+    #: normalised tags (blanks collapsed, lower case: "Excel" is "excel")
+    skills = fields.List(fields.String(), load_default=list, allow_none=True)
+    about = fields.String(load_default=None, allow_none=True)
+    education = fields.String(load_default=None, allow_none=True)
+    education_visibility = fields.String(
+        load_default="private", validate=validate.OneOf(("everyone", "employees", "private"))
+    )
+    #: the organisation's name when the profile was published
+    org_name = fields.String(load_default=None, allow_none=True)
+    version = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
 class MembershipEventSchema(Schema):
     community_id = fields.String(required=True)
     user_id = fields.String(required=True)
@@ -129,6 +162,8 @@ class CommunityStateSchema(CommunityEventSchema):
     newcomers_see_history = fields.Boolean(required=True)
     languages = fields.List(fields.String(), load_default=list)
     allowed_org_ids = fields.List(fields.String(), load_default=list)
+    #: the community's description (absent: an event published before it carried it)
+    description = fields.String(allow_none=True)
     #: incremented by the communities service at every change of the community or
     #: of its membership; read models ignore an event older than what they hold
     version = fields.Integer(load_default=0, validate=validate.Range(min=0))
@@ -250,6 +285,27 @@ class DocumentEventSchema(Schema):
     author_id = fields.String(required=True)
 
 
+class DocumentTextSchema(Schema):
+    """The text inside one version of a document, read by the documents service in a capped
+    process (docs/services/documents.md, "The text inside documents"): ``text`` is empty
+    unless ``status`` is ``extracted`` or ``truncated``, and ``reason`` says why. ``version``
+    is the version read (an index holding a later one ignores it); ``name`` and
+    ``author_id`` are the document's name and the version's uploader when it was read."""
+
+    document_id = fields.String(required=True)
+    community_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    name = fields.String(required=True)
+    author_id = fields.String(required=True)
+    content_type = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(DOCUMENT_TEXT_STATUSES))
+    reason = fields.String(load_default="")
+    #: null in the outbox's stored copy once published (:data:`TRANSIENT_FIELDS`)
+    text = fields.String(required=True, allow_none=True, validate=validate.Length(max=DOCUMENT_TEXT_MAX))
+    #: ISO 639-1, recognised in the text (None: unknown)
+    language = fields.String(load_default=None, allow_none=True)
+
+
 class PageEventSchema(Schema):
     """A page's latest revision (title and Markdown body, for pre-translation)."""
 
@@ -260,6 +316,24 @@ class PageEventSchema(Schema):
     body = fields.String(required=True)
     author_id = fields.String(required=True)
     language = fields.String(load_default=None, allow_none=True)
+
+
+class ContentTranslatedSchema(Schema):
+    """One text of a content (a post's or comment's body, a page's body or title...) now has a
+    stored translation. ``source_hash`` is the SHA-256 (hex) of the source text: whoever
+    holds the content tells which of its texts it translates, and whether it is still the
+    current one (an edit changes the hash)."""
+
+    #: what the content is (post, comment, page...: the reader's translate names others)
+    content_kind = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    content_id = fields.String(required=True)
+    #: the content's revision the translation was made for (None: not said)
+    revision = fields.Integer(load_default=None, allow_none=True)
+    source = fields.String(required=True)
+    target = fields.String(required=True)
+    source_hash = fields.String(required=True, validate=validate.Length(equal=64))
+    #: the translated Markdown
+    text = fields.String(required=True)
 
 
 # --- the catalogue ---------------------------------------------------------
@@ -276,6 +350,8 @@ IDENTITY_USER_LANGUAGE_CHANGED = EventType("identity", "user_language_changed")
 IDENTITY_USER_UPDATED = EventType("identity", "user_updated")
 IDENTITY_SESSION_ENDED = EventType("identity", "session_ended")
 IDENTITY_ORGANISATION_UPDATED = EventType("identity", "organisation_updated")
+#: a person's searchable profile changed (name, job, skills, active...): the whole of it
+IDENTITY_PROFILE_CHANGED = EventType("identity", "profile_changed")
 #: a person asked for a password reset link (the notifications service mails it)
 IDENTITY_PASSWORD_RESET_REQUESTED = EventType("identity", "password_reset_requested")
 #: an invitation token was issued for a new account (the notifications service mails it)
@@ -310,9 +386,15 @@ FEED_ANNOUNCEMENT_REMINDED = EventType("feed", "announcement_reminded")
 DOCUMENTS_DOCUMENT_CREATED = EventType("documents", "document_created")
 DOCUMENTS_DOCUMENT_VERSION_ADDED = EventType("documents", "document_version_added")
 DOCUMENTS_DOCUMENT_DELETED = EventType("documents", "document_deleted")
+#: the text inside a version, extracted after the upload (or why there is none)
+DOCUMENTS_DOCUMENT_TEXT_EXTRACTED = EventType("documents", "document_text_extracted")
 DOCUMENTS_PAGE_CREATED = EventType("documents", "page_created")
 DOCUMENTS_PAGE_UPDATED = EventType("documents", "page_updated")
 DOCUMENTS_PAGE_DELETED = EventType("documents", "page_deleted")
+
+#: a content's text has a stored translation (search indexes it: an English query finds a
+#: French post)
+TRANSLATION_CONTENT_TRANSLATED = EventType("translation", "content_translated")
 
 #: identity's events after which a gateway's memory of a person (a session, a card) may be
 #: wrong: each gateway process hears them on a queue of its own named with this prefix
@@ -348,6 +430,7 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     IDENTITY_USER_UPDATED: UserEventSchema,
     IDENTITY_SESSION_ENDED: SessionEndedSchema,
     IDENTITY_ORGANISATION_UPDATED: OrganisationEventSchema,
+    IDENTITY_PROFILE_CHANGED: ProfileStateSchema,
     IDENTITY_PASSWORD_RESET_REQUESTED: PasswordResetRequestedSchema,
     IDENTITY_PERSON_INVITED: PersonInvitedSchema,
     COMMUNITIES_COMMUNITY_CREATED: CommunityStateSchema,
@@ -377,9 +460,11 @@ SCHEMAS: dict[EventType, type[Schema]] = {
     DOCUMENTS_DOCUMENT_CREATED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_VERSION_ADDED: DocumentEventSchema,
     DOCUMENTS_DOCUMENT_DELETED: DocumentEventSchema,
+    DOCUMENTS_DOCUMENT_TEXT_EXTRACTED: DocumentTextSchema,
     DOCUMENTS_PAGE_CREATED: PageEventSchema,
     DOCUMENTS_PAGE_UPDATED: PageEventSchema,
     DOCUMENTS_PAGE_DELETED: PageEventSchema,
+    TRANSLATION_CONTENT_TRANSLATED: ContentTranslatedSchema,
 }
 
 
@@ -390,6 +475,23 @@ SCHEMAS: dict[EventType, type[Schema]] = {
 TRANSIENT_FIELDS: dict[EventType, tuple[str, ...]] = {
     IDENTITY_PASSWORD_RESET_REQUESTED: ("email", "display_name", "token"),
     IDENTITY_PERSON_INVITED: ("email", "display_name", "token", "org_name", "invited_by_name"),
+    # a profile's texts: identity keeps the profile itself, the outbox need not keep copies
+    IDENTITY_PROFILE_CHANGED: (
+        "display_name",
+        "job_title",
+        "department",
+        "country",
+        "languages",
+        "skills",
+        "about",
+        "education",
+        "org_name",
+    ),
+    # a document's text (up to DOCUMENT_TEXT_MAX characters): its bytes are the source, and
+    # the outbox would otherwise keep a copy of every version's text
+    DOCUMENTS_DOCUMENT_TEXT_EXTRACTED: ("text",),
+    # a translation of someone's text: the cache keeps it (and forgets it with the content)
+    TRANSLATION_CONTENT_TRANSLATED: ("text",),
 }
 
 

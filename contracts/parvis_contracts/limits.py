@@ -52,6 +52,11 @@ COMMUNITY_LANGUAGES_MAX = 30
 COMMUNITY_ORGS_MAX = 200
 #: above this many members, only a manager may mention the whole community (@community)
 COMMUNITY_MENTION_FREE_MAX = 50
+#: what the mention picker sends (the letters typed after @) and how many people it offers
+MENTION_QUERY_MAX = 60
+MENTION_SUGGESTIONS_MAX = 10
+#: pasted handles (@first.last) one text may resolve into mentions
+MENTION_HANDLES_MAX = 20
 PICTURE_MAX = 200
 JOIN_MESSAGE_MAX = 500
 
@@ -66,6 +71,9 @@ REPORT_REASON_MAX = 1000
 PAGE_TITLE_MAX = 200
 PAGE_BODY_MAX = 100_000
 VERSION_COMMENT_MAX = 1000
+#: characters of a document's text an event may carry (``documents.document_text_extracted``;
+#: the documents service keeps ``PARVIS_DOCUMENTS_TEXT_MAX_CHARS`` of them, at most this)
+DOCUMENT_TEXT_MAX = 1_000_000
 # a file or folder name: ``parvis_contracts.filetypes.MAX_NAME_LENGTH``
 
 # --- translation -------------------------------------------------------------------
@@ -83,3 +91,41 @@ SEARCH_QUERY_MAX = 200
 SEARCH_QUERY_WORDS_MAX = 16
 #: results of one page of a search
 SEARCH_PAGE_MAX = 100
+#: what the expertise finder is asked about: a skill, as long as a profile's skill may be
+EXPERT_SKILL_MAX = SKILL_MAX
+#: people of one page of the expertise finder
+EXPERTS_PAGE_MAX = 50
+#: the start of a skill typed for suggestions, and how many come back
+SKILL_PREFIX_MAX = SKILL_MAX
+SKILL_SUGGESTIONS_MAX = 20
+
+# --- agenda ------------------------------------------------------------------------
+
+EVENT_TITLE_MAX = 200
+EVENT_DESCRIPTION_MAX = 20_000
+EVENT_PLACE_MAX = 500
+#: an online link (http or https only)
+EVENT_URL_MAX = 2000
+#: an event's programme: sessions (time, title, speaker)
+EVENT_SESSIONS_MAX = 50
+EVENT_SESSION_TITLE_MAX = 200
+EVENT_SPEAKER_MAX = 200
+EVENT_CAPACITY_MAX = 100_000
+#: the people an event names at once: its organisers, its invitees (one call)
+EVENT_ORGANISERS_MAX = 50
+EVENT_INVITEES_MAX = 500
+#: the longest an event (one occurrence) may last, in days
+EVENT_DURATION_MAX_DAYS = 31
+#: a recurrence rule (RFC 5545 RRULE) as text, its exceptions (EXDATE), and the most dates
+#: it may expand to within the expansion window (beyond: 422, never a truncation)
+EVENT_RRULE_MAX = 300
+EVENT_EXCEPTIONS_MAX = 200
+EVENT_OCCURRENCES_MAX = 1000
+#: how far after its start a rule without an end is expanded (the agenda's window)
+EVENT_EXPANSION_DAYS = 730
+EVENT_CANCEL_REASON_MAX = 1000
+RSVP_NOTE_MAX = 500
+#: items of one page of an agenda
+AGENDA_PAGE_MAX = 200
+#: calendar feeds (secret links) one person may hold
+CALENDAR_FEEDS_MAX = 20

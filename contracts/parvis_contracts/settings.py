@@ -272,6 +272,50 @@ SETTINGS: tuple[Setting, ...] = (
         "largest document upload, bytes (gateway and documents service)",
     ),
     Setting("PARVIS_DOCUMENTS_SWEEP_INTERVAL", INT, 300, "seconds between documents' maintenance passes"),
+    # the text inside documents, extracted in a capped process (docs/services/documents.md)
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_INTERVAL",
+        FLOAT,
+        2.0,
+        "seconds between two looks at the versions whose text is still to extract",
+    ),
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_MAX_BYTES",
+        INT,
+        50 * 1024 * 1024,
+        "a larger file is indexed by its name only (text status too_large)",
+    ),
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_MAX_UNPACKED",
+        INT,
+        200 * 1024 * 1024,
+        "most bytes read out of an office file's zip (a zip bomb unpacks to more: too_large)",
+    ),
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_MAX_PAGES",
+        INT,
+        300,
+        "most pages, sheets or slides of a file read for its text",
+    ),
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_MAX_SECONDS",
+        INT,
+        30,
+        "wall-clock and CPU seconds one extraction may take before it is killed",
+    ),
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_MAX_CHARS",
+        INT,
+        100_000,
+        "characters of a file's text kept (beyond: truncated)",
+    ),
+    Setting("PARVIS_DOCUMENTS_TEXT_MAX_MEMORY_MB", INT, 512, "address space of the extraction process, MiB"),
+    Setting(
+        "PARVIS_DOCUMENTS_TEXT_LANGUAGES",
+        NAMES,
+        "en,fr,es,de,it,pt,ca,nl",
+        "languages a document's text is recognised in (its search stemming)",
+    ),
     # --- translation (docs/services/translation.md)
     Setting(
         "PARVIS_TRANSLATION_BACKENDS",

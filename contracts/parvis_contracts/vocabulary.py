@@ -30,6 +30,14 @@ ORG_KINDS = ("host", "partner", "supplier", "subcontractor", "reseller", "custom
 
 POST_KINDS = ("message", "question", "announcement")
 
+# --- documents ------------------------------------------------------------------------
+
+#: what became of the text inside a document's version (``documents.document_text_extracted``):
+#: read whole, read and cut at the cap, no text in it, beyond a cap (bytes, unpacked bytes,
+#: pages, memory), a type whose text is not read, could not be read (corrupt, encrypted,
+#: too slow); all but the first two leave the document found by its name only
+DOCUMENT_TEXT_STATUSES = ("extracted", "truncated", "empty", "too_large", "unsupported", "failed")
+
 # --- notifications --------------------------------------------------------------------
 
 #: what a notification tells: of a community's content (shown while the recipient may read
@@ -76,8 +84,18 @@ MAIL_CONTENT_POLICIES = ("text", "title")
 # --- search ---------------------------------------------------------------------------
 
 #: what the search finds, one kind each (a tab of the results page, the API's `kinds`)
-SEARCH_KINDS = ("post", "comment", "page", "document")
+SEARCH_KINDS = ("post", "comment", "page", "document", "person", "community")
+#: the kinds written in a community's conversation or bank (the evidence of expertise)
+SEARCH_CONTENT_KINDS = ("post", "comment", "page", "document")
+#: why the expertise finder lists someone: a declared skill, then what they wrote on it
+#: that the viewer may read (each with its count)
+EXPERT_REASONS = ("skill", "accepted_answers", "posts", "comments", "pages", "documents")
 #: how a search snippet marks each match (start, end): two code points of Unicode's private
 #: use area that the search service takes out of every text it indexes, so only it writes
 #: them; the gateway escapes the snippet, then turns each pair into its highlighting
 SEARCH_MARKS = ("\ue000", "\ue001")
+
+# --- agenda ---------------------------------------------------------------------------
+
+#: an answer to an event's invitation (RSVP): going, maybe, not going
+RSVP_STATUSES = ("going", "maybe", "not_going")

@@ -7,3 +7,4 @@ CREATE DATABASE documents;
 CREATE DATABASE translation;
 CREATE DATABASE notifications;
 CREATE DATABASE search;
+CREATE DATABASE agenda;

@@ -72,9 +72,13 @@ def init_api(app) -> ParvisApi:
     from . import notifications
 
     api.register_blueprint(notifications.blp)
-    from . import search
+    from . import experts, search
 
     api.register_blueprint(search.blp)
+    api.register_blueprint(experts.blp)
+    from . import agenda
+
+    api.register_blueprint(agenda.blp)
     from ..extensions import init_api_extensions
 
     init_api_extensions(api)  # installed plug-ins, after the core

@@ -6,12 +6,14 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from parvis_contracts import markdown
 from parvis_contracts.idempotency import KEY_RE
 
-from ..calls import feed
+from ..calls import feed, identity
 from ..calls.identity import people_cards, with_people
 from .schemas import (
     AcceptedAnswerSchema,
+    AnnouncementsQuerySchema,
     CommentCreateSchema,
     CommentEditSchema,
     CommentPageSchema,
@@ -19,6 +21,8 @@ from .schemas import (
     DeletedSchema,
     LikerPageSchema,
     LikeSchema,
+    MentionableListSchema,
+    MentionableQuerySchema,
     PageQuerySchema,
     PostCreateSchema,
     PostEditSchema,
@@ -273,6 +277,42 @@ class MyMentions(MethodView):
         Each post once, the one you were most recently mentioned about first.
         """
         return with_people(feed.mentions_of_me(args), "author_id")
+
+
+@blp.route("/me/announcements")
+class MyUnreadAnnouncements(MethodView):
+    @blp.arguments(AnnouncementsQuerySchema, location="query")
+    @blp.response(200, PostPageSchema)
+    def get(self, args):
+        """Must-read announcements of your communities you have not acknowledged yet
+
+        Newest first; not your own. Acknowledge one with ``POST /posts/{post_id}/read``:
+        it leaves this list (the pages pin these at the top of home and of the wall).
+        """
+        page = feed.unread_announcements(args.get("community_id"), args["limit"])
+        return with_people(page, "author_id")
+
+
+@blp.route("/communities/<string:community_id>/mentionable")
+class Mentionable(MethodView):
+    @blp.arguments(MentionableQuerySchema, location="query")
+    @blp.response(200, MentionableListSchema)
+    def get(self, args, community_id):
+        """People you may mention in a community (the mention picker)
+
+        Its members whose name holds every word of ``q`` (you aside), those whose name
+        starts with it first; for its members only (a guest's fellow members are people they
+        share a community with). Mentioning anyone else is refused with 422 naming them.
+        No ``q``: an empty list.
+        """
+        found = identity.mentionable(community_id, args.get("q"), args["limit"])
+        items = found.get("items") or []
+        return {
+            "items": [
+                {**item, "mention": markdown.mention_markup(item["display_name"], item["id"])}
+                for item in items
+            ]
+        }
 
 
 @blp.route("/reports")

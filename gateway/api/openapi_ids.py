@@ -105,6 +105,8 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("GET", f"{P}/posts/{{post_id}}/reads"): "listAnnouncementReads",
     ("GET", f"{P}/hashtags/{{tag}}/posts"): "listHashtagPosts",
     ("GET", f"{P}/me/mentions"): "listMyMentions",
+    ("GET", f"{P}/me/announcements"): "listMyUnreadAnnouncements",
+    ("GET", f"{P}/communities/{{community_id}}/mentionable"): "listMentionablePeople",
     ("POST", f"{P}/reports"): "createReport",
     ("GET", f"{P}/communities/{{community_id}}/reports"): "listCommunityReports",
     ("POST", f"{P}/reports/{{report_id}}/resolve"): "resolveReport",
@@ -161,6 +163,9 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("PUT", f"{P}/communities/{{community_id}}/notification-level"): "setCommunityNotificationLevel",
     # search
     ("GET", f"{P}/search"): "searchContent",
+    # the expertise finder (gateway/api/experts.py)
+    ("GET", f"{P}/people/experts"): "findExperts",
+    ("GET", f"{P}/people/skills"): "suggestSkills",
 }
 
 

@@ -565,7 +565,9 @@ class SearchQuerySchema(ma.Schema):
     kinds = KindList(
         fields.String(validate=validate.OneOf(SEARCH_KINDS)),
         validate=validate.Length(min=1, max=len(SEARCH_KINDS)),
-        metadata={"description": "only these kinds: post, comment, page, document (default: all)"},
+        metadata={
+            "description": "only these kinds: post, comment, page, document, person, community (default: all)"
+        },
     )
     community_id = fields.String(
         validate=_ID, metadata={"description": "only this community (one you may not read: an empty page)"}
@@ -573,6 +575,40 @@ class SearchQuerySchema(ma.Schema):
     language = LanguageCode(metadata={"description": "only what is written in this ISO 639-1 language"})
     limit = _limit(20, limits.SEARCH_PAGE_MAX)
     cursor = _cursor()
+
+
+class ExpertsQuerySchema(ma.Schema):
+    skill = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=limits.EXPERT_SKILL_MAX),
+        metadata={
+            "description": "the skill asked about: declared skills that are it (accents and case "
+            "aside) or hold its words, and what people wrote on it that you may read"
+        },
+    )
+    country = Country(metadata={"description": "the person's country, ISO 3166-1 alpha-2 (e.g. FR)"})
+    language = LanguageCode(metadata={"description": "a language the person speaks, ISO 639-1 (e.g. fr)"})
+    org_id = fields.String(validate=_ID, metadata={"description": "the person's organisation"})
+    community_id = fields.String(
+        validate=_ID,
+        metadata={
+            "description": "a community the person is a member of (one you may not read: an empty page)"
+        },
+    )
+    limit = _limit(20, limits.EXPERTS_PAGE_MAX)
+    cursor = _cursor()
+
+
+class SkillsQuerySchema(ma.Schema):
+    prefix = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=limits.SKILL_PREFIX_MAX),
+        metadata={
+            "description": "the start of a skill as typed; from three characters on, a typo (two "
+            "from six) is forgiven"
+        },
+    )
+    limit = _limit(10, limits.SKILL_SUGGESTIONS_MAX)
 
 
 class RoleSchema(ma.Schema):
@@ -693,6 +729,36 @@ class PostPageSchema(ma.Schema):
 class TimelineSchema(PostPageSchema):
     last_visit_at = Timestamp(allow_none=True)
     new_count = fields.Integer(allow_none=True)
+
+
+class AnnouncementsQuerySchema(ma.Schema):
+    community_id = fields.String(
+        validate=_ID, metadata={"description": "Only this community's (one of yours); else all of yours"}
+    )
+    limit = _limit(10, 50)
+
+
+class MentionableQuerySchema(ma.Schema):
+    q = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=limits.MENTION_QUERY_MAX),
+        metadata={"description": "The letters typed after @: every word must be in the name"},
+    )
+    limit = _limit(limits.MENTION_SUGGESTIONS_MAX, limits.MENTION_SUGGESTIONS_MAX)
+
+
+class MentionableSchema(CardSchema):
+    handle = fields.String(
+        metadata={"description": "The person's handle: `@first.last` in a text becomes a mention of them"}
+    )
+    mention = fields.String(
+        metadata={"description": "What to write in a post or comment to mention them: `@[Name](id)`"}
+    )
+
+
+class MentionableListSchema(ma.Schema):
+    items = fields.List(fields.Nested(MentionableSchema), required=True)
 
 
 class WallQuerySchema(PageQuerySchema):

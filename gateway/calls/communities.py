@@ -91,6 +91,12 @@ def memberships_of() -> dict:
 
 
 @operation
+def communities_of(person_id: str) -> dict:
+    """A person's communities that the caller may see them in (their profile)."""
+    return {"person_id": person_id}
+
+
+@operation
 def my_invitations() -> dict:
     return {}
 

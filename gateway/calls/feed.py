@@ -43,6 +43,22 @@ def mentions_of_me(args: dict) -> dict:
     return page_kwargs(args)
 
 
+@operation
+def unread_announcements(community_id: str | None = None, limit: int = 10) -> dict:
+    """The caller's must-read announcements not acknowledged yet (of one community, or of all
+    of theirs): pinned on the wall and on home until read."""
+    kwargs: dict = {"limit": limit}
+    if community_id:
+        kwargs["community_id"] = community_id
+    return kwargs
+
+
+@operation
+def author_posts(author_id: str, limit: int = 5) -> dict:
+    """A person's latest posts that the caller may read (their profile's recent activity)."""
+    return {"author_id": author_id, "limit": limit}
+
+
 # --- posts ------------------------------------------------------------------------------
 
 

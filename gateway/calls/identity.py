@@ -315,6 +315,13 @@ def get_person(person_id: str) -> dict:
 
 
 @operation
+def mentionable(community_id: str, query: str | None, limit: int = 10) -> dict:
+    """The members of a community the caller may mention whose name holds ``query`` (the
+    caller must be a member: the mention picker of the composer and the comment box)."""
+    return {"community_id": community_id, "query": query, "limit": limit}
+
+
+@operation
 def search_people(args: dict) -> dict:
     """The directory from its query arguments (``q``, ``skill``, ``department``,
     ``country``, ``language``, ``limit``, ``cursor``: ``PeopleQuerySchema``)."""

@@ -1,4 +1,5 @@
-"""Search, as the gateway asks it: one page of what the caller may read that matches a query.
+"""Search, as the gateway asks it: one page of what the caller may read that matches a query,
+and the expertise finder (people who know about a skill, the skills known as one types).
 
 The search service decides everything (what matches, who may read it, the order, the
 snippets); here the gateway's query arguments become the method's, and each hit's snippet
@@ -60,3 +61,24 @@ def search(args: dict) -> dict:
         if args.get(name):
             kwargs[name] = args[name]
     return kwargs
+
+
+# --- the expertise finder ---------------------------------------------------------------------
+
+
+@operation
+def find_experts(args: dict) -> dict:
+    """``args``: the API's query arguments (``skill``, and ``country``, ``language``,
+    ``org_id``, ``community_id``, ``limit``, ``cursor`` when given)."""
+    kwargs = {"skill": args["skill"], **page_kwargs(args)}
+    for name in ("country", "language", "org_id", "community_id"):
+        if args.get(name):
+            kwargs[name] = args[name]
+    return kwargs
+
+
+@operation
+def suggest_skills(prefix: str, limit: int = 10) -> dict:
+    """The known skills starting as ``prefix`` does (a typo forgiven), of people the caller
+    may see."""
+    return {"prefix": prefix, "limit": limit}

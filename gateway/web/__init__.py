@@ -4,9 +4,9 @@ Wiring only. Each module is one area: ``common`` (the blueprints, helpers shared
 page, template globals), ``session`` (sign-in and out, invitations, password), ``people``
 (profiles, the directory), ``admin`` (accounts and organisations), ``communities``,
 ``wall`` (home timeline, posts and comments), ``documents``, ``translation``, ``privacy``,
-``audit``, ``notifications``, ``search``. Pages ask services through :mod:`gateway.calls`
-only, and handle files through :mod:`gateway.files`; of ``api/`` they use the shared request schemas
-(``gateway.api.schemas``) and nothing else.
+``audit``, ``notifications``, ``search``, ``experts`` (the expertise finder), ``agenda``. Pages ask
+services through :mod:`gateway.calls` only, and handle files through :mod:`gateway.files`; of ``api/``
+they use the shared request schemas (``gateway.api.schemas``) and nothing else.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from .. import auth
 from ..extensions import init_web_extensions
 from . import (
     admin,
+    agenda,
     audit,
     communities,
     documents,
+    experts,
     notifications,
     people,
     privacy,
@@ -28,6 +30,7 @@ from . import (
 )
 from .common import community_web, template_globals, wall_web, web
 from .forms import new_form_key
+from .reading import init_reading
 
 #: the areas whose pages are registered on the shared blueprints of ``common``
 AREAS = (session, people, admin, communities, wall)
@@ -42,9 +45,12 @@ def init_web(app) -> None:
     app.register_blueprint(notifications.notifications_web)
     app.jinja_env.globals["bell_count"] = notifications.bell_count
     search.init_search_web(app)
+    experts.init_experts_web(app)
+    agenda.init_agenda_web(app)
     init_web_extensions(app)  # installed plug-ins' pages, after the core
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.jinja_env.globals["new_form_key"] = new_form_key
+    init_reading(app)
     app.context_processor(template_globals)
 
 

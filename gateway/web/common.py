@@ -8,11 +8,13 @@ Nothing here asks a service: pages ask through :mod:`gateway.calls`.
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import Blueprint, g, request, url_for
 from marshmallow import ValidationError
 
 from parvis_contracts import limits
 from parvis_contracts.errors import Forbidden
+from parvis_contracts.schemas import COUNTRIES, LANGUAGES
 
 from .. import auth, i18n, live
 from ..api.schemas import VISIBILITY_CHOICES
@@ -52,6 +54,47 @@ def split_list(text: str | None) -> list[str]:
             seen.add(value.lower())
             items.append(value)
     return items
+
+
+def languages_from_form(form, name: str = "languages") -> list[str]:
+    """The language codes of a list field (a multiple select sends one value per choice; a
+    value with commas, as an older form or a script may send, is split too)."""
+    return [code.lower() for code in split_list(",".join(form.getlist(name)))]
+
+
+# ------------------------------------------------------------------ countries and languages,
+# named in the reader's language (chosen from lists, never typed as ISO codes)
+
+
+def _reader_locale() -> Locale:
+    try:
+        return Locale.parse(g.get("lang") or "en")
+    except (ValueError, TypeError):
+        return Locale("en")
+
+
+def language_name(code: str | None) -> str:
+    """An ISO 639-1 language named in the reader's language (the code if unknown)."""
+    if not code:
+        return ""
+    return _reader_locale().languages.get(code) or Locale("en").languages.get(code) or code
+
+
+def country_name(code: str | None) -> str:
+    """An ISO 3166-1 country named in the reader's language (the code if unknown)."""
+    if not code:
+        return ""
+    return _reader_locale().territories.get(code.upper()) or code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Every language a field accepts, ``(code, name)`` sorted by the reader's name."""
+    return sorted(((c, language_name(c)) for c in LANGUAGES), key=lambda pair: pair[1].casefold())
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every country a field accepts, ``(code, name)`` sorted by the reader's name."""
+    return sorted(((c, country_name(c)) for c in COUNTRIES), key=lambda pair: pair[1].casefold())
 
 
 def clean(args) -> dict:
@@ -144,4 +187,8 @@ def template_globals() -> dict:
         "visibility_choices": VISIBILITY_CHOICES,
         "invitation_url": invitation_url,
         "password_min": limits.PASSWORD_MIN,
+        "language_name": language_name,
+        "country_name": country_name,
+        "language_choices": language_choices,
+        "country_choices": country_choices,
     }

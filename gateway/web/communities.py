@@ -28,17 +28,19 @@ from .common import (
     community_web,
     field_errors,
     is_employee,
+    languages_from_form,
     me,
     next_url,
     query_args,
     raise_failed,
-    split_list,
     threads,
     wall_web,
 )
+from .reading import link_cards
 from .wall import (
     ATTACHMENTS_MAX,
     WALL_PAGE,
+    answered_items,
     attachable_call,
     attachable_documents,
     attempt,
@@ -60,7 +62,7 @@ def _create_form_data(form) -> dict:
         "visibility": form.get("visibility") or "open",
         "description": (form.get("description") or "").strip(),
     }
-    languages = [lang.lower() for lang in split_list(form.get("languages"))]
+    languages = languages_from_form(form)
     if languages:
         raw["languages"] = languages
     return CommunityCreateSchema().load(raw)
@@ -70,7 +72,7 @@ def _create_form_data(form) -> dict:
 def directory():
     errors, values, status = {}, {}, 200
     if request.method == "POST":
-        values = request.form.to_dict()
+        values = {**request.form.to_dict(), "languages": languages_from_form(request.form)}
         try:
             created = communities.create_community(**_create_form_data(request.form))
         except (ValidationError, ValidationFailed) as exc:
@@ -143,6 +145,7 @@ def page(community_id):
         community_id,
         wall=feed.community_wall.pending(community_id, {**query, "limit": WALL_PAGE}),
         attachable=attachable_call(community_id),
+        pinned=feed.unread_announcements.pending(community_id),
     )
     community = results["community"]
     wall = results["wall"]
@@ -151,8 +154,10 @@ def page(community_id):
             raise wall
         wall = None  # metadata only (or the feed has not heard of it yet)
     posts = (wall or {}).get("items") or []
+    # must-read announcements not acknowledged yet: pinned above the wall (members only)
+    pinned = [] if wall is None else answered_items(results.get("pinned"))
     comments = comments_by_post(posts, COMMENTS_PER_POST)
-    ids = [p.get("author_id") for p in posts]
+    ids = [p.get("author_id") for p in posts + pinned]
     ids += [c.get("author_id") for items in comments.values() for c in items]
     is_manager = community.get("my_role") == "manager"
     return render_template(
@@ -160,6 +165,8 @@ def page(community_id):
         community=community,
         wall=wall,
         posts=posts,
+        pinned=pinned,
+        cards=link_cards([*posts, *pinned, *(c for items in comments.values() for c in items)]),
         threads={k: threads(v) for k, v in comments.items()},
         people=people_cards(ids),
         next_url=next_url("community.page", args, wall, community_id=community_id),
@@ -333,7 +340,7 @@ def _settings_values(community: dict) -> dict:
         "description": community.get("description") or "",
         "kind": community.get("kind") or "",
         "visibility": community.get("visibility") or "",
-        "languages": ", ".join(community.get("languages") or []),
+        "languages": list(community.get("languages") or []),
         "newcomers_see_history": bool(community.get("newcomers_see_history")),
     }
 
@@ -344,7 +351,7 @@ def _settings_changes(form) -> dict:
         "description": (form.get("description") or "").strip(),
         "kind": form.get("kind") or "",
         "visibility": form.get("visibility") or "",
-        "languages": [lang.lower() for lang in split_list(form.get("languages"))],
+        "languages": languages_from_form(form),
         "newcomers_see_history": form.get("newcomers_see_history") == "true",
     }
     return CommunityUpdateSchema().load(raw)
@@ -385,6 +392,7 @@ def settings(community_id):
     if request.method == "POST":
         values = {
             **request.form.to_dict(),
+            "languages": languages_from_form(request.form),
             "newcomers_see_history": request.form.get("newcomers_see_history") == "true",
         }
         try:

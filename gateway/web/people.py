@@ -12,7 +12,8 @@ from parvis_contracts.schemas import TIME_ZONES
 from ..api.schemas import MeUpdateSchema, PeopleQuerySchema
 from ..calls import identity
 from ..files import photos
-from .common import field_errors, next_url, query_args, split_list, web
+from .common import field_errors, languages_from_form, next_url, query_args, split_list, web
+from .wall import person_activity
 
 PROFILE_TEXT_FIELDS = (
     "display_name",
@@ -43,8 +44,8 @@ def profile_form_changes(form) -> dict:
             raw[name] = value if value or name not in NULLABLE_FIELDS else None
     if "skills" in form:
         raw["skills"] = split_list(form.get("skills"))
-    if "languages" in form:
-        raw["languages"] = [lang.lower() for lang in split_list(form.get("languages"))]
+    if "languages" in form or "languages_shown" in form:  # a list: nothing chosen clears it
+        raw["languages"] = languages_from_form(form)
     if form.get("preferred_language"):
         raw["preferred_language"] = form["preferred_language"]
     if "time_zone" in form:
@@ -65,7 +66,7 @@ def me_as_form(me: dict) -> dict:
     for name in PERSONAL_FIELDS:
         values[name] = personal.get(name) or me.get(name) or ""
     values["skills"] = ", ".join(me.get("skills") or [])
-    values["languages"] = ", ".join(me.get("languages") or [])
+    values["languages"] = list(me.get("languages") or [])
     values["preferred_language"] = me.get("preferred_language") or ""
     values["auto_translate"] = bool(me.get("auto_translate"))
     values["time_zone"] = me.get("time_zone") or ""
@@ -81,7 +82,8 @@ def _photo_limit_mb() -> str:
 
 @web.route("/me")
 def my_profile():
-    return render_template("profile.html", person=identity.get_me(), is_me=True)
+    person = identity.get_me()
+    return render_template("profile.html", person=person, is_me=True, **person_activity(person["id"]))
 
 
 @web.route("/me/edit", methods=["GET", "POST"])
@@ -99,7 +101,7 @@ def edit_profile():
     try:
         identity.update_me(profile_form_changes(request.form))
     except (ValidationError, ValidationFailed) as exc:
-        values = request.form.to_dict()
+        values = {**request.form.to_dict(), "languages": languages_from_form(request.form)}
         flash(_("Some fields need your attention."), "error")
         return render_template(
             "profile_edit.html",
@@ -157,5 +159,8 @@ def people():
 def person(person_id):
     profile = identity.get_person(person_id)
     return render_template(
-        "profile.html", person=profile, is_me=profile.get("id") == (g.principal or {}).get("id")
+        "profile.html",
+        person=profile,
+        is_me=profile.get("id") == (g.principal or {}).get("id"),
+        **person_activity(profile["id"]),
     )

@@ -1,7 +1,8 @@
 """Search in the web UI: the box in the top bar of every page (``base.html``, a GET form to
 ``/search``) and the results page: a tab per kind, each result linking to what it is, its
-snippet with the matching words highlighted and its community, older results by cursor,
-and the help on the operators.
+snippet with the matching words highlighted and its community (a person: their job and
+organisation; a community: its kind, size and whether it is archived), older results by
+cursor, the help on the operators, and a link to the expertise finder for the same words.
 
 A hit's snippet comes as plain text and the ranges the service marked
 (:func:`gateway.calls.search.highlights`): :func:`marked` escapes every piece of the text,
@@ -40,6 +41,8 @@ TAB_NAMES = {
     "comment": lazy_gettext("Comments"),
     "page": lazy_gettext("Pages"),
     "document": lazy_gettext("Documents"),
+    "person": lazy_gettext("People"),
+    "community": lazy_gettext("Communities"),
 }
 #: what a result is, in front of it
 KIND_LABELS = {
@@ -47,6 +50,8 @@ KIND_LABELS = {
     "comment": lazy_gettext("A comment"),
     "page": lazy_gettext("A wiki page"),
     "document": lazy_gettext("A document"),
+    "person": lazy_gettext("A person"),
+    "community": lazy_gettext("A community"),
 }
 #: the arguments of the page that are the search's (the interface's ``lang`` is not)
 ARGUMENTS = ("q", "kinds", "community_id", "language", "cursor")
@@ -67,8 +72,13 @@ def marked(snippet: str, ranges: list) -> Markup:
 
 
 def target(hit: dict) -> str:
-    """Where a result leads: the post (a comment's, at the comment), the page, the document."""
+    """Where a result leads: the post (a comment's, at the comment), the page, the document,
+    the person's profile, the community."""
     kind = hit["kind"]
+    if kind == "person":
+        return url_for("web.person", person_id=hit["id"])
+    if kind == "community":
+        return url_for("community.page", community_id=hit["id"])
     if kind == "post":
         return url_for("wall.post_page", post_id=hit["id"])
     if kind == "comment":
@@ -126,6 +136,10 @@ def results():
         "kind_labels": KIND_LABELS,
         "community_id": asked.get("community_id"),
         "everywhere_url": None,
+        # the same words asked of the expertise finder (a skill is at most that long)
+        "experts_url": (
+            url_for("experts_web.finder", skill=shown[: limits.EXPERT_SKILL_MAX]) if shown else None
+        ),
     }
     if asked.get("community_id"):
         context["everywhere_url"] = url_for(

@@ -1,7 +1,8 @@
-"""The wall: the home timeline, writing posts and comments (the composer, its language and
-attachments), likes and reads, a post on its own, editing with history, deleting comments,
-reports and the managers' queue, hashtag and mention lists and the Markdown preview
-(server-rendered, no inline script).
+"""The wall: home (its composer with a community picker, the must-read announcements
+pinned until read, my communities and invitations beside the timeline), writing posts and
+comments (the composer, its language and attachments, mentions), likes and reads, a post on
+its own, editing with history, deleting comments, reports and the managers' queue, hashtag
+and mention lists and the Markdown preview (server-rendered, no inline script).
 
 Editing someone else's text is refused here even to moderators: they hide
 (through the report queue) or delete, they do not put words in others' mouths.
@@ -26,7 +27,6 @@ from ..calls.identity import people_cards
 from .common import (
     back,
     community_web,
-    field_errors,
     is_employee,
     me,
     next_url,
@@ -38,6 +38,7 @@ from .common import (
     web,
 )
 from .forms import form_key
+from .reading import link_cards
 
 WALL_PAGE = 20
 LIST_PAGE = 20
@@ -54,20 +55,85 @@ UI_LANGUAGES = ("en", "fr", "es", "de")
 # ------------------------------------------------------------------ the home timeline
 
 
-def home_timeline() -> dict:
-    """The first page of the home timeline with its authors' cards (for the home page)."""
-    timeline = feed.home_timeline({"limit": WALL_PAGE})
-    posts = timeline.get("items") or []
-    return {"timeline": timeline, "posts": posts, "people": people_cards(p.get("author_id") for p in posts)}
+def answered_items(result) -> list:
+    """The items of a listing sent with ``calls.parallel`` (none when it failed: a page
+    still renders without that part)."""
+    if isinstance(result, BaseException) or not isinstance(result, dict):
+        return []
+    return list(result.get("items") or [])
+
+
+def _my_communities(result) -> list[dict]:
+    """My communities (their cards, with my role), by name, from ``memberships_of``."""
+    return [
+        {**(m.get("community") or {}), "my_role": m.get("role") or (m.get("community") or {}).get("my_role")}
+        for m in answered_items(result)
+        if m.get("community")
+    ]
 
 
 @web.route("/")
 def home():
-    try:
-        timeline = home_timeline()
-    except (NotFound, Forbidden, *UNANSWERED):
+    """The timeline of my communities, with the composer (a community picker: those I may
+    post in), must-read announcements pinned until read, and beside it my communities and
+    my pending invitations. Likes and comments work in place; a service that does not
+    answer leaves its part out, never the page."""
+    results = parallel(
+        timeline=feed.home_timeline.pending({"limit": WALL_PAGE}),
+        pinned=feed.unread_announcements.pending(),
+        memberships=communities.memberships_of.pending(),
+        invitations=communities.my_invitations.pending(),
+    )
+    timeline = results["timeline"]
+    if isinstance(timeline, BaseException):
+        if not isinstance(timeline, (NotFound, Forbidden, *UNANSWERED)):
+            raise timeline
         timeline = None  # the feed is not answering: the rest of the page still works
-    return render_template("home.html", home=timeline)
+    posts = (timeline or {}).get("items") or []
+    pinned = answered_items(results["pinned"])
+    mine = _my_communities(results["memberships"])
+    invitations = answered_items(results["invitations"])
+    people = people_cards([p.get("author_id") for p in posts + pinned])
+    home_data = None if timeline is None else {"timeline": timeline, "posts": posts, "people": people}
+    return render_template(
+        "home.html",
+        home=home_data,
+        pinned=pinned,
+        people=people,
+        cards=link_cards(posts + pinned),
+        my_communities=mine,
+        communities_by_id={c.get("id"): c for c in mine},
+        post_targets=[c for c in mine if c.get("id") and not c.get("archived")],
+        invitations=invitations,
+        me=me(),
+        is_employee=is_employee(),
+        threads={},
+    )
+
+
+# ------------------------------------------------------------------ a person's profile: their
+# communities and recent activity, as the viewer may see them
+
+
+#: recent posts shown on a profile
+PROFILE_POSTS = 5
+
+
+def person_activity(person_id: str) -> dict:
+    """``profile_communities`` (the person's communities the viewer may see them in) and
+    ``profile_posts`` (their latest posts the viewer may read), each asked of its owning
+    service with the viewer's rights, at once. A service not answering: that part is empty."""
+    results = parallel(
+        communities=communities.communities_of.pending(person_id),
+        posts=feed.author_posts.pending(person_id, PROFILE_POSTS),
+    )
+    posts = answered_items(results["posts"])
+    return {
+        "profile_communities": [m.get("community") or {} for m in answered_items(results["communities"])],
+        "profile_posts": posts,
+        "profile_people": people_cards(p.get("author_id") for p in posts),
+        "profile_cards": link_cards(posts),
+    }
 
 
 # ------------------------------------------------------------------ writing: language and
@@ -143,8 +209,26 @@ def attachment_refusal(exc) -> str | None:
     return None
 
 
+def mention_refusal(exc) -> str | None:
+    """A translated message naming the people a text may not mention (they cannot read the
+    community), when that is why it was refused; else None."""
+    details = getattr(exc, "details", None) or {}
+    if not isinstance(exc, ValidationFailed) or not isinstance(details, dict) or "mentions" not in details:
+        return None
+    names = [str(n) for n in details.get("mention_names") or [] if n]
+    if not names:
+        return _("You can only mention people who can see this community.")
+    return _(
+        "You can only mention people who can see this community; they cannot: %(names)s.",
+        names=", ".join(names),
+    )
+
+
 def flash_refusal(exc) -> None:
-    if isinstance(exc, (ValidationFailed, ValidationError)):
+    mentions = mention_refusal(exc)
+    if mentions:
+        flash(mentions, "error")
+    elif isinstance(exc, (ValidationFailed, ValidationError)):
         flash(_("What you wrote cannot be saved: please check it."), "error")
     elif isinstance(exc, Conflict):
         flash(_("This is not possible in the current state of the community."), "error")
@@ -187,6 +271,24 @@ def _to_wall(community_id: str):
 
 @community_web.route("/communities/<string:community_id>/posts", methods=["POST"])
 def create_post(community_id):
+    _publish(community_id)
+    return _to_wall(community_id)
+
+
+@wall_web.route("/compose", methods=["POST"])
+def compose():
+    """Home's composer: the community is chosen in the form (one the person may post in;
+    the feed decides, as for a wall's own composer)."""
+    community_id = (request.form.get("community_id") or "").strip()
+    if not community_id:
+        flash(_("Choose a community to post in."), "error")
+    else:
+        _publish(community_id)
+    return redirect(back(url_for("web.home")))
+
+
+def _publish(community_id: str) -> None:
+    """Publish the posted form on a community's wall; flash the outcome."""
     body = (request.form.get("body") or "").strip()
     kind = request.form.get("kind") or "message"
     if not body:
@@ -211,7 +313,6 @@ def create_post(community_id):
                 flash_refusal(exc)
         else:
             flash(_("Published."), "success")
-    return _to_wall(community_id)
 
 
 def _back_to_post(post_id: str):
@@ -341,6 +442,7 @@ def post_page(post_id):
         community=community,
         threads={post["id"]: threads(comments)},
         people=people,
+        cards=link_cards([post, *comments]),
         me=me(),
         can_moderate=can_moderate(community),
         is_employee=is_employee(),
@@ -362,9 +464,7 @@ def _body_from_form() -> tuple[str, str | None]:
 
 def _refusal_message(exc) -> str:
     """A translated reason why the service refused a text."""
-    if "mentions" in field_errors(exc):
-        return _("You can only mention people who can see this community.")
-    return _("What you wrote cannot be saved: please check it.")
+    return mention_refusal(exc) or _("What you wrote cannot be saved: please check it.")
 
 
 def _require_author(item: dict) -> None:
@@ -611,6 +711,7 @@ def tag_page(tag):
         heading="#" + clean_tag,
         list_kind="tag",
         posts=posts,
+        cards=link_cards(posts),
         people=people_cards(p.get("author_id") for p in posts),
         next_url=next_url("wall.tag_page", args, page, tag=tag),
         invalid=False,
@@ -628,6 +729,7 @@ def mentions():
         heading=_("Mentions of me"),
         list_kind="mentions",
         posts=posts,
+        cards=link_cards(posts),
         people=people_cards(p.get("author_id") for p in posts),
         next_url=next_url("wall.mentions", args, page),
         invalid=False,

@@ -62,6 +62,8 @@ def state(community: Community) -> dict:
         "newcomers_see_history": community.newcomers_see_history,
         "languages": list(community.languages or []),
         "allowed_org_ids": list(community.allowed_org_ids or []),
+        # the search index finds a community by it (for those who may read it)
+        "description": community.description or "",
         "version": community.version,
     }
 

@@ -9,8 +9,8 @@ from sqlalchemy import and_, case, func, or_, select
 from parvis_contracts import events as ev
 from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed, not_found
 
-from .access import locate, lock, require_content, require_manager, require_person, require_writable
-from .communities import member_event, view
+from .access import Seen, locate, lock, require_content, require_manager, require_person, require_writable
+from .communities import member_event, seen_view, view
 from .models import Community, Invitation, JoinRequest, Membership
 
 LAST_MANAGER = (
@@ -356,3 +356,33 @@ def memberships_of(session, caller, user_id=None) -> list[dict]:
     ).all()
     own = user_id == caller.user_id
     return [{**member_view(m), "community": view(c, m.role if own else None, own)} for m, c in rows]
+
+
+def communities_of(session, caller, person_id: str) -> list[dict]:
+    """A person's communities that the caller may see them in: those whose member list the
+    caller may read (theirs, and open ones for employees). A secret or private community
+    the caller is not in is never named; a guest sees only the communities they share."""
+    require_person(caller)
+    rows = session.execute(
+        select(Membership, Community)
+        .join(Community, Community.id == Membership.community_id)
+        .where(Membership.user_id == person_id)
+        .order_by(Community.sort_name, Community.id)
+    ).all()
+    if not rows:
+        return []
+    mine = {
+        m.community_id: m
+        for m in session.scalars(
+            select(Membership).where(
+                Membership.user_id == caller.user_id,
+                Membership.community_id.in_([c.id for _, c in rows]),
+            )
+        )
+    }
+    shown = []
+    for m, c in rows:
+        seen = Seen(caller, c, mine.get(c.id))
+        if seen.content:
+            shown.append({**member_view(m), "community": seen_view(seen)})
+    return shown

@@ -122,6 +122,10 @@ class MembershipsOfSchema(Strict):
     user_id = _id(load_default=None, allow_none=True)
 
 
+class CommunitiesOfSchema(Strict):
+    person_id = _id(required=True)
+
+
 # --- outputs ---------------------------------------------------------------
 # A community is dumped with ``access`` "full" (member, or any employee for an open
 # community) or "metadata" (what admins and private-name listings see): the fields

@@ -126,6 +126,14 @@ class CommunitiesService(PersonDataEntrypoints, PlatformEntrypoints):
 
     @rpc
     @transactional
+    def communities_of(self, person_id):
+        """A person's communities the caller may see them in (a profile's communities)."""
+        data = load(s.CommunitiesOfSchema(), {"person_id": person_id})
+        items = membership.communities_of(self.db, self._caller(), **data)
+        return {"items": dump(s.MembershipOfSchema, items, many=True)}
+
+    @rpc
+    @transactional
     def join_community(self, community_id):
         data = load(s.CommunityIdSchema(), {"community_id": community_id})
         return dump(s.MemberSchema, membership.join(self.db, self._caller(), self.clock(), **data))

@@ -34,6 +34,7 @@ from parvis_contracts import events as ev
 from parvis_contracts import filetypes, idempotency, settings
 from parvis_contracts.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed, not_found
 
+from . import extraction
 from .access import Access, Viewer, community_access, require_author_or_moderator
 from .models import ROOT, Document, DocumentVersion, Folder, OrphanBlob, name_key
 
@@ -101,6 +102,8 @@ def version_item(version: DocumentVersion) -> dict:
         "comment": version.comment,
         "author_id": version.author_id,
         "created_at": version.created_at,
+        "text_status": version.text_status,
+        "text_reason": version.text_reason,
     }
 
 
@@ -483,6 +486,8 @@ def _new_version(session, doc: Document, version: DocumentVersion, now: datetime
     doc.sha256, doc.size, doc.content_type = version.sha256, version.size, version.content_type
     doc.updated_at, doc.updated_by = now, viewer.id
     session.flush()
+    # its text is read next (``extraction``), not the older versions' still waiting
+    extraction.skip_older(session, doc.id, version.number)
 
 
 def add_version(

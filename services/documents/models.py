@@ -7,7 +7,12 @@
   (namespace ``documents``); the same bytes are stored once;
 * pages: Markdown pages with their revisions and the ``[[links]]`` between them;
 * ``orphan_blobs``: blobs the sweep found unreferenced, deleted only if still
-  unreferenced an hour later (see ``maintenance``).
+  unreferenced an hour later (see ``maintenance``);
+* on each version, what became of the text inside it (``text_status``, see
+  ``extraction``): ``pending`` until the extraction queue reads it, then one of
+  ``vocabulary.DOCUMENT_TEXT_STATUSES`` or ``skipped`` (a newer version came first; a
+  document in the bin waits). The text itself is not kept here: it travels in the event, and the bytes are
+  its source.
 
 Names are unique per folder, case-insensitively (``name_key``), among live
 items only: a document in the bin has ``live_key`` NULL, so a new document may
@@ -88,9 +93,18 @@ class Document(Base):
     deleted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+#: a version whose text is still to extract (the queue's state; see ``extraction``)
+TEXT_PENDING = "pending"
+#: a version whose text was not extracted: a newer version came first
+TEXT_SKIPPED = "skipped"
+
+
 class DocumentVersion(Base):
     __tablename__ = "document_versions"
-    __table_args__ = (Index("ix_document_versions_sha256", "sha256"),)
+    __table_args__ = (
+        Index("ix_document_versions_sha256", "sha256"),
+        Index("ix_document_versions_text_status", "text_status", "created_at"),
+    )
 
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     number: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,6 +116,14 @@ class DocumentVersion(Base):
     comment: Mapped[str] = mapped_column(String(1000), default="")
     author_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: ``TEXT_PENDING``, ``TEXT_SKIPPED`` or a ``vocabulary.DOCUMENT_TEXT_STATUSES``
+    text_status: Mapped[str] = mapped_column(String(16), default=TEXT_PENDING)
+    #: why the text is as it is (a cap, a parse error), "" when read whole
+    text_reason: Mapped[str] = mapped_column(String(300), default="")
+    #: when an extraction took the version (a claim older than the lease is taken again)
+    text_claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: extractions started; a version whose extraction never ends is ``failed`` after a few
+    text_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OrphanBlob(Base):

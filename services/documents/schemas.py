@@ -213,6 +213,10 @@ class VersionSchema(Schema):
     comment = fields.String()
     author_id = fields.String()
     created_at = _dt()
+    #: what became of the text inside (``extraction``): pending, skipped, or a
+    #: ``vocabulary.DOCUMENT_TEXT_STATUSES``, and why
+    text_status = fields.String()
+    text_reason = fields.String()
 
 
 class DocumentSchema(Schema):

@@ -1,15 +1,16 @@
 """Entrypoints of the documents service: load input, authorise, delegate, dump output.
 
 The rules live in the domain modules (``access``, ``bank``, ``pages``,
-``maintenance``) and in ``parvis_contracts.membership`` (the read model of
-communities and membership and its event handlers); this class only wires them
-to RPC, events and the maintenance timer. The interface is documented in
-docs/services/documents.md.
+``maintenance``, ``extraction``) and in ``parvis_contracts.membership`` (the read
+model of communities and membership and its event handlers); this class only wires
+them to RPC, events and the timers (maintenance, the text inside documents). The
+interface is documented in docs/services/documents.md.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from nameko.timer import timer
 
@@ -23,7 +24,7 @@ from parvis_contracts.metrics import Metrics
 from parvis_contracts.privacy import PersonDataEntrypoints
 from parvis_contracts.schemas import load
 
-from . import bank, maintenance, pages, privacy
+from . import bank, extraction, maintenance, pages, privacy
 from . import schemas as s
 from .access import viewer_of
 from .models import MEMBERSHIP, metadata
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 
 #: seconds between two maintenance passes (bin purge, sweep of staged and orphan blobs)
 SWEEP_INTERVAL = settings.value("PARVIS_DOCUMENTS_SWEEP_INTERVAL")
+#: seconds between two looks at the versions whose text is still to extract
+TEXT_INTERVAL = settings.value("PARVIS_DOCUMENTS_TEXT_INTERVAL")
+#: held while this process extracts text (one extraction at a time per process; other
+#: replicas share the queue safely: a version is claimed once, ``extraction``)
+EXTRACTING = threading.Lock()
 
 
 class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntrypoints):
@@ -318,4 +324,23 @@ class DocumentsService(PersonDataEntrypoints, MembershipEventHandlers, PlatformE
             return None
         if any(done.values()):
             log.info("documents maintenance: %s", done)
+        return done
+
+    @timer(interval=TEXT_INTERVAL)
+    def extract_text(self):
+        """The text of the versions waiting for it (``extraction.tick``), in a capped process
+        each. nameko's timer starts a worker at every interval, finished or not: a tick still
+        running makes the next one return at once (:data:`EXTRACTING`)."""
+        if not EXTRACTING.acquire(blocking=False):
+            return None
+        try:
+            done = extraction.tick(self.db, self.blobs, self.clock)
+        except Exception:
+            self.db.rollback()
+            log.exception("text extraction failed; it looks again at the next tick")
+            return None
+        finally:
+            EXTRACTING.release()
+        if done:
+            log.info("text extracted: %s", done)
         return done

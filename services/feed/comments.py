@@ -14,7 +14,7 @@ from parvis_contracts.errors import NotFound, ValidationFailed, not_found
 from . import paging, reactions, views
 from .access import Access, Viewer, post_access
 from .models import Comment, CommentLike, CommentMention, CommentVersion, Post
-from .posts import check_mentions, like_event, require_author_or_moderator
+from .posts import Resolve, check_mentions, like_event, require_author_or_moderator, with_resolved_handles
 
 
 def event_data(comment: Comment) -> dict:
@@ -57,7 +57,14 @@ def comment_access(session, viewer: Viewer, comment_id: str) -> tuple[Comment, P
 
 
 def create(
-    session, viewer: Viewer, now: datetime, post_id: str, body: str, parent_id=None, language=None
+    session,
+    viewer: Viewer,
+    now: datetime,
+    post_id: str,
+    body: str,
+    parent_id=None,
+    language=None,
+    resolve: Resolve | None = None,
 ) -> dict:
     post, access = post_access(session, viewer, post_id)
     access.require_write()
@@ -70,6 +77,7 @@ def create(
                 "The request is not valid.",
                 {"parent_id": ["Reply to the top comment: replies go one level deep."]},
             )
+    body = with_resolved_handles(body, post.community_id, resolve)
     mentions = check_mentions(session, access, body)
     comment = Comment(
         post_id=post.id,
@@ -114,10 +122,19 @@ def get(session, viewer: Viewer, comment_id: str) -> dict:
     return views.comment_items(session, viewer.id, [comment], post.accepted_comment_id)[0]
 
 
-def edit(session, viewer: Viewer, now: datetime, comment_id: str, body: str, **changes) -> dict:
+def edit(
+    session,
+    viewer: Viewer,
+    now: datetime,
+    comment_id: str,
+    body: str,
+    resolve: Resolve | None = None,
+    **changes,
+) -> dict:
     """New text; ``language`` changes only when given."""
     comment, post, access = comment_access(session, viewer, comment_id)
     require_author_or_moderator(access, comment.author_id)
+    body = with_resolved_handles(body, post.community_id, resolve)
     mentions = check_mentions(session, access, body)
     reactions.replace_text(session, CommentVersion, "comment_id", comment, body, viewer.id, now)
     comment.mentions = mentions

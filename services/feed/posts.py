@@ -29,6 +29,38 @@ from .models import (
 #: ``describe(community_id, document_ids)``: the documents' descriptions (the documents
 #: service's ``describe_documents``, checked with the caller's rights), or an error
 Describe = Callable[[str, list], list]
+#: ``resolve(community_id, handles)``: whom pasted handles (``first.last``) name, as the
+#: identity service answers with the caller's rights: ``handle -> {id, display_name}``
+Resolve = Callable[[str, list], dict]
+
+
+def with_resolved_handles(body: str, community_id: str, resolve: Resolve | None) -> str:
+    """The text with each pasted ``@first.last`` that names exactly one person written as
+    a real mention (``@[Name](id)``); a handle naming nobody or several people stays text.
+    Who may be mentioned is then decided by :func:`check_mentions`, like for any mention."""
+    found = render.handles(body)[: limits.MENTION_HANDLES_MAX]
+    if not found or resolve is None:
+        return body
+    written = render.with_handles(body, resolve(community_id, found) or {})
+    if len(written) > limits.POST_BODY_MAX:
+        raise ValidationFailed(
+            "The request is not valid.",
+            {
+                "body": [
+                    "The text is too long once its mentions are written "
+                    f"(at most {limits.POST_BODY_MAX} characters)."
+                ]
+            },
+        )
+    return written
+
+
+def _mentioned_names(body: str) -> dict:
+    """``person id -> the name the author wrote`` for the mentions of a text."""
+    names: dict = {}
+    for match in render.MENTION_RE.finditer(body):
+        names.setdefault(match.group(2), " ".join(match.group(1).split()))
+    return names
 
 
 def check_mentions(session, access: Access, body: str) -> list[str]:
@@ -49,9 +81,20 @@ def check_mentions(session, access: Access, body: str) -> list[str]:
     members = set(MEMBERSHIP.member_ids(session, community_id, among=ids))
     missing = [pid for pid in ids if pid not in members]
     if missing:
+        # never dropped in silence: the author is told whom, by the names they wrote
+        written = _mentioned_names(body)
+        names = [written.get(pid) or pid for pid in missing]
         raise ValidationFailed(
             "The request is not valid.",
-            {"body": ["You can only mention people who can see this community."], "mentions": missing},
+            {
+                "body": [
+                    "You can only mention people who can see this community; they cannot: "
+                    + ", ".join(names)
+                    + "."
+                ],
+                "mentions": missing,
+                "mention_names": names,
+            },
         )
     return ids
 
@@ -128,11 +171,13 @@ def create(
     language=None,
     attachments=(),
     describe: Describe | None = None,
+    resolve: Resolve | None = None,
 ) -> dict:
     access = community_access(session, viewer, community_id)
     access.require_write()
     if kind == "announcement":
         access.require_manager_or_admin_member()
+    body = with_resolved_handles(body, community_id, resolve)
     mentions = check_mentions(session, access, body)
     attached = snapshots(describe, community_id, list(attachments)) if attachments else []
     post = Post(
@@ -167,11 +212,14 @@ def get(session, viewer: Viewer, post_id: str) -> dict:
     return views.single_post(session, viewer.id, post, access.community.name)
 
 
-def edit(session, viewer: Viewer, now: datetime, post_id: str, body: str, describe=None, **changes) -> dict:
+def edit(
+    session, viewer: Viewer, now: datetime, post_id: str, body: str, describe=None, resolve=None, **changes
+) -> dict:
     """New text; ``language`` and ``attachments`` change only when given. Documents
     already attached keep their snapshot; only the new ones are described."""
     post, access = post_access(session, viewer, post_id)
     require_author_or_moderator(access, post.author_id)
+    body = with_resolved_handles(body, post.community_id, resolve)
     mentions = check_mentions(session, access, body)
     attached = None
     if "attachments" in changes:

@@ -103,6 +103,15 @@ class HomeSchema(PageArgsSchema):
     pass
 
 
+class UnreadAnnouncementsSchema(Strict):
+    community_id = _id(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=10, strict=True, validate=validate.Range(1, 50))
+
+
+class AuthorPostsSchema(PageArgsSchema):
+    author_id = _id(required=True)
+
+
 class HashtagSchema(PageArgsSchema):
     tag = Tag(required=True)
 

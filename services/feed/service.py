@@ -56,6 +56,8 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
     clock = Clock()
     #: called with the caller's own signed context: it sees what the caller may see
     documents = RpcProxy("documents")
+    #: the same: whom pasted handles (@first.last) name, with the author's rights
+    identity = RpcProxy("identity")
 
     def _viewer(self):
         return viewer_of(self.caller)
@@ -80,6 +82,23 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
             raise ValidationFailed(
                 "The request is not valid.", {"attachments": ["These are not document ids."]}
             ) from None
+
+    def _resolve(self, community_id, handles):
+        """Whom pasted handles name (identity's ``mentionable``, with the author's rights):
+        ``handle -> {id, display_name, member}``. Identity not answering: a clear
+        ``Unavailable``, never a text whose mentions were dropped."""
+        try:
+            with eventlet.Timeout(documents_timeout()):
+                found = self.identity.mentionable(community_id=community_id, handles=handles)
+        except (UnknownService, eventlet.Timeout):
+            raise Unavailable(
+                "People cannot be looked up right now: write the mention again later, or pick "
+                "the person from the suggestions.",
+                {"field": "body"},
+            ) from None
+        except NotFound:
+            return {}  # identity has not heard of the membership yet: the handles stay text
+        return found.get("handles") or {}
 
     # --- posts -----------------------------------------------------------------
 
@@ -107,7 +126,10 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
             data,
             self.clock(),
             lambda: dump(
-                s.PostSchema, posts.create(self.db, viewer, self.clock(), describe=self._describe, **data)
+                s.PostSchema,
+                posts.create(
+                    self.db, viewer, self.clock(), describe=self._describe, resolve=self._resolve, **data
+                ),
             ),
             render=lambda item: dump(s.PostSchema, item),
         )
@@ -127,7 +149,10 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
             s.EditPostSchema(),
             {"post_id": post_id, "body": body, **given(language=language, attachments=attachments)},
         )
-        return dump(s.PostSchema, posts.edit(self.db, viewer, self.clock(), describe=self._describe, **data))
+        return dump(
+            s.PostSchema,
+            posts.edit(self.db, viewer, self.clock(), describe=self._describe, resolve=self._resolve, **data),
+        )
 
     @rpc
     @transactional
@@ -217,7 +242,9 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
             idempotency_key,
             data,
             self.clock(),
-            lambda: dump(s.CommentSchema, comments.create(self.db, viewer, self.clock(), **data)),
+            lambda: dump(
+                s.CommentSchema, comments.create(self.db, viewer, self.clock(), resolve=self._resolve, **data)
+            ),
             render=lambda item: dump(s.CommentSchema, item),
         )
 
@@ -242,7 +269,9 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
         data = load(
             s.EditCommentSchema(), {"comment_id": comment_id, "body": body, **given(language=language)}
         )
-        return dump(s.CommentSchema, comments.edit(self.db, viewer, self.clock(), **data))
+        return dump(
+            s.CommentSchema, comments.edit(self.db, viewer, self.clock(), resolve=self._resolve, **data)
+        )
 
     @rpc
     @transactional
@@ -318,6 +347,22 @@ class FeedService(PersonDataEntrypoints, MembershipEventHandlers, PlatformEntryp
         viewer = self._viewer()
         data = load(s.HashtagSchema(), {"tag": tag, "limit": limit, "cursor": cursor})
         return dump(s.PostListSchema, timeline.hashtag(self.db, viewer, **data))
+
+    @rpc
+    @transactional
+    def unread_announcements(self, community_id=None, limit=10):
+        """The must-read announcements the caller has not acknowledged (pinned until read)."""
+        viewer = self._viewer()
+        data = load(s.UnreadAnnouncementsSchema(), {"community_id": community_id, "limit": limit})
+        return dump(s.PostListSchema, timeline.unread_announcements(self.db, viewer, **data))
+
+    @rpc
+    @transactional
+    def author_posts(self, author_id, limit=5, cursor=None):
+        """A person's posts the caller may read (a profile's recent activity)."""
+        viewer = self._viewer()
+        data = load(s.AuthorPostsSchema(), {"author_id": author_id, "limit": limit, "cursor": cursor})
+        return dump(s.PostListSchema, timeline.by_author(self.db, viewer, **data))
 
     @rpc
     @transactional

@@ -37,6 +37,7 @@ from . import paging, views
 from .access import Viewer, community_access
 from .models import (
     MEMBERSHIP,
+    AnnouncementRead,
     Comment,
     CommentMention,
     Community,
@@ -181,4 +182,30 @@ def mentioning_me(session, viewer: Viewer, limit: int, cursor) -> dict:
     query, _extra = paging.keyset(query, latest.c.at, Post.id, limit, cursor, newest_first=True)
     rows, next_cursor = paging.split(list(session.execute(query)), limit, lambda r: (r[2], r[0].id))
     items = views.post_items(session, viewer.id, [(post, name) for post, name, _ in rows])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def unread_announcements(session, viewer: Viewer, community_id, limit: int) -> dict:
+    """The must-read announcements of my communities (or of one of them) that I have not
+    acknowledged yet, newest first: pinned at the top of home and of the wall until read.
+    An announcement of my own is not mine to acknowledge. Members only: the others read
+    the wall, they are not asked to acknowledge it."""
+    query = _base(viewer, member_only=True).where(
+        Post.kind == "announcement",
+        Post.author_id != viewer.id,
+        ~select(AnnouncementRead.post_id)
+        .where(AnnouncementRead.post_id == Post.id, AnnouncementRead.user_id == viewer.id)
+        .exists(),
+    )
+    if community_id is not None:
+        community_access(session, viewer, community_id)
+        query = query.where(Post.community_id == community_id)
+    items, _next = _page(session, viewer, _keyset(query, limit, None), limit)
+    return {"items": items, "next_cursor": None}
+
+
+def by_author(session, viewer: Viewer, author_id: str, limit: int, cursor) -> dict:
+    """A person's posts that I may read (their profile's recent activity), newest first."""
+    query = _base(viewer).where(Post.author_id == author_id)
+    items, next_cursor = _page(session, viewer, _keyset(query, limit, cursor), limit)
     return {"items": items, "next_cursor": next_cursor}

@@ -456,6 +456,7 @@ def expire_inactive_guests(session, now: datetime, days: int | None = None, batc
             session.emit(
                 ev.IDENTITY_USER_DEACTIVATED, {"user_id": person.id, "org_id": person.org_id, "guest": True}
             )
+            people_module.profile_changed(session, person)
             record(
                 session,
                 now,

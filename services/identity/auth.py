@@ -13,7 +13,7 @@ from . import audit, views
 from .access import Viewer, can_sign_in, guest_expired, require_person
 from .models import Invitation, Person, SessionRecord, SignInFailure
 from .passwords import hash_password, needs_rehash, new_token, token_hash, verify_password
-from .people import email_key, revoke_sessions, sessions_ended
+from .people import email_key, profile_changed, revoke_sessions, sessions_ended
 from .throttle import refuse_beyond
 
 MAX_FAILURES = 10
@@ -217,5 +217,6 @@ def accept_invitation(session, now: datetime, token: str, password: str) -> dict
     person.status = "active"
     person.updated_at = now
     audit.record(session, now, audit.INVITATION_ACCEPTED, person.id, person.id, {})
+    profile_changed(session, person)  # in the directory (and the search) from now on
     session.flush()
     return open_session(session, person, now)

@@ -83,6 +83,9 @@ class Person(Base):
 
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: incremented at every ``profile_changed`` published (the search index applies a
+    #: profile only if it is newer than the one it holds)
+    profile_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PersonRole(Base):

@@ -38,6 +38,65 @@ def updated(session, person: Person) -> None:
     session.emit(ev.IDENTITY_USER_UPDATED, event_data(person))
 
 
+#: what the search index holds of a profile (``identity.profile_changed``): a change of one
+#: of these fields publishes the whole profile again
+SEARCHABLE_FIELDS = (
+    "display_name",
+    "job_title",
+    "department",
+    "country",
+    "languages",
+    "preferred_language",
+    "skills",
+    "about",
+    "education",
+    "education_visibility",
+    "status",
+)
+#: who may see the education field when it is published (a private one never is)
+PUBLISHED_VISIBILITIES = ("everyone", "employees")
+
+
+def searchable(person: Person) -> list:
+    """The values of ``SEARCHABLE_FIELDS`` (to compare before and after a change)."""
+    return [getattr(person, name) for name in SEARCHABLE_FIELDS]
+
+
+def profile_changed(session, person: Person) -> dict:
+    """Publish the person's whole searchable profile (``identity.profile_changed``) with its
+    next version; no commit.
+
+    The version is incremented in the database (the UPDATE takes the row's lock), then the
+    row is read again: two transactions changing one person publish two versions, the later
+    one holding both changes (PostgreSQL's READ COMMITTED reads what the first committed)."""
+    session.flush()
+    table = Person.__table__
+    session.execute(
+        update(table).where(table.c.id == person.id).values(profile_version=table.c.profile_version + 1)
+    )
+    session.refresh(person)
+    org = session.get(Organisation, person.org_id)
+    visibility = person.education_visibility or "private"
+    data = {
+        **event_data(person),
+        "active": person.status == "active",
+        "display_name": person.display_name,
+        "job_title": person.job_title,
+        "department": person.department,
+        "country": person.country,
+        "languages": list(person.languages or []),
+        "preferred_language": person.preferred_language,
+        "skills": list(person.skills or []),
+        "about": person.about,
+        "education": person.education if visibility in PUBLISHED_VISIBILITIES else None,
+        "education_visibility": visibility,
+        "org_name": org.name if org is not None else None,
+        "version": person.profile_version,
+    }
+    session.emit(ev.IDENTITY_PROFILE_CHANGED, data)
+    return data
+
+
 def sessions_ended(session, person_id: str, session_id: str | None = None) -> None:
     """Tell caches of sessions (the gateway's) that a session, or every one of a person, ended."""
     session.emit(ev.IDENTITY_SESSION_ENDED, {"user_id": person_id, "session_id": session_id})
@@ -124,6 +183,7 @@ def add_person(
     session.emit(
         ev.IDENTITY_USER_CREATED, {**event_data(person), "preferred_language": person.preferred_language}
     )
+    profile_changed(session, person)
     token = None if password else invite(session, person, org, now, invited_by)
     return person, token
 
@@ -221,6 +281,7 @@ def deactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         person.updated_at = now
         revoke_sessions(session, person.id, now)
         session.emit(ev.IDENTITY_USER_DEACTIVATED, event_data(person))
+        profile_changed(session, person)
         audit.record(session, now, audit.PERSON_DEACTIVATED, viewer.id, person.id, {})
         session.commit()
     return views.admin_item(session, person)
@@ -234,6 +295,7 @@ def reactivate(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         person.status = "active" if person.password_hash else "invited"
         person.updated_at = now
         session.emit(ev.IDENTITY_USER_REACTIVATED, event_data(person))
+        profile_changed(session, person)
         audit.record(session, now, audit.PERSON_REACTIVATED, viewer.id, person.id, {"status": person.status})
         session.commit()
     return views.admin_item(session, person)

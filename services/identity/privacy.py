@@ -24,7 +24,7 @@ import hashlib
 from datetime import date, datetime
 
 from marshmallow import RAISE, Schema, fields, validate
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Text, cast, delete, or_, select, update
 
 from parvis_contracts import events as ev
 from parvis_contracts.errors import Conflict, Forbidden, ValidationFailed
@@ -296,6 +296,7 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
     session.execute(delete(SignInFailure).where(SignInFailure.email_key == email_key))
     session.execute(delete(SharedCommunity).where(SharedCommunity.user_id == person.id))
     _scrub_audit(session, person.id)
+    _scrub_profile_events(session, person.id)
     session.flush()
     session.emit(
         ev.IDENTITY_USER_ERASED, {"user_id": person.id, "org_id": person.org_id, "guest": person.guest}
@@ -311,6 +312,28 @@ def erase(session, viewer: Viewer, now: datetime, person_id: str) -> dict:
         )
     session.commit()
     return _result(session, person, photo, already=False)
+
+
+def _scrub_profile_events(session, person_id: str) -> int:
+    """The person's ``profile_changed`` events still in the outbox lose their texts now (the
+    relay blanks them once published: these may not be yet), so no copy of the profile stays
+    in identity's database. No commit."""
+    table = session.outbox_table
+    event = ev.IDENTITY_PROFILE_CHANGED
+    rows = session.execute(
+        select(table.c.id, table.c.payload).where(
+            table.c.source == event.source,
+            table.c.event_type == event.name,
+            cast(table.c.payload, Text).contains(person_id, autoescape=True),
+        )
+    ).all()
+    changed = 0
+    for row_id, payload in rows:
+        kept = ev.kept_after_relay(event, payload or {})
+        if (payload or {}).get("user_id") == person_id and kept is not None and kept != payload:
+            session.execute(update(table).where(table.c.id == row_id).values(payload=kept))
+            changed += 1
+    return changed
 
 
 def _result(session, person: Person, photo: str | None, already: bool) -> dict:

@@ -13,7 +13,7 @@ from parvis_contracts.errors import Forbidden
 from . import views
 from .access import Viewer, can_sign_in, require_person, visible_people_clause, visible_person
 from .models import Person
-from .people import sort_key, updated
+from .people import profile_changed, searchable, sort_key, updated
 
 SIMPLE_FIELDS = (
     "job_title",
@@ -42,6 +42,7 @@ REMEMBERED_FIELDS = (
     "country",
     "preferred_language",
     "auto_translate",
+    "time_zone",
 )
 
 
@@ -49,6 +50,7 @@ def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
     person = require_person(viewer)
     language_before = person.preferred_language
     remembered_before = [getattr(person, name) for name in REMEMBERED_FIELDS]
+    searchable_before = searchable(person)
     if "display_name" in changes:
         person.display_name = " ".join(changes["display_name"].split())
         person.sort_name = sort_key(person.display_name)
@@ -69,6 +71,9 @@ def update_me(session, viewer: Viewer, now: datetime, changes: dict) -> dict:
         session.emit(ev.IDENTITY_USER_LANGUAGE_CHANGED, language_event(person))
     if [getattr(person, name) for name in REMEMBERED_FIELDS] != remembered_before:
         updated(session, person)
+    if searchable(person) != searchable_before:
+        # the search index's copy of the profile (people search, the expertise finder)
+        profile_changed(session, person)
     session.commit()
     return views.own_profile(session, person, viewer)
 

@@ -265,6 +265,22 @@ class SearchPeopleSchema(Strict):
     cursor = cursor_field()
 
 
+class MentionableSchema(Strict):
+    community_id = _id(required=True)
+    query = Text(load_default=None, allow_none=True, validate=validate.Length(max=limits.MENTION_QUERY_MAX))
+    handles = fields.List(
+        fields.String(validate=validate.Length(1, limits.MENTION_QUERY_MAX)),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=limits.MENTION_HANDLES_MAX),
+    )
+    limit = fields.Integer(
+        load_default=limits.MENTION_SUGGESTIONS_MAX,
+        strict=True,
+        validate=validate.Range(1, limits.MENTION_SUGGESTIONS_MAX),
+    )
+
+
 class AdminListPeopleSchema(Strict):
     query = Text(
         load_default=None, allow_none=True, validate=validate.Length(max=limits.ADMIN_PEOPLE_QUERY_MAX)
@@ -380,6 +396,23 @@ class OwnProfileSchema(ProfileSchema):
     )
 
 
+class MentionableCardSchema(CardSchema):
+    #: what to type after @ to name this person (their name, folded, words joined by dots)
+    handle = fields.String()
+
+
+class ResolvedHandleSchema(Schema):
+    id = fields.String()
+    display_name = fields.String()
+    #: a member of the community (else the feed refuses the mention, naming them)
+    member = fields.Boolean()
+
+
+class MentionablePageSchema(Schema):
+    items = fields.List(fields.Nested(MentionableCardSchema))
+    handles = fields.Dict(keys=fields.String(), values=fields.Nested(ResolvedHandleSchema))
+
+
 class AdminItemSchema(CardSchema):
     email = fields.String()
     roles = fields.List(fields.String())
@@ -404,6 +437,8 @@ class PrincipalSchema(Schema):
     roles = fields.List(fields.String())
     guest = fields.Boolean()
     preferred_language = fields.String()
+    #: the person's IANA time zone (None: not chosen; pages show UTC)
+    time_zone = fields.String(allow_none=True)
     guest_expires_at = fields.Date(allow_none=True)
     auto_translate = fields.Boolean()
 

@@ -160,6 +160,17 @@ class IdentityService(PlatformEntrypoints):
 
     @rpc
     @transactional
+    def mentionable(self, community_id, query=None, handles=None, limit=10):
+        """Whom the caller may mention in a community (its members only, and only to its
+        members): suggestions for ``query``, and the people pasted ``handles`` name."""
+        data = load(
+            s.MentionableSchema(),
+            {"community_id": community_id, "query": query, "handles": handles, "limit": limit},
+        )
+        return dump(s.MentionablePageSchema, directory.mentionable(self.db, self._viewer(), **data))
+
+    @rpc
+    @transactional
     def people_cards(self, person_ids):
         data = load(s.PeopleCardsSchema(), {"person_ids": person_ids})
         found = profiles.people_cards(self.db, self._viewer(), **data)

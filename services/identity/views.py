@@ -118,4 +118,5 @@ def principal(session, person: Person) -> dict:
         "preferred_language": person.preferred_language,
         "auto_translate": bool(person.auto_translate),
         "guest_expires_at": person.guest_expires_at,
+        "time_zone": person.time_zone,
     }

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 from .engines import Item, index_for
+from .models import SearchItem
 
 
 def _text_item(kind: str, item_id: str, occurred_at: datetime, data: dict, **extra) -> Item:
@@ -88,10 +91,31 @@ def page_deleted(session, occurred_at: datetime, data: dict) -> None:
     index_for(session).remove("page", data["page_id"], data["community_id"], occurred_at)
 
 
+def _document_row(session, document_id: str):
+    t = SearchItem.__table__
+    return session.execute(
+        select(
+            t.c.revision,
+            t.c.removed,
+            t.c.title,
+            t.c.body,
+            t.c.language,
+            t.c.author_id,
+            t.c.created_at,
+            t.c.updated_at,
+        ).where(t.c.kind == "document", t.c.item_id == document_id)
+    ).first()
+
+
 def document_written(session, occurred_at: datetime, data: dict) -> None:
-    """``document_created`` and ``document_version_added``: the document by its name (the
-    text inside a file is not extracted yet), its author the latest version's uploader;
-    the name's language is unknown (folded, not stemmed)."""
+    """``document_created`` and ``document_version_added``: the document by its name, its
+    author the latest version's uploader. A new version's text comes after it
+    (``document_text_extracted``): until then the document is found by its name only, the
+    previous version's text gone. When the text of this very version came first (the two
+    events raced), it is kept. Without a text, the name's language is unknown (folded, not
+    stemmed)."""
+    row = _document_row(session, data["document_id"])
+    kept = row is not None and row.revision == data["version"] and bool(row.body)
     item = Item(
         kind="document",
         id=data["document_id"],
@@ -100,6 +124,34 @@ def document_written(session, occurred_at: datetime, data: dict) -> None:
         created_at=occurred_at,
         updated_at=occurred_at,
         title=data["name"],
+        body=row.body if kept else "",
+        language=row.language if kept else None,
+        revision=data["version"],
+    )
+    index_for(session).upsert(item)
+
+
+def document_text_extracted(session, occurred_at: datetime, data: dict) -> None:
+    """``document_text_extracted``: the text inside the document's version ``version``
+    becomes its searchable text (stemmed in the text's language, when the documents service
+    recognised it), unless the index knows a later version or the document was deleted.
+    A status without text (``too_large``, ``failed``...) leaves it found by its name only.
+    When the text comes before the version's own event, the document is indexed from this
+    one (its name and uploader are in it)."""
+    row = _document_row(session, data["document_id"])
+    if row is not None and (row.removed or row.revision > data["version"]):
+        return
+    same = row is not None and row.revision == data["version"]
+    item = Item(
+        kind="document",
+        id=data["document_id"],
+        community_id=data["community_id"],
+        author_id=row.author_id if same else data["author_id"],
+        created_at=row.created_at if same else occurred_at,
+        updated_at=row.updated_at if same else occurred_at,
+        title=row.title if same else data["name"],
+        body=data.get("text") or "",
+        language=data.get("language"),
         revision=data["version"],
     )
     index_for(session).upsert(item)

@@ -5,6 +5,10 @@ from parvis_contracts import limits, vocabulary
 
 #: what the index holds, one row each (documents by their name only, for now)
 KINDS = vocabulary.SEARCH_KINDS
+#: what is written in a community (the rest: people and the communities themselves)
+CONTENT_KINDS = vocabulary.SEARCH_CONTENT_KINDS
+#: the row of a person has no community
+NO_COMMUNITY = ""
 
 #: the languages stemmed, by their ISO 639-1 code (the Snowball algorithm of each); a text
 #: in any other language, or of no known language, is indexed folded but not stemmed
@@ -61,3 +65,34 @@ SNIPPET_CHARS = 200
 MARK_START, MARK_END = vocabulary.SEARCH_MARKS
 #: what stands for the text cut off before or after a snippet
 ELLIPSIS = "…"
+
+# --- the expertise finder ------------------------------------------------------------------
+
+#: what a skill typed in the finder may be (a profile's skill: at most SKILL_MAX characters)
+EXPERT_SKILL_MAX = limits.EXPERT_SKILL_MAX
+EXPERTS_PAGE_MAX = limits.EXPERTS_PAGE_MAX
+#: the reasons, in the order a result gives them (parvis_contracts.vocabulary)
+EXPERT_REASONS = vocabulary.EXPERT_REASONS
+#: the score of a declared skill: exactly the one asked, or holding every word asked
+DECLARED_EXACT = 10.0
+DECLARED_PARTIAL = 6.0
+#: the score of each piece of evidence the viewer may read, by reason; each reason counts
+#: at most EVIDENCE_COUNTED pieces (a hundred posts do not outweigh a declared skill and
+#: three accepted answers by much)
+EVIDENCE_WEIGHTS = {"accepted_answers": 4.0, "posts": 2.0, "pages": 2.0, "documents": 1.5, "comments": 1.0}
+EVIDENCE_COUNTED = 10
+#: the matching things read for the evidence, best first (a word found in more is common
+#: enough that the best ones tell who knows it)
+EVIDENCE_ROWS_MAX = 5000
+#: the people a finder's answer is made from (those who declared the skill, then the
+#: authors of the most evidence)
+EXPERT_CANDIDATES_MAX = 1000
+
+# --- skill suggestions ------------------------------------------------------------------------
+
+SKILL_PREFIX_MAX = limits.SKILL_PREFIX_MAX
+SKILL_SUGGESTIONS_MAX = limits.SKILL_SUGGESTIONS_MAX
+#: the skills sharing the most trigrams with what was typed, weighed for a typo
+SKILL_CANDIDATES_MAX = 200
+#: the typos forgiven in what was typed: none below 3 characters, 1 up to 5, then 2
+SKILL_TYPOS = ((3, 0), (6, 1), (10_000, 2))

@@ -29,6 +29,7 @@ What this room must not touch: the database, the service, the events.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 import unicodedata
@@ -201,6 +202,19 @@ class Query:
             grouped.setdefault(key, []).append(tag)
         return tuple(Branch(tuple(tags), req, exc) for (req, exc), tags in grouped.items())
 
+    def matches(self, terms: str, stemmed_as: str) -> bool:
+        """Whether ``terms`` (what :func:`terms` made of a text stemmed as ``stemmed_as``)
+        hold every required phrase of the query in that language, and no excluded one."""
+        padded = f" {terms} "
+        for branch in self.branches():
+            if stemmed_as in branch.languages:
+
+                def holds(phrase, padded=padded):
+                    return f" {' '.join(phrase)} " in padded
+
+                return all(holds(p) for p in branch.required) and not any(holds(p) for p in branch.excluded)
+        return False
+
     def marks(self, stemmed_as: str) -> frozenset[str]:
         """The stems a snippet highlights in a text stemmed as ``stemmed_as``."""
         language = _algorithm(stemmed_as)
@@ -257,11 +271,18 @@ def parse(raw) -> Query:
 # --- snippets ----------------------------------------------------------------------------------
 
 
-def _matches(text: str, marks: frozenset[str], stemmed: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=65536)
+def _token_stems(language: str | None, token: str) -> tuple[str, ...]:
+    return tuple(stem(language, w) for w in words(token))
+
+
+def _matches(text: str, marks: frozenset[str], stemmed: str):
+    """The spans of the words of ``text`` whose stem is in ``marks``, in order, found as
+    they are asked for (a snippet stops after its window: a document's text is long)."""
     language = _algorithm(stemmed)
-    return [
-        m.span() for m in TOKEN.finditer(text) if any(stem(language, w) in marks for w in words(m.group()))
-    ]
+    for m in TOKEN.finditer(text):
+        if any(s in marks for s in _token_stems(language, m.group())):
+            yield m.span()
 
 
 def snippet(text: str, marks: frozenset[str], stemmed: str, size: int = SNIPPET_CHARS) -> str:
@@ -269,10 +290,11 @@ def snippet(text: str, marks: frozenset[str], stemmed: str, size: int = SNIPPET_
     (stemmed as ``stemmed``) is in ``marks``, each such word between ``MARK_START`` and
     ``MARK_END``; the start of the text when no word matches (the match was in the title)."""
     text = _MARKS.sub("", text)
-    spans = _matches(text, marks, stemmed)
+    found = _matches(text, marks, stemmed)
+    first = next(found, None)
     start = 0
-    if spans and spans[0][1] > size:
-        start = max(0, spans[0][0] - size // 4)
+    if first is not None and first[1] > size:
+        start = max(0, first[0] - size // 4)
         space = text.rfind(" ", 0, start)
         start = space + 1 if space >= 0 else 0
     end = min(len(text), start + size)
@@ -280,9 +302,10 @@ def snippet(text: str, marks: frozenset[str], stemmed: str, size: int = SNIPPET_
         space = text.rfind(" ", start, end)
         end = space if space > start else end
     out, at = [], start
-    for s, e in spans:
-        if s < start or e > end:
-            continue
+    # the first match and those after it, up to the window's end (none is before ``start``)
+    for s, e in itertools.chain([first], found) if first is not None else ():
+        if e > end:
+            break
         out += [text[at:s], MARK_START, text[s:e], MARK_END]
         at = e
     out.append(text[at:end])

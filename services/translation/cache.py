@@ -5,6 +5,10 @@ A failed engine call stores nothing. Each row may be linked to the contents
 edited or deleted, the rows linked to it are dropped. A call for a newer
 revision of a content also drops the rows linked to its older revisions (in
 case the event is still on its way).
+
+A new link (or a link to a newer revision) is told as ``translation.content_translated``
+in the same transaction (the outbox): search indexes the translation, so a query in
+one language finds a content written in another.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import json
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+
+from parvis_contracts import events as ev
 
 from .models import CachedContent, CachedTranslation
 
@@ -93,9 +99,27 @@ def link(db, row: CachedTranslation, content: dict | None) -> None:
                     )
                 )
         except IntegrityError:
-            pass
+            return  # another worker linked it a moment ago (and told it)
     elif revision is not None and (existing.revision or -1) < revision:
         existing.revision = revision
+    else:
+        return
+    _tell(db, row, kind, content_id, revision)
+
+
+def _tell(db, row: CachedTranslation, kind: str, content_id: str, revision: int | None) -> None:
+    db.emit(
+        ev.TRANSLATION_CONTENT_TRANSLATED,
+        {
+            "content_kind": kind,
+            "content_id": content_id,
+            "revision": revision,
+            "source": row.source,
+            "target": row.target,
+            "source_hash": row.text_hash,
+            "text": row.translated,
+        },
+    )
 
 
 def drop_content(db, kind: str, content_id: str) -> int:

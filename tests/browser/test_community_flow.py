@@ -73,6 +73,7 @@ def test_private_project_community_with_a_guest(parvis, new_page):
     manager.goto(community_url)
     reload_until(manager, f'{tid("post")}:has-text("planning de livraison")')
     post = manager.locator(tid("post"), has_text="planning de livraison")
+    post.locator(tid("comment-open")).click()  # the compact comment box opens in place
     post.locator(tid("comment-body-input")).fill("Merci, c'est validé de notre côté.")
     with manager.expect_navigation():
         post.locator(tid("comment-submit")).click()

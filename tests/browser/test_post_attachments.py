@@ -52,6 +52,7 @@ def test_write_a_post_attaching_a_document_then_open_and_download_it(parvis, new
     assert language.input_value() == (me.get("preferred_language") or "")
     page.fill(tid("composer-body"), "Voici le plan du projet")
     page.select_option(tid("composer-attachments"), value=[document["id"]])
+    page.click(tid("composer-language-summary"))  # the small Language control opens
     page.select_option(tid("composer-language"), value="fr")
     with page.expect_navigation():
         page.click(tid("composer-submit"))

@@ -77,6 +77,7 @@ def starts(module: str, *prefixes: str) -> bool:
 
 def test_the_rooms_exist():
     assert CORE_SERVICES == [
+        "agenda",
         "communities",
         "documents",
         "feed",

@@ -27,6 +27,7 @@ from marshmallow import Schema, fields, missing, validate
 
 import gateway.api
 from gateway.api import admin as gw_admin
+from gateway.api import agenda as gw_agenda
 from gateway.api import documents as gw_documents
 from gateway.api import feed as gw_feed
 from gateway.api import notifications as gw_notifications
@@ -35,6 +36,7 @@ from gateway.api import schemas as gw
 from gateway.api import translation as gw_translation
 from parvis_contracts import filetypes, idempotency
 from parvis_contracts import schemas as contracts
+from services.agenda import schemas as agenda
 from services.communities import schemas as communities
 from services.documents import schemas as documents
 from services.feed import schemas as feed
@@ -90,6 +92,8 @@ PAIRS = [
     Pair(gw.PasswordResetSchema, (identity.ResetPasswordSchema,)),
     Pair(gw.MeUpdateSchema, (identity.ProfileChangesSchema,), partial=True),
     Pair(gw.PeopleQuerySchema, (identity.SearchPeopleSchema,), rename={"q": "query"}),
+    Pair(gw.MentionableQuerySchema, (identity.MentionableSchema,), rename={"q": "query"}),
+    Pair(gw.AnnouncementsQuerySchema, (feed.UnreadAnnouncementsSchema,)),
     Pair(gw.AdminPeopleQuerySchema, (identity.AdminListPeopleSchema,), rename={"q": "query"}),
     Pair(gw.AdminCreatePersonSchema, (identity.AdminCreatePersonSchema,)),
     Pair(gw.RolesSchema, (identity.SetRolesSchema,)),
@@ -171,6 +175,18 @@ PAIRS = [
     Pair(gw_notifications.MailPreferencesSchema, (notifications.MailPreferencesIn,)),
     # --- search
     Pair(gw.SearchQuerySchema, (search.SearchIn,), rename={"q": "query"}),
+    Pair(gw.ExpertsQuerySchema, (search.ExpertsIn,)),
+    Pair(gw.SkillsQuerySchema, (search.SkillsIn,)),
+    # --- agenda
+    Pair(gw_agenda.EventCreateSchema, (agenda.CreateEventIn,)),
+    Pair(gw_agenda.EventUpdateSchema, (agenda.EventChanges,), partial=True),
+    Pair(gw_agenda.ReaderZoneQuerySchema, (agenda.ReadEventIn,)),
+    Pair(gw_agenda.AgendaQuerySchema, (agenda.AgendaArgs,)),
+    Pair(gw_agenda.EventCancelInSchema, (agenda.CancelIn,)),
+    Pair(gw_agenda.RsvpInSchema, (agenda.RsvpIn,)),
+    Pair(gw_agenda.EventPeopleInSchema, (agenda.PeopleIn,)),
+    Pair(gw_agenda.EventOrganisersInSchema, (agenda.OrganisersIn,)),
+    Pair(gw_agenda.CalendarFeedInSchema, (agenda.FeedIn,)),
 ]
 
 #: request schemas no service schema receives -> why
@@ -199,6 +215,8 @@ def _code_limits(service_schema: type[Schema], name: str):
         return {"length": (0, documents.PAGE_BODY_MAX)}
     if isinstance(found, documents.Comment):
         return {"length": (0, documents.COMMENT_MAX)}
+    if isinstance(found, agenda.Title):
+        return {"length": (1, agenda.limits.EVENT_TITLE_MAX)}
     if isinstance(found, identity.SkillList):
         return {"length": (0, identity.MAX_SKILLS), "items": {"length": (1, identity.MAX_SKILL_LEN)}}
     if service_schema.__module__ == documents.__name__ and name == "name":

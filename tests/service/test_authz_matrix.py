@@ -47,6 +47,8 @@ from tests.support import png_bytes, use_postgresql, wait_until
 NOTIFICATIONS = "notifications" in service_plugins()
 #: the search plug-in is installed: wait until its index holds the seeded posts
 SEARCH = "search" in service_plugins()
+#: the agenda plug-in is installed: wait for its read model of membership too
+AGENDA = "agenda" in service_plugins()
 
 PASSWORD = "correct horse battery"
 UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -200,11 +202,21 @@ class World:
             wait_until(lambda who=person: self._reads_bank(who, community.id), timeout=20)
             if NOTIFICATIONS:
                 wait_until(lambda who=person: self._hears(who, community.id), timeout=20)
+            if AGENDA:
+                wait_until(lambda who=person: self._plans(who, community.id), timeout=20)
 
     def _hears(self, person, cid) -> bool:
         """The notifications service's read model knows the person is a member."""
         try:
             self.call(person, "notifications", "get_community_level", community_id=cid)
+            return True
+        except ParvisError:
+            return False
+
+    def _plans(self, person, cid) -> bool:
+        """The agenda's read model knows the person reads the community."""
+        try:
+            self.call(person, "agenda", "community_agenda", community_id=cid, limit=1)
             return True
         except ParvisError:
             return False
@@ -217,14 +229,23 @@ class World:
         except ParvisError:
             return False
 
-    def _finds(self, person, word, cid) -> bool:
+    def _finds(self, person, word, cid, **kwargs) -> bool:
         """The search service has indexed a post of ``cid`` holding ``word``, and knows that
         ``person`` may read it."""
         try:
-            found = self.call(person, "search", "search", query=word, limit=100)
+            found = self.call(person, "search", "search", query=word, limit=100, **kwargs)
         except ParvisError:
             return False
         return any(item["community_id"] == cid for item in found["items"])
+
+    def _finds_people(self, person, word, ids) -> bool:
+        """The search service knows those people (identity's events) and that ``person``
+        may see them."""
+        try:
+            found = self.call(person, "search", "search", query=word, kinds=["person"], limit=100)
+        except ParvisError:
+            return False
+        return set(ids) <= {item["id"] for item in found["items"]}
 
     def _reads_bank(self, person, cid) -> bool:
         try:
@@ -358,6 +379,26 @@ class World:
         shared["fresh_page"] = self.page(community)
         shared["fresh_binned_document"] = self.binned_document(community)
         shared["fresh_versioned_document"] = self.document(community, (PDF_V1, PDF_V2))
+        # a plug-in's own targets of this community, made by its manager (an event of it...)
+        for name, builder in rules.builders().items():
+            if "$community" in str(builder["args"]) and self.people[builder["by"]] is community.manager:
+                shared[name] = self.plugin_target(builder, community)
+
+    def plugin_target(self, builder: dict, community: Community) -> str:
+        """A plug-in's target of ``community`` made now (its args name ``$community`` and
+        ``$unique`` only), as ``_build`` makes it for a case."""
+
+        def fill(value):
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            if isinstance(value, str):
+                return value.replace("$community", community.id).replace("$unique", self.unique())
+            return value
+
+        service, _, method = builder["rpc"].partition(".")
+        return self.call(self.people[builder["by"]], service, method, **fill(builder["args"]))["id"]
 
     def question(self, community: Community) -> dict:
         qid = self.post(community, body="authz question?", kind="question")
@@ -458,6 +499,19 @@ class World:
             "update_me",
             changes={"birth_date": "1980-05-01", "visibility": {"birth_date": "employees"}},
         )
+        if SEARCH:  # the people rows: skills, and an education shown to employees only
+            self.call(
+                p["manager_a"],
+                "identity",
+                "update_me",
+                changes={
+                    "skills": ["authzskill", "authzmanon"],
+                    "education": "authzschool",
+                    "visibility": {"education": "employees"},
+                },
+            )
+            self.call(p["owner"], "identity", "update_me", changes={"skills": ["authzskill", "authzoscar"]})
+            self.refs.update(skill_manon="authzmanon", skill_oscar="authzoscar")
 
         a = self.a_copy("Authz A", extra=(p["member_d"], p["guest_x"]))
         archived = self.a_copy("Authz A archived")
@@ -498,6 +552,12 @@ class World:
                 wait_until(lambda who=p[key]: self._finds(who, "authza", a.id), timeout=20)
             for key in ("owner", "employee"):
                 wait_until(lambda who=p[key]: self._finds(who, "authzc", c.id), timeout=20)
+            # and knows the people (identity's profile events) and the communities' names
+            manager_a, owner = p["manager_a"].id, p["owner"].id
+            wait_until(lambda: self._finds_people(p["employee"], "authzschool", [manager_a]), timeout=20)
+            wait_until(lambda: self._finds_people(p["guest_a"], "authz", [manager_a]), timeout=20)
+            wait_until(lambda: self._finds_people(p["admin"], "authz", [manager_a, owner]), timeout=20)
+            wait_until(lambda: self._finds(p["admin"], "authz", s.id, kinds=["community"]), timeout=20)
         self.pool(archived)
         self.deleted_targets(a)
 
@@ -525,6 +585,10 @@ class World:
         wait_until(lambda: not self._reads_bank(p["guest_a"], removed.id), timeout=20)
         # the guest sees the manager of A (identity learns shared communities from events)
         wait_until(lambda: self._sees(p["guest_a"], p["manager_a"].id), timeout=20)
+        if AGENDA:  # so does the agenda: the archive, and the removal
+            event = archived.shared["fresh_event"]
+            wait_until(lambda: self._refused_answer(p["manager_a"], event), timeout=20)
+            wait_until(lambda: not self._plans(p["guest_a"], removed.id), timeout=20)
         if NOTIFICATIONS:  # so do the notifications: the removal, and the deleted posts
             wait_until(lambda: not self._hears(p["guest_a"], removed.id), timeout=20)
             deleted = a.shared["deleted"]["post"]
@@ -555,6 +619,13 @@ class World:
     def _refused(self, who, method, post_id) -> bool:
         try:
             self.call(who, "feed", method, post_id=post_id)
+        except ParvisError as exc:
+            return type(exc).__name__ == "Forbidden"
+        return False
+
+    def _refused_answer(self, who, event_id) -> bool:
+        try:
+            self.call(who, "agenda", "rsvp", event_id=event_id, status="maybe")
         except ParvisError as exc:
             return type(exc).__name__ == "Forbidden"
         return False
@@ -876,6 +947,10 @@ def run_http(world: World, case) -> None:
                 "en",
                 "none",
             ), f"{where}: not translated without an engine: {result}"
+    elif case.op.path.endswith((".ics", ".csv")):  # a calendar, a spreadsheet (a plug-in's files)
+        expected_type = "text/calendar" if case.op.path.endswith(".ics") else "text/csv"
+        assert response.mimetype == expected_type, f"{where}: {response.mimetype}"
+        assert response.get_data(), f"{where}: an empty file"
     elif case.op.path.endswith("/download"):
         assert response.mimetype == "application/pdf", f"{where}: {response.mimetype}"
         assert response.get_data() == downloaded(case), f"{where}: not the version's bytes"

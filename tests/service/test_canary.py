@@ -29,6 +29,7 @@ from apy_support import apertium_only, apy  # noqa: F401  (fixture)
 from test_gateway import ADMIN_EMAIL, API, PASSWORD, client_for, create_partner, create_person, write
 
 from gateway.app import create_app
+from services.agenda.service import AgendaService
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.feed.service import FeedService
@@ -57,6 +58,9 @@ def canary(label: str) -> str:
 
 #: the canary's texts the search indexes (one word each: the canary and its label)
 SEARCHED = ("post", "comment", "pagetitle", "pagebody2", "file", "secretpost")
+#: the employee's profile (found as a person) and the communities' names and descriptions
+SEARCHED_PEOPLE = ("job", "dept", "about", "school", "skill")
+SEARCHED_COMMUNITIES = ("name", "desc", "secret", "secretdesc")
 
 
 def search_finds(client, label: str) -> list:
@@ -77,6 +81,7 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
         TranslationService,
         NotificationsService,
         SearchService,
+        AgendaService,
     ):
         start_service(cls)
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
@@ -229,6 +234,36 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
         )
     )
     assert CANARY in translated["markdown"]
+    # an event of the community (the agenda learns membership from the communities' events)
+    wait_until(lambda: manager.get(f"{API}/communities/{cid}/events").status_code == 200, timeout=20)
+    event = ok(
+        write(
+            manager,
+            "POST",
+            f"{API}/communities/{cid}/events",
+            json={
+                "title": canary("eventtitle"),
+                "description": canary("eventdesc"),
+                "place": canary("eventplace"),
+                "time_zone": "Europe/Paris",
+                "start": "2030-01-10T10:00",
+                "end": "2030-01-10T12:00",
+                "sessions": [
+                    {"start": "2030-01-10T10:00", "title": canary("session"), "speaker": canary("speaker")}
+                ],
+            },
+        ),
+        (201,),
+    )
+    ok(
+        write(
+            employee,
+            "PUT",
+            f"{API}/events/{event['id']}/rsvp",
+            json={"status": "going", "note": canary("rsvp")},
+        )
+    )
+    feed = ok(write(employee, "POST", f"{API}/agenda/feeds", json={"community_id": cid}), (201,))
 
     ids.update(
         {
@@ -244,7 +279,10 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
             "number": ["1"],
             "term_id": [str(uuid.uuid4())],
             "org_id": [partner["id"]],
+            # not the feed's own token: a secret link is a credential, whoever holds it
             "token": ["x" * 32],
+            "event_id": [event["id"]],
+            "feed_id": [feed["id"]],
         }
     )
     return {
@@ -256,6 +294,7 @@ def world(start_service, rpc, tokens, apy, tmp_path, monkeypatch):  # noqa: F811
         "comment": comment,
         "page": page,
         "document": document,
+        "event": event,
     }
 
 
@@ -298,7 +337,7 @@ def search_query(operation: dict) -> dict:
         if (
             parameter.get("in") == "query"
             and parameter.get("schema", {}).get("type") == "string"
-            and parameter["name"] in ("q", "query", "name", "skill", "department", "subject")
+            and parameter["name"] in ("q", "query", "name", "skill", "department", "subject", "prefix")
         ):
             query[parameter["name"]] = SEARCH
     return query
@@ -387,6 +426,8 @@ def test_a_guest_reads_no_canary_through_any_operation_or_page(world):
     assert any(f"/api/v1/posts/{world['post']['id']} " in line for line in seen), seen
     assert any(f"/api/v1/documents/{world['document']['id']}/download" in line for line in seen), seen
     assert any(f"/pages/{world['page']['id']} " in line for line in seen_pages), seen_pages
+    assert any(f"/api/v1/events/{world['event']['id']} " in line for line in seen), seen
+    assert any(f"/events/{world['event']['id']} " in line for line in seen_pages), seen_pages
 
     # the search finds the canary's texts for a member (the index followed the events), and
     # nothing of them for the guest, through the API and the results page (which echoes the
@@ -399,6 +440,21 @@ def test_a_guest_reads_no_canary_through_any_operation_or_page(world):
         assert search_finds(guest, label) == [], label
         page = guest.get("/search", query_string={"q": canary(label)})
         assert page.status_code == 200 and 'data-testid="search-result"' not in page.get_data(as_text=True)
+    # people and communities: the employee's profile and the communities' names and
+    # descriptions are found by whoever may see them (the secret one by its member only),
+    # never by the guest, who shares no community with the employee; nor does the
+    # expertise finder or the suggestions show them the employee or the canary's skill
+    for label in (*SEARCHED_PEOPLE, *SEARCHED_COMMUNITIES):
+        wait_until(lambda label=label: search_finds(manager, label), timeout=20)
+    assert search_finds(employee, "name") and search_finds(employee, "secret") == []
+    for label in (*SEARCHED_PEOPLE, *SEARCHED_COMMUNITIES):
+        assert search_finds(guest, label) == [], label
+    skill = {"skill": canary("skill")}
+    experts = f"{API}/people/experts"
+    wait_until(lambda: manager.get(experts, query_string=skill).get_json()["items"], timeout=20)
+    assert guest.get(f"{API}/people/experts", query_string=skill).get_json()["items"] == []
+    assert guest.get(f"{API}/people/skills", query_string={"prefix": SEARCH}).get_json()["items"] == []
+    assert manager.get(f"{API}/people/skills", query_string={"prefix": SEARCH}).get_json()["items"]
 
     found, errors, count = walk_api(world, guest, writes=False)
     found_pages, page_errors, page_count = walk_pages(world, guest)

@@ -131,6 +131,7 @@ def test_create_invite_accept_with_events_and_real_identity(network, rpc, commun
         "newcomers_see_history": True,
         "languages": ["en", "de"],
         "allowed_org_ids": [network.partner["id"]],
+        "description": "",
         "version": 1,
     }
     assert events[1].data["user_id"] == network.employee["id"]

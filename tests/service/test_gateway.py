@@ -596,7 +596,7 @@ def translations(lang):
 
 
 PAGES = [  # (path or key, a string of that page that every language translates differently)
-    ("/", "Find colleagues by name, skill, department, country or language."),
+    ("/", "My communities"),
     ("/me", "Edit my profile"),
     ("/me/edit", "Personal details"),
     ("/me/password", "Current password"),

@@ -31,6 +31,7 @@ from gateway.app import create_app
 from parvis_contracts import context as ctx
 from parvis_contracts.db import make_engine
 from parvis_contracts.errors import Forbidden
+from services.agenda.service import AgendaService
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.feed.service import FeedService
@@ -81,6 +82,7 @@ def platform(start_service, rpc, tokens, tmp_path, monkeypatch):
             TranslationService,
             NotificationsService,
             SearchService,
+            AgendaService,
         )
     }
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)
@@ -289,7 +291,7 @@ def test_every_service_refuses_someone_elses_export(platform, mila_active):
             roles=frozenset({"member"}),
         )
     )
-    for service in ("identity", "communities", "feed", "documents", "translation", "search"):
+    for service in ("identity", "communities", "feed", "documents", "translation", "search", "agenda"):
         with pytest.raises(Forbidden):
             rpc.call(service, "export_person_data", eric, person_id=people["mila"]["id"])
     signed_out = platform["app"].test_client().get(f"{API}/me/export")

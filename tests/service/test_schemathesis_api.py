@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from test_gateway import ADMIN_EMAIL, API, PASSWORD, client_for, create_person, write
 
 from gateway.app import create_app
+from services.agenda.service import AgendaService
 from services.communities.service import CommunitiesService
 from services.documents.service import DocumentsService
 from services.feed.service import FeedService
@@ -67,6 +68,7 @@ def fuzz_world(start_service, rpc, tokens, tmp_path, monkeypatch):
         TranslationService,
         NotificationsService,
         SearchService,
+        AgendaService,
     ):
         start_service(cls)
     bootstrap_acme(rpc, tokens, ADMIN_EMAIL, PASSWORD)

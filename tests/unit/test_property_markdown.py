@@ -335,7 +335,7 @@ def test_rendering_is_deterministic_and_a_fixed_point_of_the_sanitiser(source):
         tags=markdown.ALLOWED_TAGS,
         attributes=markdown.ALLOWED_ATTRIBUTES,
         url_schemes=markdown.URL_SCHEMES,
-        link_rel="nofollow noopener noreferrer",
+        link_rel=markdown.LINK_REL,
         strip_comments=True,
     )
     assert cleaned == first

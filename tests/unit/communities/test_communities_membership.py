@@ -49,6 +49,7 @@ def test_create_publishes_full_state_and_the_manager_membership(world):
         "newcomers_see_history": False,
         "languages": ["fr", "en"],
         "allowed_org_ids": [PARTNER],
+        "description": "Help each other",
         "version": 1,
     }
     assert member == {
@@ -346,6 +347,7 @@ def test_settings_update_publishes_full_state_and_noop_publishes_nothing(world):
         "newcomers_see_history": False,
         "languages": ["de"],
         "allowed_org_ids": [PARTNER],
+        "description": "About",
         "version": stored_version(world, world.A["id"]),
     }
     world.svc(world.manager).update_community(community_id=world.A["id"], changes={"name": "Alpha renamed"})

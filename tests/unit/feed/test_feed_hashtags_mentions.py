@@ -13,7 +13,7 @@ from .helpers import ids, snapshot
 
 
 def _link(tag_path: str, text: str) -> str:
-    return f'<a href="{tag_path}" rel="nofollow noopener noreferrer">{text}</a>'
+    return f'<a href="{tag_path}" rel="nofollow noopener noreferrer ugc">{text}</a>'
 
 
 # --- hashtags in HTML ------------------------------------------------------------------
@@ -47,7 +47,7 @@ def test_no_hashtag_link_in_code_links_or_non_tags(source):
 
 def test_hashtags_inside_a_mention_name_are_not_tags():
     html = markdown.to_html("@[Team #red](p-1) #blue")
-    assert '<a href="/people/p-1" rel="nofollow noopener noreferrer">@Team #red</a>' in html
+    assert '<a href="/people/p-1" rel="nofollow noopener noreferrer ugc">@Team #red</a>' in html
     assert _link("/tags/blue", "#blue") in html
     assert markdown.hashtags("@[Team #red](p-1) #blue") == ["blue"]
 

@@ -193,7 +193,7 @@ def test_markdown_formatting_and_links_survive(world):
     )
     html = post["html"]
     assert "<strong>bold</strong>" in html and "<em>em</em>" in html
-    assert '<a href="https://e.example/a?b=1" rel="nofollow noopener noreferrer">site</a>' in html
+    assert '<a href="https://e.example/a?b=1" rel="nofollow noopener noreferrer ugc">site</a>' in html
     assert "<li>item</li>" in html and "<code>code</code>" in html
 
 

@@ -105,6 +105,34 @@ class World(AccessTableWorld):
             by=self.manager.user_id,
         )
 
+    def profile(self, caller, version=None, **fields):
+        """identity's ``profile_changed`` for ``caller`` (an active employee by default;
+        each call the next version unless one is given)."""
+        self.profile_versions = getattr(self, "profile_versions", {})
+        if version is None:
+            version = self.profile_versions.get(caller.user_id, 0) + 1
+        self.profile_versions[caller.user_id] = max(version, self.profile_versions.get(caller.user_id, 0))
+        data = {
+            "user_id": caller.user_id,
+            "org_id": caller.org_id,
+            "guest": caller.guest,
+            "active": True,
+            "display_name": caller.user_id,
+            "preferred_language": "en",
+            "org_name": "Partner Co" if caller.guest else "Acme",
+            "version": version,
+            **fields,
+        }
+        return self.event(ev.IDENTITY_PROFILE_CHANGED, **data)
+
+    def organisation(self, org_id, name, event=None, kind="partner"):
+        return self.event(event or ev.IDENTITY_ORGANISATION_UPDATED, org_id=org_id, name=name, kind=kind)
+
+    def erase(self, caller):
+        return self.event(
+            ev.IDENTITY_USER_ERASED, user_id=caller.user_id, org_id=caller.org_id, guest=caller.guest
+        )
+
     # --- what a person finds ----------------------------------------------------------------
 
     def search(self, caller, query, **kwargs):
@@ -113,6 +141,15 @@ class World(AccessTableWorld):
     def found(self, caller, query, **kwargs) -> list[str]:
         """The ids ``caller`` finds, in order."""
         return [hit["id"] for hit in self.search(caller, query, **kwargs)["items"]]
+
+    def experts(self, caller, skill, **kwargs) -> dict:
+        return self.svc(caller).find_experts(skill=skill, **kwargs)
+
+    def expert_ids(self, caller, skill, **kwargs) -> list[str]:
+        return [item["id"] for item in self.experts(caller, skill, **kwargs)["items"]]
+
+    def skills(self, caller, prefix, **kwargs) -> list[str]:
+        return [item["skill"] for item in self.svc(caller).suggest_skills(prefix=prefix, **kwargs)["items"]]
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from parvis_contracts import events as ev
 from parvis_contracts.errors import ValidationFailed
 from parvis_contracts.events import Envelope
 from services.search.engines import index_for
+from services.search.limits import CONTENT_KINDS
 from services.search.models import SearchItem
 
 
@@ -22,8 +23,9 @@ def row(world, kind, item_id):
 
 
 def count(world) -> int:
+    """The rows of what communities hold (the communities' own rows left out)."""
     with world.engine.connect() as conn:
-        return len(conn.execute(select(SearchItem.seq)).all())
+        return len(conn.execute(select(SearchItem.seq).where(SearchItem.kind.in_(CONTENT_KINDS))).all())
 
 
 # --- posts -----------------------------------------------------------------------------------

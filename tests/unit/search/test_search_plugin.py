@@ -51,9 +51,24 @@ def test_its_access_rows_are_merged_with_the_core_s():
     """The plug-in names its rules file, and the access tests read its rows."""
     assert SERVICE.access_rules == "services.search:authz_rules.yaml"
     assert RULES in rules.rule_files()
-    mine = [row for row in rules.rows() if row.id.startswith("search_")]
-    assert [row.id for row in mine] == ["search_a", "search_c"]
-    for row in mine:
-        assert [op.key for op in row.operations] == ["GET /api/v1/search"]
-        assert {op.rpc for op in row.operations} == {"search.search"}
-        assert row.authz.startswith("search: results from A")
+    mine = {row.id: row for row in rules.rows() if row.id.startswith("search_")}
+    assert list(mine) == [
+        "search_a",
+        "search_c",
+        "search_people",
+        "search_people_employees_field",
+        "search_skills",
+        "search_communities",
+    ]
+    for key in ("search_a", "search_c"):
+        assert [op.key for op in mine[key].operations] == ["GET /api/v1/search"]
+        assert {op.rpc for op in mine[key].operations} == {"search.search"}
+        assert mine[key].authz.startswith("search: results from A")
+    operations = {(op.key, op.rpc) for row in mine.values() for op in row.operations}
+    assert operations == {
+        ("GET /api/v1/search", "search.search"),
+        ("GET /api/v1/people/experts", "search.find_experts"),
+        ("GET /api/v1/people/skills", "search.suggest_skills"),
+    }
+    for key in ("search_people", "search_people_employees_field", "search_skills"):
+        assert mine[key].authz == "search and expert finder: people"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from parvis_contracts import events as ev
 from parvis_contracts.errors import Unavailable
 from parvis_contracts.events import Envelope
-from services.translation.models import CachedTranslation, PersonLanguage
+from services.translation.models import CachedTranslation, PersonLanguage, metadata
 
 BODY = "Bonjour @[Jean Dupont](u-42), voici le rapport sur https://example.com/le/rapport"
 POST = {
@@ -85,6 +86,33 @@ def test_post_created_pretranslates_into_members_languages_then_reader_hits_cach
     assert out["cached"] is True and "@[Jean Dupont](u-42)" in out["text"]
     assert "https://example.com/le/rapport" in out["text"]
     assert len(world.backend.calls) == calls
+
+
+def told_translations(world) -> list[dict]:
+    outbox = metadata.tables["outbox"]
+    with world.Session() as s:
+        told = ev.TRANSLATION_CONTENT_TRANSLATED
+        where = (outbox.c.source == told.source, outbox.c.event_type == told.name)
+        rows = s.execute(select(outbox.c.payload).where(*where).order_by(outbox.c.id))
+        return [row[0] for row in rows]
+
+
+def test_a_stored_translation_of_a_content_is_told_once_per_revision(world, members):
+    deliver(world, ev.FEED_POST_CREATED, POST, "on_post_created")
+    (told,) = told_translations(world)
+    assert told["content_kind"] == "post" and told["content_id"] == "post-1" and told["revision"] == 1
+    assert (told["source"], told["target"]) == ("fr", "en")
+    assert told["source_hash"] == hashlib.sha256(BODY.encode()).hexdigest()
+    assert "report" in told["text"]
+    # the reader's cache hit on the same revision tells nothing new
+    world.svc(world.member).translate(BODY, "en", content={"kind": "post", "id": "post-1", "revision": 1})
+    assert len(told_translations(world)) == 1
+    # the same text linked to a newer revision (an edit that kept it) is told again
+    world.svc(world.member).translate(BODY, "en", content={"kind": "post", "id": "post-1", "revision": 2})
+    assert [t["revision"] for t in told_translations(world)] == [1, 2]
+    # a translation asked without a content is nobody's: nothing to tell
+    world.svc(world.member).translate("Merci pour la réunion", "en")
+    assert len(told_translations(world)) == 2
 
 
 def test_redelivered_post_created_changes_nothing(world, members):

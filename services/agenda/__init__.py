@@ -1,0 +1,4 @@
+"""The agenda service (a plug-in): a community's events, who comes, and calendars.
+
+Documented in docs/services/agenda.md.
+"""
