@@ -121,8 +121,13 @@ def parvis(tmp_path_factory):
             db_urls=db_urls,
             metrics_base=None,
             bind_host="127.0.0.1",
-            # mails to the SMTP server on loopback, at once even to someone in the app
-            extra_env={**smtp.environment(), "PARVIS_MAIL_ACTIVE_MINUTES": "0"},
+            # mails to the SMTP server on loopback, at once even to someone in the app, and
+            # one test's mail to a person does not hold the next test's for two minutes
+            extra_env={
+                **smtp.environment(),
+                "PARVIS_MAIL_ACTIVE_MINUTES": "0",
+                "PARVIS_MAIL_GAP_SECONDS": "2",
+            },
         )
         platform.start(timeout=START_TIMEOUT)
         wait_for_healthz(platform.base_url)

@@ -423,6 +423,12 @@ SETTINGS: tuple[Setting, ...] = (
         10,
         "no immediate mail to a person seen in the app within these minutes (0: mail at once)",
     ),
+    Setting(
+        "PARVIS_MAIL_GAP_SECONDS",
+        INT,
+        120,
+        "at most one immediate mail per person within these seconds (what comes meanwhile waits)",
+    ),
     Setting("PARVIS_SMTP_HOST", STR, "127.0.0.1", "with smtp: the server"),
     Setting("PARVIS_SMTP_PORT", INT, 25, "with smtp: its port"),
     Setting(

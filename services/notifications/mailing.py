@@ -6,8 +6,8 @@
 * :func:`seen` (from the bell and the page): the person is active in the app; no
   immediate mail goes to someone seen in the last ``PARVIS_MAIL_ACTIVE_MINUTES`` (they
   see it there).
-* :func:`tick` (the service's timer): immediate mails, at most one per person per
-  :data:`IMMEDIATE_GAP` (what came meanwhile goes in the next one); daily and weekly
+* :func:`tick` (the service's timer): immediate mails, at most one per person within
+  :func:`immediate_gap` (what came meanwhile goes in the next one); daily and weekly
   digests at the person's local hour (``PARVIS_MAIL_DIGEST_HOUR``, their time zone from
   identity); password resets and invitations (``account_mails``) at once.
 
@@ -53,7 +53,6 @@ from .visibility import visible_to_recipients
 
 log = logging.getLogger(__name__)
 
-IMMEDIATE_GAP = timedelta(minutes=2)
 #: a person's presence is written at most this often (the bell is asked on every page)
 SEEN_EVERY = timedelta(minutes=1)
 #: a claim not confirmed after this long was interrupted (the process died mid-send)
@@ -64,6 +63,11 @@ RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15)
 PER_TICK = 200
 DIGESTS = ("daily", "weekly")
 DOMAIN = "parvis.notifications"
+
+
+def immediate_gap() -> timedelta:
+    """At most one immediate mail per person within this (``PARVIS_MAIL_GAP_SECONDS``)."""
+    return timedelta(seconds=table.value("PARVIS_MAIL_GAP_SECONDS"))
 
 
 # --- preferences ---------------------------------------------------------------------------
@@ -241,7 +245,7 @@ def _due_immediately(session, now: datetime) -> list[str]:
         .outerjoin(p, p.user_id == MailQueued.recipient_id)
         .where(
             MailQueued.frequency == "immediately",
-            or_(p.last_mail_at.is_(None), p.last_mail_at <= now - IMMEDIATE_GAP),
+            or_(p.last_mail_at.is_(None), p.last_mail_at <= now - immediate_gap()),
             or_(p.last_seen_at.is_(None), p.last_seen_at <= now - active),
         )
         .distinct()

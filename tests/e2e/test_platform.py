@@ -169,12 +169,14 @@ def test_what_is_written_is_found_by_the_search_plugin_and_only_by_its_readers(p
     def found(api) -> list:
         response = api.get("/api/v1/search", params={"q": word})
         assert response.status_code == 200, response.text
-        return [item["id"] for item in response.json()["items"]]
+        return sorted((item["kind"], item["id"]) for item in response.json()["items"])
 
-    while found(author) != [posted.json()["id"]]:
+    # the post, and the community whose name holds the word
+    expected = sorted([("post", posted.json()["id"]), ("community", cid)])
+    while found(author) != expected:
         assert time.monotonic() < deadline + 20, "the post never reached the index"
         time.sleep(0.2)
-    assert found(parvis.api("employee_fr")) == [posted.json()["id"]]  # open to every employee
+    assert found(parvis.api("employee_fr")) == expected  # open to every employee
     assert found(guest) == []  # never to a guest who is not a member
     assert_error_shape(requests.get(parvis.url("/api/v1/search?q=x"), timeout=TIMEOUT), 401)
 
