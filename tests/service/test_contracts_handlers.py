@@ -44,7 +44,10 @@ def test_the_same_envelope_delivered_twice_has_one_effect(probe):
     wait_until(lambda: probe.effects_of("c-dup") == 1)
     time.sleep(0.3)
     assert probe.effects_of("c-dup") == 1
-    assert HANDLER_RUNS["c-dup"] == 1
+    # the two deliveries may run at once (on PostgreSQL a worker waiting for the server lets
+    # the other run): both may run the handler's code, as two replicas would, and the one
+    # that commits second finds the event processed and rolls its effect back
+    assert HANDLER_RUNS["c-dup"] in (1, 2)
     rows = probe.rows(processed_table)
     assert [(r["event_id"], r["status"]) for r in rows] == [(env.id, "done")]
 
